@@ -1,0 +1,1 @@
+//! STUB: static checks over the raw definition.

@@ -1,0 +1,2 @@
+//! The `stepwise` binary. STUB.
+fn main() {}

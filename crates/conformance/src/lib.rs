@@ -1,0 +1,1 @@
+//! Conformance runner over recorded AWS cases. STUB.

@@ -1,0 +1,64 @@
+//! Pure expression evaluation for Amazon States Language (JSONPath query language).
+//!
+//! - [`jsonpath::JsonPath`]: paths as AWS evaluates them (Jayway-flavoured, not RFC 9535):
+//!   a definite path yields one value or nothing, an indefinite one yields an array.
+//!   Paths start at the state input (`$`), the Context object (`$$`) or a variable (`$name`).
+//! - [`intrinsics::Intrinsic`]: the 18 `States.*` intrinsic functions, parsed once.
+//! - [`template::PayloadTemplate`]: `Parameters`, `ResultSelector`, `ItemSelector` and
+//!   JSONPath `Assign` — JSON whose `"key.$"` fields are paths or intrinsic calls.
+//! - [`StatesError`]: a runtime failure as data, with AWS's error name and cause text.
+//!
+//! Nothing here does I/O or reads a clock: time, UUIDs and random numbers come from
+//! a [`Sources`] implementation supplied by the caller.
+
+pub mod error;
+pub mod hash;
+pub mod intrinsics;
+pub mod jsonpath;
+pub mod template;
+
+pub use error::StatesError;
+
+use serde_json::Value;
+
+/// Where non-deterministic values come from. The interpreter injects one; tests use a
+/// fixed implementation so that runs are reproducible.
+pub trait Sources {
+    /// Milliseconds since the Unix epoch.
+    fn now_millis(&mut self) -> i64;
+    /// A random version-4 UUID in its canonical lowercase text form.
+    fn uuid(&mut self) -> String;
+    /// A uniformly distributed number in `[0, 1)`.
+    fn random(&mut self) -> f64;
+}
+
+/// Read-only access to the variables (`Assign`) visible in a state.
+pub trait Variables {
+    fn get(&self, name: &str) -> Option<&Value>;
+}
+
+/// No variables at all.
+pub struct NoVariables;
+
+impl Variables for NoVariables {
+    fn get(&self, _name: &str) -> Option<&Value> {
+        None
+    }
+}
+
+impl Variables for serde_json::Map<String, Value> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        serde_json::Map::get(self, name)
+    }
+}
+
+/// The values a JSONPath-language expression can see.
+pub struct Scope<'a> {
+    /// `$`: the value the expression is applied to (effective input, or the task result
+    /// for `ResultSelector`).
+    pub input: &'a Value,
+    /// `$$`: the Context object.
+    pub context: &'a Value,
+    /// `$name`: variables.
+    pub vars: &'a dyn Variables,
+}

@@ -1,0 +1,1 @@
+//! The execution step function (pure). STUB.

@@ -1,0 +1,1 @@
+//! AWS Step Functions Local's mock file (`MockConfigFile`). STUB.
