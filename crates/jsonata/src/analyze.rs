@@ -1,0 +1,339 @@
+//! Parse-time analysis and rewriting of a JSONata AST.
+//!
+//! - Which variables an expression reads, so evaluation converts and binds only those
+//!   (not every variable in scope), and which `$states` fields it reads.
+//! - How many values it may draw from [`stepwise_expr::Sources`] (`$uuid()`, `$random()`,
+//!   `$now()`), so they can be drawn before evaluation starts.
+//! - `$now(…)` is rewritten to `$fromMillis($millis(), …)` so that both read the injected
+//!   clock through the overridden `$millis`.
+
+use std::collections::BTreeSet;
+
+use jsonata_core::ast::{AstNode, PathStep, Stage};
+use jsonata_core::value::with_stack;
+
+/// Which parts of `$states` an expression reads.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum StatesUse {
+    #[default]
+    None,
+    /// Only `$states.<field>…` paths, for these fields.
+    Fields(BTreeSet<String>),
+    /// `$states` used whole (or in a way not analysed).
+    All,
+}
+
+impl StatesUse {
+    fn add_field(&mut self, field: &str) {
+        match self {
+            StatesUse::None => *self = StatesUse::Fields(BTreeSet::from([field.to_string()])),
+            StatesUse::Fields(set) => {
+                set.insert(field.to_string());
+            }
+            StatesUse::All => {}
+        }
+    }
+}
+
+/// What an expression needs from its environment.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Needs {
+    /// Variables read (`$name`), except `$states` and the context `$`.
+    pub vars: BTreeSet<String>,
+    pub states: StatesUse,
+    /// Call sites of `$uuid` (each draws one UUID up front).
+    pub uuids: usize,
+    /// Call sites of `$random()` and `$shuffle` (each draws one number up front).
+    pub randoms: usize,
+    /// Reads the clock (`$millis`, and `$now` through the rewrite).
+    pub now: bool,
+}
+
+pub(crate) const STATES: &str = "states";
+
+/// Visit the direct children of `node`.
+fn for_each_child(node: &AstNode, f: &mut dyn FnMut(&AstNode)) {
+    fn step(s: &PathStep, f: &mut dyn FnMut(&AstNode)) {
+        f(&s.node);
+        for stage in &s.stages {
+            if let Stage::Filter(e) = stage {
+                f(e);
+            }
+        }
+    }
+    match node {
+        AstNode::String(_)
+        | AstNode::Name(_)
+        | AstNode::Number(_)
+        | AstNode::Boolean(_)
+        | AstNode::Null
+        | AstNode::Undefined
+        | AstNode::Placeholder
+        | AstNode::Regex { .. }
+        | AstNode::Variable(_)
+        | AstNode::ParentVariable(_)
+        | AstNode::Wildcard
+        | AstNode::Descendant
+        | AstNode::Parent(_) => {}
+        AstNode::Path { steps } => steps.iter().for_each(|s| step(s, f)),
+        AstNode::Binary { lhs, rhs, .. } => {
+            f(lhs);
+            f(rhs);
+        }
+        AstNode::Unary { operand, .. } => f(operand),
+        AstNode::Function { args, .. } => args.iter().for_each(f),
+        AstNode::Call { procedure, args } => {
+            f(procedure);
+            args.iter().for_each(f);
+        }
+        AstNode::Lambda { body, .. } => f(body),
+        AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => {
+            items.iter().for_each(f)
+        }
+        AstNode::Object(pairs) => pairs.iter().for_each(|(k, v)| {
+            f(k);
+            f(v);
+        }),
+        AstNode::ObjectTransform { input, pattern } => {
+            f(input);
+            pattern.iter().for_each(|(k, v)| {
+                f(k);
+                f(v);
+            });
+        }
+        AstNode::Conditional { condition, then_branch, else_branch } => {
+            f(condition);
+            f(then_branch);
+            if let Some(e) = else_branch {
+                f(e);
+            }
+        }
+        AstNode::FunctionApplication(inner) => f(inner),
+        AstNode::Sort { input, terms } => {
+            f(input);
+            terms.iter().for_each(|(t, _)| f(t));
+        }
+        AstNode::Transform { location, update, delete } => {
+            f(location);
+            f(update);
+            if let Some(d) = delete {
+                f(d);
+            }
+        }
+    }
+}
+
+/// Visit the direct children of `node`, mutably.
+fn for_each_child_mut(node: &mut AstNode, f: &mut dyn FnMut(&mut AstNode)) {
+    fn step(s: &mut PathStep, f: &mut dyn FnMut(&mut AstNode)) {
+        f(&mut s.node);
+        for stage in &mut s.stages {
+            if let Stage::Filter(e) = stage {
+                f(e);
+            }
+        }
+    }
+    match node {
+        AstNode::String(_)
+        | AstNode::Name(_)
+        | AstNode::Number(_)
+        | AstNode::Boolean(_)
+        | AstNode::Null
+        | AstNode::Undefined
+        | AstNode::Placeholder
+        | AstNode::Regex { .. }
+        | AstNode::Variable(_)
+        | AstNode::ParentVariable(_)
+        | AstNode::Wildcard
+        | AstNode::Descendant
+        | AstNode::Parent(_) => {}
+        AstNode::Path { steps } => steps.iter_mut().for_each(|s| step(s, f)),
+        AstNode::Binary { lhs, rhs, .. } => {
+            f(lhs);
+            f(rhs);
+        }
+        AstNode::Unary { operand, .. } => f(operand),
+        AstNode::Function { args, .. } => args.iter_mut().for_each(f),
+        AstNode::Call { procedure, args } => {
+            f(procedure);
+            args.iter_mut().for_each(f);
+        }
+        AstNode::Lambda { body, .. } => f(body),
+        AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => {
+            items.iter_mut().for_each(f)
+        }
+        AstNode::Object(pairs) => pairs.iter_mut().for_each(|(k, v)| {
+            f(k);
+            f(v);
+        }),
+        AstNode::ObjectTransform { input, pattern } => {
+            f(input);
+            pattern.iter_mut().for_each(|(k, v)| {
+                f(k);
+                f(v);
+            });
+        }
+        AstNode::Conditional { condition, then_branch, else_branch } => {
+            f(condition);
+            f(then_branch);
+            if let Some(e) = else_branch {
+                f(e);
+            }
+        }
+        AstNode::FunctionApplication(inner) => f(inner),
+        AstNode::Sort { input, terms } => {
+            f(input);
+            terms.iter_mut().for_each(|(t, _)| f(t));
+        }
+        AstNode::Transform { location, update, delete } => {
+            f(location);
+            f(update);
+            if let Some(d) = delete {
+                f(d);
+            }
+        }
+    }
+}
+
+fn call(name: &str, args: Vec<AstNode>) -> AstNode {
+    AstNode::Function { name: name.to_string(), args, is_builtin: true }
+}
+
+/// `$now(p, t)` → `$fromMillis($millis(), p, t)`; `$now` as a value → an equivalent
+/// lambda. jsonata-core's own `$now` reads the system clock and takes no arguments.
+pub(crate) fn rewrite(node: &mut AstNode) {
+    with_stack(|| {
+        for_each_child_mut(node, &mut |child| rewrite(child));
+        match node {
+            AstNode::Function { name, args, .. } if name == "now" => {
+                let mut new_args = Vec::with_capacity(args.len() + 1);
+                new_args.push(call("millis", Vec::new()));
+                new_args.append(args);
+                *node = call("fromMillis", new_args);
+            }
+            AstNode::Variable(name) if name == "now" => {
+                let body = call(
+                    "fromMillis",
+                    vec![
+                        call("millis", Vec::new()),
+                        AstNode::Variable("picture".into()),
+                        AstNode::Variable("timezone".into()),
+                    ],
+                );
+                *node = AstNode::Lambda {
+                    params: vec!["picture".into(), "timezone".into()],
+                    body: Box::new(body),
+                    signature: None,
+                    thunk: false,
+                };
+            }
+            _ => {}
+        }
+    })
+}
+
+/// Collect what `node` needs.
+pub(crate) fn analyze(node: &AstNode) -> Needs {
+    let mut needs = Needs::default();
+    visit(node, &mut needs);
+    needs
+}
+
+fn visit(node: &AstNode, needs: &mut Needs) {
+    with_stack(|| {
+        match node {
+            AstNode::Variable(name) => match name.as_str() {
+                "" => {}
+                STATES => needs.states = StatesUse::All,
+                other => {
+                    // A function passed as a value may be called any number of times.
+                    match other {
+                        "uuid" => needs.uuids += 1,
+                        "random" | "shuffle" => needs.randoms += 1,
+                        "millis" => needs.now = true,
+                        _ => {}
+                    }
+                    needs.vars.insert(other.to_string());
+                }
+            },
+            AstNode::Function { name, args, .. } => match name.as_str() {
+                "uuid" => needs.uuids += 1,
+                "random" if args.is_empty() => needs.randoms += 1,
+                "shuffle" => needs.randoms += 1,
+                "millis" => needs.now = true,
+                _ => {}
+            },
+            AstNode::Path { steps } => {
+                if let [first, second, ..] = steps.as_slice() {
+                    if let (AstNode::Variable(v), AstNode::Name(field)) = (&first.node, &second.node) {
+                        if v == STATES && first.stages.is_empty() && first.focus.is_none() && first.index_var.is_none() {
+                            needs.states.add_field(field);
+                            for s in &steps[1..] {
+                                visit(&s.node, needs);
+                                for stage in &s.stages {
+                                    if let Stage::Filter(e) = stage {
+                                        visit(e, needs);
+                                    }
+                                }
+                            }
+                            return;
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+        for_each_child(node, &mut |child| visit(child, needs));
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jsonata_core::parser::parse;
+
+    fn needs(src: &str) -> Needs {
+        let mut ast = parse(src).unwrap();
+        rewrite(&mut ast);
+        analyze(&ast)
+    }
+
+    #[test]
+    fn states_fields_are_narrowed() {
+        let n = needs("$states.input.a & $states.context.Execution.Id");
+        assert_eq!(n.states, StatesUse::Fields(BTreeSet::from(["context".into(), "input".into()])));
+        assert!(n.vars.is_empty());
+        assert_eq!(needs("$keys($states)").states, StatesUse::All);
+        assert_eq!(needs("$states[0].input").states, StatesUse::All);
+        assert_eq!(needs("1 + 2").states, StatesUse::None);
+    }
+
+    #[test]
+    fn variables_are_collected_everywhere() {
+        let n = needs("$a + $sum([$b.x, $states.input[$c > 1]]) ~> function($p){$p + $d}");
+        let vars: Vec<&str> = n.vars.iter().map(String::as_str).collect();
+        assert_eq!(vars, ["a", "b", "c", "d", "p"]);
+    }
+
+    #[test]
+    fn draws_are_counted() {
+        let n = needs("[$uuid(), $uuid(), $random(), $random(3), $shuffle([1,2])]");
+        assert_eq!((n.uuids, n.randoms, n.now), (2, 2, false));
+        assert!(needs("$now()").now);
+        assert!(needs("$millis()").now);
+        assert!(needs("$map([1], $now)").now);
+    }
+
+    #[test]
+    fn now_is_rewritten() {
+        let mut ast = parse("$now('[Y]')").unwrap();
+        rewrite(&mut ast);
+        match ast {
+            AstNode::Function { name, args, .. } => {
+                assert_eq!(name, "fromMillis");
+                assert_eq!(args.len(), 2);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
