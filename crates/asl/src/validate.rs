@@ -1,1 +1,374 @@
-//! STUB: static checks over the raw definition.
+//! Checks that need more than one field: the transition graph of a `States` block,
+//! machine-wide name uniqueness, repeated JSON keys, and the value formats (RFC 3339
+//! timestamps, ARNs) that [`crate::parse`] applies while it walks. Also the text AWS
+//! puts in an `InvalidDefinition` error ([`aws_message`]).
+
+use crate::parse::{join, MISSING_TARGET};
+use crate::Diagnostic;
+use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+use std::collections::{HashSet, VecDeque};
+use std::fmt;
+
+/// AWS's `InvalidDefinition` message for a set of diagnostics, e.g.
+/// `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: String does not match
+/// RFC3339 timestamp at /States/WaitUntil/Timestamp'`. Several diagnostics are joined
+/// with `", "` inside the quotes, each as `CODE: message at /pointer`.
+#[allow(dead_code)] // public API; re-exported by the crate root
+pub fn aws_message(diags: &[Diagnostic]) -> String {
+    let parts: Vec<String> = diags
+        .iter()
+        .map(|d| {
+            if d.code == "INVALID_JSON_DESCRIPTION" {
+                // AWS reports the parser's own position text here, not a pointer.
+                format!("{}: {}", d.code, d.message)
+            } else {
+                let at = if d.pointer.is_empty() {
+                    "/"
+                } else {
+                    &d.pointer
+                };
+                format!("{}: {} at {}", d.code, d.message, at)
+            }
+        })
+        .collect();
+    format!("Invalid State Machine Definition: '{}'", parts.join(", "))
+}
+
+/// The transitions of one `States` block, as indices.
+pub(crate) struct BlockGraph {
+    /// Pointer of the block (`""` for the machine, `/States/P/Branches/0`, …).
+    pub pointer: String,
+    pub names: Vec<String>,
+    /// `Next`, `Default`, `Choices[].Next` and `Catch[].Next` targets of each state.
+    pub edges: Vec<Vec<usize>>,
+    /// `End: true`, Succeed or Fail.
+    pub terminal: Vec<bool>,
+    pub start: Option<usize>,
+}
+
+/// Unreachable states and blocks with no way to finish.
+pub(crate) fn check_block(g: &BlockGraph, diags: &mut Vec<Diagnostic>) {
+    let states_p = join(&g.pointer, "States");
+    if let Some(start) = g.start {
+        let mut seen = vec![false; g.names.len()];
+        let mut queue = VecDeque::from([start]);
+        if let Some(s) = seen.get_mut(start) {
+            *s = true;
+        }
+        while let Some(i) = queue.pop_front() {
+            for &j in g.edges.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+                if let Some(s) = seen.get_mut(j) {
+                    if !*s {
+                        *s = true;
+                        queue.push_back(j);
+                    }
+                }
+            }
+        }
+        for (name, reached) in g.names.iter().zip(&seen) {
+            if !reached {
+                // AWS files this under MISSING_TRANSITION_TARGET, with this wording.
+                diags.push(Diagnostic::new(
+                    join(&states_p, name),
+                    MISSING_TARGET,
+                    format!("State \"{name}\" is not reachable."),
+                ));
+            }
+        }
+    }
+    // A state that failed to parse is not known to be non-terminal; only judge complete blocks.
+    if !g.names.is_empty()
+        && !g.terminal.iter().any(|t| *t)
+        && g.edges.iter().all(|e| !e.is_empty())
+    {
+        diags.push(Diagnostic::new(
+            g.pointer.clone(),
+            "MISSING_END_STATE",
+            "Workflow has no terminal state",
+        ));
+    }
+}
+
+/// State names are unique across the whole machine, nested blocks included.
+pub(crate) fn check_unique_names(names: &[(String, String)], diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(names.len());
+    for (name, pointer) in names {
+        if !seen.insert(name.as_str()) {
+            diags.push(Diagnostic::new(
+                pointer.clone(),
+                "DUPLICATE_STATE_NAME",
+                format!("Duplicate State name: {name}"),
+            ));
+        }
+    }
+}
+
+/// An ARN as AWS writes resources: `arn:partition:service:region:account:resource`
+/// (region and account may be empty, as in `arn:aws:states:::lambda:invoke`).
+pub(crate) fn is_arn(s: &str) -> bool {
+    let mut parts = s.splitn(6, ':');
+    let (
+        Some("arn"),
+        Some(partition),
+        Some(service),
+        Some(_region),
+        Some(_account),
+        Some(resource),
+    ) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    )
+    else {
+        return false;
+    };
+    !partition.is_empty()
+        && !service.is_empty()
+        && !resource.is_empty()
+        && !s.chars().any(char::is_whitespace)
+}
+
+/// RFC 3339 `date-time`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, with a real calendar date.
+pub(crate) fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        let digits = b.get(range)?;
+        if digits.iter().all(u8::is_ascii_digit) {
+            Some(
+                digits
+                    .iter()
+                    .fold(0u32, |n, d| n * 10 + u32::from(d - b'0')),
+            )
+        } else {
+            None
+        }
+    };
+    let sep = |i: usize, c: &[u8]| b.get(i).is_some_and(|x| c.contains(x));
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        num(0..4),
+        num(5..7),
+        num(8..10),
+        num(11..13),
+        num(14..16),
+        num(17..19),
+    ) else {
+        return false;
+    };
+    if !(sep(4, b"-") && sep(7, b"-") && sep(10, b"Tt") && sep(13, b":") && sep(16, b":")) {
+        return false;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day == 0 || day > days || hour > 23 || minute > 59 || second > 59 {
+        return false;
+    }
+    let mut i = 19;
+    if sep(i, b".") {
+        i += 1;
+        let start = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == start {
+            return false;
+        }
+    }
+    match b.get(i) {
+        Some(b'Z' | b'z') => i + 1 == b.len(),
+        Some(b'+' | b'-') => {
+            i + 6 == b.len()
+                && sep(i + 3, b":")
+                && num(i + 1..i + 3).is_some_and(|h| h <= 23)
+                && num(i + 4..i + 6).is_some_and(|m| m <= 59)
+        }
+        _ => false,
+    }
+}
+
+/// Decode JSON text into a [`Value`], also returning every repeated object key as
+/// `(pointer of the object, key)` — serde keeps only the last, but a repeated state
+/// name is an error AWS reports.
+pub(crate) fn read_json(text: &str) -> Result<(Value, Vec<(String, String)>), String> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let mut segments = Vec::new();
+    let mut dups = Vec::new();
+    let value = Seed {
+        segments: &mut segments,
+        dups: &mut dups,
+    }
+    .deserialize(&mut de)
+    .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok((value, dups))
+}
+
+struct Seed<'a> {
+    segments: &'a mut Vec<String>,
+    dups: &'a mut Vec<(String, String)>,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            self.segments.push(out.len().to_string());
+            let next = seq.next_element_seed(Seed {
+                segments: self.segments,
+                dups: self.dups,
+            });
+            self.segments.pop();
+            match next? {
+                Some(v) => out.push(v),
+                None => return Ok(Value::Array(out)),
+            }
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            self.segments.push(key);
+            let value = map.next_value_seed(Seed {
+                segments: self.segments,
+                dups: self.dups,
+            });
+            let key = self.segments.pop().unwrap_or_default();
+            let value = value?;
+            if out.contains_key(&key) {
+                let parent = self.segments.iter().fold(String::new(), |p, s| join(&p, s));
+                self.dups.push((parent, key.clone()));
+            }
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339() {
+        for ok in [
+            "2016-03-14T01:59:00Z",
+            "2016-03-14T01:59:00.123Z",
+            "2016-03-14T01:59:00+01:00",
+            "2024-02-29T00:00:00-05:30",
+            "2016-03-14t01:59:00z",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "2016-13-05T21:29:29Z",
+            "05-12-2016T21:29:29Z",
+            "2016-12-05T25:29:29Z",
+            "2016-12-05 21:29:29Z",
+            "2016-12-05T21:29:29",
+            "{% '2016-03-14T01:59:00Z' %}",
+            "2023-02-29T00:00:00Z",
+            "2016-03-14T01:59:00.Z",
+            "2016-03-14T01:59:00+0100",
+            "",
+            "2016-03-14T01:59:00Zx",
+            "２016-03-14T01:59:00Z",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn arns() {
+        assert!(is_arn("arn:aws:states:::lambda:invoke"));
+        assert!(is_arn("arn:aws:lambda:us-east-1:123456789012:function:f"));
+        assert!(is_arn("arn:aws:states:us-east-1:123456789012:activity:a"));
+        assert!(!is_arn("lambda:invoke"));
+        assert!(!is_arn("arn:aws:states"));
+        assert!(!is_arn("arn::states:::x"));
+        assert!(!is_arn("arn:aws:states:::"));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_with_their_object() {
+        let (v, dups) = read_json(r#"{"States":{"A":1,"B":[{"x":1,"x":2}],"A":3}}"#).unwrap();
+        assert_eq!(v["States"]["A"], 3);
+        assert_eq!(
+            dups,
+            vec![
+                ("/States/B/0".to_string(), "x".to_string()),
+                ("/States".to_string(), "A".to_string())
+            ]
+        );
+        assert!(read_json("{} x").is_err());
+        assert!(read_json("[1,").is_err());
+    }
+
+    #[test]
+    fn aws_message_format() {
+        let d = [
+            Diagnostic::new(
+                "/States/pass1/Next",
+                "MISSING_TRANSITION_TARGET",
+                "Missing 'Next' target: pass3",
+            ),
+            Diagnostic::new(
+                "/States/pass2",
+                "MISSING_TRANSITION_TARGET",
+                "State \"pass2\" is not reachable.",
+            ),
+        ];
+        assert_eq!(
+            aws_message(&d),
+            "Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: pass3 at /States/pass1/Next, MISSING_TRANSITION_TARGET: State \"pass2\" is not reachable. at /States/pass2'"
+        );
+        assert_eq!(
+            aws_message(&[Diagnostic::new("", "SCHEMA_VALIDATION_FAILED", "These fields are required: [States]")]),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /'"
+        );
+    }
+}
