@@ -47,6 +47,9 @@ pub(crate) struct Needs {
     pub randoms: usize,
     /// Reads the clock (`$millis`, and `$now` through the rewrite).
     pub now: bool,
+    /// Names called as functions or read as variables: only these host functions need
+    /// registering.
+    pub names: BTreeSet<String>,
 }
 
 pub(crate) const STATES: &str = "states";
@@ -101,7 +104,11 @@ fn for_each_child(node: &AstNode, f: &mut dyn FnMut(&AstNode)) {
                 f(v);
             });
         }
-        AstNode::Conditional { condition, then_branch, else_branch } => {
+        AstNode::Conditional {
+            condition,
+            then_branch,
+            else_branch,
+        } => {
             f(condition);
             f(then_branch);
             if let Some(e) = else_branch {
@@ -113,7 +120,11 @@ fn for_each_child(node: &AstNode, f: &mut dyn FnMut(&AstNode)) {
             f(input);
             terms.iter().for_each(|(t, _)| f(t));
         }
-        AstNode::Transform { location, update, delete } => {
+        AstNode::Transform {
+            location,
+            update,
+            delete,
+        } => {
             f(location);
             f(update);
             if let Some(d) = delete {
@@ -173,7 +184,11 @@ fn for_each_child_mut(node: &mut AstNode, f: &mut dyn FnMut(&mut AstNode)) {
                 f(v);
             });
         }
-        AstNode::Conditional { condition, then_branch, else_branch } => {
+        AstNode::Conditional {
+            condition,
+            then_branch,
+            else_branch,
+        } => {
             f(condition);
             f(then_branch);
             if let Some(e) = else_branch {
@@ -185,7 +200,11 @@ fn for_each_child_mut(node: &mut AstNode, f: &mut dyn FnMut(&mut AstNode)) {
             f(input);
             terms.iter_mut().for_each(|(t, _)| f(t));
         }
-        AstNode::Transform { location, update, delete } => {
+        AstNode::Transform {
+            location,
+            update,
+            delete,
+        } => {
             f(location);
             f(update);
             if let Some(d) = delete {
@@ -196,7 +215,11 @@ fn for_each_child_mut(node: &mut AstNode, f: &mut dyn FnMut(&mut AstNode)) {
 }
 
 fn call(name: &str, args: Vec<AstNode>) -> AstNode {
-    AstNode::Function { name: name.to_string(), args, is_builtin: true }
+    AstNode::Function {
+        name: name.to_string(),
+        args,
+        is_builtin: true,
+    }
 }
 
 /// `$now(p, t)` → `$fromMillis($millis(), p, t)`; `$now` as a value → an equivalent
@@ -254,19 +277,29 @@ fn visit(node: &AstNode, needs: &mut Needs) {
                         _ => {}
                     }
                     needs.vars.insert(other.to_string());
+                    needs.names.insert(other.to_string());
                 }
             },
-            AstNode::Function { name, args, .. } => match name.as_str() {
-                "uuid" => needs.uuids += 1,
-                "random" if args.is_empty() => needs.randoms += 1,
-                "shuffle" => needs.randoms += 1,
-                "millis" => needs.now = true,
-                _ => {}
-            },
+            AstNode::Function { name, args, .. } => {
+                needs.names.insert(name.clone());
+                match name.as_str() {
+                    "uuid" => needs.uuids += 1,
+                    "random" if args.is_empty() => needs.randoms += 1,
+                    "shuffle" => needs.randoms += 1,
+                    "millis" => needs.now = true,
+                    _ => {}
+                }
+            }
             AstNode::Path { steps } => {
                 if let [first, second, ..] = steps.as_slice() {
-                    if let (AstNode::Variable(v), AstNode::Name(field)) = (&first.node, &second.node) {
-                        if v == STATES && first.stages.is_empty() && first.focus.is_none() && first.index_var.is_none() {
+                    if let (AstNode::Variable(v), AstNode::Name(field)) =
+                        (&first.node, &second.node)
+                    {
+                        if v == STATES
+                            && first.stages.is_empty()
+                            && first.focus.is_none()
+                            && first.index_var.is_none()
+                        {
                             needs.states.add_field(field);
                             for s in &steps[1..] {
                                 visit(&s.node, needs);
@@ -301,7 +334,10 @@ mod tests {
     #[test]
     fn states_fields_are_narrowed() {
         let n = needs("$states.input.a & $states.context.Execution.Id");
-        assert_eq!(n.states, StatesUse::Fields(BTreeSet::from(["context".into(), "input".into()])));
+        assert_eq!(
+            n.states,
+            StatesUse::Fields(BTreeSet::from(["context".into(), "input".into()]))
+        );
         assert!(n.vars.is_empty());
         assert_eq!(needs("$keys($states)").states, StatesUse::All);
         assert_eq!(needs("$states[0].input").states, StatesUse::All);

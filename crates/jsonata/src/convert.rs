@@ -18,7 +18,10 @@ pub(crate) fn to_jvalue(v: &Value) -> JValue {
         // Containers may nest deeply; `with_stack` grows the stack instead of overflowing.
         Value::Array(items) => with_stack(|| {
             let flat = !items.iter().any(Value::is_array);
-            JValue::Array(JArray::new_flat(items.iter().map(to_jvalue).collect(), flat))
+            JValue::Array(JArray::new_flat(
+                items.iter().map(to_jvalue).collect(),
+                flat,
+            ))
         }),
         Value::Object(map) => with_stack(|| {
             let mut m = IndexMap::with_capacity(map.len());
@@ -89,7 +92,10 @@ mod tests {
     fn round_trip_keeps_order_and_normalises_numbers() {
         let v = json!({"b": 1, "a": [1.5, 2.0, -0.0, null, true, "s"], "c": {}});
         let back = from_jvalue(&to_jvalue(&v)).unwrap().unwrap();
-        assert_eq!(back.to_string(), r#"{"b":1,"a":[1.5,2,0,null,true,"s"],"c":{}}"#);
+        assert_eq!(
+            back.to_string(),
+            r#"{"b":1,"a":[1.5,2,0,null,true,"s"],"c":{}}"#
+        );
     }
 
     #[test]
@@ -105,7 +111,10 @@ mod tests {
     #[test]
     fn undefined_is_none_and_functions_are_unsupported() {
         assert_eq!(from_jvalue(&JValue::Undefined), Ok(None));
-        assert_eq!(from_jvalue(&JValue::builtin("sum")), Err(OutputError::Unsupported));
+        assert_eq!(
+            from_jvalue(&JValue::builtin("sum")),
+            Err(OutputError::Unsupported)
+        );
         let arr = JValue::array(vec![JValue::Undefined, JValue::from(1i64)]);
         assert_eq!(from_jvalue(&arr).unwrap().unwrap(), json!([null, 1]));
     }

@@ -44,7 +44,12 @@ impl Draws {
         mix(&now_millis.to_le_bytes());
         uuids.iter().for_each(|u| mix(u.as_bytes()));
         randoms.iter().for_each(|r| mix(&r.to_bits().to_le_bytes()));
-        Draws { now_millis, uuids: uuids.into_iter(), randoms: randoms.into_iter(), rng: SplitMix64(seed) }
+        Draws {
+            now_millis,
+            uuids: uuids.into_iter(),
+            randoms: randoms.into_iter(),
+            rng: SplitMix64(seed),
+        }
     }
 
     fn random(&mut self) -> f64 {
@@ -64,7 +69,14 @@ impl Draws {
                 bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
                 bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
                 let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..])
+                format!(
+                    "{}-{}-{}-{}-{}",
+                    &hex[..8],
+                    &hex[8..12],
+                    &hex[12..16],
+                    &hex[16..20],
+                    &hex[20..]
+                )
             }
         }
     }
@@ -147,10 +159,19 @@ fn partition(args: &[JValue]) -> HostFnResult {
     };
     let size = integer(args.get(1), 2, "partition")?;
     if size < 1.0 {
-        return Err(err("D3050: The second argument of $partition must be a positive integer"));
+        return Err(err(
+            "D3050: The second argument of $partition must be a positive integer",
+        ));
     }
-    let size = if size >= items.len() as f64 { items.len().max(1) } else { size as usize };
-    let chunks = items.chunks(size).map(|c| JValue::array(c.to_vec())).collect();
+    let size = if size >= items.len() as f64 {
+        items.len().max(1)
+    } else {
+        size as usize
+    };
+    let chunks = items
+        .chunks(size)
+        .map(|c| JValue::array(c.to_vec()))
+        .collect();
     Ok(JValue::array(chunks))
 }
 
@@ -166,7 +187,7 @@ fn range(args: &[JValue]) -> HostFnResult {
         return Err(err("D3050: The step argument of $range must not be zero"));
     }
     let count = ((end - start) / step).floor() + 1.0;
-    if !(count >= 1.0) {
+    if count.is_nan() || count < 1.0 {
         return Ok(JValue::sequence(Vec::new()));
     }
     if count > MAX_RANGE_ITEMS {
@@ -174,7 +195,9 @@ fn range(args: &[JValue]) -> HostFnResult {
             "D2014: The size of the sequence allocated by the range operator (..) must not exceed 1e7.  Attempted to allocate {count}."
         )));
     }
-    let items = (0..count as usize).map(|i| JValue::Number(start + i as f64 * step)).collect();
+    let items = (0..count as usize)
+        .map(|i| JValue::Number(start + i as f64 * step))
+        .collect();
     Ok(JValue::sequence(items))
 }
 
@@ -206,21 +229,46 @@ fn parse(args: &[JValue]) -> HostFnResult {
         None | Some(JValue::Undefined) => Ok(JValue::Undefined),
         Some(JValue::String(s)) => match serde_json::from_str::<serde_json::Value>(s) {
             Ok(v) => Ok(to_jvalue(&v)),
-            Err(e) => Err(err(format!("D3050: The argument of $parse is not valid JSON: {e}"))),
+            Err(e) => Err(err(format!(
+                "D3050: The argument of $parse is not valid JSON: {e}"
+            ))),
         },
         Some(_) => Err(bad_arg(1, "parse")),
     }
 }
 
 /// Register AWS's functions and the overrides on `ev`, drawing from `draws`.
+/// Only the functions named in the expression are registered: a function can only be
+/// reached through its name.
 pub(crate) fn register(
     ev: &mut jsonata_core::evaluator::Evaluator,
+    needs: &Needs,
     draws: Rc<RefCell<Draws>>,
 ) -> Result<(), EvaluatorError> {
-    ev.register_fn("partition", partition)?;
-    ev.register_fn("range", range)?;
-    ev.register_fn("hash", hash)?;
-    ev.register_fn("parse", parse)?;
+    let uses = |name: &str| needs.names.contains(name);
+    if uses("partition") {
+        ev.register_fn("partition", partition)?;
+    }
+    if uses("range") {
+        ev.register_fn("range", range)?;
+    }
+    if uses("hash") {
+        ev.register_fn("hash", hash)?;
+    }
+    if uses("parse") {
+        ev.register_fn("parse", parse)?;
+    }
+    if uses("eval") {
+        // AWS: "$eval is not available — use $parse instead".
+        ev.register_fn_override("eval", |_args: &[JValue]| {
+            Err(EvaluatorError::ReferenceError(
+                "T1006: Attempted to invoke a non-function".into(),
+            ))
+        })?;
+    }
+    if !(uses("uuid") || uses("random") || uses("millis") || uses("shuffle")) {
+        return Ok(());
+    }
     let d = Rc::clone(&draws);
     ev.register_fn("uuid", move |args: &[JValue]| {
         arity(args, 0, "uuid")?;
@@ -261,10 +309,6 @@ pub(crate) fn register(
             Some(other) => Ok(other.clone()),
         }
     })?;
-    // AWS: "$eval is not available — use $parse instead".
-    ev.register_fn_override("eval", |_args: &[JValue]| {
-        Err(EvaluatorError::ReferenceError("T1006: Attempted to invoke a non-function".into()))
-    })?;
     Ok(())
 }
 
@@ -295,7 +339,10 @@ mod tests {
                 0.5
             }
         }
-        let needs = Needs { uuids: 1, ..Needs::default() };
+        let needs = Needs {
+            uuids: 1,
+            ..Needs::default()
+        };
         let mut d = Draws::take(&needs, &mut S);
         assert_eq!(d.uuid(), "u");
         let u = d.uuid();

@@ -34,7 +34,7 @@ const MAX_EVAL_DEPTH: usize = 5_000;
 /// Wall-clock bound for one evaluation (jsonata-core's D1012). The only guard against a
 /// non-terminating expression (a tail-recursive lambda loops without growing the stack);
 /// it never affects an expression that finishes in time.
-const EVAL_TIMEOUT_MS: u64 = 10_000;
+const EVAL_TIMEOUT_MS: u64 = if cfg!(test) { 1_000 } else { 10_000 };
 
 /// A parse failure of a JSONata expression.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,11 +82,18 @@ impl JsonataExpr {
     /// ignored, as AWS does.
     pub fn parse(src: &str) -> Result<JsonataExpr, JsonataParseError> {
         let src = src.trim();
-        let mut ast = jsonata_core::parser::parse(src)
-            .map_err(|e| JsonataParseError { message: e.to_string() })?;
+        let mut ast = jsonata_core::parser::parse(src).map_err(|e| JsonataParseError {
+            message: e.to_string(),
+        })?;
         analyze::rewrite(&mut ast);
         let needs = analyze::analyze(&ast);
-        Ok(JsonataExpr { inner: Arc::new(ExprInner { src: src.to_string(), ast, needs }) })
+        Ok(JsonataExpr {
+            inner: Arc::new(ExprInner {
+                src: src.to_string(),
+                ast,
+                needs,
+            }),
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -129,17 +136,24 @@ impl JsonataExpr {
         scope: &JsonataScope,
         sources: &mut dyn Sources,
     ) -> Result<Value, StatesError> {
-        self.eval(field, scope, sources)?.ok_or_else(|| self.undefined_error(field))
+        self.eval(field, scope, sources)?
+            .ok_or_else(|| self.undefined_error(field))
     }
 
     /// `… returned nothing (undefined).`
     pub fn undefined_error(&self, field: &str) -> StatesError {
-        StatesError::query_evaluation(format!("{} returned nothing (undefined).", self.subject(field)))
+        StatesError::query_evaluation(format!(
+            "{} returned nothing (undefined).",
+            self.subject(field)
+        ))
     }
 
     /// `… returned an unsupported result type.` (a function).
     pub fn unsupported_type_error(&self, field: &str) -> StatesError {
-        StatesError::query_evaluation(format!("{} returned an unsupported result type.", self.subject(field)))
+        StatesError::query_evaluation(format!(
+            "{} returned an unsupported result type.",
+            self.subject(field)
+        ))
     }
 
     /// `… returned an unexpected result type. Expected 'array', but was 'string' for
@@ -153,15 +167,25 @@ impl JsonataExpr {
     }
 
     fn subject(&self, field: &str) -> String {
-        format!("The JSONata expression '{}' specified for the field '{field}'", self.inner.src)
+        format!(
+            "The JSONata expression '{}' specified for the field '{field}'",
+            self.inner.src
+        )
     }
 
     fn thrown_error(&self, field: &str, e: &EvaluatorError) -> StatesError {
         let msg = e.message();
         // jsonata-core names the callee after this message; jsonata (and AWS) do not.
         const NON_FUNCTION: &str = "T1006: Attempted to invoke a non-function";
-        let msg = if msg.starts_with(NON_FUNCTION) { NON_FUNCTION } else { msg };
-        StatesError::query_evaluation(format!("{} threw an error during evaluation. {msg}", self.subject(field)))
+        let msg = if msg.starts_with(NON_FUNCTION) {
+            NON_FUNCTION
+        } else {
+            msg
+        };
+        StatesError::query_evaluation(format!(
+            "{} threw an error during evaluation. {msg}",
+            self.subject(field)
+        ))
     }
 
     fn eval_in(
@@ -187,9 +211,11 @@ impl JsonataExpr {
             ..EvaluatorOptions::default()
         };
         let mut ev = Evaluator::with_options(context, options);
-        functions::register(&mut ev, draws).map_err(|e| self.thrown_error(field, &e))?;
+        functions::register(&mut ev, needs, draws).map_err(|e| self.thrown_error(field, &e))?;
         // AWS evaluates with no input document: `$` is undefined.
-        let result = ev.evaluate(&self.inner.ast, &JValue::Undefined).map_err(|e| self.thrown_error(field, &e))?;
+        let result = ev
+            .evaluate(&self.inner.ast, &JValue::Undefined)
+            .map_err(|e| self.thrown_error(field, &e))?;
         match from_jvalue(&result) {
             Ok(v) => Ok(v),
             Err(OutputError::Unsupported) => Err(self.unsupported_type_error(field)),
@@ -207,11 +233,18 @@ struct Bindings<'a> {
 
 impl<'a> Bindings<'a> {
     fn new(scope: &'a JsonataScope<'a>) -> Self {
-        Bindings { scope, states_fields: HashMap::new(), vars: HashMap::new() }
+        Bindings {
+            scope,
+            states_fields: HashMap::new(),
+            vars: HashMap::new(),
+        }
     }
 
     fn states_field(&mut self, key: &str, value: &Value) -> JValue {
-        self.states_fields.entry(key.to_string()).or_insert_with(|| to_jvalue(value)).clone()
+        self.states_fields
+            .entry(key.to_string())
+            .or_insert_with(|| to_jvalue(value))
+            .clone()
     }
 
     /// The `$states` value for an expression with the given use of it.
@@ -244,7 +277,10 @@ impl<'a> Bindings<'a> {
 
     fn var(&mut self, name: &str) -> Option<JValue> {
         let vars = self.scope.vars;
-        self.vars.entry(name.to_string()).or_insert_with(|| vars.get(name).map(to_jvalue)).clone()
+        self.vars
+            .entry(name.to_string())
+            .or_insert_with(|| vars.get(name).map(to_jvalue))
+            .clone()
     }
 }
 
@@ -296,7 +332,10 @@ impl JsonataTemplate {
         let mut errors = Vec::new();
         let node = compile_node(raw, &mut String::new(), &mut errors);
         if errors.is_empty() {
-            Ok(JsonataTemplate { raw: raw.clone(), node })
+            Ok(JsonataTemplate {
+                raw: raw.clone(),
+                node,
+            })
         } else {
             Err(errors)
         }
@@ -321,7 +360,11 @@ impl JsonataTemplate {
 
     /// Every expression inside, with its JSON pointer (for validation).
     pub fn expressions(&self) -> Vec<(String, &JsonataExpr)> {
-        fn walk<'n>(node: &'n Node, pointer: &mut String, out: &mut Vec<(String, &'n JsonataExpr)>) {
+        fn walk<'n>(
+            node: &'n Node,
+            pointer: &mut String,
+            out: &mut Vec<(String, &'n JsonataExpr)>,
+        ) {
             match node {
                 Node::Literal(_) => {}
                 Node::Expr(e) => out.push((pointer.clone(), e)),
@@ -370,7 +413,10 @@ fn compile_node(raw: &Value, pointer: &mut String, errors: &mut Vec<JsonataTempl
         Value::String(s) if is_expression(s) => match JsonataExpr::parse(&s[2..s.len() - 2]) {
             Ok(e) => Node::Expr(e),
             Err(e) => {
-                errors.push(JsonataTemplateError { pointer: pointer.clone(), message: e.message });
+                errors.push(JsonataTemplateError {
+                    pointer: pointer.clone(),
+                    message: e.message,
+                });
                 Node::Literal(Value::Null)
             }
         },
@@ -420,8 +466,14 @@ fn eval_node(
         Node::Literal(v) => Ok(v.clone()),
         Node::Expr(e) => match e.eval_in(location, bindings, sources) {
             Ok(Some(v)) => Ok(v),
-            Ok(None) => Err(JsonataEvalError { location: location.clone(), error: e.undefined_error(location) }),
-            Err(error) => Err(JsonataEvalError { location: location.clone(), error }),
+            Ok(None) => Err(JsonataEvalError {
+                location: location.clone(),
+                error: e.undefined_error(location),
+            }),
+            Err(error) => Err(JsonataEvalError {
+                location: location.clone(),
+                error,
+            }),
         },
         Node::Object(fields) => {
             let mut out = serde_json::Map::with_capacity(fields.len());

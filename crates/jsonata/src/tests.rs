@@ -37,7 +37,9 @@ fn states() -> Value {
 fn eval_with(src: &str, vars: &dyn Variables) -> Result<Option<Value>, StatesError> {
     let st = states();
     let scope = JsonataScope { states: &st, vars };
-    JsonataExpr::parse(src).unwrap().eval("Output", &scope, &mut Fixed::default())
+    JsonataExpr::parse(src)
+        .unwrap()
+        .eval("Output", &scope, &mut Fixed::default())
 }
 
 fn eval(src: &str) -> Result<Option<Value>, StatesError> {
@@ -68,14 +70,23 @@ fn states_bindings() {
     assert_eq!(ok("$states.context.Execution.Id"), json!("arn:exec"));
     assert_eq!(ok("$states.result.r"), json!(true));
     assert_eq!(ok("$states.errorOutput.Cause"), json!("C"));
-    assert_eq!(ok("$keys($states)"), json!(["input", "context", "result", "errorOutput"]));
-    assert_eq!(ok("$states.input"), json!({"a": 1, "items": [1, 2, 3], "s": "x"}));
+    assert_eq!(
+        ok("$keys($states)"),
+        json!(["input", "context", "result", "errorOutput"])
+    );
+    assert_eq!(
+        ok("$states.input"),
+        json!({"a": 1, "items": [1, 2, 3], "s": "x"})
+    );
 }
 
 #[test]
 fn states_fields_absent_when_not_allowed() {
     let st = json!({"input": {"a": 1}, "context": {}});
-    let scope = JsonataScope { states: &st, vars: &NoVariables };
+    let scope = JsonataScope {
+        states: &st,
+        vars: &NoVariables,
+    };
     let e = JsonataExpr::parse("$states.result").unwrap();
     assert_eq!(e.eval("Output", &scope, &mut Fixed::default()), Ok(None));
     assert!(e.reads_states_field("result"));
@@ -90,7 +101,10 @@ fn variables_are_bound() {
     // A variable named like a built-in shadows it as a value, as in jsonata.
     vars.insert("sum".into(), json!(5));
     assert_eq!(eval_with("$x.y[0] + $sum", &vars).unwrap(), Some(json!(15)));
-    assert_eq!(eval_with("$name & $states.input.s", &vars).unwrap(), Some(json!("nx")));
+    assert_eq!(
+        eval_with("$name & $states.input.s", &vars).unwrap(),
+        Some(json!("nx"))
+    );
     assert_eq!(eval_with("$missing", &vars).unwrap(), None);
     let e = JsonataExpr::parse("$x.y ~> $map(function($v){$v * 2})").unwrap();
     assert_eq!(e.variables().collect::<Vec<_>>(), ["v", "x"]);
@@ -100,7 +114,10 @@ fn variables_are_bound() {
 fn undefined_and_errors_have_aws_wording() {
     assert_eq!(eval("$doesNotExist"), Ok(None));
     let st = states();
-    let scope = JsonataScope { states: &st, vars: &NoVariables };
+    let scope = JsonataScope {
+        states: &st,
+        vars: &NoVariables,
+    };
     let e = JsonataExpr::parse(" $doesNotExist ").unwrap();
     assert_eq!(
         e.eval_required("Output", &scope, &mut Fixed::default()).unwrap_err().cause,
@@ -141,7 +158,10 @@ fn numbers_are_normalised() {
 
 #[test]
 fn partition() {
-    assert_eq!(ok("$partition([1,2,3,4,5], 2)"), json!([[1, 2], [3, 4], [5]]));
+    assert_eq!(
+        ok("$partition([1,2,3,4,5], 2)"),
+        json!([[1, 2], [3, 4], [5]])
+    );
     assert_eq!(ok("$partition([0], 5)"), json!([[0]]));
     assert_eq!(ok("$partition([0, 1], 1)"), json!([[0], [1]]));
     assert_eq!(ok("$partition([0, 1, 2, 3], 4)"), json!([[0, 1, 2, 3]]));
@@ -169,14 +189,20 @@ fn hash() {
         ok("$hash('abc', 'SHA-256')"),
         json!("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     );
-    assert_eq!(ok("$hash('', 'MD5')"), json!("d41d8cd98f00b204e9800998ecf8427e"));
+    assert_eq!(
+        ok("$hash('', 'MD5')"),
+        json!("d41d8cd98f00b204e9800998ecf8427e")
+    );
     assert!(cause("$hash('a', 'SHA-3')").contains("not supported"));
     assert!(cause("$hash(1, 'MD5')").contains("T0410"));
 }
 
 #[test]
 fn parse() {
-    assert_eq!(ok("$parse('{\"Arg1\": 1, \"Arg2\": []}')"), json!({"Arg1": 1, "Arg2": []}));
+    assert_eq!(
+        ok("$parse('{\"Arg1\": 1, \"Arg2\": []}')"),
+        json!({"Arg1": 1, "Arg2": []})
+    );
     assert_eq!(ok("$parse('\"HelloWorld\"')"), json!("HelloWorld"));
     assert_eq!(ok("$parse('true')"), json!(true));
     assert_eq!(ok("$parse('1.1')"), json!(1.1));
@@ -187,17 +213,33 @@ fn parse() {
 #[test]
 fn random_and_uuid_come_from_sources() {
     let st = states();
-    let scope = JsonataScope { states: &st, vars: &NoVariables };
+    let scope = JsonataScope {
+        states: &st,
+        vars: &NoVariables,
+    };
     let mut src = Fixed::default();
     let e = JsonataExpr::parse("[$uuid(), $random(), $random(42), $random(42)]").unwrap();
     let v = e.eval("Output", &scope, &mut src).unwrap().unwrap();
-    assert_eq!(v, json!(["00000000-0000-4000-8000-000000000001", 0.25, 0.7275636800328681, 0.7275636800328681]));
+    assert_eq!(
+        v,
+        json!([
+            "00000000-0000-4000-8000-000000000001",
+            0.25,
+            0.7275636800328681,
+            0.7275636800328681
+        ])
+    );
     assert_eq!((src.uuids, src.randoms, src.clocks), (1, 1, 0));
 
     // Calls in a loop go beyond the values drawn up front; they stay distinct and valid.
     let e = JsonataExpr::parse("$map([1,2,3], function($i){ $uuid() })").unwrap();
     let v = e.eval("Output", &scope, &mut src).unwrap().unwrap();
-    let ids: Vec<&str> = v.as_array().unwrap().iter().map(|u| u.as_str().unwrap()).collect();
+    let ids: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
     assert_eq!(ids[0], "00000000-0000-4000-8000-000000000002");
     assert_eq!(ids.len(), 3);
     assert!(ids[1] != ids[2] && ids[1].len() == 36);
@@ -209,29 +251,52 @@ fn random_and_uuid_come_from_sources() {
     assert_eq!(a, b);
     let mut sorted = a.unwrap().as_array().unwrap().clone();
     sorted.sort_by_key(|v| v.as_i64());
-    assert_eq!(sorted, json!([1, 2, 3, 4, 5, 6, 7, 8]).as_array().unwrap().clone());
+    assert_eq!(
+        sorted,
+        json!([1, 2, 3, 4, 5, 6, 7, 8]).as_array().unwrap().clone()
+    );
 }
 
 #[test]
 fn clock_comes_from_sources() {
     let st = states();
-    let scope = JsonataScope { states: &st, vars: &NoVariables };
+    let scope = JsonataScope {
+        states: &st,
+        vars: &NoVariables,
+    };
     let mut src = Fixed::default();
     let e = JsonataExpr::parse("[$millis(), $now(), $now('[Y0001]'), $millis()]").unwrap();
     let v = e.eval("Output", &scope, &mut src).unwrap().unwrap();
-    assert_eq!(v, json!([1_700_000_000_123i64, "2023-11-14T22:13:20.123Z", "2023", 1_700_000_000_123i64]));
+    assert_eq!(
+        v,
+        json!([
+            1_700_000_000_123i64,
+            "2023-11-14T22:13:20.123Z",
+            "2023",
+            1_700_000_000_123i64
+        ])
+    );
     assert_eq!(src.clocks, 1);
     let e = JsonataExpr::parse("($n := $now; $n())").unwrap();
-    assert_eq!(e.eval("Output", &scope, &mut src).unwrap(), Some(json!("2023-11-14T22:13:20.123Z")));
+    assert_eq!(
+        e.eval("Output", &scope, &mut src).unwrap(),
+        Some(json!("2023-11-14T22:13:20.123Z"))
+    );
     // Nothing drawn when the expression does not need it.
     let mut src = Fixed::default();
-    JsonataExpr::parse("1").unwrap().eval("Output", &scope, &mut src).unwrap();
+    JsonataExpr::parse("1")
+        .unwrap()
+        .eval("Output", &scope, &mut src)
+        .unwrap();
     assert_eq!((src.uuids, src.randoms, src.clocks), (0, 0, 0));
 }
 
 #[test]
 fn parse_errors() {
-    assert!(JsonataExpr::parse("1 +").unwrap_err().message.contains("S0207"));
+    assert!(JsonataExpr::parse("1 +")
+        .unwrap_err()
+        .message
+        .contains("S0207"));
     assert!(JsonataExpr::parse("").is_err());
     assert!(JsonataExpr::parse("'unterminated").is_err());
 }
@@ -240,8 +305,16 @@ fn parse_errors() {
 fn runaway_recursion_is_stopped() {
     let c = cause("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))");
     assert!(c.contains("threw an error during evaluation"), "{c}");
+    eprintln!("deep recursion: {c}");
+    // A tail-recursive loop never deepens the stack; the time bound stops it.
+    let c = cause("($f := function($n){ $f($n + 1) }; $f(0))");
+    eprintln!("endless loop: {c}");
+    assert!(c.contains("threw an error during evaluation"), "{c}");
     // Reasonable recursion still works.
-    assert_eq!(ok("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(200))"), json!(200));
+    assert_eq!(
+        ok("($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(200))"),
+        json!(200)
+    );
 }
 
 #[test]
@@ -269,7 +342,10 @@ fn template_evaluates_leaves() {
     let ptrs: Vec<String> = t.expressions().into_iter().map(|(p, _)| p).collect();
     assert_eq!(ptrs, ["/sum", "/nested/list/0", "/nested/list/2/deep"]);
     let st = states();
-    let scope = JsonataScope { states: &st, vars: &NoVariables };
+    let scope = JsonataScope {
+        states: &st,
+        vars: &NoVariables,
+    };
     let v = t.eval("Output", &scope, &mut Fixed::default()).unwrap();
     assert_eq!(
         v,
@@ -282,13 +358,19 @@ fn template_evaluates_leaves() {
         })
     );
     // Key order is kept.
-    assert_eq!(v.as_object().unwrap().keys().collect::<Vec<_>>(), ["lit", "n", "sum", "nested", "bad"]);
+    assert_eq!(
+        v.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["lit", "n", "sum", "nested", "bad"]
+    );
 }
 
 #[test]
 fn template_undefined_is_located() {
     let st = states();
-    let scope = JsonataScope { states: &st, vars: &NoVariables };
+    let scope = JsonataScope {
+        states: &st,
+        vars: &NoVariables,
+    };
     let t = JsonataTemplate::compile(&json!({"result": "{% $doesNotExist %}"})).unwrap();
     let e = t.eval("Output", &scope, &mut Fixed::default()).unwrap_err();
     assert_eq!(e.location, "Output/result");
@@ -303,7 +385,12 @@ fn template_undefined_is_located() {
     let as_states: StatesError = e.into();
     assert_eq!(as_states.error, "States.QueryEvaluationError");
     let t = JsonataTemplate::compile(&json!({"a": {"b": ["{% $nope %}"]}})).unwrap();
-    assert_eq!(t.eval("Arguments", &scope, &mut Fixed::default()).unwrap_err().location, "Arguments/a/b");
+    assert_eq!(
+        t.eval("Arguments", &scope, &mut Fixed::default())
+            .unwrap_err()
+            .location,
+        "Arguments/a/b"
+    );
 }
 
 #[test]
@@ -312,8 +399,14 @@ fn template_literal_is_returned_as_is() {
     let t = JsonataTemplate::compile(&raw).unwrap();
     assert!(!t.has_expressions());
     let st = states();
-    let scope = JsonataScope { states: &st, vars: &NoVariables };
-    assert_eq!(t.eval("Output", &scope, &mut Fixed::default()).unwrap(), raw);
+    let scope = JsonataScope {
+        states: &st,
+        vars: &NoVariables,
+    };
+    assert_eq!(
+        t.eval("Output", &scope, &mut Fixed::default()).unwrap(),
+        raw
+    );
     assert_eq!(t.raw(), &raw);
 }
 
