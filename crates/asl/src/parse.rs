@@ -24,6 +24,13 @@ const MAX_SECONDS: u64 = 99_999_999;
 const STATE_TYPES: &str = "[Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]";
 
 pub(crate) fn parse_text(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {
+    if text.trim().is_empty() {
+        return Err(vec![Diagnostic::new(
+            "",
+            "MISSING_DESCRIPTION",
+            "Received a null or empty workflow input",
+        )]);
+    }
     let (value, duplicates) = match crate::validate::read_json(text) {
         Ok(read) => read,
         Err(e) => return Err(vec![Diagnostic::new("", "INVALID_JSON_DESCRIPTION", e)]),
@@ -1662,36 +1669,21 @@ impl Parser {
             self.err(p, "Choice rule is nested too deeply");
             return None;
         }
-        let mut allowed: Vec<(&str, Lang)> = vec![
-            ("Comment", Lang::Any),
-            ("Variable", Lang::Any),
-            ("And", Lang::Any),
-            ("Or", Lang::Any),
-            ("Not", Lang::Any),
-        ];
-        if top {
-            allowed.extend([("Next", Lang::Any), ("Assign", Lang::Any)]);
+        for key in obj.keys() {
+            let known = matches!(key.as_str(), "Comment" | "Variable" | "And" | "Or" | "Not")
+                || (top && matches!(key.as_str(), "Next" | "Assign"))
+                || operator(key).is_some();
+            if !known {
+                self.err(
+                    join(p, key),
+                    format!("The field \"{key}\" is not supported by Step Functions"),
+                );
+            }
         }
-        let mut ops: Vec<(&str, Lang)> = Vec::new();
-        for (name, _, _) in OPERATORS {
-            ops.push((name, Lang::Any));
-        }
-        // `Is…` tests and `StringMatches` have no `…Path` form.
-        let path_names: Vec<String> = OPERATORS
-            .iter()
-            .filter(|o| o.2 != Operand_::Check && o.0 != "StringMatches")
-            .map(|o| format!("{}Path", o.0))
-            .collect();
-        for n in &path_names {
-            ops.push((n.as_str(), Lang::Any));
-        }
-        allowed.extend_from_slice(&ops);
-        self.check_fields(obj, p, &allowed, QueryLanguage::JsonPath);
-
         let present: Vec<&str> = obj
             .keys()
             .map(String::as_str)
-            .filter(|k| matches!(*k, "And" | "Or" | "Not") || ops.iter().any(|(o, _)| o == k))
+            .filter(|k| matches!(*k, "And" | "Or" | "Not") || operator(k).is_some())
             .collect();
         let [key] = present.as_slice() else {
             if present.is_empty() {
@@ -1777,11 +1769,7 @@ impl Parser {
                     }
                     Some(_) => self.path_field(obj, p, "Variable"),
                 };
-                let (base, is_path) = match key.strip_suffix("Path") {
-                    Some(b) if path_names.iter().any(|n| n == key) => (b, true),
-                    _ => (key, false),
-                };
-                let (_, op, kind) = OPERATORS.iter().find(|o| o.0 == base).copied()?;
+                let (op, kind, is_path) = operator(key)?;
                 let v = obj.get(key)?;
                 let operand = if is_path {
                     match v {
@@ -1822,6 +1810,17 @@ impl Parser {
             }
         }
     }
+}
+
+/// A comparison operator key: its operator, operand kind and whether it is the
+/// `…Path` form. `Is…` tests and `StringMatches` have no `…Path` form.
+fn operator(key: &str) -> Option<(ComparisonOp, Operand_, bool)> {
+    let find = |name: &str| OPERATORS.iter().find(|o| o.0 == name);
+    if let Some((_, op, kind)) = find(key) {
+        return Some((*op, *kind, false));
+    }
+    let (name, op, kind) = find(key.strip_suffix("Path")?)?;
+    (*kind != Operand_::Check && *name != "StringMatches").then_some((*op, *kind, true))
 }
 
 /// What a comparison operator compares against.
@@ -2004,6 +2003,7 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "INVALID_JSON_DESCRIPTION");
         assert!(parse_text("{\"StartAt\": \"A\"} trailing").is_err());
+        assert_eq!(parse_text("  ").unwrap_err()[0].code, "MISSING_DESCRIPTION");
     }
 
     #[test]
