@@ -216,8 +216,8 @@ impl<'s> P<'s> {
         Some(c)
     }
     fn ws(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.pos += 1;
+        while let Some(c) = self.peek().filter(|c| c.is_whitespace()) {
+            self.pos += c.len_utf8();
         }
     }
     fn err<T>(&self, msg: &str) -> Result<T, IntrinsicParseError> {

@@ -681,11 +681,16 @@ struct Parser<'s> {
     pos: usize,
     /// Inside a filter, names also stop at spaces and operator characters.
     in_filter: bool,
+    /// Nesting of filters, parentheses and lists, bounded so hostile text cannot
+    /// exhaust the stack.
+    depth: usize,
 }
+
+const MAX_DEPTH: usize = 64;
 
 impl<'s> Parser<'s> {
     fn new(src: &'s str, in_filter: bool) -> Self {
-        Parser { src, pos: 0, in_filter }
+        Parser { src, pos: 0, in_filter, depth: 0 }
     }
     fn rest(&self) -> &'s str {
         self.src.get(self.pos..).unwrap_or("")
@@ -718,8 +723,8 @@ impl<'s> Parser<'s> {
         }
     }
     fn skip_ws(&mut self) {
-        while self.peek().is_some_and(char::is_whitespace) {
-            self.pos += 1;
+        while let Some(c) = self.peek().filter(|c| c.is_whitespace()) {
+            self.pos += c.len_utf8();
         }
     }
     fn at_end(&self) -> bool {
@@ -973,6 +978,16 @@ impl<'s> Parser<'s> {
     }
 
     fn filter_unary(&mut self) -> Result<Filter, PathError> {
+        self.depth += 1;
+        let r = self.filter_unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn filter_unary_inner(&mut self) -> Result<Filter, PathError> {
+        if self.depth > MAX_DEPTH {
+            return self.err("Expression is nested too deeply");
+        }
         self.skip_ws();
         if self.peek() == Some('!') && self.peek2() != Some('=') {
             self.bump();
@@ -1078,11 +1093,21 @@ impl<'s> Parser<'s> {
     }
 
     fn operand(&mut self) -> Result<Operand, PathError> {
+        self.depth += 1;
+        let r = self.operand_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn operand_inner(&mut self) -> Result<Operand, PathError> {
+        if self.depth > MAX_DEPTH {
+            return self.err("Expression is nested too deeply");
+        }
         self.skip_ws();
         match self.peek() {
             Some(c @ ('@' | '$')) => {
                 self.bump();
-                let mut sub = Parser { src: self.src, pos: self.pos, in_filter: true };
+                let mut sub = Parser { src: self.src, pos: self.pos, in_filter: true, depth: self.depth };
                 let (segments, func) = sub.tail()?;
                 self.pos = sub.pos;
                 let definite = is_definite(&segments);
@@ -1416,6 +1441,19 @@ mod tests {
             JsonPath::parse("$.NoSuchInputPath").unwrap().no_results_cause(),
             "Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']"
         );
+    }
+
+    #[test]
+    fn hostile_nesting_is_an_error_not_a_crash() {
+        let deep = format!("$.a[?({}@.x{})]", "(".repeat(5000), ")".repeat(5000));
+        assert!(JsonPath::parse(&deep).is_err());
+        let nots = format!("$.a[?({}@.x)]", "!".repeat(5000));
+        assert!(JsonPath::parse(&nots).is_err());
+        let lists = format!("$.a[?(@.x in {})]", "[".repeat(5000));
+        assert!(JsonPath::parse(&lists).is_err());
+        let scan = format!("$.a[?(@{})]", "[?(@".repeat(3000));
+        assert!(JsonPath::parse(&scan).is_err());
+        assert_eq!(sel("$.a[?(\u{3000}@.x\u{3000}==\u{3000}1)]", &json!({"a": [{"x": 1}]})), Some(json!([{"x": 1}])));
     }
 
     #[test]
