@@ -1,2 +1,59 @@
-//! The `stepwise` binary. STUB.
-fn main() {}
+//! `stepwise`: the command-line entry point (run, validate, conformance, bench).
+//!
+//! This crate is glue: it reads files, parses arguments with clap, drives the pure
+//! core (`stepwise-interp`) with a real or virtual clock and prints results. It is the
+//! only crate that uses `anyhow`.
+
+mod conformance;
+mod engine;
+mod run;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "stepwise", version, about = "Run AWS Step Functions state machines (Amazon States Language) on your own machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a state machine to its end in this process and print its output.
+    Run(run::RunArgs),
+    /// Check definitions; print every problem as FILE: /pointer: CODE: message.
+    Validate(validate::ValidateArgs),
+    /// Run a folder of recorded conformance cases and print the pass table.
+    Conformance(conformance::ConformanceArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => run::main(a),
+        Command::Validate(a) => validate::main(a),
+        Command::Conformance(a) => conformance::main(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("stepwise: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Read a file, or stdin for `-`.
+pub(crate) fn read_input(path: &PathBuf) -> anyhow::Result<String> {
+    use anyhow::Context;
+    if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading stdin")?;
+        Ok(s)
+    } else {
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+    }
+}

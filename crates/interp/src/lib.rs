@@ -1,1 +1,19 @@
-//! The execution step function (pure). STUB.
+//! The execution step function: pure, deterministic, recoverable.
+//!
+//! [`Execution::start`] and [`Execution::handle`] take an [`Event`] (timer fired, task
+//! answered, stop requested) and return a [`Step`]: the new AWS-shaped
+//! [`HistoryEvent`]s and the [`Command`]s the edges must carry out (arm a timer,
+//! dispatch a task). Time, UUIDs and random numbers come from an injected
+//! [`stepwise_expr::Sources`]; waits and retries never sleep here.
+//! [`run::run_to_end`] drives an execution in-process for `stepwise run`, the
+//! conformance runner and the benchmark.
+
+mod choice;
+mod dataflow;
+pub mod exec;
+pub mod history;
+pub mod run;
+pub mod timefmt;
+
+pub use exec::{Command, Event, Execution, ExecutionInfo, Machine, Status, Step, TaskRequest};
+pub use history::{Details, EventType, HistoryEvent};

@@ -1,0 +1,216 @@
+//! `stepwise run DEF.json`: one execution in this process.
+
+use crate::engine::{invalid_definition_message, load_machine};
+use anyhow::Context;
+use clap::Args;
+use serde_json::Value;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use stepwise_interp::history::{Details, EventType, HistoryEvent};
+use stepwise_interp::run::{run_to_end, Clock, NoTasks, Observer, TaskAnswer};
+use stepwise_interp::{ExecutionInfo, Status, TaskRequest};
+use stepwise_expr::Sources;
+use stepwise_mock::{Lookup, MockConfig, MockResult};
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// The state machine definition (ASL JSON).
+    definition: PathBuf,
+    /// Execution input (JSON file, or - for stdin). Default: {}.
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// AWS Step Functions Local mock file answering Task states.
+    #[arg(long, requires = "test_case")]
+    mock_config: Option<PathBuf>,
+    /// The test case of the mock file to use.
+    #[arg(long, requires = "mock_config")]
+    test_case: Option<String>,
+    /// State machine name (for $$.StateMachine.Name and the mock file). Default: the file stem.
+    #[arg(long)]
+    name: Option<String>,
+    /// Multiply every wait and retry delay by this factor (0: no waiting at all).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Write the execution history (GetExecutionHistory shape) to this file.
+    #[arg(long)]
+    history: Option<PathBuf>,
+    /// Show progress per state on stderr even when it is not a terminal.
+    #[arg(long)]
+    progress: bool,
+}
+
+/// A wall clock whose waits are scaled: virtual time jumps to the due time after a
+/// real sleep of `scale ×` the interval.
+struct ScaledClock {
+    now: i64,
+    scale: f64,
+}
+
+impl Sources for ScaledClock {
+    fn now_millis(&mut self) -> i64 {
+        self.now
+    }
+    fn uuid(&mut self) -> String {
+        let mut b = [0u8; 16];
+        fill_random(&mut b);
+        let a = u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let c = u64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        stepwise_interp::run::format_uuid(a, c)
+    }
+    fn random(&mut self) -> f64 {
+        let mut b = [0u8; 8];
+        fill_random(&mut b);
+        (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+impl Clock for ScaledClock {
+    fn advance_to(&mut self, millis: i64) {
+        if millis > self.now {
+            let real = ((millis - self.now) as f64 * self.scale).max(0.0);
+            if real >= 1.0 {
+                std::thread::sleep(std::time::Duration::from_millis(real as u64));
+            }
+            self.now = millis;
+        }
+    }
+}
+
+fn fill_random(buf: &mut [u8]) {
+    use std::hash::{BuildHasher, Hasher};
+    // RandomState is seeded from the OS; hashing a counter gives independent words.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    for chunk in buf.chunks_mut(8) {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let v = h.finish().to_le_bytes();
+        chunk.copy_from_slice(&v[..chunk.len()]);
+    }
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Answers Task states from a Step Functions Local mock file.
+struct Mocks {
+    config: MockConfig,
+    machine: String,
+    test_case: String,
+}
+
+impl TaskAnswer for Mocks {
+    fn answer(&mut self, req: &TaskRequest) -> Result<Value, (String, String)> {
+        let tc = match self.config.test_case(&self.machine, &self.test_case) {
+            Ok(tc) => tc,
+            Err(e) => return Err(("States.Runtime".into(), e.to_string())),
+        };
+        match tc.lookup(&req.state_name, req.invocation) {
+            Lookup::Response(MockResult::Return(v)) => Ok(v.clone()),
+            Lookup::Response(MockResult::Throw { error, cause }) => Err((error.clone(), cause.clone())),
+            Lookup::Exhausted { response, defined } => Err((
+                "States.Runtime".into(),
+                format!(
+                    "No mocked response for invocation {} of state '{}': mocked response '{}' defines {} invocation(s)",
+                    req.invocation, req.state_name, response, defined
+                ),
+            )),
+            Lookup::NotMocked => NoTasks.answer(req),
+        }
+    }
+}
+
+/// Prints state progress on stderr.
+struct Progress {
+    on: bool,
+}
+
+impl Observer for Progress {
+    fn events(&mut self, events: &[HistoryEvent]) {
+        if !self.on {
+            return;
+        }
+        for e in events {
+            match (&e.event_type, &e.details) {
+                (_, Details::StateEntered { name, .. }) => eprintln!("→ {name} ({})", e.event_type.as_str().trim_end_matches("StateEntered")),
+                (_, Details::StateExited { name, .. }) => eprintln!("✓ {name}"),
+                (EventType::MapStateStarted, Details::MapStateStarted { length }) => eprintln!("  map over {length} items"),
+                (EventType::ParallelStateStarted, _) => eprintln!("  parallel branches started"),
+                (EventType::TaskFailed, Details::TaskFailure { error, .. }) => {
+                    eprintln!("  task failed: {}", error.as_deref().unwrap_or(""))
+                }
+                (EventType::ExecutionFailed, Details::Failure { error, .. }) => {
+                    eprintln!("✗ execution failed: {}", error.as_deref().unwrap_or(""))
+                }
+                _ => {}
+            }
+        }
+    }
+    fn waiting(&mut self, due_millis: i64) {
+        if self.on {
+            eprintln!("  waiting until {}", stepwise_interp::timefmt::format_millis(due_millis));
+        }
+    }
+}
+
+pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
+    let text = crate::read_input(&a.definition)?;
+    let machine = match load_machine(&text) {
+        Ok(m) => m,
+        Err(diags) => {
+            for d in &diags {
+                eprintln!("{}: {}", a.definition.display(), d);
+            }
+            eprintln!("{}", invalid_definition_message(&diags));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let input: Value = match &a.input {
+        None => Value::Object(Default::default()),
+        Some(p) => {
+            let t = crate::read_input(p)?;
+            serde_json::from_str(&t).with_context(|| format!("InvalidExecutionInput: {} is not valid JSON", p.display()))?
+        }
+    };
+    if !(a.time_scale >= 0.0 && a.time_scale.is_finite()) {
+        anyhow::bail!("--time-scale must be a non-negative number");
+    }
+    let name = a.name.clone().unwrap_or_else(|| {
+        a.definition.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "StateMachine".into())
+    });
+    let mut tasks: Box<dyn TaskAnswer> = match (&a.mock_config, &a.test_case) {
+        (Some(f), Some(tc)) => {
+            let config = MockConfig::parse(&crate::read_input(f)?).with_context(|| format!("mock file {}", f.display()))?;
+            config.test_case(&name, tc).with_context(|| format!("mock file {}", f.display()))?;
+            Box::new(Mocks { config, machine: name.clone(), test_case: tc.clone() })
+        }
+        _ => Box::new(NoTasks),
+    };
+    let exec_name = stepwise_interp::run::format_uuid(now_millis() as u64, 0x5eed);
+    let info = ExecutionInfo::local(&name, &exec_name);
+    let mut clock = ScaledClock { now: now_millis(), scale: a.time_scale };
+    let mut progress = Progress { on: a.progress || std::io::stderr().is_terminal() };
+    let fin = run_to_end(machine, info, input, &mut clock, tasks.as_mut(), &mut progress, a.history.is_some());
+    if let Some(h) = &a.history {
+        let events: Vec<Value> = fin.history.iter().map(|e| e.to_aws_json(true)).collect();
+        std::fs::write(h, serde_json::to_string_pretty(&serde_json::json!({"events": events}))?)
+            .with_context(|| format!("writing {}", h.display()))?;
+    }
+    match fin.status {
+        Status::Succeeded => {
+            println!("{}", fin.output.unwrap_or(Value::Null));
+            Ok(ExitCode::SUCCESS)
+        }
+        status => {
+            eprintln!("{}: {}", status.as_str(), fin.error.as_deref().unwrap_or(""));
+            if let Some(c) = &fin.cause {
+                eprintln!("{c}");
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Input and output processing (JSONPath): InputPath → Parameters → ResultSelector →
+//! ResultPath → OutputPath. JSONata's `Arguments`/`Output` are evaluated in `exec`.
+
+use serde_json::{Map, Value};
+use stepwise_asl::{FilterPath, ResultPath};
+use stepwise_expr::template::PayloadTemplate;
+use stepwise_expr::{Scope, Sources, StatesError, Variables};
+
+/// The Context object and the variables a state sees.
+pub struct Env<'a> {
+    pub context: &'a Value,
+    pub vars: &'a dyn Variables,
+}
+
+impl Env<'_> {
+    pub fn scope<'b>(&'b self, input: &'b Value) -> Scope<'b> {
+        Scope { input, context: self.context, vars: self.vars }
+    }
+}
+
+/// `InputPath`/`OutputPath`: `$` by default, `{}` when null. A path that matches
+/// nothing fails with `States.Runtime` ("Invalid path … : No results for path: …").
+pub fn filter(path: &FilterPath, value: Value, env: &Env) -> Result<Value, StatesError> {
+    match path {
+        FilterPath::Default => Ok(value),
+        FilterPath::Null => Ok(Value::Object(Map::new())),
+        FilterPath::Path(p) => {
+            if p.is_root_only() {
+                return Ok(value);
+            }
+            match p.select(&env.scope(&value)) {
+                Some(v) => Ok(v),
+                None => Err(StatesError::runtime(p.no_results_cause())),
+            }
+        }
+    }
+}
+
+/// Evaluate a payload template with `$` bound to `input`.
+pub fn template(t: &PayloadTemplate, input: &Value, env: &Env, src: &mut dyn Sources) -> Result<Value, StatesError> {
+    t.eval(&env.scope(input), src)
+}
+
+/// `ResultPath`: put `result` into the raw state input.
+pub fn result_path(rp: &ResultPath, raw_input: Value, result: Value) -> Result<Value, StatesError> {
+    match rp {
+        ResultPath::Default => Ok(result),
+        ResultPath::Discard => Ok(raw_input),
+        ResultPath::Path(p) => {
+            if p.is_root_only() {
+                return Ok(result);
+            }
+            let mut target = raw_input;
+            p.set(&mut target, result)?;
+            Ok(target)
+        }
+    }
+}
+
+/// The error output a Catcher passes on: `{"Error": …, "Cause": …}`.
+pub fn error_output(err: &StatesError) -> Value {
+    let mut m = Map::new();
+    m.insert("Error".into(), Value::String(err.error.clone()));
+    m.insert("Cause".into(), Value::String(err.cause.clone()));
+    Value::Object(m)
+}
+
+/// Size of `v` as compact JSON, in bytes, without building the text.
+pub fn json_size(v: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
+}
+
+/// AWS's payload limit: 256 KiB of UTF-8.
+pub const MAX_PAYLOAD_BYTES: usize = 262_144;

@@ -1,0 +1,2066 @@
+//! The execution: a value stepped by events.
+//!
+//! An [`Execution`] holds a tree of *frames*: the top-level state machine, each running
+//! Parallel branch and each running Map iteration. A frame is either ready to enter a
+//! state, or inside one and blocked on a timer, a task or its child frames. `handle`
+//! applies one [`Event`], runs every frame that can move until all are blocked, and
+//! returns the new [`HistoryEvent`]s and the [`Command`]s the edges must carry out.
+//! Nothing here sleeps, reads a clock or does I/O: time and ids come from [`Sources`].
+
+use crate::choice;
+use crate::dataflow::{self, error_output, json_size, Env, MAX_PAYLOAD_BYTES};
+use crate::history::{Details, EventType, HistoryEvent};
+use crate::timefmt;
+use serde_json::{Map, Value};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use stepwise_asl::{
+    Assign, Catcher, ChoiceRule, Dyn, FilterPath, InputOutput, JitterStrategy, MapSelector, ProcessorMode,
+    QueryLanguage, ResultPath, State, StateKind, StateMachine, States, Transition, Wait as WaitDef,
+};
+use stepwise_expr::error::names;
+use stepwise_expr::{Sources, StatesError, Variables};
+use stepwise_jsonata::{JsonataEvalError, JsonataExpr, JsonataScope, JsonataTemplate};
+
+/// Who and what an execution is: the values of `$$.Execution` and `$$.StateMachine`.
+#[derive(Debug, Clone)]
+pub struct ExecutionInfo {
+    pub execution_arn: String,
+    pub name: String,
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    pub role_arn: String,
+    pub region: String,
+    pub account: String,
+    pub redrive_count: u32,
+}
+
+impl ExecutionInfo {
+    /// ARNs in the default account and region for a machine and an execution name.
+    pub fn local(state_machine_name: &str, execution_name: &str) -> ExecutionInfo {
+        let (region, account) = ("us-east-1", "123456789012");
+        ExecutionInfo {
+            execution_arn: format!("arn:aws:states:{region}:{account}:execution:{state_machine_name}:{execution_name}"),
+            name: execution_name.to_string(),
+            state_machine_arn: format!("arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"),
+            state_machine_name: state_machine_name.to_string(),
+            role_arn: format!("arn:aws:iam::{account}:role/stepwise"),
+            region: region.to_string(),
+            account: account.to_string(),
+            redrive_count: 0,
+        }
+    }
+}
+
+/// A parsed definition prepared for running many executions.
+#[derive(Debug)]
+pub struct Machine {
+    pub definition: StateMachine,
+    /// States (by address) whose expressions read the Context object.
+    needs_context: HashMap<usize, bool>,
+}
+
+impl Machine {
+    pub fn new(definition: StateMachine) -> Arc<Machine> {
+        let mut needs_context = HashMap::new();
+        fn walk(states: &States, out: &mut HashMap<usize, bool>) {
+            for s in &states.states {
+                let dbg = format!("{:?}", s);
+                out.insert(s as *const State as usize, dbg.contains("$$") || dbg.contains("$states"));
+                match &s.kind {
+                    StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, out)),
+                    StateKind::Map(m) => walk(&m.processor, out),
+                    _ => {}
+                }
+            }
+        }
+        walk(&definition.states, &mut needs_context);
+        Arc::new(Machine { definition, needs_context })
+    }
+    fn needs_context(&self, s: &State) -> bool {
+        self.needs_context.get(&(s as *const State as usize)).copied().unwrap_or(true)
+    }
+}
+
+/// Things that happen to an execution, fed in by the edges.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    TimerFired { timer: u64 },
+    /// An activity worker picked the task up.
+    TaskStarted { task: u64, worker_name: String },
+    TaskSucceeded { task: u64, output: Value },
+    TaskFailed { task: u64, error: String, cause: String },
+    TaskHeartbeat { task: u64 },
+    Stop { error: Option<String>, cause: Option<String> },
+}
+
+/// Work for the edges.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    ArmTimer { timer: u64, due_millis: i64 },
+    CancelTimer { timer: u64 },
+    DispatchTask(TaskRequest),
+    CancelTask { task: u64 },
+}
+
+/// A Task state's call, as the edges need it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRequest {
+    pub task: u64,
+    pub state_name: String,
+    pub resource: String,
+    /// The effective parameters (JSONPath `Parameters` / JSONata `Arguments`).
+    pub input: Value,
+    /// Set for `.waitForTaskToken` and activities.
+    pub token: Option<String>,
+    /// How many times this state was invoked before in this execution (0 first).
+    pub invocation: u32,
+    pub timeout_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+}
+
+/// The overall status, as DescribeExecution names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "RUNNING",
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+            Status::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// What one step produced.
+#[derive(Debug, Default)]
+pub struct Step {
+    pub events: Vec<HistoryEvent>,
+    pub commands: Vec<Command>,
+}
+
+type FrameId = usize;
+
+/// A failure while running a state, plus where AWS reports it.
+struct Failure {
+    err: StatesError,
+    /// `evaluationFailedEventDetails.location` for JSONata evaluation errors.
+    location: Option<String>,
+    /// Whether the error text gets "An error occurred while executing the state …".
+    prefixed: bool,
+}
+
+impl Failure {
+    fn plain(err: StatesError) -> Failure {
+        Failure { err, location: None, prefixed: false }
+    }
+    fn eval(err: StatesError) -> Failure {
+        Failure { err, location: None, prefixed: true }
+    }
+    fn at(err: StatesError, location: &str) -> Failure {
+        Failure { err, location: Some(location.to_string()), prefixed: true }
+    }
+}
+
+impl From<JsonataEvalError> for Failure {
+    fn from(e: JsonataEvalError) -> Failure {
+        Failure { err: e.error, location: Some(e.location), prefixed: true }
+    }
+}
+
+#[derive(Debug)]
+enum Stage {
+    Ready { state: usize, input: Value },
+    Active(Box<Active>),
+    Finished,
+}
+
+#[derive(Debug)]
+struct Active {
+    state: usize,
+    /// The raw state input.
+    input: Value,
+    entered_id: u64,
+    entered_prev: u64,
+    entered_millis: i64,
+    retries: Vec<u32>,
+    wait: Blocked,
+}
+
+#[derive(Debug)]
+enum Blocked {
+    Nothing,
+    /// A Wait state's timer; the output is already computed.
+    WaitTimer { timer: u64, output: Value },
+    RetryTimer { timer: u64 },
+    Task(Box<TaskWait>),
+    Fanout(Box<Fanout>),
+}
+
+#[derive(Debug)]
+struct TaskWait {
+    task: u64,
+    kind: ResourceKind,
+    resource_type: String,
+    resource: String,
+    /// Effective input (JSONata `$states.input` stays the raw input).
+    timeout_timer: Option<u64>,
+    heartbeat_timer: Option<u64>,
+    heartbeat_seconds: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ResourceKind {
+    Service,
+    Activity,
+    Lambda,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FanKind {
+    Parallel,
+    Map,
+    MapRun,
+}
+
+#[derive(Debug)]
+struct Fanout {
+    kind: FanKind,
+    /// Inputs of children not started yet (taken as they start).
+    pending: VecDeque<Value>,
+    next_index: usize,
+    total: usize,
+    results: Vec<Option<Value>>,
+    running: usize,
+    limit: usize,
+    succeeded: usize,
+    failed: usize,
+    tolerated_count: Option<u64>,
+    tolerated_pct: Option<f64>,
+    /// The Map's effective input (Parallel: the branch input).
+    children: Vec<FrameId>,
+}
+
+#[derive(Debug)]
+struct Frame {
+    parent: Option<(FrameId, usize)>,
+    /// Path from the root `States` to this frame's: (state index, branch index) pairs.
+    path: Arc<[(u32, u32)]>,
+    vars: Map<String, Value>,
+    last: u64,
+    /// Events of this frame go to a child execution's history (distributed Map).
+    silent: bool,
+    stage: Stage,
+}
+
+/// One execution of a state machine.
+#[derive(Debug)]
+pub struct Execution {
+    machine: Arc<Machine>,
+    info: ExecutionInfo,
+    input: Value,
+    start_millis: i64,
+    status: Status,
+    output: Option<Value>,
+    error: Option<String>,
+    cause: Option<String>,
+    frames: Vec<Option<Frame>>,
+    free: Vec<FrameId>,
+    runnable: VecDeque<FrameId>,
+    next_event_id: u64,
+    next_timer: u64,
+    next_task: u64,
+    timers: HashMap<u64, FrameId>,
+    tasks: HashMap<u64, FrameId>,
+    execution_timer: Option<u64>,
+    invocations: HashMap<String, u32>,
+    map_runs: u32,
+    transitions: u64,
+    /// Events and commands produced by the current step.
+    out: Step,
+    now: i64,
+}
+
+/// Resolve a frame path to its `States`.
+fn states_at<'a>(def: &'a StateMachine, path: &[(u32, u32)]) -> &'a States {
+    let mut states = &def.states;
+    for &(si, bi) in path {
+        states = match &states.states[si as usize].kind {
+            StateKind::Parallel(p) => &p.branches[bi as usize],
+            StateKind::Map(m) => &m.processor,
+            _ => states,
+        };
+    }
+    states
+}
+
+struct VarChain<'a> {
+    frames: &'a [Option<Frame>],
+    start: FrameId,
+}
+
+impl Variables for VarChain<'_> {
+    fn get(&self, name: &str) -> Option<&Value> {
+        let mut id = Some(self.start);
+        while let Some(f) = id.and_then(|i| self.frames.get(i)).and_then(|f| f.as_ref()) {
+            if let Some(v) = f.vars.get(name) {
+                return Some(v);
+            }
+            id = f.parent.map(|p| p.0);
+        }
+        None
+    }
+}
+
+enum Flow {
+    Next(usize, Value),
+    End(Value),
+    Blocked,
+    Failed(Failure),
+    /// The frame already finished (a Fail state, or an error handled by a parent).
+    Done,
+}
+
+impl Execution {
+    /// Start an execution. The returned [`Step`] holds `ExecutionStarted` and everything
+    /// that ran before the first block.
+    pub fn start(machine: Arc<Machine>, info: ExecutionInfo, input: Value, sources: &mut dyn Sources) -> (Execution, Step) {
+        let now = sources.now_millis();
+        let mut ex = Execution {
+            machine,
+            info,
+            input: input.clone(),
+            start_millis: now,
+            status: Status::Running,
+            output: None,
+            error: None,
+            cause: None,
+            frames: Vec::new(),
+            free: Vec::new(),
+            runnable: VecDeque::new(),
+            next_event_id: 1,
+            next_timer: 1,
+            next_task: 1,
+            timers: HashMap::new(),
+            tasks: HashMap::new(),
+            execution_timer: None,
+            invocations: HashMap::new(),
+            map_runs: 0,
+            transitions: 0,
+            out: Step::default(),
+            now,
+        };
+        let role_arn = ex.info.role_arn.clone();
+        ex.push_event(0, EventType::ExecutionStarted, Details::ExecutionStarted { input: input.clone(), role_arn });
+        if let Some(t) = ex.machine.definition.timeout_seconds {
+            let timer = ex.arm_timer(now + (t as i64) * 1000);
+            ex.execution_timer = Some(timer);
+        }
+        let start = ex.machine.definition.states.start_at;
+        let root = ex.alloc(Frame {
+            parent: None,
+            path: Arc::from(Vec::new()),
+            vars: Map::new(),
+            last: 0,
+            silent: false,
+            stage: Stage::Ready { state: start, input },
+        });
+        ex.runnable.push_back(root);
+        ex.run(sources);
+        let step = std::mem::take(&mut ex.out);
+        (ex, step)
+    }
+
+    /// Apply one event and run until every frame is blocked again.
+    pub fn handle(&mut self, event: Event, sources: &mut dyn Sources) -> Step {
+        if self.status != Status::Running {
+            return Step::default();
+        }
+        self.now = sources.now_millis();
+        match event {
+            Event::TimerFired { timer } => self.timer_fired(timer, sources),
+            Event::TaskStarted { task, worker_name } => {
+                if let Some(&fid) = self.tasks.get(&task) {
+                    self.emit(fid, EventType::ActivityStarted, Details::ActivityStarted { worker_name });
+                }
+            }
+            Event::TaskSucceeded { task, output } => self.task_result(task, Ok(output), sources),
+            Event::TaskFailed { task, error, cause } => {
+                self.task_result(task, Err(StatesError::new(error, cause)), sources)
+            }
+            Event::TaskHeartbeat { task } => self.task_heartbeat(task),
+            Event::Stop { error, cause } => self.stop(error, cause),
+        }
+        self.run(sources);
+        std::mem::take(&mut self.out)
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+    pub fn output(&self) -> Option<&Value> {
+        self.output.as_ref()
+    }
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+    pub fn info(&self) -> &ExecutionInfo {
+        &self.info
+    }
+    pub fn start_millis(&self) -> i64 {
+        self.start_millis
+    }
+    /// States entered so far (a state transition each).
+    pub fn transitions(&self) -> u64 {
+        self.transitions
+    }
+
+    // ----- frames and events --------------------------------------------------------
+
+    fn alloc(&mut self, f: Frame) -> FrameId {
+        if let Some(id) = self.free.pop() {
+            self.frames[id] = Some(f);
+            id
+        } else {
+            self.frames.push(Some(f));
+            self.frames.len() - 1
+        }
+    }
+
+    fn frame(&mut self, id: FrameId) -> &mut Frame {
+        match self.frames.get_mut(id).and_then(|f| f.as_mut()) {
+            Some(f) => f,
+            None => unreachable_frame(id),
+        }
+    }
+
+    fn push_event(&mut self, prev: u64, event_type: EventType, details: Details) -> u64 {
+        let id = self.next_event_id;
+        self.next_event_id += 1;
+        self.out.events.push(HistoryEvent { id, previous_event_id: prev, timestamp_millis: self.now, event_type, details });
+        id
+    }
+
+    /// Emit in frame `fid`, chaining from its last event.
+    fn emit(&mut self, fid: FrameId, t: EventType, d: Details) -> u64 {
+        let f = self.frame(fid);
+        if f.silent {
+            return f.last;
+        }
+        let prev = f.last;
+        let id = self.push_event(prev, t, d);
+        self.frame(fid).last = id;
+        id
+    }
+
+    /// Emit with an explicit previous event id, leaving the frame's chain alone.
+    fn emit_with_prev(&mut self, fid: FrameId, prev: u64, t: EventType, d: Details) -> u64 {
+        if self.frame(fid).silent {
+            return prev;
+        }
+        self.push_event(prev, t, d)
+    }
+
+    fn arm_timer(&mut self, due_millis: i64) -> u64 {
+        let timer = self.next_timer;
+        self.next_timer += 1;
+        self.out.commands.push(Command::ArmTimer { timer, due_millis });
+        timer
+    }
+
+    fn cancel_timer(&mut self, timer: u64) {
+        self.timers.remove(&timer);
+        self.out.commands.push(Command::CancelTimer { timer });
+    }
+
+    fn context_value(&self, state_name: &str, entered_millis: i64, extra: Option<(&str, Value)>) -> Value {
+        let mut exec = Map::new();
+        exec.insert("Id".into(), Value::String(self.info.execution_arn.clone()));
+        exec.insert("Input".into(), self.input.clone());
+        exec.insert("StartTime".into(), Value::String(timefmt::format_millis(self.start_millis)));
+        exec.insert("Name".into(), Value::String(self.info.name.clone()));
+        exec.insert("RoleArn".into(), Value::String(self.info.role_arn.clone()));
+        exec.insert("RedriveCount".into(), Value::from(self.info.redrive_count));
+        let mut sm = Map::new();
+        sm.insert("Id".into(), Value::String(self.info.state_machine_arn.clone()));
+        sm.insert("Name".into(), Value::String(self.info.state_machine_name.clone()));
+        let mut st = Map::new();
+        st.insert("Name".into(), Value::String(state_name.to_string()));
+        st.insert("EnteredTime".into(), Value::String(timefmt::format_millis(entered_millis)));
+        let mut c = Map::new();
+        c.insert("Execution".into(), Value::Object(exec));
+        c.insert("StateMachine".into(), Value::Object(sm));
+        c.insert("State".into(), Value::Object(st));
+        if let Some((k, v)) = extra {
+            c.insert(k.into(), v);
+        }
+        Value::Object(c)
+    }
+
+    fn context_for(&self, state: &State, entered_millis: i64) -> Value {
+        if self.machine.needs_context(state) {
+            self.context_value(&state.name, entered_millis, None)
+        } else {
+            Value::Null
+        }
+    }
+
+    // ----- the scheduler ------------------------------------------------------------
+
+    fn run(&mut self, src: &mut dyn Sources) {
+        while let Some(fid) = self.runnable.pop_front() {
+            if self.status != Status::Running {
+                self.runnable.clear();
+                break;
+            }
+            self.run_frame(fid, src);
+        }
+    }
+
+    fn run_frame(&mut self, fid: FrameId, src: &mut dyn Sources) {
+        let machine = Arc::clone(&self.machine);
+        loop {
+            if self.status != Status::Running {
+                return;
+            }
+            let (path, stage) = {
+                let f = self.frame(fid);
+                (Arc::clone(&f.path), std::mem::replace(&mut f.stage, Stage::Finished))
+            };
+            let states = states_at(&machine.definition, &path);
+            let flow = match stage {
+                Stage::Ready { state, input } => {
+                    let st = states.get(state);
+                    self.enter_state(fid, st, state, input, src)
+                }
+                // Active frames are resumed through events, never by being runnable.
+                Stage::Active(a) => {
+                    self.frame(fid).stage = Stage::Active(a);
+                    return;
+                }
+                Stage::Finished => return,
+            };
+            if !self.after_flow(fid, states, flow, src) {
+                return;
+            }
+        }
+    }
+
+    /// Act on a state's outcome; true when the frame should keep running.
+    fn after_flow(&mut self, fid: FrameId, states: &States, flow: Flow, src: &mut dyn Sources) -> bool {
+        match flow {
+            Flow::Next(next, output) => {
+                self.frame(fid).stage = Stage::Ready { state: next, input: output };
+                true
+            }
+            Flow::End(output) => {
+                self.finish_frame(fid, Ok(output), src);
+                false
+            }
+            Flow::Blocked | Flow::Done => false,
+            Flow::Failed(failure) => {
+                let a = match std::mem::replace(&mut self.frame(fid).stage, Stage::Finished) {
+                    Stage::Active(a) => a,
+                    _ => {
+                        self.finish_frame(fid, Err(failure.err), src);
+                        return false;
+                    }
+                };
+                let flow = self.handle_failure(fid, states, a, failure, src);
+                self.after_flow(fid, states, flow, src)
+            }
+        }
+    }
+
+    fn enter_state(&mut self, fid: FrameId, st: &State, idx: usize, input: Value, src: &mut dyn Sources) -> Flow {
+        self.transitions += 1;
+        let entered_prev = self.frame(fid).last;
+        let entered_id = self.emit(
+            fid,
+            EventType::entered(st.kind.type_name()),
+            Details::StateEntered { name: st.name.clone(), input: input.clone() },
+        );
+        let a = Box::new(Active {
+            state: idx,
+            input,
+            entered_id,
+            entered_prev,
+            entered_millis: self.now,
+            retries: vec![0; st.retry.len()],
+            wait: Blocked::Nothing,
+        });
+        self.frame(fid).stage = Stage::Active(a);
+        self.execute(fid, st, src)
+    }
+
+    /// Run (or re-run, after a retry) the body of the current state.
+    fn execute(&mut self, fid: FrameId, st: &State, src: &mut dyn Sources) -> Flow {
+        let (input, entered_millis) = match &self.frame(fid).stage {
+            Stage::Active(a) => (a.input.clone(), a.entered_millis),
+            _ => return Flow::Done,
+        };
+        let ctx = self.context_for(st, entered_millis);
+        let result = match &st.kind {
+            StateKind::Pass(p) => self.run_pass(fid, st, p.result.as_ref(), input, &ctx, src),
+            StateKind::Succeed => self.run_passthrough(fid, st, input, &ctx, src),
+            StateKind::Choice(c) => self.run_choice(fid, st, c, input, &ctx, src),
+            StateKind::Wait(w) => self.run_wait(fid, st, w, input, &ctx, src),
+            StateKind::Fail(f) => return self.run_fail(fid, st, f, input, &ctx, src),
+            StateKind::Task(t) => self.run_task(fid, st, t, input, &ctx, src),
+            StateKind::Parallel(_) | StateKind::Map(_) => self.run_fanout(fid, st, input, &ctx, src),
+        };
+        match result {
+            Ok(flow) => flow,
+            Err(f) => Flow::Failed(f),
+        }
+    }
+
+    // ----- data flow helpers --------------------------------------------------------
+
+    fn vars(&self, fid: FrameId) -> VarChain<'_> {
+        VarChain { frames: &self.frames, start: fid }
+    }
+
+    fn states_value(input: &Value, ctx: &Value, extra: &[(&str, &Value)]) -> Value {
+        let mut m = Map::new();
+        m.insert("input".into(), input.clone());
+        m.insert("context".into(), ctx.clone());
+        for (k, v) in extra {
+            m.insert((*k).into(), (*v).clone());
+        }
+        Value::Object(m)
+    }
+
+    /// The JSONPath effective input (InputPath, then Parameters).
+    fn effective_input(&self, fid: FrameId, io: &InputOutput, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Value, Failure> {
+        let vars = self.vars(fid);
+        let env = Env { context: ctx, vars: &vars };
+        let v = dataflow::filter(&io.input_path, input.clone(), &env).map_err(Failure::eval)?;
+        match &io.parameters {
+            Some(t) => dataflow::template(t, &v, &env, src).map_err(Failure::eval),
+            None => Ok(v),
+        }
+    }
+
+    /// Finish a successful state: ResultSelector/ResultPath/OutputPath (JSONPath) or
+    /// Output (JSONata), then Assign; emits the Exited event and returns its output.
+    #[allow(clippy::too_many_arguments)]
+    fn complete(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        input: Value,
+        result: Value,
+        ctx: &Value,
+        apply_result: bool,
+        exit_prev: Option<u64>,
+        src: &mut dyn Sources,
+    ) -> Result<Value, Failure> {
+        let (output, assigned) = match st.query_language {
+            QueryLanguage::JsonPath => {
+                let vars = self.vars(fid);
+                let env = Env { context: ctx, vars: &vars };
+                let result = match (&st.io.result_selector, apply_result) {
+                    (Some(t), true) => dataflow::template(t, &result, &env, src).map_err(Failure::eval)?,
+                    _ => result,
+                };
+                let assigned = match &st.assign {
+                    Some(Assign::JsonPath(t)) => Some(dataflow::template(t, &result, &env, src).map_err(Failure::eval)?),
+                    _ => None,
+                };
+                let combined = if apply_result {
+                    dataflow::result_path(&st.io.result_path, input, result).map_err(Failure::eval)?
+                } else {
+                    result
+                };
+                let out = dataflow::filter(&st.io.output_path, combined, &env).map_err(Failure::eval)?;
+                (out, assigned)
+            }
+            QueryLanguage::Jsonata => {
+                let vars = self.vars(fid);
+                let states = if apply_result {
+                    Self::states_value(&input, ctx, &[("result", &result)])
+                } else {
+                    Self::states_value(&input, ctx, &[])
+                };
+                let scope = JsonataScope { states: &states, vars: &vars };
+                let assigned = match &st.assign {
+                    Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
+                    _ => None,
+                };
+                let out = match &st.io.output {
+                    Some(t) => t.eval("Output", &scope, src)?,
+                    None => result,
+                };
+                (out, assigned)
+            }
+        };
+        self.finish_state(fid, st, output, assigned, exit_prev)
+    }
+
+    /// Check size, apply variables, emit `…StateExited`.
+    fn finish_state(&mut self, fid: FrameId, st: &State, output: Value, assigned: Option<Value>, exit_prev: Option<u64>) -> Result<Value, Failure> {
+        if json_size(&output) > MAX_PAYLOAD_BYTES {
+            return Err(Failure::plain(StatesError::new(
+                names::DATA_LIMIT_EXCEEDED,
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    st.name
+                ),
+            )));
+        }
+        let assigned = match assigned {
+            Some(Value::Object(m)) => {
+                let f = self.frame(fid);
+                for (k, v) in &m {
+                    f.vars.insert(k.clone(), v.clone());
+                }
+                Some(m)
+            }
+            _ => None,
+        };
+        let details = Details::StateExited { name: st.name.clone(), output: output.clone(), assigned_variables: assigned };
+        let t = EventType::exited(st.kind.type_name());
+        match exit_prev {
+            Some(prev) => {
+                let id = self.emit_with_prev(fid, prev, t, details);
+                if !self.frame(fid).silent {
+                    self.frame(fid).last = id;
+                }
+            }
+            None => {
+                self.emit(fid, t, details);
+            }
+        }
+        Ok(output)
+    }
+
+    fn transition(st: &State, output: Value) -> Flow {
+        match st.transition {
+            Transition::Next(n) => Flow::Next(n, output),
+            Transition::End => Flow::End(output),
+        }
+    }
+
+    // ----- simple states ------------------------------------------------------------
+
+    fn run_pass(&mut self, fid: FrameId, st: &State, result: Option<&Value>, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+        let out = match st.query_language {
+            QueryLanguage::JsonPath => {
+                let r = match result {
+                    Some(r) => r.clone(),
+                    None => self.effective_input(fid, &st.io, &input, ctx, src)?,
+                };
+                if result.is_some() {
+                    // InputPath still has to resolve even when Result replaces it.
+                    let vars = self.vars(fid);
+                    let env = Env { context: ctx, vars: &vars };
+                    dataflow::filter(&st.io.input_path, input.clone(), &env).map_err(Failure::eval)?;
+                }
+                self.complete(fid, st, input, r, ctx, true, None, src)?
+            }
+            QueryLanguage::Jsonata => {
+                let r = input.clone();
+                self.complete(fid, st, input, r, ctx, false, None, src)?
+            }
+        };
+        Ok(Self::transition(st, out))
+    }
+
+    /// Succeed (and the shape Wait uses after its timer): InputPath → OutputPath.
+    fn run_passthrough(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+        let out = self.passthrough_output(fid, st, input, ctx, src)?;
+        Ok(Self::transition(st, out))
+    }
+
+    fn passthrough_output(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Value, Failure> {
+        match st.query_language {
+            QueryLanguage::JsonPath => {
+                let vars = self.vars(fid);
+                let env = Env { context: ctx, vars: &vars };
+                let eff = dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
+                drop(vars);
+                self.complete(fid, st, Value::Null, eff, ctx, false, None, src)
+            }
+            QueryLanguage::Jsonata => {
+                let r = input.clone();
+                self.complete(fid, st, input, r, ctx, false, None, src)
+            }
+        }
+    }
+
+    fn run_choice(&mut self, fid: FrameId, st: &State, c: &stepwise_asl::Choice, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+        match st.query_language {
+            QueryLanguage::JsonPath => {
+                let vars = self.vars(fid);
+                let env = Env { context: ctx, vars: &vars };
+                let eff = dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
+                let scope = env.scope(&eff);
+                let mut chosen = None;
+                for b in &c.choices {
+                    if choice::eval_rule(&b.rule, &scope).map_err(Failure::eval)? {
+                        chosen = Some(b);
+                        break;
+                    }
+                }
+                let (next, assign) = match chosen {
+                    Some(b) => (b.next, b.assign.as_ref().or(st.assign.as_ref())),
+                    None => match c.default {
+                        Some(d) => (d, st.assign.as_ref()),
+                        None => return Err(no_choice_matched()),
+                    },
+                };
+                let assigned = match assign {
+                    Some(Assign::JsonPath(t)) => Some(dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?),
+                    _ => None,
+                };
+                let out = dataflow::filter(&st.io.output_path, eff, &env).map_err(Failure::eval)?;
+                drop(vars);
+                let out = self.finish_state(fid, st, out, assigned, None)?;
+                Ok(Flow::Next(next, out))
+            }
+            QueryLanguage::Jsonata => {
+                let vars = self.vars(fid);
+                let states = Self::states_value(&input, ctx, &[]);
+                let scope = JsonataScope { states: &states, vars: &vars };
+                let mut chosen = None;
+                for b in &c.choices {
+                    if jsonata_condition(&b.rule, &scope, src)? {
+                        chosen = Some(b);
+                        break;
+                    }
+                }
+                let (next, assign, output) = match chosen {
+                    Some(b) => (b.next, b.assign.as_ref().or(st.assign.as_ref()), b.output.as_ref().or(st.io.output.as_ref())),
+                    None => match c.default {
+                        Some(d) => (d, st.assign.as_ref(), st.io.output.as_ref()),
+                        None => return Err(no_choice_matched()),
+                    },
+                };
+                let assigned = match assign {
+                    Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
+                    _ => None,
+                };
+                let out = match output {
+                    Some(t) => t.eval("Output", &scope, src)?,
+                    None => input.clone(),
+                };
+                drop(vars);
+                let out = self.finish_state(fid, st, out, assigned, None)?;
+                Ok(Flow::Next(next, out))
+            }
+        }
+    }
+
+    fn run_wait(&mut self, fid: FrameId, st: &State, w: &WaitDef, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+        let due = {
+            let vars = self.vars(fid);
+            let env = Env { context: ctx, vars: &vars };
+            let states = match st.query_language {
+                QueryLanguage::Jsonata => Self::states_value(&input, ctx, &[]),
+                QueryLanguage::JsonPath => Value::Null,
+            };
+            let eff = match st.query_language {
+                QueryLanguage::JsonPath => dataflow::filter(&st.io.input_path, input.clone(), &env).map_err(Failure::eval)?,
+                QueryLanguage::Jsonata => input.clone(),
+            };
+            let jscope = JsonataScope { states: &states, vars: &vars };
+            match w {
+                WaitDef::Seconds(d) => {
+                    let secs = match d {
+                        Dyn::Literal(s) => *s as i64,
+                        Dyn::Path(p) => {
+                            let v = p.select(&env.scope(&eff));
+                            match v.as_ref().and_then(as_long) {
+                                Some(s) if s >= 0 => s,
+                                _ => {
+                                    return Err(Failure::eval(StatesError::runtime(format!(
+                                        "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                                        p.as_str(),
+                                        v.map(|v| v.to_string()).unwrap_or_else(|| "null".into())
+                                    ))))
+                                }
+                            }
+                        }
+                        Dyn::Jsonata(e) => {
+                            let v = e.eval_required("Seconds", &jscope, src).map_err(|e| Failure::at(e, "Seconds"))?;
+                            match as_long(&v) {
+                                Some(s) if s >= 0 => s,
+                                _ => {
+                                    return Err(Failure::at(
+                                        StatesError::query_evaluation(format!(
+                                            "The JSONata expression '{}' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '{}' for value: {}",
+                                            e.as_str(),
+                                            stepwise_jsonata::json_type_name(&v),
+                                            v
+                                        )),
+                                        "Seconds",
+                                    ))
+                                }
+                            }
+                        }
+                        Dyn::Intrinsic(_) => 0,
+                    };
+                    self.now + secs * 1000
+                }
+                WaitDef::Timestamp(d) => {
+                    let (text, field_err): (String, Box<dyn Fn(&str) -> Failure>) = match d {
+                        Dyn::Literal(s) => (
+                            s.clone(),
+                            Box::new(|s: &str| {
+                                Failure::eval(StatesError::runtime(format!(
+                                    "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {s}"
+                                )))
+                            }),
+                        ),
+                        Dyn::Path(p) => {
+                            let v = p.select(&env.scope(&eff));
+                            let ps = p.as_str().to_string();
+                            match v {
+                                Some(Value::String(s)) => (
+                                    s,
+                                    Box::new(move |s: &str| {
+                                        Failure::eval(StatesError::runtime(format!(
+                                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {ps} == {s}"
+                                        )))
+                                    }),
+                                ),
+                                other => {
+                                    let shown = other.map(|v| v.to_string()).unwrap_or_else(|| "null".into());
+                                    return Err(Failure::eval(StatesError::runtime(format!(
+                                        "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
+                                        p.as_str(),
+                                        shown
+                                    ))));
+                                }
+                            }
+                        }
+                        Dyn::Jsonata(e) => {
+                            let v = e.eval_required("Timestamp", &jscope, src).map_err(|e| Failure::at(e, "Timestamp"))?;
+                            match v {
+                                Value::String(s) => (
+                                    s,
+                                    Box::new(|s: &str| {
+                                        Failure::at(
+                                            StatesError::runtime(format!(
+                                                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {s}"
+                                            )),
+                                            "Timestamp",
+                                        )
+                                    }),
+                                ),
+                                other => {
+                                    return Err(Failure::at(
+                                        e.unexpected_type_error("Timestamp", "string", &other),
+                                        "Timestamp",
+                                    ))
+                                }
+                            }
+                        }
+                        Dyn::Intrinsic(_) => (String::new(), Box::new(|_: &str| Failure::eval(StatesError::runtime("")))),
+                    };
+                    match timefmt::parse_timestamp(&text) {
+                        Some(ns) => (ns / 1_000_000) as i64,
+                        None => return Err(field_err(&text)),
+                    }
+                }
+            }
+        };
+        let output = self.wait_output(fid, st, input, ctx, src)?;
+        if due <= self.now {
+            let out = self.finish_state(fid, st, output, None, None)?;
+            return Ok(Self::transition(st, out));
+        }
+        let timer = self.arm_timer(due);
+        self.timers.insert(timer, fid);
+        if let Stage::Active(a) = &mut self.frame(fid).stage {
+            a.wait = Blocked::WaitTimer { timer, output };
+        }
+        Ok(Flow::Blocked)
+    }
+
+    fn wait_output(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Value, Failure> {
+        let vars = self.vars(fid);
+        let env = Env { context: ctx, vars: &vars };
+        match st.query_language {
+            QueryLanguage::JsonPath => {
+                let eff = dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
+                dataflow::filter(&st.io.output_path, eff, &env).map_err(Failure::eval)
+            }
+            QueryLanguage::Jsonata => {
+                let states = Self::states_value(&input, ctx, &[]);
+                let scope = JsonataScope { states: &states, vars: &vars };
+                match &st.io.output {
+                    Some(t) => Ok(t.eval("Output", &scope, src)?),
+                    None => Ok(input),
+                }
+            }
+        }
+    }
+
+    fn run_fail(&mut self, fid: FrameId, st: &State, f: &stepwise_asl::Fail, input: Value, ctx: &Value, src: &mut dyn Sources) -> Flow {
+        let res = (|| -> Result<(Option<String>, Option<String>), Failure> {
+            let vars = self.vars(fid);
+            let env = Env { context: ctx, vars: &vars };
+            let states = Self::states_value(&input, ctx, &[]);
+            let jscope = JsonataScope { states: &states, vars: &vars };
+            let mut field = |d: &Option<Dyn<String>>, name: &str, path_name: &str| -> Result<Option<String>, Failure> {
+                Ok(match d {
+                    None => None,
+                    Some(Dyn::Literal(s)) => Some(s.clone()),
+                    Some(Dyn::Path(p)) => match p.select(&env.scope(&input)) {
+                        Some(Value::String(s)) => Some(s),
+                        Some(other) => Some(other.to_string()),
+                        None => {
+                            return Err(Failure::eval(StatesError::runtime(format!(
+                                "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
+                                p.as_str(),
+                                path_name,
+                                input
+                            ))))
+                        }
+                    },
+                    Some(Dyn::Intrinsic(i)) => match i.eval(&env.scope(&input), src).map_err(Failure::eval)? {
+                        Value::String(s) => Some(s),
+                        other => Some(other.to_string()),
+                    },
+                    Some(Dyn::Jsonata(e)) => match e.eval_required(name, &jscope, src).map_err(|e| Failure::at(e, name))? {
+                        Value::String(s) => Some(s),
+                        other => Some(other.to_string()),
+                    },
+                })
+            };
+            let error = field(&f.error, "Error", "ErrorPath")?;
+            let cause = field(&f.cause, "Cause", "CausePath")?;
+            Ok((error, cause))
+        })();
+        match res {
+            Ok((error, cause)) => {
+                self.finish_frame(
+                    fid,
+                    Err(StatesError { error: error.unwrap_or_default(), cause: cause.unwrap_or_default() }),
+                    src,
+                );
+                Flow::Done
+            }
+            Err(f) => Flow::Failed(f),
+        }
+    }
+
+    // ----- Task ---------------------------------------------------------------------
+
+    fn run_task(&mut self, fid: FrameId, st: &State, t: &stepwise_asl::Task, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+        let (kind, resource_type, resource, region) = classify_resource(&t.resource, &self.info.region);
+        let waits_for_token = t.resource.ends_with(".waitForTaskToken") || kind == ResourceKind::Activity;
+        let token = if waits_for_token { Some(task_token(src)) } else { None };
+        // `$$.Task.Token` is visible while the parameters are evaluated.
+        let ctx_owned;
+        let ctx = match &token {
+            Some(tok) => {
+                let entered = match &self.frame(fid).stage {
+                    Stage::Active(a) => a.entered_millis,
+                    _ => self.now,
+                };
+                let mut task = Map::new();
+                task.insert("Token".into(), Value::String(tok.clone()));
+                ctx_owned = self.context_value(&st.name, entered, Some(("Task", Value::Object(task))));
+                &ctx_owned
+            }
+            None => ctx,
+        };
+        let (params, timeout, heartbeat) = {
+            let params = match st.query_language {
+                QueryLanguage::JsonPath => self.effective_input(fid, &st.io, &input, ctx, src)?,
+                QueryLanguage::Jsonata => {
+                    let vars = self.vars(fid);
+                    let states = Self::states_value(&input, ctx, &[]);
+                    let scope = JsonataScope { states: &states, vars: &vars };
+                    match &st.io.arguments {
+                        Some(a) => a.eval("Arguments", &scope, src)?,
+                        None => input.clone(),
+                    }
+                }
+            };
+            let timeout = self.dyn_seconds(fid, t.timeout_seconds.as_ref(), "TimeoutSeconds", &input, ctx, src)?;
+            let heartbeat = self.dyn_seconds(fid, t.heartbeat_seconds.as_ref(), "HeartbeatSeconds", &input, ctx, src)?;
+            (params, timeout, heartbeat)
+        };
+        let task = self.next_task;
+        self.next_task += 1;
+        match kind {
+            ResourceKind::Activity => {
+                self.emit(
+                    fid,
+                    EventType::ActivityScheduled,
+                    Details::ActivityScheduled { resource: t.resource.clone(), input: params.clone(), timeout_in_seconds: timeout, heartbeat_in_seconds: heartbeat },
+                );
+            }
+            ResourceKind::Lambda => {
+                self.emit(
+                    fid,
+                    EventType::LambdaFunctionScheduled,
+                    Details::LambdaFunctionScheduled { resource: t.resource.clone(), input: params.clone(), timeout_in_seconds: timeout },
+                );
+                self.emit(fid, EventType::LambdaFunctionStarted, Details::None);
+            }
+            ResourceKind::Service => {
+                self.emit(
+                    fid,
+                    EventType::TaskScheduled,
+                    Details::TaskScheduled {
+                        resource_type: resource_type.clone(),
+                        resource: resource.clone(),
+                        region,
+                        parameters: params.clone(),
+                        timeout_in_seconds: timeout,
+                        heartbeat_in_seconds: heartbeat,
+                    },
+                );
+                self.emit(fid, EventType::TaskStarted, Details::TaskStarted { resource_type: resource_type.clone(), resource: resource.clone() });
+            }
+        }
+        let invocation = {
+            let n = self.invocations.entry(st.name.clone()).or_insert(0);
+            let v = *n;
+            *n += 1;
+            v
+        };
+        let timeout_timer = timeout.map(|s| {
+            let t = self.arm_timer(self.now + s as i64 * 1000);
+            self.timers.insert(t, fid);
+            t
+        });
+        let heartbeat_timer = heartbeat.map(|s| {
+            let t = self.arm_timer(self.now + s as i64 * 1000);
+            self.timers.insert(t, fid);
+            t
+        });
+        self.tasks.insert(task, fid);
+        self.out.commands.push(Command::DispatchTask(TaskRequest {
+            task,
+            state_name: st.name.clone(),
+            resource: t.resource.clone(),
+            input: params,
+            token,
+            invocation,
+            timeout_seconds: timeout,
+            heartbeat_seconds: heartbeat,
+        }));
+        if let Stage::Active(a) = &mut self.frame(fid).stage {
+            a.wait = Blocked::Task(Box::new(TaskWait {
+                task,
+                kind,
+                resource_type,
+                resource,
+                timeout_timer,
+                heartbeat_timer,
+                heartbeat_seconds: heartbeat,
+            }));
+        }
+        Ok(Flow::Blocked)
+    }
+
+    fn dyn_seconds(&self, fid: FrameId, d: Option<&Dyn<u64>>, field: &str, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<u64>, Failure> {
+        let Some(d) = d else { return Ok(None) };
+        let vars = self.vars(fid);
+        let env = Env { context: ctx, vars: &vars };
+        Ok(Some(match d {
+            Dyn::Literal(v) => *v,
+            Dyn::Path(p) => match p.select(&env.scope(input)).as_ref().and_then(as_long) {
+                Some(v) if v > 0 => v as u64,
+                other => {
+                    return Err(Failure::eval(StatesError::runtime(format!(
+                        "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",
+                        other.map(|v| v.to_string()).unwrap_or_else(|| "null".into()),
+                        p.as_str()
+                    ))))
+                }
+            },
+            Dyn::Jsonata(e) => {
+                let states = Self::states_value(input, ctx, &[]);
+                let scope = JsonataScope { states: &states, vars: &vars };
+                let v = e.eval_required(field, &scope, src).map_err(|e| Failure::at(e, field))?;
+                match as_long(&v) {
+                    Some(s) if s > 0 => s as u64,
+                    _ => return Err(Failure::at(e.unexpected_type_error(field, "integer", &v), field)),
+                }
+            }
+            Dyn::Intrinsic(_) => return Ok(None),
+        }))
+    }
+
+    fn task_result(&mut self, task: u64, result: Result<Value, StatesError>, src: &mut dyn Sources) {
+        let Some(fid) = self.tasks.remove(&task) else { return };
+        let machine = Arc::clone(&self.machine);
+        let path = Arc::clone(&self.frame(fid).path);
+        let states = states_at(&machine.definition, &path);
+        let mut a = match std::mem::replace(&mut self.frame(fid).stage, Stage::Finished) {
+            Stage::Active(a) => a,
+            other => {
+                self.frame(fid).stage = other;
+                return;
+            }
+        };
+        let tw = match std::mem::replace(&mut a.wait, Blocked::Nothing) {
+            Blocked::Task(tw) => tw,
+            other => {
+                a.wait = other;
+                self.frame(fid).stage = Stage::Active(a);
+                return;
+            }
+        };
+        for t in [tw.timeout_timer, tw.heartbeat_timer].into_iter().flatten() {
+            self.cancel_timer(t);
+        }
+        let st = states.get(a.state);
+        let input = a.input.clone();
+        let entered = a.entered_millis;
+        self.frame(fid).stage = Stage::Active(a);
+        let flow = match result {
+            Ok(output) => {
+                let (t, d) = match tw.kind {
+                    ResourceKind::Service => (
+                        EventType::TaskSucceeded,
+                        Details::TaskOutput { resource_type: tw.resource_type.clone(), resource: tw.resource.clone(), output: output.clone() },
+                    ),
+                    ResourceKind::Activity => (EventType::ActivitySucceeded, Details::Output { output: output.clone() }),
+                    ResourceKind::Lambda => (EventType::LambdaFunctionSucceeded, Details::Output { output: output.clone() }),
+                };
+                self.emit(fid, t, d);
+                let ctx = self.context_for(st, entered);
+                match self.complete(fid, st, input, output, &ctx, true, None, src) {
+                    Ok(out) => Self::transition(st, out),
+                    Err(f) => Flow::Failed(f),
+                }
+            }
+            Err(err) => {
+                self.emit_task_failure(fid, &tw, false, &err);
+                Flow::Failed(Failure::plain(err))
+            }
+        };
+        if self.after_flow(fid, states, flow, src) {
+            self.runnable.push_back(fid);
+        }
+    }
+
+    fn emit_task_failure(&mut self, fid: FrameId, tw: &TaskWait, timed_out: bool, err: &StatesError) {
+        let error = Some(err.error.clone());
+        let cause = if err.cause.is_empty() { None } else { Some(err.cause.clone()) };
+        let (t, d) = match tw.kind {
+            ResourceKind::Service => (
+                if timed_out { EventType::TaskTimedOut } else { EventType::TaskFailed },
+                Details::TaskFailure { resource_type: tw.resource_type.clone(), resource: tw.resource.clone(), error, cause },
+            ),
+            ResourceKind::Activity => (
+                if timed_out { EventType::ActivityTimedOut } else { EventType::ActivityFailed },
+                Details::Failure { error, cause },
+            ),
+            ResourceKind::Lambda => (
+                if timed_out { EventType::LambdaFunctionTimedOut } else { EventType::LambdaFunctionFailed },
+                Details::Failure { error, cause },
+            ),
+        };
+        self.emit(fid, t, d);
+    }
+
+    fn task_heartbeat(&mut self, task: u64) {
+        let Some(&fid) = self.tasks.get(&task) else { return };
+        let now = self.now;
+        let (old, secs) = match &self.frame(fid).stage {
+            Stage::Active(a) => match &a.wait {
+                Blocked::Task(tw) => (tw.heartbeat_timer, tw.heartbeat_seconds),
+                _ => return,
+            },
+            _ => return,
+        };
+        let (Some(old), Some(secs)) = (old, secs) else { return };
+        self.cancel_timer(old);
+        let new = self.arm_timer(now + secs as i64 * 1000);
+        self.timers.insert(new, fid);
+        if let Stage::Active(a) = &mut self.frame(fid).stage {
+            if let Blocked::Task(tw) = &mut a.wait {
+                tw.heartbeat_timer = Some(new);
+            }
+        }
+    }
+
+    // ----- timers -------------------------------------------------------------------
+
+    fn timer_fired(&mut self, timer: u64, src: &mut dyn Sources) {
+        if Some(timer) == self.execution_timer {
+            self.finish_execution(Status::TimedOut, None, Some(names::TIMEOUT.into()), Some("The execution timed out.".into()));
+            return;
+        }
+        let Some(fid) = self.timers.remove(&timer) else { return };
+        let machine = Arc::clone(&self.machine);
+        let path = Arc::clone(&self.frame(fid).path);
+        let states = states_at(&machine.definition, &path);
+        let mut a = match std::mem::replace(&mut self.frame(fid).stage, Stage::Finished) {
+            Stage::Active(a) => a,
+            other => {
+                self.frame(fid).stage = other;
+                return;
+            }
+        };
+        let st = states.get(a.state);
+        let flow = match std::mem::replace(&mut a.wait, Blocked::Nothing) {
+            Blocked::WaitTimer { timer: t, output } if t == timer => {
+                self.frame(fid).stage = Stage::Active(a);
+                match self.finish_state(fid, st, output, None, None) {
+                    Ok(out) => Self::transition(st, out),
+                    Err(f) => Flow::Failed(f),
+                }
+            }
+            Blocked::RetryTimer { timer: t } if t == timer => {
+                self.frame(fid).stage = Stage::Active(a);
+                self.execute(fid, st, src)
+            }
+            Blocked::Task(tw) => {
+                let heartbeat = tw.heartbeat_timer == Some(timer);
+                let err = if heartbeat {
+                    StatesError::new(names::HEARTBEAT_TIMEOUT, "")
+                } else {
+                    StatesError::new(names::TIMEOUT, "")
+                };
+                for t in [tw.timeout_timer, tw.heartbeat_timer].into_iter().flatten() {
+                    if t != timer {
+                        self.cancel_timer(t);
+                    }
+                }
+                self.tasks.remove(&tw.task);
+                self.out.commands.push(Command::CancelTask { task: tw.task });
+                self.frame(fid).stage = Stage::Active(a);
+                self.emit_task_failure(fid, &tw, true, &err);
+                Flow::Failed(Failure::plain(err))
+            }
+            other => {
+                a.wait = other;
+                self.frame(fid).stage = Stage::Active(a);
+                return;
+            }
+        };
+        if self.after_flow(fid, states, flow, src) {
+            self.runnable.push_back(fid);
+        }
+    }
+
+    // ----- failures -----------------------------------------------------------------
+
+    fn handle_failure(&mut self, fid: FrameId, states: &States, mut a: Box<Active>, f: Failure, src: &mut dyn Sources) -> Flow {
+        let st = states.get(a.state);
+        let mut err = f.err;
+        if f.prefixed {
+            err.cause = format!(
+                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+                st.name, a.entered_id, err.cause
+            );
+        }
+        if err.error == names::QUERY_EVALUATION_ERROR || f.location.is_some() {
+            let prev = if matches!(st.kind, StateKind::Wait(_)) { self.frame(fid).last } else { a.entered_prev };
+            let id = self.emit_with_prev(
+                fid,
+                prev,
+                EventType::EvaluationFailed,
+                Details::EvaluationFailed { error: err.error.clone(), cause: err.cause.clone(), location: f.location.clone(), state: st.name.clone() },
+            );
+            if !self.frame(fid).silent {
+                self.frame(fid).last = id;
+            }
+        }
+        // Retry.
+        let retriable = err.error != names::RUNTIME && err.error != names::DATA_LIMIT_EXCEEDED;
+        for (i, r) in st.retry.iter().enumerate() {
+            if !error_matches(&r.error_equals, &err.error) {
+                continue;
+            }
+            if !retriable && !r.error_equals.iter().any(|e| *e == err.error) {
+                continue;
+            }
+            let attempt = a.retries.get(i).copied().unwrap_or(0);
+            if (attempt as u64) < r.max_attempts {
+                if let Some(c) = a.retries.get_mut(i) {
+                    *c += 1;
+                }
+                let mut delay = r.interval_seconds as f64 * r.backoff_rate.powi(attempt as i32);
+                if let Some(max) = r.max_delay_seconds {
+                    delay = delay.min(max as f64);
+                }
+                if r.jitter_strategy == JitterStrategy::Full {
+                    delay *= src.random();
+                }
+                let due = self.now + (delay * 1000.0) as i64;
+                let timer = self.arm_timer(due);
+                self.timers.insert(timer, fid);
+                a.wait = Blocked::RetryTimer { timer };
+                self.frame(fid).stage = Stage::Active(a);
+                return Flow::Blocked;
+            }
+            break;
+        }
+        // The state failed for good.
+        let failed_event = match st.kind {
+            StateKind::Map(_) => Some(EventType::MapStateFailed),
+            StateKind::Parallel(_) => Some(EventType::ParallelStateFailed),
+            _ => None,
+        };
+        if let Some(t) = failed_event {
+            self.emit(fid, t, Details::None);
+        }
+        if let Some(c) = st.catch.iter().find(|c| catch_matches(&c.error_equals, &err.error)) {
+            let input = std::mem::replace(&mut a.input, Value::Null);
+            let entered = a.entered_millis;
+            self.frame(fid).stage = Stage::Active(a);
+            let ctx = self.context_for(st, entered);
+            return match self.caught(fid, st, c, input, &err, &ctx, src) {
+                Ok(out) => Flow::Next(c.next, out),
+                Err(f2) => {
+                    let mut e2 = f2.err;
+                    if f2.prefixed {
+                        e2.cause = format!(
+                            "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+                            st.name, entered, e2.cause
+                        );
+                    }
+                    self.finish_frame(fid, Err(e2), src);
+                    Flow::Done
+                }
+            };
+        }
+        self.finish_frame(fid, Err(err), src);
+        Flow::Done
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn caught(&mut self, fid: FrameId, st: &State, c: &Catcher, input: Value, err: &StatesError, ctx: &Value, src: &mut dyn Sources) -> Result<Value, Failure> {
+        let eo = error_output(err);
+        let (out, assigned) = match st.query_language {
+            QueryLanguage::JsonPath => {
+                let vars = self.vars(fid);
+                let env = Env { context: ctx, vars: &vars };
+                let assigned = match &c.assign {
+                    Some(Assign::JsonPath(t)) => Some(dataflow::template(t, &eo, &env, src).map_err(Failure::eval)?),
+                    _ => None,
+                };
+                let out = dataflow::result_path(&c.result_path, input, eo).map_err(Failure::eval)?;
+                (out, assigned)
+            }
+            QueryLanguage::Jsonata => {
+                let vars = self.vars(fid);
+                let states = Self::states_value(&input, ctx, &[("errorOutput", &eo)]);
+                let scope = JsonataScope { states: &states, vars: &vars };
+                let assigned = match &c.assign {
+                    Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
+                    _ => None,
+                };
+                let out = match &c.output {
+                    Some(t) => t.eval("Output", &scope, src)?,
+                    None => eo,
+                };
+                (out, assigned)
+            }
+        };
+        self.finish_state(fid, st, out, assigned, None)
+    }
+
+    /// A frame ended: the root ends the execution; a child reports to its parent.
+    fn finish_frame(&mut self, fid: FrameId, result: Result<Value, StatesError>, src: &mut dyn Sources) {
+        let (parent, last) = {
+            let f = self.frame(fid);
+            f.stage = Stage::Finished;
+            (f.parent, f.last)
+        };
+        match parent {
+            None => match result {
+                Ok(out) => self.finish_execution(Status::Succeeded, Some(out), None, None),
+                Err(e) => {
+                    let cause = if e.cause.is_empty() { None } else { Some(e.cause) };
+                    let error = if e.error.is_empty() { None } else { Some(e.error) };
+                    self.finish_execution(Status::Failed, None, error, cause)
+                }
+            },
+            Some((pid, index)) => {
+                self.frames[fid] = None;
+                self.free.push(fid);
+                self.child_done(pid, index, last, result, src);
+            }
+        }
+    }
+
+    fn finish_execution(&mut self, status: Status, output: Option<Value>, error: Option<String>, cause: Option<String>) {
+        if self.status != Status::Running {
+            return;
+        }
+        let prev = self.frames.first().and_then(|f| f.as_ref()).map(|f| f.last).unwrap_or(0);
+        let (t, d) = match status {
+            Status::Succeeded => (
+                EventType::ExecutionSucceeded,
+                Details::Output { output: output.clone().unwrap_or(Value::Null) },
+            ),
+            Status::Failed => (EventType::ExecutionFailed, Details::Failure { error: error.clone(), cause: cause.clone() }),
+            Status::TimedOut => (EventType::ExecutionTimedOut, Details::Failure { error: error.clone(), cause: cause.clone() }),
+            _ => (EventType::ExecutionAborted, Details::Failure { error: error.clone(), cause: cause.clone() }),
+        };
+        self.push_event(prev, t, d);
+        self.status = status;
+        self.output = output;
+        self.error = error;
+        self.cause = cause;
+        // Everything still pending is dropped.
+        let timers: Vec<u64> = self.timers.keys().copied().collect();
+        for t in timers {
+            self.out.commands.push(Command::CancelTimer { timer: t });
+        }
+        self.timers.clear();
+        if let Some(t) = self.execution_timer.take() {
+            if status != Status::TimedOut {
+                self.out.commands.push(Command::CancelTimer { timer: t });
+            }
+        }
+        let tasks: Vec<u64> = self.tasks.keys().copied().collect();
+        for t in tasks {
+            self.out.commands.push(Command::CancelTask { task: t });
+        }
+        self.tasks.clear();
+        self.runnable.clear();
+    }
+
+    fn stop(&mut self, error: Option<String>, cause: Option<String>) {
+        self.finish_execution(Status::Aborted, None, error, cause);
+    }
+
+    // ----- Parallel and Map -----------------------------------------------------------
+
+    fn run_fanout(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+        match &st.kind {
+            StateKind::Parallel(p) => {
+                let branch_input = match st.query_language {
+                    QueryLanguage::JsonPath => self.effective_input(fid, &st.io, &input, ctx, src)?,
+                    QueryLanguage::Jsonata => {
+                        let vars = self.vars(fid);
+                        let states = Self::states_value(&input, ctx, &[]);
+                        let scope = JsonataScope { states: &states, vars: &vars };
+                        match &st.io.arguments {
+                            Some(a) => a.eval("Arguments", &scope, src)?,
+                            None => input.clone(),
+                        }
+                    }
+                };
+                self.emit(fid, EventType::ParallelStateStarted, Details::None);
+                let n = p.branches.len();
+                let fan = Fanout {
+                    kind: FanKind::Parallel,
+                    pending: std::iter::repeat_n(branch_input, n).collect(),
+                    next_index: 0,
+                    total: n,
+                    results: vec![None; n],
+                    running: 0,
+                    limit: usize::MAX,
+                    succeeded: 0,
+                    failed: 0,
+                    tolerated_count: None,
+                    tolerated_pct: None,
+                    children: Vec::new(),
+                };
+                self.start_fanout(fid, st, fan, src)
+            }
+            StateKind::Map(m) => {
+                let (items, eff) = self.map_items(fid, st, m, &input, ctx, src)?;
+                let limit = match self.dyn_u64(fid, m.max_concurrency.as_ref(), "MaxConcurrency", &input, ctx, src)? {
+                    Some(0) | None => usize::MAX,
+                    Some(n) => n as usize,
+                };
+                let tolerated_count = self.dyn_u64(fid, m.tolerated_failure_count.as_ref(), "ToleratedFailureCount", &input, ctx, src)?;
+                let tolerated_pct = match &m.tolerated_failure_percentage {
+                    None => None,
+                    Some(Dyn::Literal(p)) => Some(*p),
+                    Some(d) => {
+                        let as_u = match d {
+                            Dyn::Path(p) => Dyn::Path(p.clone()),
+                            Dyn::Jsonata(e) => Dyn::Jsonata(e.clone()),
+                            Dyn::Intrinsic(i) => Dyn::Intrinsic(i.clone()),
+                            Dyn::Literal(_) => Dyn::Literal(0),
+                        };
+                        self.dyn_u64(fid, Some(&as_u), "ToleratedFailurePercentage", &input, ctx, src)?.map(|v| v as f64)
+                    }
+                };
+                // ItemSelector is applied to every item before any iteration starts.
+                let n = items.len();
+                let mut pending = VecDeque::with_capacity(n);
+                let needs_item_ctx = m.item_selector.is_some();
+                for (i, item) in items.into_iter().enumerate() {
+                    let v = match &m.item_selector {
+                        None => item,
+                        Some(sel) => {
+                            let entered = match &self.frame(fid).stage {
+                                Stage::Active(a) => a.entered_millis,
+                                _ => self.now,
+                            };
+                            let mut mi = Map::new();
+                            let mut itm = Map::new();
+                            itm.insert("Index".into(), Value::from(i));
+                            itm.insert("Value".into(), item);
+                            mi.insert("Item".into(), Value::Object(itm));
+                            let ictx = if needs_item_ctx {
+                                self.context_value(&st.name, entered, Some(("Map", Value::Object(mi))))
+                            } else {
+                                Value::Null
+                            };
+                            let vars = self.vars(fid);
+                            match sel {
+                                MapSelector::JsonPath(t) => {
+                                    let env = Env { context: &ictx, vars: &vars };
+                                    dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?
+                                }
+                                MapSelector::Jsonata(t) => {
+                                    let states = Self::states_value(&input, &ictx, &[]);
+                                    let scope = JsonataScope { states: &states, vars: &vars };
+                                    t.eval("ItemSelector", &scope, src)?
+                                }
+                            }
+                        }
+                    };
+                    pending.push_back(v);
+                }
+                self.emit(fid, EventType::MapStateStarted, Details::MapStateStarted { length: n });
+                let kind = if m.mode == ProcessorMode::Distributed { FanKind::MapRun } else { FanKind::Map };
+                if kind == FanKind::MapRun {
+                    self.map_runs += 1;
+                    let arn = format!(
+                        "arn:aws:states:{}:{}:mapRun:{}/{}:{}",
+                        self.info.region,
+                        self.info.account,
+                        self.info.state_machine_name,
+                        m.label.clone().unwrap_or_else(|| st.name.clone()),
+                        map_run_id(src)
+                    );
+                    self.emit(fid, EventType::MapRunStarted, Details::MapRunStarted { map_run_arn: arn });
+                }
+                let fan = Fanout {
+                    kind,
+                    pending,
+                    next_index: 0,
+                    total: n,
+                    results: vec![None; n],
+                    running: 0,
+                    limit,
+                    succeeded: 0,
+                    failed: 0,
+                    tolerated_count,
+                    tolerated_pct,
+                    children: Vec::new(),
+                };
+                self.start_fanout(fid, st, fan, src)
+            }
+            _ => Ok(Flow::Done),
+        }
+    }
+
+    fn dyn_u64(&self, fid: FrameId, d: Option<&Dyn<u64>>, field: &str, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<u64>, Failure> {
+        let Some(d) = d else { return Ok(None) };
+        let vars = self.vars(fid);
+        let env = Env { context: ctx, vars: &vars };
+        Ok(Some(match d {
+            Dyn::Literal(v) => *v,
+            Dyn::Path(p) => {
+                let v = p.select(&env.scope(input));
+                match v.as_ref().and_then(as_long) {
+                    Some(n) if n >= 0 => n as u64,
+                    _ => {
+                        let shown = match &v {
+                            Some(Value::String(s)) => s.clone(),
+                            Some(other) => other.to_string(),
+                            None => "null".into(),
+                        };
+                        return Err(Failure::eval(StatesError::runtime(format!(
+                            "The {field}Path field refers to value \"{shown}\" which is not a valid integer: {}",
+                            p.as_str()
+                        ))));
+                    }
+                }
+            }
+            Dyn::Jsonata(e) => {
+                let states = Self::states_value(input, ctx, &[]);
+                let scope = JsonataScope { states: &states, vars: &vars };
+                let v = e.eval_required(field, &scope, src).map_err(|e| Failure::at(e, field))?;
+                match as_long(&v) {
+                    Some(n) if n >= 0 => n as u64,
+                    _ => return Err(Failure::at(e.unexpected_type_error(field, "integer", &v), field)),
+                }
+            }
+            Dyn::Intrinsic(_) => return Ok(None),
+        }))
+    }
+
+    /// The items a Map iterates over, and the effective input ItemSelector sees.
+    fn map_items(&mut self, fid: FrameId, st: &State, m: &stepwise_asl::Map, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<(Vec<Value>, Value), Failure> {
+        match st.query_language {
+            QueryLanguage::JsonPath => {
+                let vars = self.vars(fid);
+                let env = Env { context: ctx, vars: &vars };
+                let eff = dataflow::filter(&st.io.input_path, input.clone(), &env).map_err(Failure::eval)?;
+                let items = match &m.items_path {
+                    None => eff.clone(),
+                    Some(p) => match p.select(&env.scope(&eff)) {
+                        Some(v) => v,
+                        None => return Err(Failure::eval(StatesError::runtime(p.no_results_cause()))),
+                    },
+                };
+                match items {
+                    Value::Array(a) => Ok((a, eff)),
+                    other => Err(Failure::eval(StatesError::runtime(format!(
+                        "Map state input must be an array but was: {}",
+                        other
+                    )))),
+                }
+            }
+            QueryLanguage::Jsonata => {
+                let vars = self.vars(fid);
+                let states = Self::states_value(input, ctx, &[]);
+                let scope = JsonataScope { states: &states, vars: &vars };
+                let items = match &m.items {
+                    None => input.clone(),
+                    Some(t) => match t.as_expr() {
+                        Some(e) => {
+                            let v = e.eval("Items", &scope, src).map_err(|e| Failure::at(e, "Items"))?;
+                            match v {
+                                Some(Value::Array(a)) => Value::Array(a),
+                                Some(other) => {
+                                    return Err(Failure::at(e.unexpected_type_error("Items", "array", &other), "Items"))
+                                }
+                                None => return Err(Failure::at(e.unsupported_type_error("Items"), "Items")),
+                            }
+                        }
+                        None => t.eval("Items", &scope, src)?,
+                    },
+                };
+                match items {
+                    Value::Array(a) => Ok((a, input.clone())),
+                    other => Err(Failure::eval(StatesError::runtime(format!(
+                        "Map state input must be an array but was: {}",
+                        other
+                    )))),
+                }
+            }
+        }
+    }
+
+    fn start_fanout(&mut self, fid: FrameId, st: &State, mut fan: Fanout, src: &mut dyn Sources) -> Result<Flow, Failure> {
+        if fan.total == 0 {
+            return self.fanout_succeeded(fid, st, fan, src).map(|out| Self::transition(st, out));
+        }
+        let _ = src;
+        self.fill(fid, st, &mut fan);
+        if let Stage::Active(a) = &mut self.frame(fid).stage {
+            a.wait = Blocked::Fanout(Box::new(fan));
+        }
+        Ok(Flow::Blocked)
+    }
+
+    /// Start children up to the concurrency limit.
+    fn fill(&mut self, fid: FrameId, st: &State, fan: &mut Fanout) {
+        let state_idx = match &self.frame(fid).stage {
+            Stage::Active(a) => a.state as u32,
+            _ => return,
+        };
+        let parent_path = Arc::clone(&self.frame(fid).path);
+        let parent_silent = self.frame(fid).silent;
+        while fan.running < fan.limit {
+            let Some(input) = fan.pending.pop_front() else { break };
+            let index = fan.next_index;
+            fan.next_index += 1;
+            fan.running += 1;
+            let (branch, start) = match &st.kind {
+                StateKind::Parallel(p) => (index as u32, p.branches.get(index).map(|b| b.start_at).unwrap_or(0)),
+                StateKind::Map(m) => (0, m.processor.start_at),
+                _ => (0, 0),
+            };
+            let mut path: Vec<(u32, u32)> = parent_path.to_vec();
+            path.push((state_idx, branch));
+            let last = match fan.kind {
+                FanKind::Map => self.emit(
+                    fid,
+                    EventType::MapIterationStarted,
+                    Details::MapIteration { name: st.name.clone(), index },
+                ),
+                _ => self.frame(fid).last,
+            };
+            // MapIterationStarted does not move the Map's own chain forward.
+            let child = self.alloc(Frame {
+                parent: Some((fid, index)),
+                path: Arc::from(path),
+                vars: Map::new(),
+                last,
+                silent: parent_silent || fan.kind == FanKind::MapRun,
+                stage: Stage::Ready { state: start, input },
+            });
+            fan.children.push(child);
+            self.runnable.push_back(child);
+        }
+    }
+
+    fn child_done(&mut self, pid: FrameId, index: usize, child_last: u64, result: Result<Value, StatesError>, src: &mut dyn Sources) {
+        let machine = Arc::clone(&self.machine);
+        let path = Arc::clone(&self.frame(pid).path);
+        let states = states_at(&machine.definition, &path);
+        let mut a = match std::mem::replace(&mut self.frame(pid).stage, Stage::Finished) {
+            Stage::Active(a) => a,
+            other => {
+                self.frame(pid).stage = other;
+                return;
+            }
+        };
+        let mut fan = match std::mem::replace(&mut a.wait, Blocked::Nothing) {
+            Blocked::Fanout(f) => f,
+            other => {
+                a.wait = other;
+                self.frame(pid).stage = Stage::Active(a);
+                return;
+            }
+        };
+        let st = states.get(a.state);
+        self.frame(pid).stage = Stage::Active(a);
+        fan.running = fan.running.saturating_sub(1);
+        let is_map = fan.kind == FanKind::Map;
+        match result {
+            Ok(v) => {
+                fan.succeeded += 1;
+                if let Some(slot) = fan.results.get_mut(index) {
+                    *slot = Some(v);
+                }
+                let succ = if is_map {
+                    Some(self.emit_with_prev(
+                        pid,
+                        child_last,
+                        EventType::MapIterationSucceeded,
+                        Details::MapIteration { name: st.name.clone(), index },
+                    ))
+                } else {
+                    None
+                };
+                if fan.succeeded + fan.failed == fan.total {
+                    if let Some(id) = succ {
+                        self.frame(pid).last = id;
+                    } else if fan.kind == FanKind::Parallel {
+                        self.frame(pid).last = child_last.max(self.frame(pid).last);
+                    }
+                    self.fanout_finish(pid, st, *fan, src);
+                    return;
+                }
+                if is_map {
+                    self.frame(pid).last = child_last;
+                }
+            }
+            Err(err) => {
+                fan.failed += 1;
+                if is_map {
+                    self.emit_with_prev(pid, child_last, EventType::MapIterationFailed, Details::MapIteration { name: st.name.clone(), index });
+                    self.frame(pid).last = child_last;
+                }
+                let tolerated = match fan.kind {
+                    FanKind::Parallel => false,
+                    _ => within_tolerance(&fan),
+                };
+                if tolerated {
+                    if let Some(slot) = fan.results.get_mut(index) {
+                        *slot = Some(error_output(&err));
+                    }
+                    if fan.succeeded + fan.failed == fan.total {
+                        self.fanout_finish(pid, st, *fan, src);
+                        return;
+                    }
+                } else {
+                    let err = if fan.kind == FanKind::MapRun && (fan.tolerated_count.is_some() || fan.tolerated_pct.is_some()) {
+                        StatesError::new(
+                            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+                            "The specified tolerated failure threshold was exceeded",
+                        )
+                    } else {
+                        err
+                    };
+                    self.abort_children(&fan);
+                    if fan.kind == FanKind::MapRun {
+                        self.emit(pid, EventType::MapRunFailed, Details::Failure { error: Some(err.error.clone()), cause: Some(err.cause.clone()) });
+                    }
+                    let flow = Flow::Failed(Failure::plain(err));
+                    if self.after_flow(pid, states, flow, src) {
+                        self.runnable.push_back(pid);
+                    }
+                    return;
+                }
+            }
+        }
+        self.fill(pid, st, &mut fan);
+        if let Stage::Active(a) = &mut self.frame(pid).stage {
+            a.wait = Blocked::Fanout(fan);
+        }
+    }
+
+    fn abort_children(&mut self, fan: &Fanout) {
+        for &c in &fan.children {
+            let alive = matches!(self.frames.get(c), Some(Some(f)) if !matches!(f.stage, Stage::Finished));
+            if !alive {
+                continue;
+            }
+            // Drop the child's timers and tasks; the child is discarded.
+            self.timers.retain(|_, f| *f != c);
+            let tasks: Vec<u64> = self.tasks.iter().filter(|(_, f)| **f == c).map(|(t, _)| *t).collect();
+            for t in tasks {
+                self.tasks.remove(&t);
+                self.out.commands.push(Command::CancelTask { task: t });
+            }
+            self.runnable.retain(|f| *f != c);
+            self.frames[c] = None;
+            self.free.push(c);
+        }
+    }
+
+    fn fanout_finish(&mut self, pid: FrameId, st: &State, fan: Fanout, src: &mut dyn Sources) {
+        let machine = Arc::clone(&self.machine);
+        let path = Arc::clone(&self.frame(pid).path);
+        let states = states_at(&machine.definition, &path);
+        let flow = match self.fanout_succeeded(pid, st, fan, src) {
+            Ok(out) => Self::transition(st, out),
+            Err(f) => Flow::Failed(f),
+        };
+        if self.after_flow(pid, states, flow, src) {
+            self.runnable.push_back(pid);
+        }
+    }
+
+    fn fanout_succeeded(&mut self, pid: FrameId, st: &State, fan: Fanout, src: &mut dyn Sources) -> Result<Value, Failure> {
+        if fan.kind == FanKind::MapRun {
+            self.emit(pid, EventType::MapRunSucceeded, Details::None);
+        }
+        let t = if fan.kind == FanKind::Parallel { EventType::ParallelStateSucceeded } else { EventType::MapStateSucceeded };
+        let prev = self.frame(pid).last;
+        self.emit_with_prev(pid, prev, t, Details::None);
+        let results: Vec<Value> = fan.results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect();
+        let (input, entered) = match &self.frame(pid).stage {
+            Stage::Active(a) => (a.input.clone(), a.entered_millis),
+            _ => (Value::Null, self.now),
+        };
+        let ctx = self.context_for(st, entered);
+        self.complete(pid, st, input, Value::Array(results), &ctx, true, Some(prev), src)
+    }
+}
+
+fn within_tolerance(fan: &Fanout) -> bool {
+    let mut ok = false;
+    if let Some(c) = fan.tolerated_count {
+        ok |= (fan.failed as u64) <= c;
+    }
+    if let Some(p) = fan.tolerated_pct {
+        if fan.total > 0 {
+            ok |= (fan.failed as f64) * 100.0 / (fan.total as f64) <= p;
+        }
+    }
+    ok
+}
+
+fn jsonata_condition(rule: &ChoiceRule, scope: &JsonataScope, src: &mut dyn Sources) -> Result<bool, Failure> {
+    match rule {
+        ChoiceRule::Condition(Dyn::Literal(b)) => Ok(*b),
+        ChoiceRule::Condition(Dyn::Jsonata(e)) => {
+            let v = e.eval_required("Condition", scope, src).map_err(|e| Failure::at(e, "Condition"))?;
+            match v {
+                Value::Bool(b) => Ok(b),
+                other => Err(Failure::at(e.unexpected_type_error("Condition", "boolean", &other), "Condition")),
+            }
+        }
+        _ => Ok(false),
+    }
+}
+
+fn no_choice_matched() -> Failure {
+    Failure::eval(StatesError::new(
+        names::NO_CHOICE_MATCHED,
+        "No Matches!",
+    ))
+}
+
+fn as_long(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Some(i)
+            } else {
+                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `ErrorEquals` matching for Retry: `States.ALL` matches everything but
+/// `States.Runtime` and `States.DataLimitExceeded` (handled by the caller).
+fn error_matches(list: &[String], error: &str) -> bool {
+    list.iter().any(|e| e == error || e == names::ALL || (e == names::TASK_FAILED && is_task_failure(error)))
+}
+
+/// Catch: `States.ALL` does not catch `States.Runtime` nor `States.DataLimitExceeded`.
+fn catch_matches(list: &[String], error: &str) -> bool {
+    list.iter().any(|e| {
+        e == error
+            || (e == names::ALL && error != names::RUNTIME && error != names::DATA_LIMIT_EXCEEDED)
+            || (e == names::TASK_FAILED && is_task_failure(error))
+    })
+}
+
+fn is_task_failure(error: &str) -> bool {
+    !error.starts_with("States.") || error == names::TASK_FAILED
+}
+
+fn classify_resource(resource: &str, default_region: &str) -> (ResourceKind, String, String, String) {
+    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    let region = parts.get(3).filter(|r| !r.is_empty()).map(|r| r.to_string()).unwrap_or_else(|| default_region.to_string());
+    if parts.len() >= 6 && parts[2] == "states" && parts[5].starts_with("activity:") {
+        return (ResourceKind::Activity, "activity".into(), resource.into(), region);
+    }
+    if parts.len() >= 6 && parts[2] == "lambda" && parts[5].starts_with("function:") {
+        return (ResourceKind::Lambda, "lambda".into(), resource.into(), region);
+    }
+    if parts.len() == 6 && parts[2] == "states" && parts[3].is_empty() && parts[4].is_empty() {
+        // arn:aws:states:::service:action[.pattern] and arn:aws:states:::aws-sdk:service:action
+        let rest = parts[5];
+        if let Some(sdk) = rest.strip_prefix("aws-sdk:") {
+            if let Some((svc, action)) = sdk.split_once(':') {
+                return (ResourceKind::Service, format!("aws-sdk:{svc}"), action.into(), region);
+            }
+        }
+        if let Some((svc, action)) = rest.split_once(':') {
+            return (ResourceKind::Service, svc.into(), action.into(), region);
+        }
+    }
+    (ResourceKind::Service, "unknown".into(), resource.into(), region)
+}
+
+fn task_token(src: &mut dyn Sources) -> String {
+    // AWS tokens are long opaque strings; ours carry two UUIDs without dashes.
+    let a = src.uuid().replace('-', "");
+    let b = src.uuid().replace('-', "");
+    format!("AQ{a}{b}")
+}
+
+fn map_run_id(src: &mut dyn Sources) -> String {
+    src.uuid()
+}
+
+fn unreachable_frame(id: FrameId) -> ! {
+    // Frames are only addressed through ids this module handed out and still holds.
+    panic!("internal error: frame {id} does not exist")
+}
+
+#[allow(dead_code)]
+fn _assert_types(_: &JsonataExpr, _: &JsonataTemplate, _: &FilterPath, _: &ResultPath) {}

@@ -1,0 +1,186 @@
+//! Driving an execution to its end in-process.
+
+use crate::exec::{Command, Event, Execution, ExecutionInfo, Machine, Status, TaskRequest};
+use crate::history::HistoryEvent;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use stepwise_expr::Sources;
+
+/// How a task gets its answer when running in-process.
+pub trait TaskAnswer {
+    /// `Ok(output)` or `Err((error, cause))`.
+    fn answer(&mut self, req: &TaskRequest) -> Result<Value, (String, String)>;
+}
+
+/// Fails every task: there is nothing to call in-process without mocks.
+pub struct NoTasks;
+
+impl TaskAnswer for NoTasks {
+    fn answer(&mut self, req: &TaskRequest) -> Result<Value, (String, String)> {
+        Err((
+            "States.Runtime".into(),
+            format!(
+                "No task result source for state '{}' (resource '{}'): run with --mock-config FILE --test-case NAME",
+                req.state_name, req.resource
+            ),
+        ))
+    }
+}
+
+/// Observes progress (for the terminal display).
+pub trait Observer {
+    fn events(&mut self, _events: &[HistoryEvent]) {}
+    /// About to wait until `due_millis` (virtual time).
+    fn waiting(&mut self, _due_millis: i64) {}
+}
+
+impl Observer for () {}
+
+/// Sources with a virtual clock that jumps over waits.
+pub trait Clock: Sources {
+    /// Move the clock to at least `millis`, sleeping as configured.
+    fn advance_to(&mut self, millis: i64);
+}
+
+/// The result of running to the end.
+#[derive(Debug)]
+pub struct Finished {
+    pub status: Status,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub history: Vec<HistoryEvent>,
+    pub transitions: u64,
+}
+
+/// Run one execution to the end. Tasks are answered by `tasks`; timers fire in due
+/// order with the clock advanced to their due time. `keep_history: false` drops the
+/// events as they come (the benchmark still builds them, as the engine would).
+pub fn run_to_end(
+    machine: Arc<Machine>,
+    info: ExecutionInfo,
+    input: Value,
+    clock: &mut dyn Clock,
+    tasks: &mut dyn TaskAnswer,
+    observer: &mut dyn Observer,
+    keep_history: bool,
+) -> Finished {
+    let (mut ex, step) = Execution::start(machine, info, input, clock);
+    let mut history = Vec::new();
+    let mut timers: BTreeMap<(i64, u64), ()> = BTreeMap::new();
+    let mut timer_due: std::collections::HashMap<u64, i64> = std::collections::HashMap::new();
+    let mut queue: std::collections::VecDeque<Event> = std::collections::VecDeque::new();
+    let mut absorb = |step: crate::exec::Step,
+                      history: &mut Vec<HistoryEvent>,
+                      queue: &mut std::collections::VecDeque<Event>,
+                      timers: &mut BTreeMap<(i64, u64), ()>,
+                      timer_due: &mut std::collections::HashMap<u64, i64>,
+                      observer: &mut dyn Observer| {
+        observer.events(&step.events);
+        if keep_history {
+            history.extend(step.events);
+        }
+        for c in step.commands {
+            match c {
+                Command::ArmTimer { timer, due_millis } => {
+                    timers.insert((due_millis, timer), ());
+                    timer_due.insert(timer, due_millis);
+                }
+                Command::CancelTimer { timer } => {
+                    if let Some(d) = timer_due.remove(&timer) {
+                        timers.remove(&(d, timer));
+                    }
+                }
+                Command::DispatchTask(req) => match tasks.answer(&req) {
+                    Ok(output) => queue.push_back(Event::TaskSucceeded { task: req.task, output }),
+                    Err((error, cause)) => queue.push_back(Event::TaskFailed { task: req.task, error, cause }),
+                },
+                Command::CancelTask { .. } => {}
+            }
+        }
+    };
+    absorb(step, &mut history, &mut queue, &mut timers, &mut timer_due, observer);
+    while ex.status() == Status::Running {
+        let event = if let Some(e) = queue.pop_front() {
+            e
+        } else if let Some((&(due, timer), _)) = timers.iter().next() {
+            timers.remove(&(due, timer));
+            timer_due.remove(&timer);
+            observer.waiting(due);
+            clock.advance_to(due);
+            Event::TimerFired { timer }
+        } else {
+            break;
+        };
+        let step = ex.handle(event, clock);
+        absorb(step, &mut history, &mut queue, &mut timers, &mut timer_due, observer);
+    }
+    Finished {
+        status: ex.status(),
+        output: ex.output().cloned(),
+        error: ex.error().map(str::to_string),
+        cause: ex.cause().map(str::to_string),
+        history,
+        transitions: ex.transitions(),
+    }
+}
+
+/// A clock for tests and conformance: starts at a fixed instant, jumps over waits
+/// without sleeping, and hands out deterministic UUIDs and random numbers.
+pub struct VirtualClock {
+    pub now: i64,
+    counter: u64,
+    rng: u64,
+}
+
+impl VirtualClock {
+    pub fn new(start_millis: i64, seed: u64) -> VirtualClock {
+        VirtualClock { now: start_millis, counter: 0, rng: seed ^ 0x9E37_79B9_7F4A_7C15 }
+    }
+    fn next_u64(&mut self) -> u64 {
+        // splitmix64
+        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+impl Sources for VirtualClock {
+    fn now_millis(&mut self) -> i64 {
+        self.now
+    }
+    fn uuid(&mut self) -> String {
+        self.counter += 1;
+        let a = self.next_u64();
+        let b = self.next_u64();
+        format_uuid(a, b)
+    }
+    fn random(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+impl Clock for VirtualClock {
+    fn advance_to(&mut self, millis: i64) {
+        if millis > self.now {
+            self.now = millis;
+        }
+    }
+}
+
+/// Version-4 UUID text from 128 random bits.
+pub fn format_uuid(a: u64, b: u64) -> String {
+    let a = (a & 0xFFFF_FFFF_FFFF_0FFF) | 0x0000_0000_0000_4000;
+    let b = (b & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xFFFF,
+        a & 0xFFFF,
+        b >> 48,
+        b & 0xFFFF_FFFF_FFFF
+    )
+}
