@@ -293,9 +293,15 @@ impl Parser {
         match PayloadTemplate::compile(raw) {
             Ok(t) => Some(t),
             Err(errors) => {
-                // AWS locates template problems at the field and names the key in the text.
+                // AWS locates template problems at the field, names the key in the text and
+                // stops at its sentence; the parser's detail would break the exact wording.
+                const AWS: &str = " must be a valid JSONPath or a valid intrinsic function call";
                 for e in errors {
-                    self.err(at.clone(), e.message);
+                    let message = match e.message.find(AWS) {
+                        Some(i) => e.message[..i + AWS.len()].to_string(),
+                        None => e.message,
+                    };
+                    self.err(at.clone(), message);
                 }
                 None
             }
@@ -2856,6 +2862,36 @@ mod expr_tests {
             def(json!({"And": [{"Variable": "$.a", "IsNull": true, "Next": "S"}], "Next": "S"})),
             "/States/C/Choices/0/And/0/Next",
             SCHEMA,
+        );
+    }
+
+    #[test]
+    fn aws_recorded_messages() {
+        let msg =
+            |def: Value| crate::validate::aws_message(&parse_value(&def).err().unwrap_or_default());
+        assert_eq!(
+            msg(one(json!({"Type": "Pass", "Parameters": {"parsed.$": "States.StringToJson($.a"}, "End": true}))),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The value for the field 'parsed.$' must be a valid JSONPath or a valid intrinsic function call at /States/A/Parameters'"
+        );
+        for creds in [json!({}), json!({"InvalidField": "invalid"})] {
+            assert_eq!(
+                msg(json!({"StartAt": "State0", "QueryLanguage": "JSONata", "States": {"State0": {
+                    "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Arguments": "{% $state.input %}",
+                    "Credentials": creds, "End": true}}})),
+                "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'RoleArn' is required but was missing at /States/State0/Credentials'"
+            );
+        }
+        assert_eq!(
+            msg(json!({"StartAt": "StateName", "States": {"StateName": {"Type": "Parallel", "Branches": [], "End": true}}})),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/StateName/Branches'"
+        );
+        assert_eq!(
+            msg(json!({"StartAt": "S", "States": {"S": {"Type": "Pass", "End": true}, "ExistingButInvalidState": {"Type": "Invalid"}}})),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: The field 'Type' should have one of these values: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map] at /States/ExistingButInvalidState/Type'"
+        );
+        assert_eq!(
+            msg(json!({"StartAt": "S"})),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /'"
         );
     }
 

@@ -14,10 +14,17 @@ use std::fmt;
 /// `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: String does not match
 /// RFC3339 timestamp at /States/WaitUntil/Timestamp'`. Several diagnostics are joined
 /// with `", "` inside the quotes, each as `CODE: message at /pointer`.
+///
+/// AWS checks the graph (targets, reachability, terminal states, unique names) only once
+/// the schema holds, so when there are schema-level diagnostics the graph ones are left
+/// out of the message (they stay in the list for `stepwise validate`).
 #[allow(dead_code)] // public API; re-exported by the crate root
 pub fn aws_message(diags: &[Diagnostic]) -> String {
+    let graph = |d: &&Diagnostic| is_graph_code(&d.code);
+    let schema_stage = diags.iter().any(|d| !graph(&d));
     let parts: Vec<String> = diags
         .iter()
+        .filter(|d| !schema_stage || !graph(d))
         .map(|d| {
             if d.code == "INVALID_JSON_DESCRIPTION" {
                 // AWS reports the parser's own position text here, not a pointer.
@@ -33,6 +40,14 @@ pub fn aws_message(diags: &[Diagnostic]) -> String {
         })
         .collect();
     format!("Invalid State Machine Definition: '{}'", parts.join(", "))
+}
+
+/// Codes of the second stage of AWS's validation: the state graph.
+fn is_graph_code(code: &str) -> bool {
+    matches!(
+        code,
+        "MISSING_TRANSITION_TARGET" | "MISSING_END_STATE" | "DUPLICATE_STATE_NAME"
+    )
 }
 
 /// The transitions of one `States` block, as indices.
@@ -369,6 +384,18 @@ mod tests {
         assert_eq!(
             aws_message(&[Diagnostic::new("", "SCHEMA_VALIDATION_FAILED", "These fields are required: [States]")]),
             "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are required: [States] at /'"
+        );
+        let mixed = [
+            Diagnostic::new(
+                "/States/B",
+                "MISSING_TRANSITION_TARGET",
+                "State \"B\" is not reachable.",
+            ),
+            Diagnostic::new("/States/B/Type", "SCHEMA_VALIDATION_FAILED", "bad"),
+        ];
+        assert_eq!(
+            aws_message(&mixed),
+            "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: bad at /States/B/Type'"
         );
     }
 }
