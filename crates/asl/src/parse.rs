@@ -127,7 +127,13 @@ struct Parser {
     machine_ql: QueryLanguage,
     /// Every state name with its pointer, for machine-wide uniqueness.
     names: Vec<(String, String)>,
+    /// How many `States` blocks enclose the one being parsed.
+    depth: usize,
 }
+
+/// Blocks nested deeper than this are refused. JSON text cannot get near it (serde stops
+/// at 128 levels); it keeps hand-built values from exhausting the stack.
+const MAX_BLOCK_DEPTH: usize = 64;
 
 /// What the enclosing block knows about its states while one of them is parsed.
 struct Block<'a> {
@@ -528,6 +534,26 @@ impl Parser {
 
     /// A `StartAt` + `States` object: the machine, a branch, or a Map processor.
     fn block(
+        &mut self,
+        obj: &Map<String, Value>,
+        p: &str,
+        extra: &[(&str, Lang)],
+    ) -> Option<States> {
+        if self.depth >= MAX_BLOCK_DEPTH {
+            self.diags.push(Diagnostic::new(
+                p,
+                "TOO_DEEPLY_NESTED",
+                "The states are too deeply nested",
+            ));
+            return None;
+        }
+        self.depth += 1;
+        let states = self.block_inner(obj, p, extra);
+        self.depth -= 1;
+        states
+    }
+
+    fn block_inner(
         &mut self,
         obj: &Map<String, Value>,
         p: &str,
@@ -2533,6 +2559,16 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let mut block = json!({"StartAt": "S", "States": {"S": {"Type": "Succeed"}}});
+        for i in 0..200 {
+            block = json!({"StartAt": format!("P{i}"), "States": {format!("P{i}"): {"Type": "Parallel", "End": true, "Branches": [block]}}});
+        }
+        let d = diags(block);
+        assert!(d.iter().any(|x| x.code == "TOO_DEEPLY_NESTED"));
+    }
+
+    #[test]
     fn all_diagnostics_are_collected() {
         let d = diags(json!({"StartAt": "A", "States": {
             "A": {"Type": "Wait", "Seconds": -5, "Next": "B"},
@@ -2863,6 +2899,38 @@ mod expr_tests {
             "/States/C/Choices/0/And/0/Next",
             SCHEMA,
         );
+    }
+
+    #[test]
+    fn real_world_shapes_are_accepted() {
+        // CDK/console style: service integrations, callbacks, retries, distributed map.
+        ok(json!({
+            "Comment": "orders", "TimeoutSeconds": 3600,
+            "StartAt": "Validate",
+            "States": {
+                "Validate": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "arn:aws:lambda:us-east-1:123456789012:function:v:$LATEST", "Payload.$": "$"},
+                    "OutputPath": "$.Payload", "ResultSelector": {"body.$": "$.Payload"},
+                    "Retry": [{"ErrorEquals": ["Lambda.ServiceException", "Lambda.TooManyRequestsException"], "IntervalSeconds": 2, "MaxAttempts": 6, "BackoffRate": 2, "JitterStrategy": "FULL"}],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}],
+                    "Next": "Approve"},
+                "Approve": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                    "Parameters": {"QueueUrl": "https://sqs", "MessageBody": {"token.$": "$$.Task.Token"}},
+                    "HeartbeatSeconds": 60, "TimeoutSeconds": 600, "ResultPath": null, "Next": "Fanout"},
+                "Fanout": {"Type": "Map", "Label": "Fanout", "MaxConcurrency": 100, "ToleratedFailurePercentage": 5,
+                    "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW"},
+                        "Parameters": {"Bucket": "b", "Key.$": "$.key"}},
+                    "ItemBatcher": {"MaxItemsPerBatch": 10, "BatchInput": {"k.$": "$.key"}},
+                    "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject", "Parameters": {"Bucket": "b", "Prefix": "out"}},
+                    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                        "StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
+                            "Parameters": {"ApiEndpoint": "https://x", "Method": "GET", "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:1:connection/c"}},
+                            "End": true}}},
+                    "Next": "Done"},
+                "Failed": {"Type": "Fail", "Error": "OrderFailed", "CausePath": "$.error.Cause"},
+                "Done": {"Type": "Succeed", "Comment": "ok"}
+            }
+        }));
     }
 
     #[test]
