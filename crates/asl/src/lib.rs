@@ -12,6 +12,7 @@ mod validate;
 
 pub use definition::*;
 pub use diagnostic::Diagnostic;
+pub use validate::aws_message;
 
 /// Parse and validate definition text (JSON). `Err` holds every diagnostic found.
 pub fn parse(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {

@@ -39,7 +39,11 @@ impl Engine for InProcess {
             Ok(m) => m,
             Err(diags) => return Outcome::create_failed(invalid_definition_message(&diags)),
         };
-        let info = ExecutionInfo::local("ConformanceMachine", "conformance-execution");
+        let info = if case.state_machine_type == "EXPRESS" {
+            ExecutionInfo::local_express("ConformanceMachine", "conformance-execution", "4f9d2c1e-0000-4000-8000-000000000001")
+        } else {
+            ExecutionInfo::local("ConformanceMachine", "conformance-execution")
+        };
         let mut clock = VirtualClock::new(START_MILLIS, 7);
         let fin = run_to_end(machine, info, case.input.clone(), &mut clock, &mut NoTasks, &mut (), true);
         let history = fin

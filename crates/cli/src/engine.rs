@@ -12,15 +12,5 @@ pub fn load_machine(text: &str) -> Result<Arc<Machine>, Vec<Diagnostic>> {
 
 /// AWS's `InvalidDefinition` message for a set of diagnostics.
 pub fn invalid_definition_message(diags: &[Diagnostic]) -> String {
-    let parts: Vec<String> = diags
-        .iter()
-        .map(|d| {
-            if d.pointer.is_empty() {
-                format!("{}: {}", d.code, d.message)
-            } else {
-                format!("{}: {} at {}", d.code, d.message, d.pointer)
-            }
-        })
-        .collect();
-    format!("Invalid State Machine Definition: '{}'", parts.join(", "))
+    stepwise_asl::aws_message(diags)
 }

@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 use stepwise_asl::{FilterPath, ResultPath};
+use stepwise_expr::jsonpath::Root;
 use stepwise_expr::template::PayloadTemplate;
 use stepwise_expr::{Scope, Sources, StatesError, Variables};
 
@@ -25,7 +26,7 @@ pub fn filter(path: &FilterPath, value: Value, env: &Env) -> Result<Value, State
         FilterPath::Default => Ok(value),
         FilterPath::Null => Ok(Value::Object(Map::new())),
         FilterPath::Path(p) => {
-            if p.is_root_only() {
+            if p.is_root_only() && *p.root() == Root::Input {
                 return Ok(value);
             }
             match p.select(&env.scope(&value)) {

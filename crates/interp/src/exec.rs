@@ -33,6 +33,8 @@ pub struct ExecutionInfo {
     pub region: String,
     pub account: String,
     pub redrive_count: u32,
+    /// EXPRESS executions: `…:express:…` ARNs and no `RedriveCount` in the Context object.
+    pub express: bool,
 }
 
 impl ExecutionInfo {
@@ -48,7 +50,19 @@ impl ExecutionInfo {
             region: region.to_string(),
             account: account.to_string(),
             redrive_count: 0,
+            express: false,
         }
+    }
+
+    /// An EXPRESS execution: its ARN carries the machine name, the execution name and an id.
+    pub fn local_express(state_machine_name: &str, execution_name: &str, id: &str) -> ExecutionInfo {
+        let mut info = ExecutionInfo::local(state_machine_name, execution_name);
+        info.execution_arn = format!(
+            "arn:aws:states:{}:{}:express:{state_machine_name}:{execution_name}:{id}",
+            info.region, info.account
+        );
+        info.express = true;
+        info
     }
 }
 
@@ -492,7 +506,9 @@ impl Execution {
         exec.insert("StartTime".into(), Value::String(timefmt::format_millis(self.start_millis)));
         exec.insert("Name".into(), Value::String(self.info.name.clone()));
         exec.insert("RoleArn".into(), Value::String(self.info.role_arn.clone()));
-        exec.insert("RedriveCount".into(), Value::from(self.info.redrive_count));
+        if !self.info.express {
+            exec.insert("RedriveCount".into(), Value::from(self.info.redrive_count));
+        }
         let mut sm = Map::new();
         sm.insert("Id".into(), Value::String(self.info.state_machine_arn.clone()));
         sm.insert("Name".into(), Value::String(self.info.state_machine_name.clone()));
@@ -722,7 +738,7 @@ impl Execution {
             )));
         }
         let assigned = match assigned {
-            Some(Value::Object(m)) => {
+            Some(Value::Object(m)) if !m.is_empty() => {
                 let f = self.frame(fid);
                 for (k, v) in &m {
                     f.vars.insert(k.clone(), v.clone());
@@ -954,7 +970,7 @@ impl Execution {
                                     s,
                                     Box::new(|s: &str| {
                                         Failure::at(
-                                            StatesError::runtime(format!(
+                                            StatesError::query_evaluation(format!(
                                                 "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {s}"
                                             )),
                                             "Timestamp",
@@ -1010,7 +1026,7 @@ impl Execution {
         }
     }
 
-    fn run_fail(&mut self, fid: FrameId, st: &State, f: &stepwise_asl::Fail, input: Value, ctx: &Value, src: &mut dyn Sources) -> Flow {
+    fn run_fail(&mut self, fid: FrameId, _st: &State, f: &stepwise_asl::Fail, input: Value, ctx: &Value, src: &mut dyn Sources) -> Flow {
         let res = (|| -> Result<(Option<String>, Option<String>), Failure> {
             let vars = self.vars(fid);
             let env = Env { context: ctx, vars: &vars };
@@ -1415,7 +1431,9 @@ impl Execution {
             StateKind::Parallel(_) => Some(EventType::ParallelStateFailed),
             _ => None,
         };
-        if let Some(t) = failed_event {
+        // A runtime error in the state's own fields fails the execution without a
+        // `…StateFailed` event (as AWS records it).
+        if let Some(t) = failed_event.filter(|_| err.error != names::RUNTIME) {
             self.emit(fid, t, Details::None);
         }
         if let Some(c) = st.catch.iter().find(|c| catch_matches(&c.error_equals, &err.error)) {
@@ -1581,20 +1599,6 @@ impl Execution {
                     Some(0) | None => usize::MAX,
                     Some(n) => n as usize,
                 };
-                let tolerated_count = self.dyn_u64(fid, m.tolerated_failure_count.as_ref(), "ToleratedFailureCount", &input, ctx, src)?;
-                let tolerated_pct = match &m.tolerated_failure_percentage {
-                    None => None,
-                    Some(Dyn::Literal(p)) => Some(*p),
-                    Some(d) => {
-                        let as_u = match d {
-                            Dyn::Path(p) => Dyn::Path(p.clone()),
-                            Dyn::Jsonata(e) => Dyn::Jsonata(e.clone()),
-                            Dyn::Intrinsic(i) => Dyn::Intrinsic(i.clone()),
-                            Dyn::Literal(_) => Dyn::Literal(0),
-                        };
-                        self.dyn_u64(fid, Some(&as_u), "ToleratedFailurePercentage", &input, ctx, src)?.map(|v| v as f64)
-                    }
-                };
                 // ItemSelector is applied to every item before any iteration starts.
                 let n = items.len();
                 let mut pending = VecDeque::with_capacity(n);
@@ -1634,6 +1638,20 @@ impl Execution {
                     pending.push_back(v);
                 }
                 self.emit(fid, EventType::MapStateStarted, Details::MapStateStarted { length: n });
+                let tolerated_count = self.dyn_u64(fid, m.tolerated_failure_count.as_ref(), "ToleratedFailureCount", &input, ctx, src)?;
+                let tolerated_pct = match &m.tolerated_failure_percentage {
+                    None => None,
+                    Some(Dyn::Literal(p)) => Some(*p),
+                    Some(d) => {
+                        let as_u = match d {
+                            Dyn::Path(p) => Dyn::Path(p.clone()),
+                            Dyn::Jsonata(e) => Dyn::Jsonata(e.clone()),
+                            Dyn::Intrinsic(i) => Dyn::Intrinsic(i.clone()),
+                            Dyn::Literal(_) => Dyn::Literal(0),
+                        };
+                        self.dyn_u64(fid, Some(&as_u), "ToleratedFailurePercentage", &input, ctx, src)?.map(|v| v as f64)
+                    }
+                };
                 let kind = if m.mode == ProcessorMode::Distributed { FanKind::MapRun } else { FanKind::Map };
                 if kind == FanKind::MapRun {
                     self.map_runs += 1;
@@ -1747,7 +1765,7 @@ impl Execution {
                 };
                 match items {
                     Value::Array(a) => Ok((a, input.clone())),
-                    other => Err(Failure::eval(StatesError::runtime(format!(
+                    other => Err(Failure::eval(StatesError::query_evaluation(format!(
                         "Map state input must be an array but was: {}",
                         other
                     )))),
