@@ -4,6 +4,7 @@
 //! core (`stepwise-interp`) with a real or virtual clock and prints results. It is the
 //! only crate that uses `anyhow`.
 
+mod bench;
 mod conformance;
 mod engine;
 mod run;
@@ -28,6 +29,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Run a folder of recorded conformance cases and print the pass table.
     Conformance(conformance::ConformanceArgs),
+    /// Benchmark the in-process engine on the workloads, side by side with aws-local-stepfunctions.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run::main(a),
         Command::Validate(a) => validate::main(a),
         Command::Conformance(a) => conformance::main(a),
+        Command::Bench(a) => bench::main(a),
     };
     match result {
         Ok(code) => code,
