@@ -120,6 +120,8 @@ pub fn main(a: BenchArgs) -> anyhow::Result<ExitCode> {
             Ok(line) => Cell::Ran(Figures::from_json(&line)?),
             Err(e) => {
                 failed = true;
+                // The child's own error line starts with the program name.
+                let e = e.strip_prefix("stepwise: ").unwrap_or(&e).to_string();
                 eprintln!("bench {name}: stepwise FAILED: {e}");
                 Cell::Failed(first_line(&e))
             }
