@@ -2,8 +2,8 @@
 //!
 //! Calls are parsed once into a tree. The rules followed:
 //! - Arguments: string literals in single quotes (`\'`, `\{`, `\}`, `\\` escape; `\n`,
-//!   `\t`, `\r`, `\"`, `\uXXXX` as usual), numbers, `true`, `false`, `null`, paths
-//!   (`$…`, `$$…`, `$var…`) and nested calls.
+//!   `\t`, `\r`, `\uXXXX` as usual; `\"` is refused, as AWS refuses it), numbers,
+//!   `true`, `false`, `null`, paths (`$…`, `$$…`, `$var…`) and nested calls.
 //! - A path argument that selects nothing fails with `States.Runtime` (same cause text as
 //!   a payload template field); every other failure is `States.IntrinsicFailure`.
 //! - Numbers: `MathAdd`, `ArrayRange`, `MathRandom` round fractional arguments as Java's
@@ -373,7 +373,12 @@ impl<'s> P<'s> {
                             _ => text.push_str("\\u"),
                         }
                     }
-                    Some(c @ ('\'' | '{' | '}' | '\\' | '"')) => text.push(c),
+                    // AWS rejects `\"` in an intrinsic's string literal at creation
+                    // (recorded in LocalStack's test_illegal_escapes snapshots:
+                    // "The value for the field 'parsed.$' must be a valid JSONPath or a
+                    // valid intrinsic function call"); a bare `"` is fine.
+                    Some('"') => return self.err("Invalid escape sequence \\\" in string literal"),
+                    Some(c @ ('\'' | '{' | '}' | '\\')) => text.push(c),
                     Some(c) => {
                         text.push('\\');
                         text.push(c);
@@ -916,6 +921,10 @@ mod tests {
             json!("{Arg1=1, Arg2=[]} [x, 2]")
         );
         assert_eq!(ok(r"States.Format('\{\} {} \'q\' \\', 1)"), json!("{} 1 'q' \\"));
+        // AWS refuses `\"` inside a literal; a bare `"` is an ordinary character.
+        assert!(Intrinsic::parse(r#"States.Format('He said, \"Hi\"', 1)"#).is_err());
+        assert!(Intrinsic::parse(r#"States.StringToJson('{"t":"An \"x\" y"}')"#).is_err());
+        assert_eq!(ok(r#"States.Format('say "{}"', 1)"#), json!("say \"1\""));
         assert_eq!(ok("States.Format('{}', 1e20)"), json!("1.0E20"));
         assert_eq!(ev_in("States.Format($.t, 3)", json!({"t": "n={}"})).unwrap(), json!("n=3"));
         assert_eq!(ok("States.Format('v={}', $v)"), json!("v=41"));
