@@ -153,6 +153,32 @@ impl JsonPath {
     pub fn select_ref<'a>(&self, root: &'a Value) -> Option<Cow<'a, Value>> {
         eval_path(&self.segments, self.func, self.definite, root, root)
     }
+    /// Like `select_in` on a value the caller owns: a plain path of names and indexes
+    /// moves the selected value out instead of copying it.
+    pub fn take_in(&self, mut root: Value) -> Option<Value> {
+        let plain = self.func.is_none()
+            && self.segments.iter().all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)));
+        if !plain {
+            return self.select_in(&root);
+        }
+        let mut cur = &mut root;
+        for seg in &self.segments {
+            cur = match seg {
+                Segment::Field(name) => cur.as_object_mut()?.get_mut(name)?,
+                Segment::Index(idx) => {
+                    let arr = cur.as_array_mut()?;
+                    let len = arr.len() as i64;
+                    let i = if *idx < 0 { len + idx } else { *idx };
+                    if i < 0 || i >= len {
+                        return None;
+                    }
+                    arr.get_mut(i as usize)?
+                }
+                _ => return None,
+            };
+        }
+        Some(std::mem::take(cur))
+    }
     /// Jayway's normalized form: `$['a']['b'][0]`, `$[*]`, `$..['x']`, `$[?]`.
     pub fn normalized(&self) -> String {
         let mut s = match &self.root {
@@ -1245,6 +1271,17 @@ mod tests {
             },
             "expensive": 10
         })
+    }
+
+    #[test]
+    fn take_in_moves_plain_paths_and_falls_back_otherwise() {
+        let v = json!({"a": {"b": [1, {"c": 2}]}, "d": [3, 4]});
+        assert_eq!(JsonPath::parse("$.a.b[1].c").unwrap().take_in(v.clone()), Some(json!(2)));
+        assert_eq!(JsonPath::parse("$.a.b[-2]").unwrap().take_in(v.clone()), Some(json!(1)));
+        assert_eq!(JsonPath::parse("$.a.x").unwrap().take_in(v.clone()), None);
+        assert_eq!(JsonPath::parse("$.d[5]").unwrap().take_in(v.clone()), None);
+        assert_eq!(JsonPath::parse("$.d[*]").unwrap().take_in(v.clone()), Some(json!([3, 4])));
+        assert_eq!(JsonPath::parse("$.d.length()").unwrap().take_in(v), Some(json!(2)));
     }
 
     #[test]

@@ -29,10 +29,11 @@ pub fn filter(path: &FilterPath, value: Value, env: &Env) -> Result<Value, State
             if p.is_root_only() && *p.root() == Root::Input {
                 return Ok(value);
             }
-            match p.select(&env.scope(&value)) {
-                Some(v) => Ok(v),
-                None => Err(StatesError::runtime(p.no_results_cause())),
-            }
+            let selected = match p.root() {
+                Root::Input => p.take_in(value),
+                _ => p.select(&env.scope(&value)),
+            };
+            selected.ok_or_else(|| StatesError::runtime(p.no_results_cause()))
         }
     }
 }

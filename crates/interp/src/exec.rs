@@ -71,13 +71,42 @@ impl ExecutionInfo {
 pub struct Machine {
     pub definition: StateMachine,
     /// States (by address) whose expressions read the Context object.
-    needs_context: HashMap<usize, bool>,
+    needs_context: HashMap<usize, bool, BuildAddressHasher>,
+}
+
+/// Keys are state addresses: already unique, so hashing them is wasted work.
+#[derive(Debug, Default, Clone, Copy)]
+struct BuildAddressHasher;
+
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        // Addresses are aligned; mix the high bits down so buckets spread.
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+impl std::hash::BuildHasher for BuildAddressHasher {
+    type Hasher = AddressHasher;
+    fn build_hasher(&self) -> AddressHasher {
+        AddressHasher(0)
+    }
 }
 
 impl Machine {
     pub fn new(definition: StateMachine) -> Arc<Machine> {
-        let mut needs_context = HashMap::new();
-        fn walk(states: &States, out: &mut HashMap<usize, bool>) {
+        let mut needs_context = HashMap::with_hasher(BuildAddressHasher);
+        fn walk(states: &States, out: &mut HashMap<usize, bool, BuildAddressHasher>) {
             for s in &states.states {
                 let dbg = format!("{:?}", s);
                 out.insert(s as *const State as usize, dbg.contains("$$") || dbg.contains("$states"));
@@ -623,8 +652,12 @@ impl Execution {
 
     /// Run (or re-run, after a retry) the body of the current state.
     fn execute(&mut self, fid: FrameId, st: &State, src: &mut dyn Sources) -> Flow {
-        let (input, entered_millis) = match &self.frame(fid).stage {
-            Stage::Active(a) => (a.input.clone(), a.entered_millis),
+        // Only Task, Parallel and Map need their raw input again (Retry re-runs them;
+        // Catch and ResultPath merge into it); the others give it up.
+        let keeps_input = matches!(st.kind, StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_));
+        let (input, entered_millis) = match &mut self.frame(fid).stage {
+            Stage::Active(a) if keeps_input => (a.input.clone(), a.entered_millis),
+            Stage::Active(a) => (std::mem::take(&mut a.input), a.entered_millis),
             _ => return Flow::Done,
         };
         let ctx = self.context_for(st, entered_millis);
@@ -663,6 +696,10 @@ impl Execution {
     fn effective_input(&self, fid: FrameId, io: &InputOutput, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Value, Failure> {
         let vars = self.vars(fid);
         let env = Env { context: ctx, vars: &vars };
+        if let (FilterPath::Default, Some(t)) = (&io.input_path, &io.parameters) {
+            // No InputPath: Parameters read the raw input directly, no copy.
+            return dataflow::template(t, input, &env, src).map_err(Failure::eval);
+        }
         let v = dataflow::filter(&io.input_path, input.clone(), &env).map_err(Failure::eval)?;
         match &io.parameters {
             Some(t) => dataflow::template(t, &v, &env, src).map_err(Failure::eval),
