@@ -243,7 +243,7 @@ struct Active {
 enum Blocked {
     Nothing,
     /// A Wait state's timer; the output is already computed.
-    WaitTimer { timer: u64, output: Value },
+    WaitTimer { timer: u64, output: Value, assigned: Option<Value> },
     RetryTimer { timer: u64 },
     Task(Box<TaskWait>),
     Fanout(Box<Fanout>),
@@ -938,7 +938,14 @@ impl Execution {
                             let v = p.select(&env.scope(&eff));
                             match v.as_ref().and_then(as_long) {
                                 Some(s) if s >= 0 => s,
-                                _ => {
+                                Some(_) => {
+                                    return Err(Failure::eval(StatesError::runtime(format!(
+                                        "The SecondsPath parameter references a negative value: {} == {}",
+                                        p.as_str(),
+                                        v.map(|v| v.to_string()).unwrap_or_else(|| "null".into())
+                                    ))))
+                                }
+                                None => {
                                     return Err(Failure::eval(StatesError::runtime(format!(
                                         "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
                                         p.as_str(),
@@ -1031,34 +1038,49 @@ impl Execution {
                 }
             }
         };
-        let output = self.wait_output(fid, st, input, ctx, src)?;
+        // AWS refuses delays beyond what a signed 32-bit number of seconds can hold.
+        if due - self.now > i64::from(i32::MAX) * 1000 {
+            return Err(Failure::eval(StatesError::runtime("Wait state delay is too long.")));
+        }
+        let (output, assigned) = self.wait_output(fid, st, input, ctx, src)?;
         if due <= self.now {
-            let out = self.finish_state(fid, st, output, None, None)?;
+            let out = self.finish_state(fid, st, output, assigned, None)?;
             return Ok(Self::transition(st, out));
         }
         let timer = self.arm_timer(due);
         self.timers.insert(timer, fid);
         if let Stage::Active(a) = &mut self.frame(fid).stage {
-            a.wait = Blocked::WaitTimer { timer, output };
+            a.wait = Blocked::WaitTimer { timer, output, assigned };
         }
         Ok(Flow::Blocked)
     }
 
-    fn wait_output(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Value, Failure> {
+    /// A Wait state's output and variables, computed when it is entered (AWS evaluates
+    /// them before the wait, with the variables as they were then).
+    fn wait_output(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<(Value, Option<Value>), Failure> {
         let vars = self.vars(fid);
         let env = Env { context: ctx, vars: &vars };
         match st.query_language {
             QueryLanguage::JsonPath => {
                 let eff = dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
-                dataflow::filter(&st.io.output_path, eff, &env).map_err(Failure::eval)
+                let assigned = match &st.assign {
+                    Some(Assign::JsonPath(t)) => Some(dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?),
+                    _ => None,
+                };
+                Ok((dataflow::filter(&st.io.output_path, eff, &env).map_err(Failure::eval)?, assigned))
             }
             QueryLanguage::Jsonata => {
                 let states = Self::states_value(&input, ctx, &[]);
                 let scope = JsonataScope { states: &states, vars: &vars };
-                match &st.io.output {
-                    Some(t) => Ok(t.eval("Output", &scope, src)?),
-                    None => Ok(input),
-                }
+                let assigned = match &st.assign {
+                    Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
+                    _ => None,
+                };
+                let out = match &st.io.output {
+                    Some(t) => t.eval("Output", &scope, src)?,
+                    None => input,
+                };
+                Ok((out, assigned))
             }
         }
     }
@@ -1369,9 +1391,9 @@ impl Execution {
         };
         let st = states.get(a.state);
         let flow = match std::mem::replace(&mut a.wait, Blocked::Nothing) {
-            Blocked::WaitTimer { timer: t, output } if t == timer => {
+            Blocked::WaitTimer { timer: t, output, assigned } if t == timer => {
                 self.frame(fid).stage = Stage::Active(a);
-                match self.finish_state(fid, st, output, None, None) {
+                match self.finish_state(fid, st, output, assigned, None) {
                     Ok(out) => Self::transition(st, out),
                     Err(f) => Flow::Failed(f),
                 }
@@ -1676,19 +1698,7 @@ impl Execution {
                 }
                 self.emit(fid, EventType::MapStateStarted, Details::MapStateStarted { length: n });
                 let tolerated_count = self.dyn_u64(fid, m.tolerated_failure_count.as_ref(), "ToleratedFailureCount", &input, ctx, src)?;
-                let tolerated_pct = match &m.tolerated_failure_percentage {
-                    None => None,
-                    Some(Dyn::Literal(p)) => Some(*p),
-                    Some(d) => {
-                        let as_u = match d {
-                            Dyn::Path(p) => Dyn::Path(p.clone()),
-                            Dyn::Jsonata(e) => Dyn::Jsonata(e.clone()),
-                            Dyn::Intrinsic(i) => Dyn::Intrinsic(i.clone()),
-                            Dyn::Literal(_) => Dyn::Literal(0),
-                        };
-                        self.dyn_u64(fid, Some(&as_u), "ToleratedFailurePercentage", &input, ctx, src)?.map(|v| v as f64)
-                    }
-                };
+                let tolerated_pct = self.dyn_percentage(fid, m.tolerated_failure_percentage.as_ref(), &input, ctx, src)?;
                 let kind = if m.mode == ProcessorMode::Distributed { FanKind::MapRun } else { FanKind::Map };
                 if kind == FanKind::MapRun {
                     self.map_runs += 1;
@@ -1722,6 +1732,53 @@ impl Execution {
         }
     }
 
+    /// `ToleratedFailurePercentage(Path)`: a number (or numeric text) from 0 to 100.
+    fn dyn_percentage(&self, fid: FrameId, d: Option<&Dyn<f64>>, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<f64>, Failure> {
+        let Some(d) = d else { return Ok(None) };
+        let vars = self.vars(fid);
+        let env = Env { context: ctx, vars: &vars };
+        let pct = match d {
+            Dyn::Literal(v) => *v,
+            Dyn::Path(p) => {
+                let v = p.select(&env.scope(input));
+                let num = match &v {
+                    Some(Value::Number(n)) => n.as_f64(),
+                    Some(Value::String(s)) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+                    _ => None,
+                };
+                match num {
+                    Some(n) => n,
+                    None => {
+                        let shown = match &v {
+                            Some(Value::String(s)) => s.clone(),
+                            Some(other) => other.to_string(),
+                            None => "null".into(),
+                        };
+                        return Err(Failure::eval(StatesError::runtime(format!(
+                            "The ToleratedFailurePercentagePath field refers to value \"{shown}\" which is not a valid float: {}",
+                            p.as_str()
+                        ))));
+                    }
+                }
+            }
+            Dyn::Jsonata(e) => {
+                let states = Self::states_value(input, ctx, &[]);
+                let scope = JsonataScope { states: &states, vars: &vars };
+                let field = "ToleratedFailurePercentage";
+                let v = e.eval_required(field, &scope, src).map_err(|e| Failure::at(e, field))?;
+                match v.as_f64() {
+                    Some(n) => n,
+                    None => return Err(Failure::at(e.unexpected_type_error(field, "number", &v), field)),
+                }
+            }
+            Dyn::Intrinsic(_) => return Ok(None),
+        };
+        if !(0.0..=100.0).contains(&pct) {
+            return Err(Failure::eval(StatesError::runtime("ToleratedFailurePercentage must be between 0 and 100.")));
+        }
+        Ok(Some(pct))
+    }
+
     fn dyn_u64(&self, fid: FrameId, d: Option<&Dyn<u64>>, field: &str, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<u64>, Failure> {
         let Some(d) = d else { return Ok(None) };
         let vars = self.vars(fid);
@@ -1730,8 +1787,17 @@ impl Execution {
             Dyn::Literal(v) => *v,
             Dyn::Path(p) => {
                 let v = p.select(&env.scope(input));
-                match v.as_ref().and_then(as_long) {
+                // AWS takes numeric text ("1") as well as numbers here.
+                let num = match &v {
+                    Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+                    Some(other) => as_long(other),
+                    None => None,
+                };
+                match num {
                     Some(n) if n >= 0 => n as u64,
+                    Some(_) => {
+                        return Err(Failure::eval(StatesError::runtime(format!("{field} cannot be negative."))));
+                    }
                     _ => {
                         let shown = match &v {
                             Some(Value::String(s)) => s.clone(),

@@ -346,3 +346,63 @@ fn data_limit_exceeded_is_not_caught_by_states_all() {
     ex.handle(Event::TaskSucceeded { task: t, output: json!(big) }, &mut clock);
     assert_eq!((ex.status(), ex.error()), (Status::Failed, Some("States.DataLimitExceeded")));
 }
+
+fn run(def: Value, input: Value) -> stepwise_interp::run::Finished {
+    let sm = stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
+    let mut clock = VirtualClock::new(T0, 1);
+    stepwise_interp::run::run_to_end(
+        Machine::new(sm),
+        ExecutionInfo::local("M", "e"),
+        input,
+        &mut clock,
+        &mut stepwise_interp::run::NoTasks,
+        &mut (),
+        true,
+    )
+}
+
+#[test]
+fn wait_assigns_variables() {
+    let def = json!({"StartAt": "W", "States": {
+        "W": {"Type": "Wait", "Seconds": 1, "Assign": {"foo": "oof", "in.$": "$.a"}, "Next": "P"},
+        "P": {"Type": "Pass", "Parameters": {"v.$": "$foo", "w.$": "$in"}, "End": true}}});
+    let fin = run(def, json!({"a": 5}));
+    assert_eq!(fin.output, Some(json!({"v": "oof", "w": 5})));
+    let exited = fin.history.iter().find(|e| e.event_type.as_str() == "WaitStateExited").map(|e| e.to_aws_json(true));
+    assert_eq!(exited.as_ref().map(|e| e["stateExitedEventDetails"]["assignedVariables"]["foo"].clone()), Some(json!("\"oof\"")));
+}
+
+#[test]
+fn wait_seconds_path_rules() {
+    let def = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}});
+    let fin = run(def.clone(), json!({"s": -1}));
+    assert!(fin.cause.unwrap_or_default().ends_with("The SecondsPath parameter references a negative value: $.s == -1"));
+    let fin = run(def.clone(), json!({"s": 1.5}));
+    assert!(fin.cause.unwrap_or_default().ends_with("The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5"));
+    let fin = run(def, json!({"s": 3_000_000_000_i64}));
+    assert_eq!(fin.error.as_deref(), Some("States.Runtime"));
+    assert!(fin.cause.unwrap_or_default().ends_with("Wait state delay is too long."));
+}
+
+#[test]
+fn map_path_numbers_accept_numeric_text_and_check_ranges() {
+    let def = |field: &str| {
+        let mut m = json!({"Type": "Map", "End": true, "ItemsPath": "$.items",
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}});
+        m[field] = json!("$.v");
+        json!({"StartAt": "M", "States": {"M": m}})
+    };
+    let ok = run(def("MaxConcurrencyPath"), json!({"items": [1, 2], "v": "1"}));
+    assert_eq!(ok.output, Some(json!([1, 2])));
+    let ok = run(def("ToleratedFailurePercentagePath"), json!({"items": [1], "v": 1.1}));
+    assert_eq!(ok.status, Status::Succeeded);
+    let bad = run(def("ToleratedFailurePercentagePath"), json!({"items": [1], "v": 100.1}));
+    assert!(bad.cause.unwrap_or_default().ends_with("ToleratedFailurePercentage must be between 0 and 100."));
+    let bad = run(def("ToleratedFailurePercentagePath"), json!({"items": [1], "v": "NoNumber"}));
+    assert!(bad.cause.unwrap_or_default().ends_with(
+        "The ToleratedFailurePercentagePath field refers to value \"NoNumber\" which is not a valid float: $.v"
+    ));
+    let bad = run(def("ToleratedFailureCountPath"), json!({"items": [1], "v": -1}));
+    assert!(bad.cause.unwrap_or_default().ends_with("ToleratedFailureCount cannot be negative."));
+}
