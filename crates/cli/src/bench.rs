@@ -931,7 +931,7 @@ mod tests {
         assert_eq!(thousands(999.4), "999");
         assert_eq!(thousands(1000.0), "1,000");
         assert_eq!(thousands(1_234_567.8), "1,234,568");
-        assert_eq!(micros(3.14159), "3.14");
+        assert_eq!(micros(3.14659), "3.15");
         assert_eq!(micros(123.45), "123.5");
         assert_eq!(micros(23_724.0), "23,724");
         assert_eq!(mib(Some(1536)), "1.5");

@@ -30,7 +30,7 @@ pub struct RunArgs {
     #[arg(long)]
     name: Option<String>,
     /// Multiply every wait and retry delay by this factor (0: no waiting at all).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     time_scale: f64,
     /// Write the execution history (GetExecutionHistory shape) to this file.
     #[arg(long)]
@@ -119,7 +119,13 @@ impl TaskAnswer for Mocks {
                     req.invocation, req.state_name, response, defined
                 ),
             )),
-            Lookup::NotMocked => NoTasks.answer(req),
+            Lookup::NotMocked => Err((
+                "States.Runtime".into(),
+                format!(
+                    "Test case '{}' of the mock file has no mocked response for state '{}' (resource '{}')",
+                    self.test_case, req.state_name, req.resource
+                ),
+            )),
         }
     }
 }
@@ -176,11 +182,20 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
             serde_json::from_str(&t).with_context(|| format!("InvalidExecutionInput: {} is not valid JSON", p.display()))?
         }
     };
-    if !(a.time_scale >= 0.0 && a.time_scale.is_finite()) {
-        anyhow::bail!("--time-scale must be a non-negative number");
+    if !(0.0..=1000.0).contains(&a.time_scale) {
+        anyhow::bail!("--time-scale must be a number from 0 to 1000");
     }
     let name = a.name.clone().unwrap_or_else(|| {
-        a.definition.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "StateMachine".into())
+        // `order.asl.json` is the machine `order`.
+        a.definition
+            .file_name()
+            .map(|s| {
+                let s = s.to_string_lossy();
+                let s = s.strip_suffix(".json").unwrap_or(&s);
+                s.strip_suffix(".asl").unwrap_or(s).to_string()
+            })
+            .filter(|s| !s.is_empty() && s != "-")
+            .unwrap_or_else(|| "StateMachine".into())
     });
     let mut tasks: Box<dyn TaskAnswer> = match (&a.mock_config, &a.test_case) {
         (Some(f), Some(tc)) => {
