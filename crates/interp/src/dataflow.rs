@@ -2,6 +2,7 @@
 //! ResultPath → OutputPath. JSONata's `Arguments`/`Output` are evaluated in `exec`.
 
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use stepwise_asl::{FilterPath, ResultPath};
 use stepwise_expr::jsonpath::Root;
 use stepwise_expr::template::PayloadTemplate;
@@ -21,19 +22,23 @@ impl Env<'_> {
 
 /// `InputPath`/`OutputPath`: `$` by default, `{}` when null. A path that matches
 /// nothing fails with `States.Runtime` ("Invalid path … : No results for path: …").
-pub fn filter(path: &FilterPath, value: Value, env: &Env) -> Result<Value, StatesError> {
+/// A value nobody else holds is taken apart rather than copied.
+pub fn filter(path: &FilterPath, value: Arc<Value>, env: &Env) -> Result<Arc<Value>, StatesError> {
     match path {
         FilterPath::Default => Ok(value),
-        FilterPath::Null => Ok(Value::Object(Map::new())),
+        FilterPath::Null => Ok(Arc::new(Value::Object(Map::new()))),
         FilterPath::Path(p) => {
             if p.is_root_only() && *p.root() == Root::Input {
                 return Ok(value);
             }
             let selected = match p.root() {
-                Root::Input => p.take_in(value),
+                Root::Input => match Arc::try_unwrap(value) {
+                    Ok(v) => p.take_in(v),
+                    Err(shared) => p.select_in(&shared),
+                },
                 _ => p.select(&env.scope(&value)),
             };
-            selected.ok_or_else(|| StatesError::runtime(p.no_results_cause()))
+            selected.map(Arc::new).ok_or_else(|| StatesError::runtime(p.no_results_cause()))
         }
     }
 }
@@ -44,7 +49,7 @@ pub fn template(t: &PayloadTemplate, input: &Value, env: &Env, src: &mut dyn Sou
 }
 
 /// `ResultPath`: put `result` into the raw state input.
-pub fn result_path(rp: &ResultPath, raw_input: Value, result: Value) -> Result<Value, StatesError> {
+pub fn result_path(rp: &ResultPath, raw_input: Arc<Value>, result: Arc<Value>) -> Result<Arc<Value>, StatesError> {
     match rp {
         ResultPath::Default => Ok(result),
         ResultPath::Discard => Ok(raw_input),
@@ -52,9 +57,9 @@ pub fn result_path(rp: &ResultPath, raw_input: Value, result: Value) -> Result<V
             if p.is_root_only() {
                 return Ok(result);
             }
-            let mut target = raw_input;
-            p.set(&mut target, result)?;
-            Ok(target)
+            let mut target = Arc::unwrap_or_clone(raw_input);
+            p.set(&mut target, Arc::unwrap_or_clone(result))?;
+            Ok(Arc::new(target))
         }
     }
 }

@@ -222,7 +222,7 @@ impl From<JsonataEvalError> for Failure {
 
 #[derive(Debug)]
 enum Stage {
-    Ready { state: usize, input: Value },
+    Ready { state: usize, input: Arc<Value> },
     Active(Box<Active>),
     Finished,
 }
@@ -230,8 +230,8 @@ enum Stage {
 #[derive(Debug)]
 struct Active {
     state: usize,
-    /// The raw state input.
-    input: Value,
+    /// The raw state input (shared with its StateEntered event).
+    input: Arc<Value>,
     entered_id: u64,
     entered_prev: u64,
     entered_millis: i64,
@@ -243,7 +243,7 @@ struct Active {
 enum Blocked {
     Nothing,
     /// A Wait state's timer; the output is already computed.
-    WaitTimer { timer: u64, output: Value, assigned: Option<Value> },
+    WaitTimer { timer: u64, output: Arc<Value>, assigned: Option<Value> },
     RetryTimer { timer: u64 },
     Task(Box<TaskWait>),
     Fanout(Box<Fanout>),
@@ -279,7 +279,7 @@ enum FanKind {
 struct Fanout {
     kind: FanKind,
     /// Inputs of children not started yet (taken as they start).
-    pending: VecDeque<Value>,
+    pending: VecDeque<Arc<Value>>,
     next_index: usize,
     total: usize,
     results: Vec<Option<Value>>,
@@ -310,7 +310,7 @@ struct Frame {
 pub struct Execution {
     machine: Arc<Machine>,
     info: ExecutionInfo,
-    input: Value,
+    input: Arc<Value>,
     start_millis: i64,
     status: Status,
     output: Option<Value>,
@@ -365,8 +365,8 @@ impl Variables for VarChain<'_> {
 }
 
 enum Flow {
-    Next(usize, Value),
-    End(Value),
+    Next(usize, Arc<Value>),
+    End(Arc<Value>),
     Blocked,
     Failed(Failure),
     /// The frame already finished (a Fail state, or an error handled by a parent).
@@ -378,10 +378,11 @@ impl Execution {
     /// that ran before the first block.
     pub fn start(machine: Arc<Machine>, info: ExecutionInfo, input: Value, sources: &mut dyn Sources) -> (Execution, Step) {
         let now = sources.now_millis();
+        let input = Arc::new(input);
         let mut ex = Execution {
             machine,
             info,
-            input: input.clone(),
+            input: Arc::clone(&input),
             start_millis: now,
             status: Status::Running,
             output: None,
@@ -403,7 +404,7 @@ impl Execution {
             now,
         };
         let role_arn = ex.info.role_arn.clone();
-        ex.push_event(0, EventType::ExecutionStarted, Details::ExecutionStarted { input: input.clone(), role_arn });
+        ex.push_event(0, EventType::ExecutionStarted, Details::ExecutionStarted { input: Arc::clone(&input), role_arn });
         if let Some(t) = ex.machine.definition.timeout_seconds {
             let timer = ex.arm_timer(now + (t as i64) * 1000);
             ex.execution_timer = Some(timer);
@@ -531,7 +532,7 @@ impl Execution {
     fn context_value(&self, state_name: &str, entered_millis: i64, extra: Option<(&str, Value)>) -> Value {
         let mut exec = Map::new();
         exec.insert("Id".into(), Value::String(self.info.execution_arn.clone()));
-        exec.insert("Input".into(), self.input.clone());
+        exec.insert("Input".into(), Value::clone(&self.input));
         exec.insert("StartTime".into(), Value::String(timefmt::format_millis(self.start_millis)));
         exec.insert("Name".into(), Value::String(self.info.name.clone()));
         exec.insert("RoleArn".into(), Value::String(self.info.role_arn.clone()));
@@ -611,7 +612,7 @@ impl Execution {
                 true
             }
             Flow::End(output) => {
-                self.finish_frame(fid, Ok(output), src);
+                self.finish_frame(fid, Ok(Arc::unwrap_or_clone(output)), src);
                 false
             }
             Flow::Blocked | Flow::Done => false,
@@ -629,13 +630,13 @@ impl Execution {
         }
     }
 
-    fn enter_state(&mut self, fid: FrameId, st: &State, idx: usize, input: Value, src: &mut dyn Sources) -> Flow {
+    fn enter_state(&mut self, fid: FrameId, st: &State, idx: usize, input: Arc<Value>, src: &mut dyn Sources) -> Flow {
         self.transitions += 1;
         let entered_prev = self.frame(fid).last;
         let entered_id = self.emit(
             fid,
             EventType::entered(st.kind.type_name()),
-            Details::StateEntered { name: st.name.clone(), input: input.clone() },
+            Details::StateEntered { name: st.name.clone(), input: Arc::clone(&input) },
         );
         let a = Box::new(Active {
             state: idx,
@@ -653,11 +654,11 @@ impl Execution {
     /// Run (or re-run, after a retry) the body of the current state.
     fn execute(&mut self, fid: FrameId, st: &State, src: &mut dyn Sources) -> Flow {
         // Only Task, Parallel and Map need their raw input again (Retry re-runs them;
-        // Catch and ResultPath merge into it); the others give it up.
+        // Catch merges into it); the others give up their share.
         let keeps_input = matches!(st.kind, StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_));
         let (input, entered_millis) = match &mut self.frame(fid).stage {
-            Stage::Active(a) if keeps_input => (a.input.clone(), a.entered_millis),
-            Stage::Active(a) => (std::mem::take(&mut a.input), a.entered_millis),
+            Stage::Active(a) if keeps_input => (Arc::clone(&a.input), a.entered_millis),
+            Stage::Active(a) => (std::mem::replace(&mut a.input, Arc::new(Value::Null)), a.entered_millis),
             _ => return Flow::Done,
         };
         let ctx = self.context_for(st, entered_millis);
@@ -693,16 +694,12 @@ impl Execution {
     }
 
     /// The JSONPath effective input (InputPath, then Parameters).
-    fn effective_input(&self, fid: FrameId, io: &InputOutput, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Value, Failure> {
+    fn effective_input(&self, fid: FrameId, io: &InputOutput, input: &Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Arc<Value>, Failure> {
         let vars = self.vars(fid);
         let env = Env { context: ctx, vars: &vars };
-        if let (FilterPath::Default, Some(t)) = (&io.input_path, &io.parameters) {
-            // No InputPath: Parameters read the raw input directly, no copy.
-            return dataflow::template(t, input, &env, src).map_err(Failure::eval);
-        }
-        let v = dataflow::filter(&io.input_path, input.clone(), &env).map_err(Failure::eval)?;
+        let v = dataflow::filter(&io.input_path, Arc::clone(input), &env).map_err(Failure::eval)?;
         match &io.parameters {
-            Some(t) => dataflow::template(t, &v, &env, src).map_err(Failure::eval),
+            Some(t) => dataflow::template(t, &v, &env, src).map(Arc::new).map_err(Failure::eval),
             None => Ok(v),
         }
     }
@@ -714,19 +711,19 @@ impl Execution {
         &mut self,
         fid: FrameId,
         st: &State,
-        input: Value,
-        result: Value,
+        input: Arc<Value>,
+        result: Arc<Value>,
         ctx: &Value,
         apply_result: bool,
         exit_prev: Option<u64>,
         src: &mut dyn Sources,
-    ) -> Result<Value, Failure> {
+    ) -> Result<Arc<Value>, Failure> {
         let (output, assigned) = match st.query_language {
             QueryLanguage::JsonPath => {
                 let vars = self.vars(fid);
                 let env = Env { context: ctx, vars: &vars };
                 let result = match (&st.io.result_selector, apply_result) {
-                    (Some(t), true) => dataflow::template(t, &result, &env, src).map_err(Failure::eval)?,
+                    (Some(t), true) => Arc::new(dataflow::template(t, &result, &env, src).map_err(Failure::eval)?),
                     _ => result,
                 };
                 let assigned = match &st.assign {
@@ -754,7 +751,7 @@ impl Execution {
                     _ => None,
                 };
                 let out = match &st.io.output {
-                    Some(t) => t.eval("Output", &scope, src)?,
+                    Some(t) => Arc::new(t.eval("Output", &scope, src)?),
                     None => result,
                 };
                 (out, assigned)
@@ -764,7 +761,7 @@ impl Execution {
     }
 
     /// Check size, apply variables, emit `…StateExited`.
-    fn finish_state(&mut self, fid: FrameId, st: &State, output: Value, assigned: Option<Value>, exit_prev: Option<u64>) -> Result<Value, Failure> {
+    fn finish_state(&mut self, fid: FrameId, st: &State, output: Arc<Value>, assigned: Option<Value>, exit_prev: Option<u64>) -> Result<Arc<Value>, Failure> {
         if json_size(&output) > MAX_PAYLOAD_BYTES {
             return Err(Failure::plain(StatesError::new(
                 names::DATA_LIMIT_EXCEEDED,
@@ -784,7 +781,7 @@ impl Execution {
             }
             _ => None,
         };
-        let details = Details::StateExited { name: st.name.clone(), output: output.clone(), assigned_variables: assigned };
+        let details = Details::StateExited { name: st.name.clone(), output: Arc::clone(&output), assigned_variables: assigned };
         let t = EventType::exited(st.kind.type_name());
         match exit_prev {
             Some(prev) => {
@@ -800,7 +797,7 @@ impl Execution {
         Ok(output)
     }
 
-    fn transition(st: &State, output: Value) -> Flow {
+    fn transition(st: &State, output: Arc<Value>) -> Flow {
         match st.transition {
             Transition::Next(n) => Flow::Next(n, output),
             Transition::End => Flow::End(output),
@@ -809,23 +806,23 @@ impl Execution {
 
     // ----- simple states ------------------------------------------------------------
 
-    fn run_pass(&mut self, fid: FrameId, st: &State, result: Option<&Value>, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_pass(&mut self, fid: FrameId, st: &State, result: Option<&Value>, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
         let out = match st.query_language {
             QueryLanguage::JsonPath => {
                 let r = match result {
-                    Some(r) => r.clone(),
+                    Some(r) => Arc::new(r.clone()),
                     None => self.effective_input(fid, &st.io, &input, ctx, src)?,
                 };
                 if result.is_some() {
                     // InputPath still has to resolve even when Result replaces it.
                     let vars = self.vars(fid);
                     let env = Env { context: ctx, vars: &vars };
-                    dataflow::filter(&st.io.input_path, input.clone(), &env).map_err(Failure::eval)?;
+                    dataflow::filter(&st.io.input_path, Arc::clone(&input), &env).map_err(Failure::eval)?;
                 }
                 self.complete(fid, st, input, r, ctx, true, None, src)?
             }
             QueryLanguage::Jsonata => {
-                let r = input.clone();
+                let r = Arc::clone(&input);
                 self.complete(fid, st, input, r, ctx, false, None, src)?
             }
         };
@@ -833,28 +830,28 @@ impl Execution {
     }
 
     /// Succeed (and the shape Wait uses after its timer): InputPath → OutputPath.
-    fn run_passthrough(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_passthrough(&mut self, fid: FrameId, st: &State, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
         let out = self.passthrough_output(fid, st, input, ctx, src)?;
         Ok(Self::transition(st, out))
     }
 
-    fn passthrough_output(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Value, Failure> {
+    fn passthrough_output(&mut self, fid: FrameId, st: &State, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Arc<Value>, Failure> {
         match st.query_language {
             QueryLanguage::JsonPath => {
                 let vars = self.vars(fid);
                 let env = Env { context: ctx, vars: &vars };
                 let eff = dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
                 drop(vars);
-                self.complete(fid, st, Value::Null, eff, ctx, false, None, src)
+                self.complete(fid, st, Arc::new(Value::Null), eff, ctx, false, None, src)
             }
             QueryLanguage::Jsonata => {
-                let r = input.clone();
+                let r = Arc::clone(&input);
                 self.complete(fid, st, input, r, ctx, false, None, src)
             }
         }
     }
 
-    fn run_choice(&mut self, fid: FrameId, st: &State, c: &stepwise_asl::Choice, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_choice(&mut self, fid: FrameId, st: &State, c: &stepwise_asl::Choice, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
         match st.query_language {
             QueryLanguage::JsonPath => {
                 let vars = self.vars(fid);
@@ -907,8 +904,8 @@ impl Execution {
                     _ => None,
                 };
                 let out = match output {
-                    Some(t) => t.eval("Output", &scope, src)?,
-                    None => input.clone(),
+                    Some(t) => Arc::new(t.eval("Output", &scope, src)?),
+                    None => Arc::clone(&input),
                 };
                 drop(vars);
                 let out = self.finish_state(fid, st, out, assigned, None)?;
@@ -917,7 +914,7 @@ impl Execution {
         }
     }
 
-    fn run_wait(&mut self, fid: FrameId, st: &State, w: &WaitDef, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_wait(&mut self, fid: FrameId, st: &State, w: &WaitDef, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
         let due = {
             let vars = self.vars(fid);
             let env = Env { context: ctx, vars: &vars };
@@ -1057,7 +1054,7 @@ impl Execution {
 
     /// A Wait state's output and variables, computed when it is entered (AWS evaluates
     /// them before the wait, with the variables as they were then).
-    fn wait_output(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<(Value, Option<Value>), Failure> {
+    fn wait_output(&mut self, fid: FrameId, st: &State, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<(Arc<Value>, Option<Value>), Failure> {
         let vars = self.vars(fid);
         let env = Env { context: ctx, vars: &vars };
         match st.query_language {
@@ -1077,7 +1074,7 @@ impl Execution {
                     _ => None,
                 };
                 let out = match &st.io.output {
-                    Some(t) => t.eval("Output", &scope, src)?,
+                    Some(t) => Arc::new(t.eval("Output", &scope, src)?),
                     None => input,
                 };
                 Ok((out, assigned))
@@ -1085,7 +1082,7 @@ impl Execution {
         }
     }
 
-    fn run_fail(&mut self, fid: FrameId, _st: &State, f: &stepwise_asl::Fail, input: Value, ctx: &Value, src: &mut dyn Sources) -> Flow {
+    fn run_fail(&mut self, fid: FrameId, _st: &State, f: &stepwise_asl::Fail, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Flow {
         let res = (|| -> Result<(Option<String>, Option<String>), Failure> {
             let vars = self.vars(fid);
             let env = Env { context: ctx, vars: &vars };
@@ -1136,7 +1133,7 @@ impl Execution {
 
     // ----- Task ---------------------------------------------------------------------
 
-    fn run_task(&mut self, fid: FrameId, st: &State, t: &stepwise_asl::Task, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_task(&mut self, fid: FrameId, st: &State, t: &stepwise_asl::Task, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
         let (kind, resource_type, resource, region) = classify_resource(&t.resource, &self.info.region);
         let waits_for_token = t.resource.ends_with(".waitForTaskToken") || kind == ResourceKind::Activity;
         let token = if waits_for_token { Some(task_token(src)) } else { None };
@@ -1163,14 +1160,14 @@ impl Execution {
                     let states = Self::states_value(&input, ctx, &[]);
                     let scope = JsonataScope { states: &states, vars: &vars };
                     match &st.io.arguments {
-                        Some(a) => a.eval("Arguments", &scope, src)?,
-                        None => input.clone(),
+                        Some(a) => Arc::new(a.eval("Arguments", &scope, src)?),
+                        None => Arc::clone(&input),
                     }
                 }
             };
             let timeout = self.dyn_seconds(fid, t.timeout_seconds.as_ref(), "TimeoutSeconds", &input, ctx, src)?;
             let heartbeat = self.dyn_seconds(fid, t.heartbeat_seconds.as_ref(), "HeartbeatSeconds", &input, ctx, src)?;
-            (params, timeout, heartbeat)
+            (Arc::unwrap_or_clone(params), timeout, heartbeat)
         };
         let task = self.next_task;
         self.next_task += 1;
@@ -1305,13 +1302,14 @@ impl Execution {
         self.frame(fid).stage = Stage::Active(a);
         let flow = match result {
             Ok(output) => {
+                let output = Arc::new(output);
                 let (t, d) = match tw.kind {
                     ResourceKind::Service => (
                         EventType::TaskSucceeded,
-                        Details::TaskOutput { resource_type: tw.resource_type.clone(), resource: tw.resource.clone(), output: output.clone() },
+                        Details::TaskOutput { resource_type: tw.resource_type.clone(), resource: tw.resource.clone(), output: Value::clone(&output) },
                     ),
-                    ResourceKind::Activity => (EventType::ActivitySucceeded, Details::Output { output: output.clone() }),
-                    ResourceKind::Lambda => (EventType::LambdaFunctionSucceeded, Details::Output { output: output.clone() }),
+                    ResourceKind::Activity => (EventType::ActivitySucceeded, Details::Output { output: Arc::clone(&output) }),
+                    ResourceKind::Lambda => (EventType::LambdaFunctionSucceeded, Details::Output { output: Arc::clone(&output) }),
                 };
                 self.emit(fid, t, d);
                 let ctx = self.context_for(st, entered);
@@ -1496,7 +1494,7 @@ impl Execution {
             self.emit(fid, t, Details::None);
         }
         if let Some(c) = st.catch.iter().find(|c| catch_matches(&c.error_equals, &err.error)) {
-            let input = std::mem::replace(&mut a.input, Value::Null);
+            let input = std::mem::replace(&mut a.input, Arc::new(Value::Null));
             let entered = a.entered_millis;
             self.frame(fid).stage = Stage::Active(a);
             let ctx = self.context_for(st, entered);
@@ -1520,7 +1518,7 @@ impl Execution {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn caught(&mut self, fid: FrameId, st: &State, c: &Catcher, input: Value, err: &StatesError, ctx: &Value, src: &mut dyn Sources) -> Result<Value, Failure> {
+    fn caught(&mut self, fid: FrameId, st: &State, c: &Catcher, input: Arc<Value>, err: &StatesError, ctx: &Value, src: &mut dyn Sources) -> Result<Arc<Value>, Failure> {
         let eo = error_output(err);
         let (out, assigned) = match st.query_language {
             QueryLanguage::JsonPath => {
@@ -1530,7 +1528,7 @@ impl Execution {
                     Some(Assign::JsonPath(t)) => Some(dataflow::template(t, &eo, &env, src).map_err(Failure::eval)?),
                     _ => None,
                 };
-                let out = dataflow::result_path(&c.result_path, input, eo).map_err(Failure::eval)?;
+                let out = dataflow::result_path(&c.result_path, input, Arc::new(eo)).map_err(Failure::eval)?;
                 (out, assigned)
             }
             QueryLanguage::Jsonata => {
@@ -1542,8 +1540,8 @@ impl Execution {
                     _ => None,
                 };
                 let out = match &c.output {
-                    Some(t) => t.eval("Output", &scope, src)?,
-                    None => eo,
+                    Some(t) => Arc::new(t.eval("Output", &scope, src)?),
+                    None => Arc::new(eo),
                 };
                 (out, assigned)
             }
@@ -1583,7 +1581,7 @@ impl Execution {
         let (t, d) = match status {
             Status::Succeeded => (
                 EventType::ExecutionSucceeded,
-                Details::Output { output: output.clone().unwrap_or(Value::Null) },
+                Details::Output { output: Arc::new(output.clone().unwrap_or(Value::Null)) },
             ),
             Status::Failed => (EventType::ExecutionFailed, Details::Failure { error: error.clone(), cause: cause.clone() }),
             Status::TimedOut => (EventType::ExecutionTimedOut, Details::Failure { error: error.clone(), cause: cause.clone() }),
@@ -1619,7 +1617,7 @@ impl Execution {
 
     // ----- Parallel and Map -----------------------------------------------------------
 
-    fn run_fanout(&mut self, fid: FrameId, st: &State, input: Value, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_fanout(&mut self, fid: FrameId, st: &State, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
         match &st.kind {
             StateKind::Parallel(p) => {
                 let branch_input = match st.query_language {
@@ -1629,8 +1627,8 @@ impl Execution {
                         let states = Self::states_value(&input, ctx, &[]);
                         let scope = JsonataScope { states: &states, vars: &vars };
                         match &st.io.arguments {
-                            Some(a) => a.eval("Arguments", &scope, src)?,
-                            None => input.clone(),
+                            Some(a) => Arc::new(a.eval("Arguments", &scope, src)?),
+                            None => Arc::clone(&input),
                         }
                     }
                 };
@@ -1694,7 +1692,7 @@ impl Execution {
                             }
                         }
                     };
-                    pending.push_back(v);
+                    pending.push_back(Arc::new(v));
                 }
                 self.emit(fid, EventType::MapStateStarted, Details::MapStateStarted { length: n });
                 let tolerated_count = self.dyn_u64(fid, m.tolerated_failure_count.as_ref(), "ToleratedFailureCount", &input, ctx, src)?;
@@ -1825,14 +1823,14 @@ impl Execution {
     }
 
     /// The items a Map iterates over, and the effective input ItemSelector sees.
-    fn map_items(&mut self, fid: FrameId, st: &State, m: &stepwise_asl::Map, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<(Vec<Value>, Value), Failure> {
+    fn map_items(&mut self, fid: FrameId, st: &State, m: &stepwise_asl::Map, input: &Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<(Vec<Value>, Arc<Value>), Failure> {
         match st.query_language {
             QueryLanguage::JsonPath => {
                 let vars = self.vars(fid);
                 let env = Env { context: ctx, vars: &vars };
-                let eff = dataflow::filter(&st.io.input_path, input.clone(), &env).map_err(Failure::eval)?;
+                let eff = dataflow::filter(&st.io.input_path, Arc::clone(input), &env).map_err(Failure::eval)?;
                 let items = match &m.items_path {
-                    None => eff.clone(),
+                    None => Value::clone(&eff),
                     Some(p) => match p.select(&env.scope(&eff)) {
                         Some(v) => v,
                         None => return Err(Failure::eval(StatesError::runtime(p.no_results_cause()))),
@@ -1851,7 +1849,7 @@ impl Execution {
                 let states = Self::states_value(input, ctx, &[]);
                 let scope = JsonataScope { states: &states, vars: &vars };
                 let items = match &m.items {
-                    None => input.clone(),
+                    None => Value::clone(input),
                     Some(t) => match t.as_expr() {
                         Some(e) => {
                             let v = e.eval("Items", &scope, src).map_err(|e| Failure::at(e, "Items"))?;
@@ -1867,7 +1865,7 @@ impl Execution {
                     },
                 };
                 match items {
-                    Value::Array(a) => Ok((a, input.clone())),
+                    Value::Array(a) => Ok((a, Arc::clone(input))),
                     other => Err(Failure::eval(StatesError::query_evaluation(format!(
                         "Map state input must be an array but was: {}",
                         other
@@ -2060,7 +2058,7 @@ impl Execution {
         }
     }
 
-    fn fanout_succeeded(&mut self, pid: FrameId, st: &State, fan: Fanout, src: &mut dyn Sources) -> Result<Value, Failure> {
+    fn fanout_succeeded(&mut self, pid: FrameId, st: &State, fan: Fanout, src: &mut dyn Sources) -> Result<Arc<Value>, Failure> {
         if fan.kind == FanKind::MapRun {
             self.emit(pid, EventType::MapRunSucceeded, Details::None);
         }
@@ -2069,11 +2067,11 @@ impl Execution {
         self.emit_with_prev(pid, prev, t, Details::None);
         let results: Vec<Value> = fan.results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect();
         let (input, entered) = match &self.frame(pid).stage {
-            Stage::Active(a) => (a.input.clone(), a.entered_millis),
-            _ => (Value::Null, self.now),
+            Stage::Active(a) => (Arc::clone(&a.input), a.entered_millis),
+            _ => (Arc::new(Value::Null), self.now),
         };
         let ctx = self.context_for(st, entered);
-        self.complete(pid, st, input, Value::Array(results), &ctx, true, Some(prev), src)
+        self.complete(pid, st, input, Arc::new(Value::Array(results)), &ctx, true, Some(prev), src)
     }
 }
 

@@ -5,6 +5,7 @@
 //! "type", "<x>EventDetails": {…}}`, with `input`/`output`/`parameters` as JSON text.
 
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 
 macro_rules! event_types {
     ($($name:ident),* $(,)?) => {
@@ -121,13 +122,13 @@ impl EventType {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Details {
     None,
-    ExecutionStarted { input: Value, role_arn: String },
+    ExecutionStarted { input: Arc<Value>, role_arn: String },
     /// ExecutionSucceeded, ActivitySucceeded, LambdaFunctionSucceeded.
-    Output { output: Value },
+    Output { output: Arc<Value> },
     /// ExecutionFailed/Aborted/TimedOut, ActivityFailed/TimedOut, LambdaFunctionFailed…
     Failure { error: Option<String>, cause: Option<String> },
-    StateEntered { name: String, input: Value },
-    StateExited { name: String, output: Value, assigned_variables: Option<Map<String, Value>> },
+    StateEntered { name: String, input: Arc<Value> },
+    StateExited { name: String, output: Arc<Value>, assigned_variables: Option<Map<String, Value>> },
     MapStateStarted { length: usize },
     MapIteration { name: String, index: usize },
     MapRunStarted { map_run_arn: String },
@@ -324,7 +325,7 @@ mod tests {
             previous_event_id: 0,
             timestamp_millis: 1_500,
             event_type: EventType::PassStateEntered,
-            details: Details::StateEntered { name: "A".into(), input: json!({"a": 1}) },
+            details: Details::StateEntered { name: "A".into(), input: Arc::new(json!({"a": 1})) },
         };
         let j = e.to_aws_json(true);
         assert_eq!(j["type"], "PassStateEntered");
