@@ -172,20 +172,19 @@ impl Parser {
                 Some(Lang::Any) => {}
                 Some(Lang::JsonPath) if ql == QueryLanguage::JsonPath => {}
                 Some(Lang::Jsonata) if ql == QueryLanguage::Jsonata => {}
+                // AWS's wordings, located at the object that holds the field, as measured
+                // with ValidateStateMachineDefinition (floci-io/floci issues #2735, #2968).
                 Some(_) => {
-                    let lang = match ql {
-                        QueryLanguage::JsonPath => "JSONPath",
-                        QueryLanguage::Jsonata => "JSONata",
+                    let (lang, other) = match ql {
+                        QueryLanguage::JsonPath => ("JSONPath", "JSONata"),
+                        QueryLanguage::Jsonata => ("JSONata", "JSONPath"),
                     };
                     self.err(
-                        join(p, key),
-                        format!("The field \"{key}\" is not supported by Step Functions when QueryLanguage is {lang}"),
+                        p,
+                        format!("The QueryLanguage is set to '{lang}', but field '{key}' is only supported for the '{other}' QueryLanguage"),
                     );
                 }
-                None => self.err(
-                    join(p, key),
-                    format!("The field \"{key}\" is not supported by Step Functions"),
-                ),
+                None => self.err(p, format!("Field '{key}' is not supported")),
             }
         }
     }
@@ -268,19 +267,28 @@ impl Parser {
         }
     }
 
-    fn jsonata(&mut self, body: &str, at: &str, field: &str) -> Option<JsonataExpr> {
+    fn jsonata(&mut self, body: &str, at: &str) -> Option<JsonataExpr> {
         match JsonataExpr::parse(body) {
             Ok(e) => Some(e),
             Err(e) => {
-                self.err(
-                    at,
-                    format!(
-                        "The value for the field '{field}' must be a valid JSONata expression: {e}"
-                    ),
-                );
+                self.bad_jsonata(at, &e.message);
                 None
             }
         }
+    }
+
+    /// AWS reports an expression that does not parse with its own code and the parser's
+    /// message, minus the JSONata error code, at the field: `INVALID_JSONATA_EXPRESSION:
+    /// Unexpected end of expression at /States/Main/Output` (floci-io/floci issue #2745).
+    fn bad_jsonata(&mut self, at: &str, message: &str) {
+        let b = message.as_bytes();
+        let coded = b.len() > 6
+            && b[0].is_ascii_uppercase()
+            && b[1..5].iter().all(u8::is_ascii_digit)
+            && &b[5..7] == b": ";
+        let text = if coded { &message[7..] } else { message };
+        self.diags
+            .push(Diagnostic::new(at, "INVALID_JSONATA_EXPRESSION", text));
     }
 
     /// A JSONPath payload template (`Parameters`, `ResultSelector`, `ItemSelector`, `Assign`).
@@ -332,18 +340,7 @@ impl Parser {
             Ok(t) => Some(t),
             Err(errors) => {
                 for e in errors {
-                    let where_ = if e.pointer.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" at {}", e.pointer)
-                    };
-                    self.err(
-                        at.clone(),
-                        format!(
-                            "Invalid JSONata expression in '{field}'{where_}: {}",
-                            e.message
-                        ),
-                    );
+                    self.bad_jsonata(&format!("{at}{}", e.pointer), &e.message);
                 }
                 None
             }
@@ -393,7 +390,7 @@ impl Parser {
             let at = join(p, field);
             if ql == QueryLanguage::Jsonata {
                 if let Some(body) = v.as_str().and_then(jsonata_body) {
-                    return self.jsonata(body, &at, field).map(Dyn::Jsonata);
+                    return self.jsonata(body, &at).map(Dyn::Jsonata);
                 }
             }
             return lit(self, v, &at).map(Dyn::Literal);
@@ -488,7 +485,11 @@ impl Parser {
         };
         self.machine_ql = match obj.get("QueryLanguage") {
             None => QueryLanguage::JsonPath,
-            Some(v) => self.query_language(v, "/QueryLanguage").unwrap_or_default(),
+            // Any value other than exactly "JSONPath" counts as JSONata (floci-io/floci
+            // issue #2968, measured); the bad value is still reported.
+            Some(v) => self
+                .query_language(v, "/QueryLanguage")
+                .unwrap_or(QueryLanguage::Jsonata),
         };
         let comment = self.opt_string(obj, "", "Comment");
         let version = self.opt_string(obj, "", "Version");
@@ -614,7 +615,9 @@ impl Parser {
                     self.diags.push(Diagnostic::new(
                         join(p, "StartAt"),
                         MISSING_TARGET,
-                        format!("Missing 'StartAt' target: {s}"),
+                        // AWS says 'Next' here too (cfn-lint issue #4074 quotes
+                        // "Missing 'Next' target: Not sure at /StartAt").
+                        format!("Missing 'Next' target: {s}"),
                     ));
                     None
                 }
@@ -625,16 +628,21 @@ impl Parser {
             }
         };
         let block = Block { index: &index };
-        let mut graph = BlockGraph {
+        // The graph is read from the raw states, so a state that fails the schema still
+        // contributes its transitions and terminal status.
+        let graph = BlockGraph {
             pointer: p.to_string(),
             names: states_obj.keys().cloned().collect(),
-            edges: vec![Vec::new(); states_obj.len()],
-            terminal: vec![false; states_obj.len()],
+            edges: states_obj
+                .values()
+                .map(|v| raw_targets(v).filter_map(|t| index.get(t).copied()).collect())
+                .collect(),
+            terminal: states_obj.values().map(raw_terminal).collect(),
             start: start_at,
         };
         let mut states = Vec::with_capacity(states_obj.len());
         let mut complete = true;
-        for (i, (name, v)) in states_obj.iter().enumerate() {
+        for (name, v) in states_obj.iter() {
             let sp = join(&states_p, name);
             self.names.push((name.clone(), sp.clone()));
             let n = name.chars().count();
@@ -645,19 +653,9 @@ impl Parser {
                     format!("State name must be between 1 and 80 characters long: {name}"),
                 ));
             }
-            let mut edges = Vec::new();
-            match self.state(name, v, &sp, &block, &mut edges) {
-                Some(state) => {
-                    if let Some(t) = graph.terminal.get_mut(i) {
-                        *t = matches!(state.transition, Transition::End)
-                            && !matches!(state.kind, StateKind::Choice(_));
-                    }
-                    states.push(state);
-                }
+            match self.state(name, v, &sp, &block) {
+                Some(state) => states.push(state),
                 None => complete = false,
-            }
-            if let Some(e) = graph.edges.get_mut(i) {
-                *e = edges;
             }
         }
         validate::check_block(&graph, &mut self.diags);
@@ -674,22 +672,20 @@ impl Parser {
         at: &str,
         field: &str,
         block: &Block,
-        edges: &mut Vec<usize>,
     ) -> Option<usize> {
         let Value::String(name) = v else {
             self.err(at, format!("The field '{field}' must be a STRING"));
             return None;
         };
         match block.index.get(name.as_str()) {
-            Some(i) => {
-                edges.push(*i);
-                Some(*i)
-            }
+            Some(i) => Some(*i),
             None => {
                 self.diags.push(Diagnostic::new(
                     at,
                     MISSING_TARGET,
-                    format!("Missing '{field}' target: {name}"),
+                    // AWS names 'Next' for every position (Next, Default, Choices[i].Next,
+                    // Catch[i].Next), as measured in floci-io/floci PR #2786.
+                    format!("Missing 'Next' target: {name}"),
                 ));
                 None
             }
@@ -702,7 +698,6 @@ impl Parser {
         v: &Value,
         p: &str,
         block: &Block,
-        edges: &mut Vec<usize>,
     ) -> Option<State> {
         let Value::Object(obj) = v else {
             self.err(p, format!("The state '{name}' must be an OBJECT"));
@@ -734,7 +729,7 @@ impl Parser {
             Some(v) => {
                 let ql = self
                     .query_language(v, &join(p, "QueryLanguage"))
-                    .unwrap_or(self.machine_ql);
+                    .unwrap_or(QueryLanguage::Jsonata);
                 if self.machine_ql == QueryLanguage::Jsonata && ql == QueryLanguage::JsonPath {
                     self.err(p, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine");
                 }
@@ -830,7 +825,7 @@ impl Parser {
         let diags_before = self.diags.len();
 
         let transition = if flows {
-            self.transition(obj, p, block, edges)
+            self.transition(obj, p, block)
         } else {
             Some(Transition::End)
         };
@@ -866,7 +861,7 @@ impl Parser {
         let (retry, catch) = if has_errors {
             (
                 self.retriers(obj, p),
-                self.catchers(obj, p, ql, block, edges),
+                self.catchers(obj, p, ql, block),
             )
         } else {
             (Vec::new(), Vec::new())
@@ -878,7 +873,7 @@ impl Parser {
             })),
             "Succeed" => Some(StateKind::Succeed),
             "Task" => self.task(obj, p, ql).map(StateKind::Task),
-            "Choice" => self.choice(obj, p, ql, block, edges).map(StateKind::Choice),
+            "Choice" => self.choice(obj, p, ql, block).map(StateKind::Choice),
             "Wait" => self.wait(obj, p, ql).map(StateKind::Wait),
             "Fail" => Some(StateKind::Fail(Fail {
                 error: self.dyn_string(obj, p, "Error", "ErrorPath", ql),
@@ -909,7 +904,6 @@ impl Parser {
         obj: &Map<String, Value>,
         p: &str,
         block: &Block,
-        edges: &mut Vec<usize>,
     ) -> Option<Transition> {
         match (obj.get("Next"), obj.get("End")) {
             (Some(_), Some(_)) => {
@@ -917,7 +911,7 @@ impl Parser {
                 None
             }
             (Some(next), None) => self
-                .target(next, &join(p, "Next"), "Next", block, edges)
+                .target(next, &join(p, "Next"), "Next", block)
                 .map(Transition::Next),
             (None, Some(Value::Bool(true))) => Some(Transition::End),
             (None, Some(Value::Bool(false))) => {
@@ -1093,7 +1087,6 @@ impl Parser {
         p: &str,
         ql: QueryLanguage,
         block: &Block,
-        edges: &mut Vec<usize>,
     ) -> Vec<Catcher> {
         let Some(items) = self.array(obj, p, "Catch") else {
             return Vec::new();
@@ -1123,7 +1116,7 @@ impl Parser {
             let error_equals = self.error_equals(c, &ip);
             lists.push(error_equals.clone());
             let next = match c.get("Next") {
-                Some(v) => self.target(v, &join(&ip, "Next"), "Next", block, edges),
+                Some(v) => self.target(v, &join(&ip, "Next"), "Next", block),
                 None => {
                     self.required(&ip, "Next");
                     None
@@ -1587,7 +1580,6 @@ impl Parser {
         p: &str,
         ql: QueryLanguage,
         block: &Block,
-        edges: &mut Vec<usize>,
     ) -> Option<Choice> {
         let cp = join(p, "Choices");
         let items = match obj.get("Choices") {
@@ -1608,7 +1600,7 @@ impl Parser {
         let mut choices = Vec::new();
         let mut complete = items.is_some();
         for (i, item) in items.into_iter().flatten().enumerate() {
-            match self.choice_branch(item, &join(&cp, &i.to_string()), ql, block, edges) {
+            match self.choice_branch(item, &join(&cp, &i.to_string()), ql, block) {
                 Some(b) => choices.push(b),
                 None => complete = false,
             }
@@ -1616,7 +1608,7 @@ impl Parser {
         let default = match obj.get("Default") {
             None => None,
             Some(v) => {
-                let d = self.target(v, &join(p, "Default"), "Default", block, edges);
+                let d = self.target(v, &join(p, "Default"), "Default", block);
                 complete &= d.is_some();
                 d
             }
@@ -1630,14 +1622,13 @@ impl Parser {
         p: &str,
         ql: QueryLanguage,
         block: &Block,
-        edges: &mut Vec<usize>,
     ) -> Option<ChoiceBranch> {
         let Value::Object(obj) = v else {
             self.err(p, "A choice rule must be an OBJECT");
             return None;
         };
         let next = match obj.get("Next") {
-            Some(n) => self.target(n, &join(p, "Next"), "Next", block, edges),
+            Some(n) => self.target(n, &join(p, "Next"), "Next", block),
             None => {
                 self.required(p, "Next");
                 None
@@ -1666,7 +1657,7 @@ impl Parser {
                     }
                     Some(Value::Bool(b)) => Some(Dyn::Literal(*b)),
                     Some(Value::String(s)) if is_expression(s) => jsonata_body(s)
-                        .and_then(|b| self.jsonata(b, &join(p, "Condition"), "Condition"))
+                        .and_then(|b| self.jsonata(b, &join(p, "Condition")))
                         .map(Dyn::Jsonata),
                     Some(_) => {
                         self.wrong(p, "Condition", "a BOOLEAN or a JSONata expression");
@@ -1706,10 +1697,7 @@ impl Parser {
                 || (top && matches!(key.as_str(), "Next" | "Assign"))
                 || operator(key).is_some();
             if !known {
-                self.err(
-                    join(p, key),
-                    format!("The field \"{key}\" is not supported by Step Functions"),
-                );
+                self.err(p, format!("Field '{key}' is not supported"));
             }
         }
         let present: Vec<&str> = obj
@@ -1842,6 +1830,33 @@ impl Parser {
             }
         }
     }
+}
+
+/// Transition targets written in a raw state: `Next`, `Default`, `Choices[].Next` and
+/// `Catch[].Next`.
+fn raw_targets(state: &Value) -> impl Iterator<Item = &str> {
+    let nested = |field: &str| {
+        state
+            .get(field)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c.get("Next").and_then(Value::as_str))
+    };
+    ["Next", "Default"]
+        .into_iter()
+        .filter_map(|k| state.get(k).and_then(Value::as_str))
+        .chain(nested("Choices"))
+        .chain(nested("Catch"))
+}
+
+/// A raw state that can end its block: `End: true`, Succeed or Fail.
+fn raw_terminal(state: &Value) -> bool {
+    state.get("End") == Some(&Value::Bool(true))
+        || matches!(
+            state.get("Type").and_then(Value::as_str),
+            Some("Succeed" | "Fail")
+        )
 }
 
 /// A comparison operator key: its operator, operand kind and whether it is the
@@ -2017,15 +2032,15 @@ mod tests {
         let d = diags(json!({"StartAt": "Z", "States": {"A": {"Type": "Pass", "End": true}}}));
         assert_eq!(
             has(&d, "/StartAt", MISSING_TARGET),
-            "Missing 'StartAt' target: Z"
+            "Missing 'Next' target: Z"
         );
         let d = diags(
             json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}, "TimeoutSeconds": 0, "Extra": 1}),
         );
         has(&d, "/TimeoutSeconds", SCHEMA);
         assert_eq!(
-            has(&d, "/Extra", SCHEMA),
-            "The field \"Extra\" is not supported by Step Functions"
+            has(&d, "", SCHEMA),
+            "Field 'Extra' is not supported"
         );
     }
 
@@ -2114,7 +2129,7 @@ mod tests {
         let d = diags(one(json!({"Type": "Pass", "End": "yes"})));
         has(&d, "/States/A/End", SCHEMA);
         let d = diags(one(json!({"Type": "Succeed", "End": true})));
-        has(&d, "/States/A/End", SCHEMA);
+        assert_eq!(has(&d, "/States/A", SCHEMA), "Field 'End' is not supported");
         let d = diags(
             json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "Next": "A"}}}),
         );
@@ -2125,21 +2140,30 @@ mod tests {
     fn unknown_fields_and_query_language_fields() {
         let d = diags(one(json!({"Type": "Pass", "End": true, "Foo": 1})));
         assert_eq!(
-            has(&d, "/States/A/Foo", SCHEMA),
-            "The field \"Foo\" is not supported by Step Functions"
+            has(&d, "/States/A", SCHEMA),
+            "Field 'Foo' is not supported"
         );
         let d = diags(one(
             json!({"Type": "Pass", "End": true, "QueryLanguage": "JSONata", "InputPath": "$", "Result": 1, "Parameters": {}}),
         ));
-        has(&d, "/States/A/InputPath", SCHEMA);
-        has(&d, "/States/A/Result", SCHEMA);
-        has(&d, "/States/A/Parameters", SCHEMA);
+        let at_state: Vec<&str> = d
+            .iter()
+            .filter(|x| x.pointer == "/States/A")
+            .map(|x| x.message.as_str())
+            .collect();
+        for f in ["InputPath", "Result", "Parameters"] {
+            let m = format!("The QueryLanguage is set to 'JSONata', but field '{f}' is only supported for the 'JSONPath' QueryLanguage");
+            assert!(at_state.contains(&m.as_str()), "{m} in {at_state:?}");
+        }
         let d = diags(one(json!({"Type": "Pass", "End": true, "Output": 1})));
-        assert!(has(&d, "/States/A/Output", SCHEMA).contains("JSONPath"));
+        assert_eq!(
+            has(&d, "/States/A", SCHEMA),
+            "The QueryLanguage is set to 'JSONPath', but field 'Output' is only supported for the 'JSONata' QueryLanguage"
+        );
         let d = diags(one(
             json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true, "Arguments": {}}),
         ));
-        has(&d, "/States/A/Arguments", SCHEMA);
+        assert!(has(&d, "/States/A", SCHEMA).contains("field 'Arguments'"));
         let d = diags(one(
             json!({"Type": "Pass", "End": true, "QueryLanguage": "XPath"}),
         ));
@@ -2216,7 +2240,7 @@ mod tests {
         let d = diags(one(
             json!({"Type": "Wait", "QueryLanguage": "JSONata", "SecondsPath": "$.x", "End": true}),
         ));
-        has(&d, "/States/A/SecondsPath", SCHEMA);
+        assert!(has(&d, "/States/A", SCHEMA).contains("field 'SecondsPath'"));
     }
 
     #[test]
@@ -2243,7 +2267,7 @@ mod tests {
         has(&d, "/States/A", SCHEMA);
         let d = diags(one(json!({"Type": "Fail", "Cause": 3, "InputPath": "$"})));
         has(&d, "/States/A/Cause", SCHEMA);
-        has(&d, "/States/A/InputPath", SCHEMA);
+        assert_eq!(has(&d, "/States/A", SCHEMA), "Field 'InputPath' is not supported");
     }
 
     fn task(extra: Value) -> Value {
@@ -2338,7 +2362,7 @@ mod tests {
         has(&d, "/States/A/Retry/3/BackoffRate", SCHEMA);
         has(&d, "/States/A/Retry/3/JitterStrategy", SCHEMA);
         has(&d, "/States/A/Retry/3/MaxAttempts", SCHEMA);
-        has(&d, "/States/A/Retry/3/Bogus", SCHEMA);
+        assert_eq!(has(&d, "/States/A/Retry/3", SCHEMA), "Field 'Bogus' is not supported");
         let d = diags(task(json!({"Retry": {}})));
         has(&d, "/States/A/Retry", SCHEMA);
     }
@@ -2378,7 +2402,7 @@ mod tests {
         has(&d, "/States/A/Choices/3", SCHEMA);
         assert_eq!(
             has(&d, "/States/A/Default", MISSING_TARGET),
-            "Missing 'Default' target: Z"
+            "Missing 'Next' target: Z"
         );
         // JSONPath rules need exactly one operator (checked before any path is parsed).
         let d = diags(json!({"StartAt": "A", "States": {
@@ -2392,7 +2416,7 @@ mod tests {
             "A": {"Type": "Choice", "Choices": [{"Condition": true, "Next": "B"}]},
             "B": {"Type": "Succeed"}
         }}));
-        has(&d, "/States/A/Choices/0/Condition", SCHEMA);
+        assert_eq!(has(&d, "/States/A/Choices/0", SCHEMA), "Field 'Condition' is not supported");
     }
 
     #[test]
@@ -2527,7 +2551,10 @@ mod tests {
         has(&d, "/States/M/ToleratedFailurePercentage", SCHEMA);
         has(&d, "/States/M/MaxConcurrency", SCHEMA);
         has(&d, "/States/M/ToleratedFailureCount", SCHEMA);
-        has(&d, "/States/M/Items", SCHEMA);
+        assert_eq!(
+            has(&d, "/States/M", SCHEMA),
+            "The QueryLanguage is set to 'JSONPath', but field 'Items' is only supported for the 'JSONata' QueryLanguage"
+        );
         let d = diags(map(
             json!({"ItemReader": {"ReaderConfig": 1}, "ItemBatcher": [], "ResultWriter": {"Resource": "s3", "Extra": 1}, "Label": "has space"}),
         ));
@@ -2538,7 +2565,7 @@ mod tests {
         has(&d, "/States/M/ItemReader/ReaderConfig", SCHEMA);
         has(&d, "/States/M/ItemBatcher", SCHEMA);
         has(&d, "/States/M/ResultWriter/Resource", SCHEMA);
-        has(&d, "/States/M/ResultWriter/Extra", SCHEMA);
+        assert_eq!(has(&d, "/States/M/ResultWriter", SCHEMA), "Field 'Extra' is not supported");
         has(&d, "/States/M/Label", "INVALID_LABEL_NAME");
     }
 
@@ -2874,7 +2901,7 @@ mod expr_tests {
         );
         has(
             def(json!({"Variable": "$.a", "IsNullPath": "$.b", "Next": "S"})),
-            "/States/C/Choices/0/IsNullPath",
+            "/States/C/Choices/0",
             SCHEMA,
         );
         has(
@@ -2896,7 +2923,7 @@ mod expr_tests {
         );
         has(
             def(json!({"And": [{"Variable": "$.a", "IsNull": true, "Next": "S"}], "Next": "S"})),
-            "/States/C/Choices/0/And/0/Next",
+            "/States/C/Choices/0/And/0",
             SCHEMA,
         );
     }
@@ -2988,17 +3015,17 @@ mod expr_tests {
         has(
             jsonata(json!({"Type": "Pass", "End": true, "Output": "{% 1 + %}"})),
             "/States/A/Output",
-            SCHEMA,
+            "INVALID_JSONATA_EXPRESSION",
         );
         has(
             jsonata(json!({"Type": "Wait", "Seconds": "{% ( %}", "End": true})),
             "/States/A/Seconds",
-            SCHEMA,
+            "INVALID_JSONATA_EXPRESSION",
         );
         has(
             json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {"C": {"Type": "Choice", "Choices": [{"Condition": "{% ) %}", "Next": "S"}]}, "S": {"Type": "Succeed"}}}),
             "/States/C/Choices/0/Condition",
-            SCHEMA,
+            "INVALID_JSONATA_EXPRESSION",
         );
     }
 }

@@ -7,13 +7,15 @@ use crate::parse::{join, MISSING_TARGET};
 use crate::Diagnostic;
 use serde::de::{DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::fmt;
 
 /// AWS's `InvalidDefinition` message for a set of diagnostics, e.g.
 /// `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: String does not match
 /// RFC3339 timestamp at /States/WaitUntil/Timestamp'`. Several diagnostics are joined
-/// with `", "` inside the quotes, each as `CODE: message at /pointer`.
+/// with `", "` inside the quotes, each as `CODE: message at /location`, the location
+/// written as AWS writes it (`Choices[0]`, and `null` for a machine-level
+/// `MISSING_END_STATE`).
 ///
 /// AWS checks the graph (targets, reachability, terminal states, unique names) only once
 /// the schema holds, so when there are schema-level diagnostics the graph ones are left
@@ -30,16 +32,37 @@ pub fn aws_message(diags: &[Diagnostic]) -> String {
                 // AWS reports the parser's own position text here, not a pointer.
                 format!("{}: {}", d.code, d.message)
             } else {
-                let at = if d.pointer.is_empty() {
-                    "/"
-                } else {
-                    &d.pointer
-                };
-                format!("{}: {} at {}", d.code, d.message, at)
+                format!("{}: {} at {}", d.code, d.message, aws_location(d))
             }
         })
         .collect();
     format!("Invalid State Machine Definition: '{}'", parts.join(", "))
+}
+
+/// Where AWS says a diagnostic is. AWS writes array elements of the definition's own
+/// structure as `Choices[0]`, not `Choices/0` (`/States/C/Choices[0]/Next`,
+/// `/States/T/Catch[0]/Next`, floci-io/floci PR #2786), and gives the machine-level
+/// `MISSING_END_STATE` no location at all, which `CreateStateMachine` prints as `null`
+/// (floci-io/floci issue #2735: "Workflow has no terminal state at null").
+fn aws_location(d: &Diagnostic) -> String {
+    if d.pointer.is_empty() {
+        return if d.code == "MISSING_END_STATE" { "null" } else { "/" }.to_string();
+    }
+    const ARRAYS: [&str; 7] = ["Branches", "Choices", "And", "Or", "Retry", "Catch", "ErrorEquals"];
+    let mut out = String::with_capacity(d.pointer.len());
+    let mut prev = "";
+    for seg in d.pointer.split('/').skip(1) {
+        if ARRAYS.contains(&prev) && !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push('[');
+            out.push_str(seg);
+            out.push(']');
+        } else {
+            out.push('/');
+            out.push_str(seg);
+        }
+        prev = seg;
+    }
+    out
 }
 
 /// Codes of the second stage of AWS's validation: the state graph.
@@ -62,46 +85,38 @@ pub(crate) struct BlockGraph {
     pub start: Option<usize>,
 }
 
-/// Unreachable states and blocks with no way to finish.
+/// Blocks with no way to finish, and states nothing transitions to.
+///
+/// As measured against AWS (floci-io/floci PR #2786, cfn-lint issue #4074): a block with
+/// no terminal state at all gets one `MISSING_END_STATE` and no reachability findings;
+/// otherwise a state is "not reachable" when it is not `StartAt` and no state names it
+/// as a target — AWS does not walk the graph from `StartAt` (an unknown `StartAt` leaves
+/// the states that other states target reachable).
 pub(crate) fn check_block(g: &BlockGraph, diags: &mut Vec<Diagnostic>) {
-    let states_p = join(&g.pointer, "States");
-    if let Some(start) = g.start {
-        let mut seen = vec![false; g.names.len()];
-        let mut queue = VecDeque::from([start]);
-        if let Some(s) = seen.get_mut(start) {
-            *s = true;
-        }
-        while let Some(i) = queue.pop_front() {
-            for &j in g.edges.get(i).map(Vec::as_slice).unwrap_or(&[]) {
-                if let Some(s) = seen.get_mut(j) {
-                    if !*s {
-                        *s = true;
-                        queue.push_back(j);
-                    }
-                }
-            }
-        }
-        for (name, reached) in g.names.iter().zip(&seen) {
-            if !reached {
-                // AWS files this under MISSING_TRANSITION_TARGET, with this wording.
-                diags.push(Diagnostic::new(
-                    join(&states_p, name),
-                    MISSING_TARGET,
-                    format!("State \"{name}\" is not reachable."),
-                ));
-            }
-        }
-    }
-    // A state that failed to parse is not known to be non-terminal; only judge complete blocks.
-    if !g.names.is_empty()
-        && !g.terminal.iter().any(|t| *t)
-        && g.edges.iter().all(|e| !e.is_empty())
-    {
+    if !g.names.is_empty() && !g.terminal.iter().any(|t| *t) {
         diags.push(Diagnostic::new(
             g.pointer.clone(),
             "MISSING_END_STATE",
             "Workflow has no terminal state",
         ));
+        return;
+    }
+    let states_p = join(&g.pointer, "States");
+    let mut targeted = vec![false; g.names.len()];
+    for &j in g.edges.iter().flatten().chain(g.start.iter()) {
+        if let Some(t) = targeted.get_mut(j) {
+            *t = true;
+        }
+    }
+    for (name, reached) in g.names.iter().zip(&targeted) {
+        if !reached {
+            // AWS files this under MISSING_TRANSITION_TARGET, with this wording.
+            diags.push(Diagnostic::new(
+                join(&states_p, name),
+                MISSING_TARGET,
+                format!("State \"{name}\" is not reachable."),
+            ));
+        }
     }
 }
 
@@ -141,7 +156,10 @@ pub(crate) fn is_arn(s: &str) -> bool {
     else {
         return false;
     };
-    !partition.is_empty()
+    // A real partition (`aws`, `aws-cn`, `aws-us-gov`, …): AWS rejects a template's
+    // `arn:<partition>:states:::dynamodb:query` (LocalStack's recorded snapshot).
+    partition.starts_with("aws")
+        && partition.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
         && !service.is_empty()
         && !resource.is_empty()
         && !s.chars().any(char::is_whitespace)
@@ -346,6 +364,8 @@ mod tests {
         assert!(!is_arn("arn:aws:states"));
         assert!(!is_arn("arn::states:::x"));
         assert!(!is_arn("arn:aws:states:::"));
+        assert!(!is_arn("arn:<partition>:states:::dynamodb:query"));
+        assert!(is_arn("arn:aws-us-gov:states:::dynamodb:query"));
     }
 
     #[test]
@@ -361,6 +381,53 @@ mod tests {
         );
         assert!(read_json("{} x").is_err());
         assert!(read_json("[1,").is_err());
+    }
+
+    #[test]
+    fn aws_locations() {
+        let at = |p: &str, code: &str| aws_location(&Diagnostic::new(p, code, "m"));
+        assert_eq!(at("/States/C/Choices/0/Next", MISSING_TARGET), "/States/C/Choices[0]/Next");
+        assert_eq!(at("/States/T/Catch/0/Next", MISSING_TARGET), "/States/T/Catch[0]/Next");
+        assert_eq!(
+            at("/States/P/Branches/1/States/0/Retry/2/ErrorEquals/0", "X"),
+            "/States/P/Branches[1]/States/0/Retry[2]/ErrorEquals[0]"
+        );
+        assert_eq!(at("/States/Retry/Next", "X"), "/States/Retry/Next");
+        assert_eq!(at("", "MISSING_END_STATE"), "null");
+        assert_eq!(at("", "SCHEMA_VALIDATION_FAILED"), "/");
+        assert_eq!(
+            aws_message(&[Diagnostic::new("", "MISSING_END_STATE", "Workflow has no terminal state")]),
+            "Invalid State Machine Definition: 'MISSING_END_STATE: Workflow has no terminal state at null'"
+        );
+    }
+
+    fn graph(edges: Vec<Vec<usize>>, terminal: Vec<bool>, start: Option<usize>) -> Vec<Diagnostic> {
+        let g = BlockGraph {
+            pointer: String::new(),
+            names: (0..edges.len()).map(|i| format!("S{i}")).collect(),
+            edges,
+            terminal,
+            start,
+        };
+        let mut d = Vec::new();
+        check_block(&g, &mut d);
+        d
+    }
+
+    #[test]
+    fn reachability_is_about_incoming_transitions() {
+        // Unknown StartAt: S0 is named by nobody, S1 is S0's target (cfn-lint #4074).
+        let d = graph(vec![vec![1], vec![]], vec![false, true], None);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].pointer, "/States/S0");
+        // A loop with no terminal state: only MISSING_END_STATE, even with an orphan.
+        let d = graph(vec![vec![1], vec![0], vec![0]], vec![false; 3], Some(0));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].code, "MISSING_END_STATE");
+        // The same loop plus an unreachable terminal state.
+        let d = graph(vec![vec![1], vec![0], vec![]], vec![false, false, true], Some(0));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].message, "State \"S2\" is not reachable.");
     }
 
     #[test]
