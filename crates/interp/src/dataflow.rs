@@ -72,6 +72,22 @@ pub fn error_output(err: &StatesError) -> Value {
     Value::Object(m)
 }
 
+/// Whether `v` as compact JSON is larger than `limit` bytes. A cheap upper bound
+/// settles almost every case; only values near the limit are measured exactly.
+pub fn exceeds(v: &Value, limit: usize) -> bool {
+    fn bound(v: &Value) -> usize {
+        match v {
+            Value::Null | Value::Bool(_) => 5,
+            Value::Number(_) => 24,
+            // Each byte escapes to at most six (\u00XX).
+            Value::String(s) => s.len() * 6 + 2,
+            Value::Array(a) => 2 + a.iter().map(|x| bound(x) + 1).sum::<usize>(),
+            Value::Object(m) => 2 + m.iter().map(|(k, x)| k.len() * 6 + 4 + bound(x)).sum::<usize>(),
+        }
+    }
+    bound(v) > limit && json_size(v) > limit
+}
+
 /// Size of `v` as compact JSON, in bytes, without building the text.
 pub fn json_size(v: &Value) -> usize {
     struct Count(usize);
@@ -91,3 +107,21 @@ pub fn json_size(v: &Value) -> usize {
 
 /// AWS's payload limit: 256 KiB of UTF-8.
 pub const MAX_PAYLOAD_BYTES: usize = 262_144;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn size_limit_is_exact_near_the_limit() {
+        let v = json!({"a": "x".repeat(100)});
+        let exact = json_size(&v);
+        assert_eq!(exact, serde_json::to_string(&v).map(|s| s.len()).unwrap_or(0));
+        assert!(!exceeds(&v, exact));
+        assert!(exceeds(&v, exact - 1));
+        let escaped = json!("\"\"\"");
+        assert_eq!(json_size(&escaped), 8);
+        assert!(exceeds(&escaped, 7) && !exceeds(&escaped, 8));
+    }
+}

@@ -8,7 +8,7 @@
 //! Nothing here sleeps, reads a clock or does I/O: time and ids come from [`Sources`].
 
 use crate::choice;
-use crate::dataflow::{self, error_output, json_size, Env, MAX_PAYLOAD_BYTES};
+use crate::dataflow::{self, error_output, Env, MAX_PAYLOAD_BYTES};
 use crate::history::{Details, EventType, HistoryEvent};
 use crate::timefmt;
 use serde_json::{Map, Value};
@@ -762,7 +762,7 @@ impl Execution {
 
     /// Check size, apply variables, emit `…StateExited`.
     fn finish_state(&mut self, fid: FrameId, st: &State, output: Arc<Value>, assigned: Option<Value>, exit_prev: Option<u64>) -> Result<Arc<Value>, Failure> {
-        if json_size(&output) > MAX_PAYLOAD_BYTES {
+        if dataflow::exceeds(&output, MAX_PAYLOAD_BYTES) {
             return Err(Failure::plain(StatesError::new(
                 names::DATA_LIMIT_EXCEEDED,
                 format!(
