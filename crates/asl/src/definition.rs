@@ -42,7 +42,7 @@ impl States {
         &self.states[index]
     }
     pub fn find(&self, name: &str) -> Option<usize> {
-        self.states.iter().position(|s| s.name == name)
+        self.states.iter().position(|s| &*s.name == name)
     }
 }
 
@@ -58,7 +58,7 @@ pub enum Transition {
 /// One state: the fields every state may have, plus its type-specific body.
 #[derive(Debug, Clone)]
 pub struct State {
-    pub name: String,
+    pub name: std::sync::Arc<str>,
     pub comment: Option<String>,
     /// Effective query language (state-level `QueryLanguage`, else the machine's).
     pub query_language: QueryLanguage,

@@ -887,7 +887,7 @@ impl Parser {
             return None;
         }
         Some(State {
-            name: name.to_string(),
+            name: name.into(),
             comment,
             query_language: ql,
             io,
@@ -2493,7 +2493,7 @@ mod tests {
                     matches!(m.tolerated_failure_percentage, Some(Dyn::Literal(p)) if p == 12.5)
                 );
                 assert_eq!(m.label.as_deref(), Some("L1"));
-                assert_eq!(m.processor.states[0].name, "Y");
+                assert_eq!(&*m.processor.states[0].name, "Y");
             }
             k => panic!("{}", k.type_name()),
         }

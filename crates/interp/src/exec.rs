@@ -400,7 +400,7 @@ impl Execution {
             invocations: HashMap::new(),
             map_runs: 0,
             transitions: 0,
-            out: Step::default(),
+            out: Step { events: Vec::with_capacity(16), commands: Vec::new() },
             now,
         };
         let role_arn = ex.info.role_arn.clone();
@@ -1204,7 +1204,7 @@ impl Execution {
             }
         }
         let invocation = {
-            let n = self.invocations.entry(st.name.clone()).or_insert(0);
+            let n = self.invocations.entry(st.name.to_string()).or_insert(0);
             let v = *n;
             *n += 1;
             v
@@ -1222,7 +1222,7 @@ impl Execution {
         self.tasks.insert(task, fid);
         self.out.commands.push(Command::DispatchTask(TaskRequest {
             task,
-            state_name: st.name.clone(),
+            state_name: st.name.to_string(),
             resource: t.resource.clone(),
             input: params,
             token,
@@ -1446,7 +1446,7 @@ impl Execution {
                 fid,
                 prev,
                 EventType::EvaluationFailed,
-                Details::EvaluationFailed { error: err.error.clone(), cause: err.cause.clone(), location: f.location.clone(), state: st.name.clone() },
+                Details::EvaluationFailed { error: err.error.clone(), cause: err.cause.clone(), location: f.location.clone(), state: st.name.to_string() },
             );
             if !self.frame(fid).silent {
                 self.frame(fid).last = id;
@@ -1705,7 +1705,7 @@ impl Execution {
                         self.info.region,
                         self.info.account,
                         self.info.state_machine_name,
-                        m.label.clone().unwrap_or_else(|| st.name.clone()),
+                        m.label.clone().unwrap_or_else(|| st.name.to_string()),
                         map_run_id(src)
                     );
                     self.emit(fid, EventType::MapRunStarted, Details::MapRunStarted { map_run_arn: arn });

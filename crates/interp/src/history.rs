@@ -127,10 +127,10 @@ pub enum Details {
     Output { output: Arc<Value> },
     /// ExecutionFailed/Aborted/TimedOut, ActivityFailed/TimedOut, LambdaFunctionFailed…
     Failure { error: Option<String>, cause: Option<String> },
-    StateEntered { name: String, input: Arc<Value> },
-    StateExited { name: String, output: Arc<Value>, assigned_variables: Option<Map<String, Value>> },
+    StateEntered { name: Arc<str>, input: Arc<Value> },
+    StateExited { name: Arc<str>, output: Arc<Value>, assigned_variables: Option<Map<String, Value>> },
     MapStateStarted { length: usize },
-    MapIteration { name: String, index: usize },
+    MapIteration { name: Arc<str>, index: usize },
     MapRunStarted { map_run_arn: String },
     TaskScheduled {
         resource_type: String,
@@ -211,14 +211,14 @@ impl HistoryEvent {
                 put_opt(&mut m, "cause", cause);
             }
             Details::StateEntered { name, input } => {
-                m.insert("name".into(), Value::String(name.clone()));
+                m.insert("name".into(), Value::String(name.to_string()));
                 if data {
                     m.insert("input".into(), text(input));
                     m.insert("inputDetails".into(), trunc());
                 }
             }
             Details::StateExited { name, output, assigned_variables } => {
-                m.insert("name".into(), Value::String(name.clone()));
+                m.insert("name".into(), Value::String(name.to_string()));
                 if data {
                     m.insert("output".into(), text(output));
                     m.insert("outputDetails".into(), trunc());
@@ -233,7 +233,7 @@ impl HistoryEvent {
                 m.insert("length".into(), json!(length));
             }
             Details::MapIteration { name, index } => {
-                m.insert("name".into(), Value::String(name.clone()));
+                m.insert("name".into(), Value::String(name.to_string()));
                 m.insert("index".into(), json!(index));
             }
             Details::MapRunStarted { map_run_arn } => {
@@ -325,7 +325,7 @@ mod tests {
             previous_event_id: 0,
             timestamp_millis: 1_500,
             event_type: EventType::PassStateEntered,
-            details: Details::StateEntered { name: "A".into(), input: Arc::new(json!({"a": 1})) },
+            details: Details::StateEntered { name: Arc::from("A"), input: Arc::new(json!({"a": 1})) },
         };
         let j = e.to_aws_json(true);
         assert_eq!(j["type"], "PassStateEntered");

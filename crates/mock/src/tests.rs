@@ -622,7 +622,7 @@ fn unused_responses_are_still_validated() {
 fn order_workflow_example() {
     let config =
         MockConfig::parse(include_str!("../../../examples/order-workflow.mock.json")).unwrap();
-    let happy = config.test_case("OrderWorkflow", "HappyPath").unwrap();
+    let happy = config.test_case("order-workflow", "HappyPath").unwrap();
     for state in [
         "CheckInventory",
         "ChargePayment",
@@ -637,7 +637,7 @@ fn order_workflow_example() {
         );
     }
     let declined = config
-        .test_case("OrderWorkflow", "PaymentDeclined")
+        .test_case("order-workflow", "PaymentDeclined")
         .unwrap();
     let card = throw("PaymentDeclined", "Card declined by issuer");
     // Mock responses do not repeat, so "every attempt" is a wide range: 0-999.
@@ -659,7 +659,7 @@ fn order_workflow_example() {
 fn video_pipeline_example() {
     let config =
         MockConfig::parse(include_str!("../../../examples/video-pipeline.mock.json")).unwrap();
-    let happy = config.test_case("VideoPipeline", "HappyPath").unwrap();
+    let happy = config.test_case("video-pipeline", "HappyPath").unwrap();
     for state in [
         "ValidateVideo",
         "ExtractMetadata",
@@ -680,7 +680,7 @@ fn video_pipeline_example() {
         happy.response("Transcode", 0),
         happy.response("Transcode", 7)
     );
-    let flaky = config.test_case("VideoPipeline", "TranscodeFlaky").unwrap();
+    let flaky = config.test_case("video-pipeline", "TranscodeFlaky").unwrap();
     assert!(
         matches!(flaky.response("Transcode", 0), Some(MockResult::Throw { error, .. }) if error == "Lambda.ServiceException")
     );
