@@ -193,6 +193,9 @@ pub struct Step {
 
 type FrameId = usize;
 
+/// AWS's limit on the history of a Standard execution.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
 /// A failure while running a state, plus where AWS reports it.
 struct Failure {
     err: StatesError,
@@ -573,12 +576,22 @@ impl Execution {
             }
             self.run_frame(fid, src);
         }
+        // AWS stops a Standard execution whose history outgrows its limit; this also
+        // ends runaway loops of Pass and Choice states.
+        if self.status == Status::Running && !self.info.express && self.next_event_id > MAX_HISTORY_EVENTS {
+            self.finish_execution(
+                Status::Failed,
+                None,
+                Some(names::RUNTIME.into()),
+                Some(format!("The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS}).")),
+            );
+        }
     }
 
     fn run_frame(&mut self, fid: FrameId, src: &mut dyn Sources) {
         let machine = Arc::clone(&self.machine);
         loop {
-            if self.status != Status::Running {
+            if self.status != Status::Running || self.next_event_id > MAX_HISTORY_EVENTS && !self.info.express {
                 return;
             }
             let (path, stage) = {

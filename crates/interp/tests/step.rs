@@ -406,3 +406,15 @@ fn map_path_numbers_accept_numeric_text_and_check_ranges() {
     let bad = run(def("ToleratedFailureCountPath"), json!({"items": [1], "v": -1}));
     assert!(bad.cause.unwrap_or_default().ends_with("ToleratedFailureCount cannot be negative."));
 }
+
+#[test]
+fn endless_loops_stop_at_the_history_limit() {
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "B"},
+        "B": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "C"}], "Default": "A"},
+        "C": {"Type": "Succeed"}}});
+    let fin = run(def, json!({}));
+    assert_eq!(fin.status, Status::Failed);
+    assert_eq!(fin.error.as_deref(), Some("States.Runtime"));
+    assert!(fin.history.len() as u64 <= stepwise_interp::exec::MAX_HISTORY_EVENTS + 1);
+}
