@@ -568,6 +568,12 @@ impl Execution {
 
     // ----- the scheduler ------------------------------------------------------------
 
+    /// True when entering another state could take the history past AWS's limit
+    /// (a state adds at most two events before the next check; one more ends it).
+    fn history_full(&self) -> bool {
+        !self.info.express && self.next_event_id + 3 > MAX_HISTORY_EVENTS
+    }
+
     fn run(&mut self, src: &mut dyn Sources) {
         while let Some(fid) = self.runnable.pop_front() {
             if self.status != Status::Running {
@@ -578,7 +584,7 @@ impl Execution {
         }
         // AWS stops a Standard execution whose history outgrows its limit; this also
         // ends runaway loops of Pass and Choice states.
-        if self.status == Status::Running && !self.info.express && self.next_event_id > MAX_HISTORY_EVENTS {
+        if self.status == Status::Running && self.history_full() {
             self.finish_execution(
                 Status::Failed,
                 None,
@@ -591,7 +597,7 @@ impl Execution {
     fn run_frame(&mut self, fid: FrameId, src: &mut dyn Sources) {
         let machine = Arc::clone(&self.machine);
         loop {
-            if self.status != Status::Running || self.next_event_id > MAX_HISTORY_EVENTS && !self.info.express {
+            if self.status != Status::Running || self.history_full() {
                 return;
             }
             let (path, stage) = {

@@ -416,5 +416,5 @@ fn endless_loops_stop_at_the_history_limit() {
     let fin = run(def, json!({}));
     assert_eq!(fin.status, Status::Failed);
     assert_eq!(fin.error.as_deref(), Some("States.Runtime"));
-    assert!(fin.history.len() as u64 <= stepwise_interp::exec::MAX_HISTORY_EVENTS + 1);
+    assert!(fin.history.len() as u64 <= stepwise_interp::exec::MAX_HISTORY_EVENTS);
 }
