@@ -133,6 +133,10 @@ impl TaskAnswer for Mocks {
 /// Prints state progress on stderr.
 struct Progress {
     on: bool,
+    /// Map iterations per Map state name: (total, succeeded, failed).
+    maps: std::collections::HashMap<String, (usize, usize, usize)>,
+    /// The Map whose `MapStateStarted` comes next.
+    last_map: Option<String>,
 }
 
 impl Observer for Progress {
@@ -142,13 +146,36 @@ impl Observer for Progress {
         }
         for e in events {
             match (&e.event_type, &e.details) {
-                (_, Details::StateEntered { name, .. }) => eprintln!("→ {name} ({})", e.event_type.as_str().trim_end_matches("StateEntered")),
-                (_, Details::StateExited { name, .. }) => eprintln!("✓ {name}"),
-                (EventType::MapStateStarted, Details::MapStateStarted { length }) => eprintln!("  map over {length} items"),
-                (EventType::ParallelStateStarted, _) => eprintln!("  parallel branches started"),
-                (EventType::TaskFailed, Details::TaskFailure { error, .. }) => {
-                    eprintln!("  task failed: {}", error.as_deref().unwrap_or(""))
+                (EventType::MapStateEntered, Details::StateEntered { name, .. }) => {
+                    eprintln!("→ {name} (Map)");
+                    self.last_map = Some(name.to_string());
                 }
+                (_, Details::StateEntered { name, .. }) => eprintln!("→ {name} ({})", e.event_type.as_str().trim_end_matches("StateEntered")),
+                (EventType::MapIterationSucceeded | EventType::MapIterationFailed, Details::MapIteration { name, .. }) => {
+                    let c = self.maps.entry(name.to_string()).or_default();
+                    if e.event_type == EventType::MapIterationSucceeded {
+                        c.1 += 1;
+                    } else {
+                        c.2 += 1;
+                    }
+                    let (total, ok, failed) = *c;
+                    // Every tenth of the way, and at the end.
+                    let step = (total / 10).max(1);
+                    if (ok + failed) % step == 0 || ok + failed == total {
+                        eprintln!("  {name}: {}/{total} iterations done ({failed} failed)", ok + failed);
+                    }
+                }
+                (_, Details::StateExited { name, .. }) => eprintln!("✓ {name}"),
+                (EventType::MapStateStarted, Details::MapStateStarted { length }) => {
+                    eprintln!("  map over {length} items");
+                    if let Some(name) = self.last_map.take() {
+                        self.maps.insert(name, (*length, 0, 0));
+                    }
+                }
+                (EventType::TaskFailed | EventType::TaskTimedOut, Details::TaskFailure { error, resource_type, resource, .. }) => {
+                    eprintln!("  {resource_type}:{resource} failed: {}", error.as_deref().unwrap_or(""))
+                }
+                (EventType::ParallelStateStarted, _) => eprintln!("  parallel branches started"),
                 (EventType::ExecutionFailed, Details::Failure { error, .. }) => {
                     eprintln!("✗ execution failed: {}", error.as_deref().unwrap_or(""))
                 }
@@ -208,7 +235,7 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
     let exec_name = stepwise_interp::run::format_uuid(now_millis() as u64, 0x5eed);
     let info = ExecutionInfo::local(&name, &exec_name);
     let mut clock = ScaledClock { now: now_millis(), scale: a.time_scale };
-    let mut progress = Progress { on: a.progress || std::io::stderr().is_terminal() };
+    let mut progress = Progress { on: a.progress || std::io::stderr().is_terminal(), maps: Default::default(), last_map: None };
     let fin = run_to_end(machine, info, input, &mut clock, tasks.as_mut(), &mut progress, a.history.is_some());
     if let Some(h) = &a.history {
         let events: Vec<Value> = fin.history.iter().map(|e| e.to_aws_json(true)).collect();
