@@ -430,16 +430,7 @@ fn eval_arg(
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+use crate::json_type_name as type_name;
 
 fn want_array<'v>(f: Function, v: &'v Value, what: &str) -> Result<&'v Vec<Value>, StatesError> {
     v.as_array().ok_or_else(|| {

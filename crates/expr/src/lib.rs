@@ -62,3 +62,15 @@ pub struct Scope<'a> {
     /// `$name`: variables.
     pub vars: &'a dyn Variables,
 }
+
+/// The JSON type name AWS uses in messages ("Expected 'array', but was 'string'").
+pub fn json_type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}

@@ -1263,33 +1263,12 @@ impl Execution {
         Ok(Flow::Blocked)
     }
 
+    /// `TimeoutSeconds(Path)` / `HeartbeatSeconds(Path)`: a positive integer.
     fn dyn_seconds(&self, fid: FrameId, d: Option<&Dyn<u64>>, field: &str, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<u64>, Failure> {
-        let Some(d) = d else { return Ok(None) };
-        let vars = self.vars(fid);
-        let env = Env { context: ctx, vars: &vars };
-        Ok(Some(match d {
-            Dyn::Literal(v) => *v,
-            Dyn::Path(p) => match p.select(&env.scope(input)).as_ref().and_then(as_long) {
-                Some(v) if v > 0 => v as u64,
-                other => {
-                    return Err(Failure::eval(StatesError::runtime(format!(
-                        "The {field}Path field refers to value \"{}\" which is not a valid integer: {}",
-                        other.map(|v| v.to_string()).unwrap_or_else(|| "null".into()),
-                        p.as_str()
-                    ))))
-                }
-            },
-            Dyn::Jsonata(e) => {
-                let states = Self::states_value(input, ctx, &[]);
-                let scope = JsonataScope { states: &states, vars: &vars };
-                let v = e.eval_required(field, &scope, src).map_err(|e| Failure::at(e, field))?;
-                match as_long(&v) {
-                    Some(s) if s > 0 => s as u64,
-                    _ => return Err(Failure::at(e.unexpected_type_error(field, "integer", &v), field)),
-                }
-            }
-            Dyn::Intrinsic(_) => return Ok(None),
-        }))
+        match self.dyn_u64(fid, d, field, input, ctx, src)? {
+            Some(0) => Err(Failure::eval(StatesError::runtime(format!("{field} must be a positive integer.")))),
+            other => Ok(other),
+        }
     }
 
     fn task_result(&mut self, task: u64, result: Result<Value, StatesError>, src: &mut dyn Sources) {
@@ -1751,19 +1730,59 @@ impl Execution {
 
     /// `ToleratedFailurePercentage(Path)`: a number (or numeric text) from 0 to 100.
     fn dyn_percentage(&self, fid: FrameId, d: Option<&Dyn<f64>>, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<f64>, Failure> {
+        let parse = |v: &Value| match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+            _ => None,
+        };
+        let literal = |v: &f64| *v;
+        let pct = self.dyn_number(fid, d, literal, "ToleratedFailurePercentage", "float", "number", parse, input, ctx, src)?;
+        match pct {
+            Some(p) if !(0.0..=100.0).contains(&p) => {
+                Err(Failure::eval(StatesError::runtime("ToleratedFailurePercentage must be between 0 and 100.")))
+            }
+            other => Ok(other),
+        }
+    }
+
+    /// `MaxConcurrency(Path)`, `ToleratedFailureCount(Path)`…: a non-negative integer.
+    fn dyn_u64(&self, fid: FrameId, d: Option<&Dyn<u64>>, field: &str, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<u64>, Failure> {
+        // AWS takes numeric text ("1") as well as numbers here.
+        let parse = |v: &Value| match v {
+            Value::String(s) => s.trim().parse::<i64>().ok(),
+            other => as_long(other),
+        };
+        let literal = |v: &u64| i64::try_from(*v).unwrap_or(i64::MAX);
+        match self.dyn_number(fid, d, literal, field, "integer", "integer", parse, input, ctx, src)? {
+            Some(n) if n < 0 => Err(Failure::eval(StatesError::runtime(format!("{field} cannot be negative.")))),
+            other => Ok(other.map(|n| n as u64)),
+        }
+    }
+
+    /// Read a numeric field given literally, by a `…Path` or by JSONata, with AWS's
+    /// messages for values that are not numbers of the right `kind`.
+    #[allow(clippy::too_many_arguments)]
+    fn dyn_number<L, T: Copy>(
+        &self,
+        fid: FrameId,
+        d: Option<&Dyn<L>>,
+        literal: impl Fn(&L) -> T,
+        field: &str,
+        kind: &str,
+        jsonata_kind: &str,
+        parse: impl Fn(&Value) -> Option<T>,
+        input: &Value,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Option<T>, Failure> {
         let Some(d) = d else { return Ok(None) };
         let vars = self.vars(fid);
         let env = Env { context: ctx, vars: &vars };
-        let pct = match d {
-            Dyn::Literal(v) => *v,
+        Ok(Some(match d {
+            Dyn::Literal(v) => literal(v),
             Dyn::Path(p) => {
                 let v = p.select(&env.scope(input));
-                let num = match &v {
-                    Some(Value::Number(n)) => n.as_f64(),
-                    Some(Value::String(s)) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
-                    _ => None,
-                };
-                match num {
+                match v.as_ref().and_then(&parse) {
                     Some(n) => n,
                     None => {
                         let shown = match &v {
@@ -1772,7 +1791,7 @@ impl Execution {
                             None => "null".into(),
                         };
                         return Err(Failure::eval(StatesError::runtime(format!(
-                            "The ToleratedFailurePercentagePath field refers to value \"{shown}\" which is not a valid float: {}",
+                            "The {field}Path field refers to value \"{shown}\" which is not a valid {kind}: {}",
                             p.as_str()
                         ))));
                     }
@@ -1781,60 +1800,10 @@ impl Execution {
             Dyn::Jsonata(e) => {
                 let states = Self::states_value(input, ctx, &[]);
                 let scope = JsonataScope { states: &states, vars: &vars };
-                let field = "ToleratedFailurePercentage";
                 let v = e.eval_required(field, &scope, src).map_err(|e| Failure::at(e, field))?;
-                match v.as_f64() {
+                match v.is_number().then(|| parse(&v)).flatten() {
                     Some(n) => n,
-                    None => return Err(Failure::at(e.unexpected_type_error(field, "number", &v), field)),
-                }
-            }
-            Dyn::Intrinsic(_) => return Ok(None),
-        };
-        if !(0.0..=100.0).contains(&pct) {
-            return Err(Failure::eval(StatesError::runtime("ToleratedFailurePercentage must be between 0 and 100.")));
-        }
-        Ok(Some(pct))
-    }
-
-    fn dyn_u64(&self, fid: FrameId, d: Option<&Dyn<u64>>, field: &str, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<u64>, Failure> {
-        let Some(d) = d else { return Ok(None) };
-        let vars = self.vars(fid);
-        let env = Env { context: ctx, vars: &vars };
-        Ok(Some(match d {
-            Dyn::Literal(v) => *v,
-            Dyn::Path(p) => {
-                let v = p.select(&env.scope(input));
-                // AWS takes numeric text ("1") as well as numbers here.
-                let num = match &v {
-                    Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
-                    Some(other) => as_long(other),
-                    None => None,
-                };
-                match num {
-                    Some(n) if n >= 0 => n as u64,
-                    Some(_) => {
-                        return Err(Failure::eval(StatesError::runtime(format!("{field} cannot be negative."))));
-                    }
-                    _ => {
-                        let shown = match &v {
-                            Some(Value::String(s)) => s.clone(),
-                            Some(other) => other.to_string(),
-                            None => "null".into(),
-                        };
-                        return Err(Failure::eval(StatesError::runtime(format!(
-                            "The {field}Path field refers to value \"{shown}\" which is not a valid integer: {}",
-                            p.as_str()
-                        ))));
-                    }
-                }
-            }
-            Dyn::Jsonata(e) => {
-                let states = Self::states_value(input, ctx, &[]);
-                let scope = JsonataScope { states: &states, vars: &vars };
-                let v = e.eval_required(field, &scope, src).map_err(|e| Failure::at(e, field))?;
-                match as_long(&v) {
-                    Some(n) if n >= 0 => n as u64,
-                    _ => return Err(Failure::at(e.unexpected_type_error(field, "integer", &v), field)),
+                    None => return Err(Failure::at(e.unexpected_type_error(field, jsonata_kind, &v), field)),
                 }
             }
             Dyn::Intrinsic(_) => return Ok(None),

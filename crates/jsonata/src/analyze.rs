@@ -54,11 +54,14 @@ pub(crate) struct Needs {
 
 pub(crate) const STATES: &str = "states";
 
-/// Visit the direct children of `node`.
-fn for_each_child(node: &AstNode, f: &mut dyn FnMut(&AstNode)) {
-    fn step(s: &PathStep, f: &mut dyn FnMut(&AstNode)) {
-        f(&s.node);
-        for stage in &s.stages {
+/// Both child visitors (shared and mutable) from one list of the AST's shapes.
+macro_rules! child_visitor {
+    ($(#[$doc:meta])* $name:ident, $iter:ident $(, $m:tt)?) => {
+        $(#[$doc])*
+        fn $name(node: &$($m)? AstNode, f: &mut dyn FnMut(&$($m)? AstNode)) {
+    fn step(s: &$($m)? PathStep, f: &mut dyn FnMut(&$($m)? AstNode)) {
+        f(&$($m)? s.node);
+        for stage in &$($m)? s.stages {
             if let Stage::Filter(e) = stage {
                 f(e);
             }
@@ -78,28 +81,28 @@ fn for_each_child(node: &AstNode, f: &mut dyn FnMut(&AstNode)) {
         | AstNode::Wildcard
         | AstNode::Descendant
         | AstNode::Parent(_) => {}
-        AstNode::Path { steps } => steps.iter().for_each(|s| step(s, f)),
+        AstNode::Path { steps } => steps.$iter().for_each(|s| step(s, f)),
         AstNode::Binary { lhs, rhs, .. } => {
             f(lhs);
             f(rhs);
         }
         AstNode::Unary { operand, .. } => f(operand),
-        AstNode::Function { args, .. } => args.iter().for_each(f),
+        AstNode::Function { args, .. } => args.$iter().for_each(f),
         AstNode::Call { procedure, args } => {
             f(procedure);
-            args.iter().for_each(f);
+            args.$iter().for_each(f);
         }
         AstNode::Lambda { body, .. } => f(body),
         AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => {
-            items.iter().for_each(f)
+            items.$iter().for_each(f)
         }
-        AstNode::Object(pairs) => pairs.iter().for_each(|(k, v)| {
+        AstNode::Object(pairs) => pairs.$iter().for_each(|(k, v)| {
             f(k);
             f(v);
         }),
         AstNode::ObjectTransform { input, pattern } => {
             f(input);
-            pattern.iter().for_each(|(k, v)| {
+            pattern.$iter().for_each(|(k, v)| {
                 f(k);
                 f(v);
             });
@@ -118,7 +121,7 @@ fn for_each_child(node: &AstNode, f: &mut dyn FnMut(&AstNode)) {
         AstNode::FunctionApplication(inner) => f(inner),
         AstNode::Sort { input, terms } => {
             f(input);
-            terms.iter().for_each(|(t, _)| f(t));
+            terms.$iter().for_each(|(t, _)| f(t));
         }
         AstNode::Transform {
             location,
@@ -132,87 +135,19 @@ fn for_each_child(node: &AstNode, f: &mut dyn FnMut(&AstNode)) {
             }
         }
     }
+}
+    };
 }
 
-/// Visit the direct children of `node`, mutably.
-fn for_each_child_mut(node: &mut AstNode, f: &mut dyn FnMut(&mut AstNode)) {
-    fn step(s: &mut PathStep, f: &mut dyn FnMut(&mut AstNode)) {
-        f(&mut s.node);
-        for stage in &mut s.stages {
-            if let Stage::Filter(e) = stage {
-                f(e);
-            }
-        }
-    }
-    match node {
-        AstNode::String(_)
-        | AstNode::Name(_)
-        | AstNode::Number(_)
-        | AstNode::Boolean(_)
-        | AstNode::Null
-        | AstNode::Undefined
-        | AstNode::Placeholder
-        | AstNode::Regex { .. }
-        | AstNode::Variable(_)
-        | AstNode::ParentVariable(_)
-        | AstNode::Wildcard
-        | AstNode::Descendant
-        | AstNode::Parent(_) => {}
-        AstNode::Path { steps } => steps.iter_mut().for_each(|s| step(s, f)),
-        AstNode::Binary { lhs, rhs, .. } => {
-            f(lhs);
-            f(rhs);
-        }
-        AstNode::Unary { operand, .. } => f(operand),
-        AstNode::Function { args, .. } => args.iter_mut().for_each(f),
-        AstNode::Call { procedure, args } => {
-            f(procedure);
-            args.iter_mut().for_each(f);
-        }
-        AstNode::Lambda { body, .. } => f(body),
-        AstNode::Array(items) | AstNode::Block(items) | AstNode::ArrayGroup(items) => {
-            items.iter_mut().for_each(f)
-        }
-        AstNode::Object(pairs) => pairs.iter_mut().for_each(|(k, v)| {
-            f(k);
-            f(v);
-        }),
-        AstNode::ObjectTransform { input, pattern } => {
-            f(input);
-            pattern.iter_mut().for_each(|(k, v)| {
-                f(k);
-                f(v);
-            });
-        }
-        AstNode::Conditional {
-            condition,
-            then_branch,
-            else_branch,
-        } => {
-            f(condition);
-            f(then_branch);
-            if let Some(e) = else_branch {
-                f(e);
-            }
-        }
-        AstNode::FunctionApplication(inner) => f(inner),
-        AstNode::Sort { input, terms } => {
-            f(input);
-            terms.iter_mut().for_each(|(t, _)| f(t));
-        }
-        AstNode::Transform {
-            location,
-            update,
-            delete,
-        } => {
-            f(location);
-            f(update);
-            if let Some(d) = delete {
-                f(d);
-            }
-        }
-    }
-}
+child_visitor!(
+    /// Visit the direct children of `node`.
+    for_each_child, iter
+);
+child_visitor!(
+    /// Visit the direct children of `node`, mutably.
+    for_each_child_mut, iter_mut, mut
+);
+
 
 fn call(name: &str, args: Vec<AstNode>) -> AstNode {
     AstNode::Function {

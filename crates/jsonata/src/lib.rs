@@ -65,17 +65,7 @@ struct ExprInner {
     needs: Needs,
 }
 
-/// The JSON type name AWS uses in "unexpected result type" messages.
-pub fn json_type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+pub use stepwise_expr::json_type_name;
 
 impl JsonataExpr {
     /// Parse the body of `{% … %}` (without the delimiters). Surrounding whitespace is
