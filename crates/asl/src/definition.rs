@@ -197,7 +197,11 @@ pub enum ChoiceRule {
     Or(Vec<ChoiceRule>),
     Not(Box<ChoiceRule>),
     /// `Variable` + one comparison operator.
-    Compare { variable: JsonPath, op: ComparisonOp, operand: Operand },
+    Compare {
+        variable: JsonPath,
+        op: ComparisonOp,
+        operand: Operand,
+    },
     /// JSONata `Condition` (a `{% %}` expression, or a literal boolean).
     Condition(Dyn<bool>),
 }

@@ -15,14 +15,26 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(pointer: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { pointer: pointer.into(), code: code.into(), message: message.into() }
+    pub fn new(
+        pointer: impl Into<String>,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic {
+            pointer: pointer.into(),
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let p = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let p = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         write!(f, "{}: {}: {}", p, self.code, self.message)
     }
 }

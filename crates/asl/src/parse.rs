@@ -635,7 +635,11 @@ impl Parser {
             names: states_obj.keys().cloned().collect(),
             edges: states_obj
                 .values()
-                .map(|v| raw_targets(v).filter_map(|t| index.get(t).copied()).collect())
+                .map(|v| {
+                    raw_targets(v)
+                        .filter_map(|t| index.get(t).copied())
+                        .collect()
+                })
                 .collect(),
             terminal: states_obj.values().map(raw_terminal).collect(),
             start: start_at,
@@ -666,13 +670,7 @@ impl Parser {
     }
 
     /// Resolve a transition target; record the edge in the block graph.
-    fn target(
-        &mut self,
-        v: &Value,
-        at: &str,
-        field: &str,
-        block: &Block,
-    ) -> Option<usize> {
+    fn target(&mut self, v: &Value, at: &str, field: &str, block: &Block) -> Option<usize> {
         let Value::String(name) = v else {
             self.err(at, format!("The field '{field}' must be a STRING"));
             return None;
@@ -692,13 +690,7 @@ impl Parser {
         }
     }
 
-    fn state(
-        &mut self,
-        name: &str,
-        v: &Value,
-        p: &str,
-        block: &Block,
-    ) -> Option<State> {
+    fn state(&mut self, name: &str, v: &Value, p: &str, block: &Block) -> Option<State> {
         let Value::Object(obj) = v else {
             self.err(p, format!("The state '{name}' must be an OBJECT"));
             return None;
@@ -859,10 +851,7 @@ impl Parser {
             None
         };
         let (retry, catch) = if has_errors {
-            (
-                self.retriers(obj, p),
-                self.catchers(obj, p, ql, block),
-            )
+            (self.retriers(obj, p), self.catchers(obj, p, ql, block))
         } else {
             (Vec::new(), Vec::new())
         };
@@ -2038,10 +2027,7 @@ mod tests {
             json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}, "TimeoutSeconds": 0, "Extra": 1}),
         );
         has(&d, "/TimeoutSeconds", SCHEMA);
-        assert_eq!(
-            has(&d, "", SCHEMA),
-            "Field 'Extra' is not supported"
-        );
+        assert_eq!(has(&d, "", SCHEMA), "Field 'Extra' is not supported");
     }
 
     #[test]
@@ -2139,10 +2125,7 @@ mod tests {
     #[test]
     fn unknown_fields_and_query_language_fields() {
         let d = diags(one(json!({"Type": "Pass", "End": true, "Foo": 1})));
-        assert_eq!(
-            has(&d, "/States/A", SCHEMA),
-            "Field 'Foo' is not supported"
-        );
+        assert_eq!(has(&d, "/States/A", SCHEMA), "Field 'Foo' is not supported");
         let d = diags(one(
             json!({"Type": "Pass", "End": true, "QueryLanguage": "JSONata", "InputPath": "$", "Result": 1, "Parameters": {}}),
         ));
@@ -2267,7 +2250,10 @@ mod tests {
         has(&d, "/States/A", SCHEMA);
         let d = diags(one(json!({"Type": "Fail", "Cause": 3, "InputPath": "$"})));
         has(&d, "/States/A/Cause", SCHEMA);
-        assert_eq!(has(&d, "/States/A", SCHEMA), "Field 'InputPath' is not supported");
+        assert_eq!(
+            has(&d, "/States/A", SCHEMA),
+            "Field 'InputPath' is not supported"
+        );
     }
 
     fn task(extra: Value) -> Value {
@@ -2362,7 +2348,10 @@ mod tests {
         has(&d, "/States/A/Retry/3/BackoffRate", SCHEMA);
         has(&d, "/States/A/Retry/3/JitterStrategy", SCHEMA);
         has(&d, "/States/A/Retry/3/MaxAttempts", SCHEMA);
-        assert_eq!(has(&d, "/States/A/Retry/3", SCHEMA), "Field 'Bogus' is not supported");
+        assert_eq!(
+            has(&d, "/States/A/Retry/3", SCHEMA),
+            "Field 'Bogus' is not supported"
+        );
         let d = diags(task(json!({"Retry": {}})));
         has(&d, "/States/A/Retry", SCHEMA);
     }
@@ -2416,7 +2405,10 @@ mod tests {
             "A": {"Type": "Choice", "Choices": [{"Condition": true, "Next": "B"}]},
             "B": {"Type": "Succeed"}
         }}));
-        assert_eq!(has(&d, "/States/A/Choices/0", SCHEMA), "Field 'Condition' is not supported");
+        assert_eq!(
+            has(&d, "/States/A/Choices/0", SCHEMA),
+            "Field 'Condition' is not supported"
+        );
     }
 
     #[test]
@@ -2565,7 +2557,10 @@ mod tests {
         has(&d, "/States/M/ItemReader/ReaderConfig", SCHEMA);
         has(&d, "/States/M/ItemBatcher", SCHEMA);
         has(&d, "/States/M/ResultWriter/Resource", SCHEMA);
-        assert_eq!(has(&d, "/States/M/ResultWriter", SCHEMA), "Field 'Extra' is not supported");
+        assert_eq!(
+            has(&d, "/States/M/ResultWriter", SCHEMA),
+            "Field 'Extra' is not supported"
+        );
         has(&d, "/States/M/Label", "INVALID_LABEL_NAME");
     }
 

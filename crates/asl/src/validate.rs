@@ -46,9 +46,22 @@ pub fn aws_message(diags: &[Diagnostic]) -> String {
 /// (floci-io/floci issue #2735: "Workflow has no terminal state at null").
 fn aws_location(d: &Diagnostic) -> String {
     if d.pointer.is_empty() {
-        return if d.code == "MISSING_END_STATE" { "null" } else { "/" }.to_string();
+        return if d.code == "MISSING_END_STATE" {
+            "null"
+        } else {
+            "/"
+        }
+        .to_string();
     }
-    const ARRAYS: [&str; 7] = ["Branches", "Choices", "And", "Or", "Retry", "Catch", "ErrorEquals"];
+    const ARRAYS: [&str; 7] = [
+        "Branches",
+        "Choices",
+        "And",
+        "Or",
+        "Retry",
+        "Catch",
+        "ErrorEquals",
+    ];
     let mut out = String::with_capacity(d.pointer.len());
     let mut prev = "";
     for seg in d.pointer.split('/').skip(1) {
@@ -159,7 +172,9 @@ pub(crate) fn is_arn(s: &str) -> bool {
     // A real partition (`aws`, `aws-cn`, `aws-us-gov`, …): AWS rejects a template's
     // `arn:<partition>:states:::dynamodb:query` (LocalStack's recorded snapshot).
     partition.starts_with("aws")
-        && partition.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        && partition
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b == b'-')
         && !service.is_empty()
         && !resource.is_empty()
         && !s.chars().any(char::is_whitespace)
@@ -386,8 +401,14 @@ mod tests {
     #[test]
     fn aws_locations() {
         let at = |p: &str, code: &str| aws_location(&Diagnostic::new(p, code, "m"));
-        assert_eq!(at("/States/C/Choices/0/Next", MISSING_TARGET), "/States/C/Choices[0]/Next");
-        assert_eq!(at("/States/T/Catch/0/Next", MISSING_TARGET), "/States/T/Catch[0]/Next");
+        assert_eq!(
+            at("/States/C/Choices/0/Next", MISSING_TARGET),
+            "/States/C/Choices[0]/Next"
+        );
+        assert_eq!(
+            at("/States/T/Catch/0/Next", MISSING_TARGET),
+            "/States/T/Catch[0]/Next"
+        );
         assert_eq!(
             at("/States/P/Branches/1/States/0/Retry/2/ErrorEquals/0", "X"),
             "/States/P/Branches[1]/States/0/Retry[2]/ErrorEquals[0]"
@@ -425,7 +446,11 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, "MISSING_END_STATE");
         // The same loop plus an unreachable terminal state.
-        let d = graph(vec![vec![1], vec![0], vec![]], vec![false, false, true], Some(0));
+        let d = graph(
+            vec![vec![1], vec![0], vec![]],
+            vec![false, false, true],
+            Some(0),
+        );
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].message, "State \"S2\" is not reachable.");
     }

@@ -87,7 +87,11 @@ fn expectations(text: &str) -> Vec<Expect> {
                 p => p.to_string(),
             };
             let code = code.to_string();
-            Expect { code, pointer, message }
+            Expect {
+                code,
+                pointer,
+                message,
+            }
         })
         .collect()
 }
@@ -97,7 +101,11 @@ fn invalid_definitions_are_rejected() {
     let (root, bundled) = root();
     let files = definitions(&root.join("invalid"));
     if bundled {
-        assert!(files.len() >= 25, "only {} invalid definitions", files.len());
+        assert!(
+            files.len() >= 25,
+            "only {} invalid definitions",
+            files.len()
+        );
     }
     let mut failures = Vec::new();
     for f in &files {

@@ -40,12 +40,24 @@ impl Engine for InProcess {
             Err(diags) => return Outcome::create_failed(invalid_definition_message(&diags)),
         };
         let info = if case.state_machine_type == "EXPRESS" {
-            ExecutionInfo::local_express("ConformanceMachine", "conformance-execution", "4f9d2c1e-0000-4000-8000-000000000001")
+            ExecutionInfo::local_express(
+                "ConformanceMachine",
+                "conformance-execution",
+                "4f9d2c1e-0000-4000-8000-000000000001",
+            )
         } else {
             ExecutionInfo::local("ConformanceMachine", "conformance-execution")
         };
         let mut clock = VirtualClock::new(START_MILLIS, 7);
-        let fin = run_to_end(machine, info, case.input.clone(), &mut clock, &mut NoTasks, &mut (), true);
+        let fin = run_to_end(
+            machine,
+            info,
+            case.input.clone(),
+            &mut clock,
+            &mut NoTasks,
+            &mut (),
+            true,
+        );
         let history = fin
             .history
             .iter()
@@ -76,12 +88,21 @@ pub fn main(a: ConformanceArgs) -> anyhow::Result<ExitCode> {
     let report = stepwise_conformance::run_all(&cases, &InProcess, !a.no_history);
     if a.verbose {
         for c in report.cases.iter().filter(|c| !c.passed) {
-            println!("FAIL {} [{}]\n  {}", c.id, c.part.as_deref().unwrap_or("?"), c.diff.as_deref().unwrap_or("").replace('\n', "\n  "));
+            println!(
+                "FAIL {} [{}]\n  {}",
+                c.id,
+                c.part.as_deref().unwrap_or("?"),
+                c.diff.as_deref().unwrap_or("").replace('\n', "\n  ")
+            );
         }
     }
     print!("{}", report.table());
     if let Some(p) = &a.report {
         std::fs::write(p, report.to_json())?;
     }
-    Ok(if report.failed() == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.failed() == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

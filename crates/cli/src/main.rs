@@ -19,7 +19,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "stepwise", version, about = "Run AWS Step Functions state machines (Amazon States Language) on your own machine")]
+#[command(
+    name = "stepwise",
+    version,
+    about = "Run AWS Step Functions state machines (Amazon States Language) on your own machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -7,10 +7,10 @@ use serde_json::Value;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use stepwise_expr::Sources;
 use stepwise_interp::history::{Details, EventType, HistoryEvent};
 use stepwise_interp::run::{run_to_end, Clock, NoTasks, Observer, TaskAnswer};
 use stepwise_interp::{ExecutionInfo, Status, TaskRequest};
-use stepwise_expr::Sources;
 use stepwise_mock::{Lookup, MockConfig, MockResult};
 
 #[derive(Args)]
@@ -150,8 +150,14 @@ impl Observer for Progress {
                     eprintln!("→ {name} (Map)");
                     self.last_map = Some(name.to_string());
                 }
-                (_, Details::StateEntered { name, .. }) => eprintln!("→ {name} ({})", e.event_type.as_str().trim_end_matches("StateEntered")),
-                (EventType::MapIterationSucceeded | EventType::MapIterationFailed, Details::MapIteration { name, .. }) => {
+                (_, Details::StateEntered { name, .. }) => eprintln!(
+                    "→ {name} ({})",
+                    e.event_type.as_str().trim_end_matches("StateEntered")
+                ),
+                (
+                    EventType::MapIterationSucceeded | EventType::MapIterationFailed,
+                    Details::MapIteration { name, .. },
+                ) => {
                     let c = self.maps.entry(name.to_string()).or_default();
                     if e.event_type == EventType::MapIterationSucceeded {
                         c.1 += 1;
@@ -162,7 +168,10 @@ impl Observer for Progress {
                     // Every tenth of the way, and at the end.
                     let step = (total / 10).max(1);
                     if (ok + failed) % step == 0 || ok + failed == total {
-                        eprintln!("  {name}: {}/{total} iterations done ({failed} failed)", ok + failed);
+                        eprintln!(
+                            "  {name}: {}/{total} iterations done ({failed} failed)",
+                            ok + failed
+                        );
                     }
                 }
                 (_, Details::StateExited { name, .. }) => eprintln!("✓ {name}"),
@@ -172,8 +181,19 @@ impl Observer for Progress {
                         self.maps.insert(name, (*length, 0, 0));
                     }
                 }
-                (EventType::TaskFailed | EventType::TaskTimedOut, Details::TaskFailure { error, resource_type, resource, .. }) => {
-                    eprintln!("  {resource_type}:{resource} failed: {}", error.as_deref().unwrap_or(""))
+                (
+                    EventType::TaskFailed | EventType::TaskTimedOut,
+                    Details::TaskFailure {
+                        error,
+                        resource_type,
+                        resource,
+                        ..
+                    },
+                ) => {
+                    eprintln!(
+                        "  {resource_type}:{resource} failed: {}",
+                        error.as_deref().unwrap_or("")
+                    )
                 }
                 (EventType::ParallelStateStarted, _) => eprintln!("  parallel branches started"),
                 (EventType::ExecutionFailed, Details::Failure { error, .. }) => {
@@ -185,7 +205,10 @@ impl Observer for Progress {
     }
     fn waiting(&mut self, due_millis: i64) {
         if self.on {
-            eprintln!("  waiting until {}", stepwise_interp::timefmt::format_millis(due_millis));
+            eprintln!(
+                "  waiting until {}",
+                stepwise_interp::timefmt::format_millis(due_millis)
+            );
         }
     }
 }
@@ -206,7 +229,9 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
         None => Value::Object(Default::default()),
         Some(p) => {
             let t = crate::read_input(p)?;
-            serde_json::from_str(&t).with_context(|| format!("InvalidExecutionInput: {} is not valid JSON", p.display()))?
+            serde_json::from_str(&t).with_context(|| {
+                format!("InvalidExecutionInput: {} is not valid JSON", p.display())
+            })?
         }
     };
     if !(0.0..=1000.0).contains(&a.time_scale) {
@@ -226,21 +251,46 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
     });
     let mut tasks: Box<dyn TaskAnswer> = match (&a.mock_config, &a.test_case) {
         (Some(f), Some(tc)) => {
-            let config = MockConfig::parse(&crate::read_input(f)?).with_context(|| format!("mock file {}", f.display()))?;
-            config.test_case(&name, tc).with_context(|| format!("mock file {}", f.display()))?;
-            Box::new(Mocks { config, machine: name.clone(), test_case: tc.clone() })
+            let config = MockConfig::parse(&crate::read_input(f)?)
+                .with_context(|| format!("mock file {}", f.display()))?;
+            config
+                .test_case(&name, tc)
+                .with_context(|| format!("mock file {}", f.display()))?;
+            Box::new(Mocks {
+                config,
+                machine: name.clone(),
+                test_case: tc.clone(),
+            })
         }
         _ => Box::new(NoTasks),
     };
     let exec_name = stepwise_interp::run::format_uuid(now_millis() as u64, 0x5eed);
     let info = ExecutionInfo::local(&name, &exec_name);
-    let mut clock = ScaledClock { now: now_millis(), scale: a.time_scale };
-    let mut progress = Progress { on: a.progress || std::io::stderr().is_terminal(), maps: Default::default(), last_map: None };
-    let fin = run_to_end(machine, info, input, &mut clock, tasks.as_mut(), &mut progress, a.history.is_some());
+    let mut clock = ScaledClock {
+        now: now_millis(),
+        scale: a.time_scale,
+    };
+    let mut progress = Progress {
+        on: a.progress || std::io::stderr().is_terminal(),
+        maps: Default::default(),
+        last_map: None,
+    };
+    let fin = run_to_end(
+        machine,
+        info,
+        input,
+        &mut clock,
+        tasks.as_mut(),
+        &mut progress,
+        a.history.is_some(),
+    );
     if let Some(h) = &a.history {
         let events: Vec<Value> = fin.history.iter().map(|e| e.to_aws_json(true)).collect();
-        std::fs::write(h, serde_json::to_string_pretty(&serde_json::json!({"events": events}))?)
-            .with_context(|| format!("writing {}", h.display()))?;
+        std::fs::write(
+            h,
+            serde_json::to_string_pretty(&serde_json::json!({"events": events}))?,
+        )
+        .with_context(|| format!("writing {}", h.display()))?;
     }
     match fin.status {
         Status::Succeeded => {
@@ -248,7 +298,11 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         status => {
-            eprintln!("{}: {}", status.as_str(), fin.error.as_deref().unwrap_or(""));
+            eprintln!(
+                "{}: {}",
+                status.as_str(),
+                fin.error.as_deref().unwrap_or("")
+            );
             if let Some(c) = &fin.cause {
                 eprintln!("{c}");
             }

@@ -40,7 +40,14 @@ pub fn main(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&json!({"files": report}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"files": report}))?
+        );
     }
-    Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if all_ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -19,8 +19,12 @@ struct Out {
 
 impl Out {
     fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim())
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {:?}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {:?}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -28,7 +32,11 @@ impl Out {
 fn stepwise(args: &[&str], stdin: Option<&str>) -> Out {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
         .args(args)
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -68,7 +76,11 @@ fn stepwise(args: &[&str], stdin: Option<&str>) -> Out {
         stdout: out_reader.join().expect("stdout reader"),
         stderr: err_reader.join().expect("stderr reader"),
     };
-    assert!(!out.stderr.contains("panicked"), "stepwise {args:?} panicked:\n{}", out.stderr);
+    assert!(
+        !out.stderr.contains("panicked"),
+        "stepwise {args:?} panicked:\n{}",
+        out.stderr
+    );
     out
 }
 
@@ -167,8 +179,16 @@ fn run_failed_execution_exits_1_with_error_and_cause_on_stderr() {
     assert_eq!(out.code, 1);
     assert_eq!(out.stdout, "", "nothing on stdout for a failed execution");
     let lines: Vec<&str> = out.stderr.lines().collect();
-    assert!(lines.contains(&"FAILED: OrderRejected"), "stderr: {}", out.stderr);
-    assert!(lines.contains(&"The order total is negative"), "stderr: {}", out.stderr);
+    assert!(
+        lines.contains(&"FAILED: OrderRejected"),
+        "stderr: {}",
+        out.stderr
+    );
+    assert!(
+        lines.contains(&"The order total is negative"),
+        "stderr: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -178,8 +198,16 @@ fn run_runtime_error_exits_1_with_aws_error_name() {
     let def = t.file("greet.json", PASS_MACHINE);
     let out = stepwise(&["run", &def], None);
     assert_eq!(out.code, 1, "stdout: {}", out.stdout);
-    assert!(out.stderr.starts_with("FAILED: States.Runtime"), "stderr: {}", out.stderr);
-    assert!(out.stderr.contains("$.name"), "the cause names the path: {}", out.stderr);
+    assert!(
+        out.stderr.starts_with("FAILED: States.Runtime"),
+        "stderr: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("$.name"),
+        "the cause names the path: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -193,11 +221,17 @@ fn run_invalid_definition_exits_2_with_diagnostics() {
     assert_eq!(out.code, 2);
     assert_eq!(out.stdout, "");
     assert!(
-        out.stderr.contains(&format!("{def}: /States/W/Next: MISSING_TRANSITION_TARGET: ")),
+        out.stderr.contains(&format!(
+            "{def}: /States/W/Next: MISSING_TRANSITION_TARGET: "
+        )),
         "stderr: {}",
         out.stderr
     );
-    assert!(out.stderr.contains("Invalid State Machine Definition"), "stderr: {}", out.stderr);
+    assert!(
+        out.stderr.contains("Invalid State Machine Definition"),
+        "stderr: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -206,7 +240,11 @@ fn run_definition_that_is_not_json_exits_2() {
     let def = t.file("broken.json", r#"{"StartAt": "A", "States": "#);
     let out = stepwise(&["run", &def], None);
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("INVALID_JSON_DESCRIPTION"), "stderr: {}", out.stderr);
+    assert!(
+        out.stderr.contains("INVALID_JSON_DESCRIPTION"),
+        "stderr: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -221,15 +259,56 @@ fn run_bad_usage_exits_2_with_a_clear_message() {
     );
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["run", &missing], "does-not-exist.json"),
-        (vec!["run", &def, "--input", &missing], "does-not-exist.json"),
-        (vec!["run", &def, "--input", &bad_input], "InvalidExecutionInput"),
+        (
+            vec!["run", &def, "--input", &missing],
+            "does-not-exist.json",
+        ),
+        (
+            vec!["run", &def, "--input", &bad_input],
+            "InvalidExecutionInput",
+        ),
         (vec!["run", &def, "--input", "-"], "InvalidExecutionInput"),
         (vec!["run", &def, "--mock-config", &mock], "--test-case"),
         (vec!["run", &def, "--test-case", "Happy"], "--mock-config"),
-        (vec!["run", &def, "--mock-config", &missing, "--test-case", "Happy"], "does-not-exist.json"),
-        (vec!["run", &def, "--mock-config", &mock, "--test-case", "Sad"], "no test case \"Sad\""),
-        (vec!["run", &def, "--mock-config", &mock, "--test-case", "Happy", "--name", "other"], "no state machine \"other\""),
-        (vec!["run", &def, "--mock-config", &bad_input, "--test-case", "Happy"], "not valid JSON"),
+        (
+            vec![
+                "run",
+                &def,
+                "--mock-config",
+                &missing,
+                "--test-case",
+                "Happy",
+            ],
+            "does-not-exist.json",
+        ),
+        (
+            vec!["run", &def, "--mock-config", &mock, "--test-case", "Sad"],
+            "no test case \"Sad\"",
+        ),
+        (
+            vec![
+                "run",
+                &def,
+                "--mock-config",
+                &mock,
+                "--test-case",
+                "Happy",
+                "--name",
+                "other",
+            ],
+            "no state machine \"other\"",
+        ),
+        (
+            vec![
+                "run",
+                &def,
+                "--mock-config",
+                &bad_input,
+                "--test-case",
+                "Happy",
+            ],
+            "not valid JSON",
+        ),
         (vec!["run", &def, "--time-scale=-1"], "--time-scale"),
         (vec!["run", &def, "--time-scale", "NaN"], "--time-scale"),
         (vec!["run", &def, "--time-scale", "fast"], "--time-scale"),
@@ -242,7 +321,11 @@ fn run_bad_usage_exits_2_with_a_clear_message() {
         let out = stepwise(&args, Some("{oops"));
         assert_eq!(out.code, 2, "stepwise {args:?}: stderr {}", out.stderr);
         assert_eq!(out.stdout, "", "stepwise {args:?}");
-        assert!(out.stderr.contains(needle), "stepwise {args:?}: expected {needle:?} in stderr:\n{}", out.stderr);
+        assert!(
+            out.stderr.contains(needle),
+            "stepwise {args:?}: expected {needle:?} in stderr:\n{}",
+            out.stderr
+        );
     }
 }
 
@@ -257,7 +340,10 @@ fn run_reads_input_from_stdin() {
 
 #[test]
 fn run_reads_definition_from_stdin() {
-    let out = stepwise(&["run", "-", "--name", "greet"], Some(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 7, "End": true}}}"#));
+    let out = stepwise(
+        &["run", "-", "--name", "greet"],
+        Some(r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 7, "End": true}}}"#),
+    );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert_eq!(out.json(), json!(7));
 }
@@ -283,8 +369,16 @@ fn task_without_mock_fails_naming_state_and_resource() {
     let out = stepwise(&["run", &def], None);
     assert_eq!(out.code, 1, "stdout: {}", out.stdout);
     assert!(out.stderr.starts_with("FAILED: "), "stderr: {}", out.stderr);
-    assert!(out.stderr.contains("'Charge'"), "names the state: {}", out.stderr);
-    assert!(out.stderr.contains("arn:aws:states:::lambda:invoke"), "names the resource: {}", out.stderr);
+    assert!(
+        out.stderr.contains("'Charge'"),
+        "names the state: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("arn:aws:states:::lambda:invoke"),
+        "names the resource: {}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -295,10 +389,21 @@ fn task_not_listed_in_the_test_case_fails_naming_state_and_resource() {
         "mock.json",
         r#"{"StateMachines": {"charge": {"TestCases": {"Empty": {}}}}, "MockedResponses": {}}"#,
     );
-    let out = stepwise(&["run", &def, "--mock-config", &mock, "--test-case", "Empty"], None);
+    let out = stepwise(
+        &["run", &def, "--mock-config", &mock, "--test-case", "Empty"],
+        None,
+    );
     assert_eq!(out.code, 1, "stdout: {}", out.stdout);
-    assert!(out.stderr.contains("'Charge'"), "names the state: {}", out.stderr);
-    assert!(out.stderr.contains("arn:aws:states:::lambda:invoke"), "names the resource: {}", out.stderr);
+    assert!(
+        out.stderr.contains("'Charge'"),
+        "names the state: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("arn:aws:states:::lambda:invoke"),
+        "names the resource: {}",
+        out.stderr
+    );
 }
 
 const CHARGE_MOCK: &str = r#"{
@@ -321,14 +426,42 @@ fn mocked_task_returns_and_throws() {
     let t = TempDir::new("mock");
     let def = t.file("charge.json", TASK_MACHINE);
     let mock = t.file("mock.json", CHARGE_MOCK);
-    let ok = stepwise(&["run", &def, "--mock-config", &mock, "--test-case", "Approved"], None);
+    let ok = stepwise(
+        &[
+            "run",
+            &def,
+            "--mock-config",
+            &mock,
+            "--test-case",
+            "Approved",
+        ],
+        None,
+    );
     assert_eq!(ok.code, 0, "stderr: {}", ok.stderr);
     assert_eq!(ok.json(), json!({"status": "APPROVED"}));
-    let declined = stepwise(&["run", &def, "--mock-config", &mock, "--test-case", "Declined"], None);
+    let declined = stepwise(
+        &[
+            "run",
+            &def,
+            "--mock-config",
+            &mock,
+            "--test-case",
+            "Declined",
+        ],
+        None,
+    );
     assert_eq!(declined.code, 1);
     let lines: Vec<&str> = declined.stderr.lines().collect();
-    assert!(lines.contains(&"FAILED: PaymentDeclined"), "stderr: {}", declined.stderr);
-    assert!(lines.contains(&"Insufficient funds"), "stderr: {}", declined.stderr);
+    assert!(
+        lines.contains(&"FAILED: PaymentDeclined"),
+        "stderr: {}",
+        declined.stderr
+    );
+    assert!(
+        lines.contains(&"Insufficient funds"),
+        "stderr: {}",
+        declined.stderr
+    );
 }
 
 #[test]
@@ -342,10 +475,26 @@ fn exhausted_mock_fails_the_execution() {
             "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 2}], "End": true}}}"#,
     );
     let mock = t.file("mock.json", CHARGE_MOCK);
-    let out = stepwise(&["run", &def, "--mock-config", &mock, "--test-case", "Declined", "--time-scale", "0"], None);
+    let out = stepwise(
+        &[
+            "run",
+            &def,
+            "--mock-config",
+            &mock,
+            "--test-case",
+            "Declined",
+            "--time-scale",
+            "0",
+        ],
+        None,
+    );
     assert_eq!(out.code, 1, "stdout: {}", out.stdout);
     assert!(out.stderr.contains("'Charge'"), "stderr: {}", out.stderr);
-    assert!(out.stderr.contains("invocation 1"), "stderr: {}", out.stderr);
+    assert!(
+        out.stderr.contains("invocation 1"),
+        "stderr: {}",
+        out.stderr
+    );
 }
 
 // ---------------------------------------------------------------- run: history
@@ -365,14 +514,28 @@ fn history_file_has_the_get_execution_history_shape() {
     let history = t.path("history.json");
     let input = t.file("input.json", r#"{"id": "o-1"}"#);
     let out = stepwise(
-        &["run", &def, "--input", &input, "--mock-config", &mock, "--test-case", "Approved", "--history", &history],
+        &[
+            "run",
+            &def,
+            "--input",
+            &input,
+            "--mock-config",
+            &mock,
+            "--test-case",
+            "Approved",
+            "--history",
+            &history,
+        ],
         None,
     );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let text = std::fs::read_to_string(&history).expect("history written");
     let doc: Value = serde_json::from_str(&text).expect("history is JSON");
     let events = doc["events"].as_array().expect("{\"events\": [...]}");
-    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap_or("?")).collect();
+    let types: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or("?"))
+        .collect();
     assert_eq!(
         types,
         [
@@ -391,16 +554,26 @@ fn history_file_has_the_get_execution_history_shape() {
         assert_eq!(e["id"], json!(i + 1), "ids are 1..n: {e}");
         let prev = e["previousEventId"].as_u64().expect("previousEventId");
         assert!(prev < (i as u64) + 1, "previousEventId points back: {e}");
-        assert!(e["timestamp"].is_number() || e["timestamp"].is_string(), "timestamp: {e}");
+        assert!(
+            e["timestamp"].is_number() || e["timestamp"].is_string(),
+            "timestamp: {e}"
+        );
     }
     // Linear execution: each event follows the one before it (AWS leaves the first
     // state's previousEventId at 0).
-    let prevs: Vec<u64> = events.iter().map(|e| e["previousEventId"].as_u64().unwrap_or(99)).collect();
+    let prevs: Vec<u64> = events
+        .iter()
+        .map(|e| e["previousEventId"].as_u64().unwrap_or(99))
+        .collect();
     assert_eq!(prevs, [0, 0, 2, 3, 4, 5, 6, 7, 8]);
 
     // Details carry input/output as JSON text, like the AWS API.
     let decode = |v: &Value| -> Value {
-        serde_json::from_str(v.as_str().unwrap_or_else(|| panic!("JSON text expected, got {v}"))).expect("JSON text")
+        serde_json::from_str(
+            v.as_str()
+                .unwrap_or_else(|| panic!("JSON text expected, got {v}")),
+        )
+        .expect("JSON text")
     };
     let started = &events[0]["executionStartedEventDetails"];
     assert_eq!(decode(&started["input"]), json!({"id": "o-1"}));
@@ -410,16 +583,29 @@ fn history_file_has_the_get_execution_history_shape() {
     assert_eq!(decode(&entered["input"]), json!({"id": "o-1"}));
     let exited = &events[2]["stateExitedEventDetails"];
     assert_eq!(exited["name"], json!("Prepare"));
-    assert_eq!(decode(&exited["output"]), json!({"id": "o-1", "order": {"amount": 12}}));
+    assert_eq!(
+        decode(&exited["output"]),
+        json!({"id": "o-1", "order": {"amount": 12}})
+    );
     let scheduled = &events[4]["taskScheduledEventDetails"];
     assert_eq!(scheduled["resourceType"], json!("lambda"));
     assert_eq!(scheduled["resource"], json!("invoke"));
-    assert_eq!(decode(&scheduled["parameters"]), json!({"FunctionName": "charge", "Payload": {"amount": 12}}));
+    assert_eq!(
+        decode(&scheduled["parameters"]),
+        json!({"FunctionName": "charge", "Payload": {"amount": 12}})
+    );
     let succeeded = &events[6]["taskSucceededEventDetails"];
-    assert_eq!(decode(&succeeded["output"]), json!({"StatusCode": 200, "Payload": {"status": "APPROVED"}}));
+    assert_eq!(
+        decode(&succeeded["output"]),
+        json!({"StatusCode": 200, "Payload": {"status": "APPROVED"}})
+    );
     let done = &events[8]["executionSucceededEventDetails"];
     assert_eq!(decode(&done["output"]), json!({"status": "APPROVED"}));
-    assert_eq!(decode(&done["output"]), out.json(), "stdout is the execution output");
+    assert_eq!(
+        decode(&done["output"]),
+        out.json(),
+        "stdout is the execution output"
+    );
 }
 
 #[test]
@@ -429,7 +615,9 @@ fn history_is_written_for_a_failed_execution_too() {
     let history = t.path("history.json");
     let out = stepwise(&["run", &def, "--history", &history], None);
     assert_eq!(out.code, 1);
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&history).expect("history written")).expect("JSON");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&history).expect("history written"))
+            .expect("JSON");
     let events = doc["events"].as_array().expect("events");
     let last = events.last().expect("some events");
     assert_eq!(last["type"], json!("ExecutionFailed"));
@@ -445,9 +633,16 @@ fn history_to_an_unwritable_path_is_a_clear_error() {
     let def = t.file("greet.json", PASS_MACHINE);
     let input = t.file("input.json", r#"{"name": "x"}"#);
     let history = t.path("no/such/dir/history.json");
-    let out = stepwise(&["run", &def, "--input", &input, "--history", &history], None);
+    let out = stepwise(
+        &["run", &def, "--input", &input, "--history", &history],
+        None,
+    );
     assert_eq!(out.code, 2, "stdout: {}", out.stdout);
-    assert!(out.stderr.contains("history.json"), "stderr: {}", out.stderr);
+    assert!(
+        out.stderr.contains("history.json"),
+        "stderr: {}",
+        out.stderr
+    );
 }
 
 // ---------------------------------------------------------------- run: time
@@ -476,13 +671,25 @@ fn machine_timeout_ends_timed_out_with_exit_1() {
             "Long": {"Type": "Wait", "Seconds": 60, "End": true}}}"#,
     );
     let history = t.path("history.json");
-    let out = stepwise(&["run", &def, "--time-scale", "0", "--history", &history], None);
+    let out = stepwise(
+        &["run", &def, "--time-scale", "0", "--history", &history],
+        None,
+    );
     assert_eq!(out.code, 1, "stdout: {}", out.stdout);
     assert_eq!(out.stdout, "");
-    assert!(out.stderr.starts_with("TIMED_OUT"), "stderr: {}", out.stderr);
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&history).expect("history written")).expect("JSON");
+    assert!(
+        out.stderr.starts_with("TIMED_OUT"),
+        "stderr: {}",
+        out.stderr
+    );
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&history).expect("history written"))
+            .expect("JSON");
     let events = doc["events"].as_array().expect("events");
-    assert_eq!(events.last().map(|e| e["type"].clone()), Some(json!("ExecutionTimedOut")));
+    assert_eq!(
+        events.last().map(|e| e["type"].clone()),
+        Some(json!("ExecutionTimedOut"))
+    );
 }
 
 // ---------------------------------------------------------------- validate
@@ -505,17 +712,37 @@ fn validate_prints_file_pointer_code_message_and_exits_1() {
     assert!(lines.len() >= 2, "one line per problem: {}", out.stdout);
     for line in &lines {
         // FILE: /pointer: CODE: message
-        let rest = line.strip_prefix(&format!("{bad}: ")).unwrap_or_else(|| panic!("line names the file: {line}"));
+        let rest = line
+            .strip_prefix(&format!("{bad}: "))
+            .unwrap_or_else(|| panic!("line names the file: {line}"));
         let mut parts = rest.splitn(3, ": ");
         let pointer = parts.next().unwrap_or("");
         let code = parts.next().unwrap_or("");
         let message = parts.next().unwrap_or("");
         assert!(pointer.starts_with('/'), "JSON pointer: {line}");
-        assert!(!code.is_empty() && code.chars().all(|c| c.is_ascii_uppercase() || c == '_'), "CODE: {line}");
+        assert!(
+            !code.is_empty() && code.chars().all(|c| c.is_ascii_uppercase() || c == '_'),
+            "CODE: {line}"
+        );
         assert!(!message.is_empty(), "message: {line}");
     }
-    assert!(lines.contains(&format!("{bad}: /States/W/Next: MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere").as_str()), "{}", out.stdout);
-    assert!(lines.iter().any(|l| l.starts_with(&format!("{bad}: /StartAt: "))), "{}", out.stdout);
+    assert!(
+        lines.contains(
+            &format!(
+                "{bad}: /States/W/Next: MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere"
+            )
+            .as_str()
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(&format!("{bad}: /StartAt: "))),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -551,7 +778,10 @@ fn validate_json_lists_every_file_and_diagnostic() {
         "message": "Missing 'Next' target: Nowhere"
     })));
     for d in diags {
-        assert!(d["pointer"].is_string() && d["code"].is_string() && d["message"].is_string(), "{d}");
+        assert!(
+            d["pointer"].is_string() && d["code"].is_string() && d["message"].is_string(),
+            "{d}"
+        );
     }
     let ok = stepwise(&["validate", "--json", &good], None);
     assert_eq!(ok.code, 0);
@@ -567,7 +797,13 @@ fn validate_unreadable_or_broken_files_are_reported_not_panics() {
     let out = stepwise(&["validate", &missing, &broken, &not_object], None);
     assert_eq!(out.code, 1);
     for f in [&missing, &broken, &not_object] {
-        assert!(out.stdout.lines().any(|l| l.starts_with(&format!("{f}: /"))), "{f} reported:\n{}", out.stdout);
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l.starts_with(&format!("{f}: /"))),
+            "{f} reported:\n{}",
+            out.stdout
+        );
     }
     let none = stepwise(&["validate"], None);
     assert_eq!(none.code, 2, "no files is a usage error");
@@ -581,41 +817,74 @@ fn conformance_prints_table_and_writes_report() {
     let definition = r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": true}, "End": true}}}"#;
     t.file("demo__pass__test_ok/definition.json", definition);
     t.file("demo__pass__test_ok/input.json", "{}");
-    t.file("demo__pass__test_ok/expected.json", r#"{"status": "SUCCEEDED", "output": {"ok": true}}"#);
+    t.file(
+        "demo__pass__test_ok/expected.json",
+        r#"{"status": "SUCCEEDED", "output": {"ok": true}}"#,
+    );
     t.file("demo__pass__test_wrong/definition.json", definition);
     t.file("demo__pass__test_wrong/input.json", "{}");
-    t.file("demo__pass__test_wrong/expected.json", r#"{"status": "SUCCEEDED", "output": {"ok": false}}"#);
+    t.file(
+        "demo__pass__test_wrong/expected.json",
+        r#"{"status": "SUCCEEDED", "output": {"ok": false}}"#,
+    );
     let cases = t.path("");
     let report = t.path("report.json");
     let out = stepwise(&["conformance", &cases, "--report", &report], None);
-    assert_eq!(out.code, 1, "a failing case exits 1; stderr: {}", out.stderr);
+    assert_eq!(
+        out.code, 1,
+        "a failing case exits 1; stderr: {}",
+        out.stderr
+    );
     let lines: Vec<&str> = out.stdout.lines().collect();
-    assert_eq!(lines.last().copied(), Some("conformance: 1 passed, 1 failed"), "{}", out.stdout);
-    let header: Vec<&str> = lines.first().map(|l| l.split_whitespace().collect()).unwrap_or_default();
+    assert_eq!(
+        lines.last().copied(),
+        Some("conformance: 1 passed, 1 failed"),
+        "{}",
+        out.stdout
+    );
+    let header: Vec<&str> = lines
+        .first()
+        .map(|l| l.split_whitespace().collect())
+        .unwrap_or_default();
     assert_eq!(header, ["category", "passed", "failed", "total"]);
     assert!(
-        lines.iter().any(|l| l.split_whitespace().collect::<Vec<_>>() == ["demo/pass", "1", "1", "2"]),
+        lines
+            .iter()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["demo/pass", "1", "1", "2"]),
         "a row per category: {}",
         out.stdout
     );
 
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report written")).expect("JSON");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report written"))
+            .expect("JSON");
     assert_eq!(doc["total"], json!(2));
     assert_eq!(doc["passed"], json!(1));
     let cases = doc["cases"].as_array().expect("cases");
-    let by_id = |id: &str| cases.iter().find(|c| c["id"] == json!(id)).unwrap_or_else(|| panic!("{id} in report"));
+    let by_id = |id: &str| {
+        cases
+            .iter()
+            .find(|c| c["id"] == json!(id))
+            .unwrap_or_else(|| panic!("{id} in report"))
+    };
     let ok = by_id("demo__pass__test_ok");
     assert_eq!(ok["passed"], json!(true));
     assert_eq!(ok["category"], json!("demo/pass"));
     let wrong = by_id("demo__pass__test_wrong");
     assert_eq!(wrong["passed"], json!(false));
     assert_eq!(wrong["part"], json!("output"));
-    assert!(wrong["diff"].as_str().is_some_and(|d| !d.is_empty()), "{wrong}");
+    assert!(
+        wrong["diff"].as_str().is_some_and(|d| !d.is_empty()),
+        "{wrong}"
+    );
 
     // --filter keeps only matching cases; all of them pass, so exit 0.
     let only_ok = stepwise(&["conformance", &t.path(""), "--filter", "test_ok"], None);
     assert_eq!(only_ok.code, 0, "{}", only_ok.stdout);
-    assert_eq!(only_ok.stdout.lines().last(), Some("conformance: 1 passed, 0 failed"));
+    assert_eq!(
+        only_ok.stdout.lines().last(),
+        Some("conformance: 1 passed, 0 failed")
+    );
 }
 
 #[test]

@@ -17,7 +17,8 @@ fn corpus_passes_except_known_failures() {
         eprintln!("skipping: ../shared/conformance/cases not found");
         return;
     };
-    let report = std::env::temp_dir().join(format!("stepwise-conformance-{}.json", std::process::id()));
+    let report =
+        std::env::temp_dir().join(format!("stepwise-conformance-{}.json", std::process::id()));
     let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
         .arg("conformance")
         .arg(&dir)
@@ -37,7 +38,11 @@ fn corpus_passes_except_known_failures() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     let cases = report["cases"].as_array().expect("cases array");
-    assert!(cases.len() > 600, "the corpus should hold more than 600 cases, found {}", cases.len());
+    assert!(
+        cases.len() > 600,
+        "the corpus should hold more than 600 cases, found {}",
+        cases.len()
+    );
     let mut regressions = Vec::new();
     let mut fixed = Vec::new();
     for c in cases {
@@ -45,12 +50,24 @@ fn corpus_passes_except_known_failures() {
         let passed = c["passed"].as_bool().unwrap_or(false);
         let listed = known.contains(&id);
         if !passed && !listed {
-            regressions.push(format!("{id}: [{}] {}", c["part"], c["diff"].as_str().unwrap_or("")));
+            regressions.push(format!(
+                "{id}: [{}] {}",
+                c["part"],
+                c["diff"].as_str().unwrap_or("")
+            ));
         }
         if passed && listed {
             fixed.push(id.to_string());
         }
     }
-    assert!(regressions.is_empty(), "cases failing that are not known failures:\n{}", regressions.join("\n"));
-    assert!(fixed.is_empty(), "known failures that now pass; remove them from the list:\n{}", fixed.join("\n"));
+    assert!(
+        regressions.is_empty(),
+        "cases failing that are not known failures:\n{}",
+        regressions.join("\n")
+    );
+    assert!(
+        fixed.is_empty(),
+        "known failures that now pass; remove them from the list:\n{}",
+        fixed.join("\n")
+    );
 }

@@ -13,7 +13,11 @@ fn repo() -> PathBuf {
 }
 
 fn example(name: &str) -> String {
-    repo().join("examples").join(name).to_string_lossy().into_owned()
+    repo()
+        .join("examples")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
 }
 
 struct Out {
@@ -24,8 +28,12 @@ struct Out {
 
 impl Out {
     fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim())
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {:?}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}): {:?}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -34,7 +42,11 @@ fn stepwise(args: &[String], stdin: Option<&str>) -> Out {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
         .args(args)
         .current_dir(repo())
-        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -72,7 +84,11 @@ fn stepwise(args: &[String], stdin: Option<&str>) -> Out {
         stdout: out_reader.join().expect("stdout reader"),
         stderr: err_reader.join().expect("stderr reader"),
     };
-    assert!(!out.stderr.contains("panicked"), "stepwise {args:?} panicked:\n{}", out.stderr);
+    assert!(
+        !out.stderr.contains("panicked"),
+        "stepwise {args:?} panicked:\n{}",
+        out.stderr
+    );
     out
 }
 
@@ -109,7 +125,10 @@ fn temp_path(name: &str) -> PathBuf {
 
 #[test]
 fn hello_runs_without_mocks() {
-    let out = stepwise(&args(&["run", &example("hello.asl.json"), "--time-scale", "0"]), None);
+    let out = stepwise(
+        &args(&["run", &example("hello.asl.json"), "--time-scale", "0"]),
+        None,
+    );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert_eq!(
         out.json(),
@@ -120,7 +139,14 @@ fn hello_runs_without_mocks() {
 #[test]
 fn hello_takes_input_from_stdin() {
     let out = stepwise(
-        &args(&["run", &example("hello.asl.json"), "--input", "-", "--time-scale", "0"]),
+        &args(&[
+            "run",
+            &example("hello.asl.json"),
+            "--input",
+            "-",
+            "--time-scale",
+            "0",
+        ]),
         Some(r#"{"name": "Grace"}"#),
     );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
@@ -176,12 +202,24 @@ fn order_happy_path_accumulates_every_result() {
 #[test]
 fn order_payment_declined_cancels_and_fails() {
     let history = temp_path("order-declined.json");
-    let out = run_example("order-workflow", "PaymentDeclined", &["--history", &history.to_string_lossy()]);
+    let out = run_example(
+        "order-workflow",
+        "PaymentDeclined",
+        &["--history", &history.to_string_lossy()],
+    );
     assert_eq!(out.code, 1, "stdout: {}", out.stdout);
     assert_eq!(out.stdout, "");
     let lines: Vec<&str> = out.stderr.lines().collect();
-    assert!(lines.contains(&"FAILED: OrderCancelled"), "stderr: {}", out.stderr);
-    assert!(lines.contains(&"Card declined by issuer"), "stderr: {}", out.stderr);
+    assert!(
+        lines.contains(&"FAILED: OrderCancelled"),
+        "stderr: {}",
+        out.stderr
+    );
+    assert!(
+        lines.contains(&"Card declined by issuer"),
+        "stderr: {}",
+        out.stderr
+    );
 
     // The branch taken: ChargePayment failed, was caught, CancelOrder ran, nothing shipped.
     let text = std::fs::read_to_string(&history).expect("history written");
@@ -192,18 +230,40 @@ fn order_payment_declined_cancels_and_fails() {
         .iter()
         .filter_map(|e| e["stateEnteredEventDetails"]["name"].as_str())
         .collect();
-    assert_eq!(entered, ["CheckInventory", "InStock?", "ChargePayment", "CancelOrder", "OrderCancelled"]);
-    let failed = events.iter().find(|e| e["type"] == json!("TaskFailed")).expect("TaskFailed");
-    assert_eq!(failed["taskFailedEventDetails"]["error"], json!("PaymentDeclined"));
-    assert_eq!(failed["taskFailedEventDetails"]["cause"], json!("Card declined by issuer"));
+    assert_eq!(
+        entered,
+        [
+            "CheckInventory",
+            "InStock?",
+            "ChargePayment",
+            "CancelOrder",
+            "OrderCancelled"
+        ]
+    );
+    let failed = events
+        .iter()
+        .find(|e| e["type"] == json!("TaskFailed"))
+        .expect("TaskFailed");
+    assert_eq!(
+        failed["taskFailedEventDetails"]["error"],
+        json!("PaymentDeclined")
+    );
+    assert_eq!(
+        failed["taskFailedEventDetails"]["cause"],
+        json!("Card declined by issuer")
+    );
     // CancelOrder got the reservation and the caught error's name.
     let cancel = events
         .iter()
         .filter(|e| e["type"] == json!("TaskScheduled"))
         .nth(2)
         .expect("CancelOrder scheduled");
-    let params: Value = serde_json::from_str(cancel["taskScheduledEventDetails"]["parameters"].as_str().unwrap_or(""))
-        .expect("parameters are JSON text");
+    let params: Value = serde_json::from_str(
+        cancel["taskScheduledEventDetails"]["parameters"]
+            .as_str()
+            .unwrap_or(""),
+    )
+    .expect("parameters are JSON text");
     assert_eq!(
         params["Payload"],
         json!({"orderId": "ord-20240514-0042", "reservationId": "res-7f3c2a91", "reason": "PaymentDeclined"})
@@ -243,7 +303,11 @@ fn video_happy_path() {
 #[test]
 fn video_transcode_flaky_retries_and_succeeds() {
     let history = temp_path("video-flaky.json");
-    let out = run_example("video-pipeline", "TranscodeFlaky", &["--history", &history.to_string_lossy()]);
+    let out = run_example(
+        "video-pipeline",
+        "TranscodeFlaky",
+        &["--history", &history.to_string_lossy()],
+    );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     assert_eq!(out.json(), video_output());
 
@@ -255,23 +319,38 @@ fn video_transcode_flaky_retries_and_succeeds() {
         assert_eq!(e["id"], json!(i + 1), "ids are 1..n");
     }
     let by_id = |id: u64| events.get((id as usize).wrapping_sub(1));
-    let of_type = |t: &str| events.iter().filter(|e| e["type"] == json!(t)).collect::<Vec<_>>();
+    let of_type = |t: &str| {
+        events
+            .iter()
+            .filter(|e| e["type"] == json!(t))
+            .collect::<Vec<_>>()
+    };
 
     // Exactly one failure: the first Transcode invocation.
     let failures = of_type("TaskFailed");
     assert_eq!(failures.len(), 1, "one TaskFailed");
     let failed = failures[0];
-    assert_eq!(failed["taskFailedEventDetails"]["error"], json!("Lambda.ServiceException"));
-    assert_eq!(failed["taskFailedEventDetails"]["resourceType"], json!("lambda"));
+    assert_eq!(
+        failed["taskFailedEventDetails"]["error"],
+        json!("Lambda.ServiceException")
+    );
+    assert_eq!(
+        failed["taskFailedEventDetails"]["resourceType"],
+        json!("lambda")
+    );
 
     // It failed a Transcode task: TaskFailed ← TaskStarted ← TaskScheduled ← TaskStateEntered(Transcode).
     let started = by_id(failed["previousEventId"].as_u64().unwrap_or(0)).expect("TaskStarted");
     assert_eq!(started["type"], json!("TaskStarted"));
     let scheduled = by_id(started["previousEventId"].as_u64().unwrap_or(0)).expect("TaskScheduled");
     assert_eq!(scheduled["type"], json!("TaskScheduled"));
-    let entered = by_id(scheduled["previousEventId"].as_u64().unwrap_or(0)).expect("TaskStateEntered");
+    let entered =
+        by_id(scheduled["previousEventId"].as_u64().unwrap_or(0)).expect("TaskStateEntered");
     assert_eq!(entered["type"], json!("TaskStateEntered"));
-    assert_eq!(entered["stateEnteredEventDetails"]["name"], json!("Transcode"));
+    assert_eq!(
+        entered["stateEnteredEventDetails"]["name"],
+        json!("Transcode")
+    );
 
     // The retry: TaskScheduled again, chained to the failure, with the same parameters,
     // then TaskStarted and TaskSucceeded, and the state is exited once.
@@ -286,13 +365,25 @@ fn video_transcode_flaky_retries_and_succeeds() {
         scheduled["taskScheduledEventDetails"]["parameters"],
         "the retry sends the same request"
     );
-    let retry_started = events.iter().find(|e| e["previousEventId"] == retry["id"]).expect("after retry");
+    let retry_started = events
+        .iter()
+        .find(|e| e["previousEventId"] == retry["id"])
+        .expect("after retry");
     assert_eq!(retry_started["type"], json!("TaskStarted"));
-    let retry_done = events.iter().find(|e| e["previousEventId"] == retry_started["id"]).expect("after start");
+    let retry_done = events
+        .iter()
+        .find(|e| e["previousEventId"] == retry_started["id"])
+        .expect("after start");
     assert_eq!(retry_done["type"], json!("TaskSucceeded"));
-    let exited = events.iter().find(|e| e["previousEventId"] == retry_done["id"]).expect("after success");
+    let exited = events
+        .iter()
+        .find(|e| e["previousEventId"] == retry_done["id"])
+        .expect("after success");
     assert_eq!(exited["type"], json!("TaskStateExited"));
-    assert_eq!(exited["stateExitedEventDetails"]["name"], json!("Transcode"));
+    assert_eq!(
+        exited["stateExitedEventDetails"]["name"],
+        json!("Transcode")
+    );
 
     // 3 formats + 1 retry on Transcode, 7 other tasks; every scheduled task started.
     let transcodes = of_type("TaskScheduled")
@@ -308,14 +399,21 @@ fn video_transcode_flaky_retries_and_succeeds() {
     assert_eq!(of_type("TaskStarted").len(), 11);
     assert_eq!(of_type("TaskSucceeded").len(), 10);
     assert_eq!(of_type("MapIterationSucceeded").len(), 3);
-    assert_eq!(events.last().map(|e| e["type"].clone()), Some(json!("ExecutionSucceeded")));
+    assert_eq!(
+        events.last().map(|e| e["type"].clone()),
+        Some(json!("ExecutionSucceeded"))
+    );
     assert_eq!(of_type("WaitStateExited").len(), 1);
 }
 
 #[test]
 fn video_shows_variables_in_the_history() {
     let history = temp_path("video-vars.json");
-    let out = run_example("video-pipeline", "HappyPath", &["--history", &history.to_string_lossy()]);
+    let out = run_example(
+        "video-pipeline",
+        "HappyPath",
+        &["--history", &history.to_string_lossy()],
+    );
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     let text = std::fs::read_to_string(&history).expect("history written");
     let _ = std::fs::remove_file(&history);
@@ -351,7 +449,14 @@ fn definitions() -> Vec<String> {
 #[test]
 fn every_example_is_valid_and_says_how_to_run_it() {
     let defs = definitions();
-    assert_eq!(defs, ["hello.asl.json", "order-workflow.asl.json", "video-pipeline.asl.json"]);
+    assert_eq!(
+        defs,
+        [
+            "hello.asl.json",
+            "order-workflow.asl.json",
+            "video-pipeline.asl.json"
+        ]
+    );
     let mut a = args(&["validate"]);
     a.extend(defs.iter().map(|d| example(d)));
     let out = stepwise(&a, None);
@@ -361,19 +466,35 @@ fn every_example_is_valid_and_says_how_to_run_it() {
         let text = std::fs::read_to_string(repo().join("examples").join(d)).expect("read example");
         let v: Value = serde_json::from_str(&text).expect("example is JSON");
         let comment = v["Comment"].as_str().unwrap_or("");
-        assert!(comment.contains(&format!("stepwise run examples/{d}")), "{d}'s Comment says how to run it");
+        assert!(
+            comment.contains(&format!("stepwise run examples/{d}")),
+            "{d}'s Comment says how to run it"
+        );
     }
 }
 
 #[test]
 fn every_mock_file_names_its_definition() {
     // The README's commands pass no --name: the mock file's machine is the file name.
-    for (name, cases) in [("order-workflow", ["HappyPath", "PaymentDeclined"]), ("video-pipeline", ["HappyPath", "TranscodeFlaky"])] {
-        let text = std::fs::read_to_string(repo().join("examples").join(format!("{name}.mock.json"))).expect("mock file");
+    for (name, cases) in [
+        ("order-workflow", ["HappyPath", "PaymentDeclined"]),
+        ("video-pipeline", ["HappyPath", "TranscodeFlaky"]),
+    ] {
+        let text =
+            std::fs::read_to_string(repo().join("examples").join(format!("{name}.mock.json")))
+                .expect("mock file");
         let v: Value = serde_json::from_str(&text).expect("mock JSON");
-        let machines: Vec<&String> = v["StateMachines"].as_object().expect("StateMachines").keys().collect();
+        let machines: Vec<&String> = v["StateMachines"]
+            .as_object()
+            .expect("StateMachines")
+            .keys()
+            .collect();
         assert_eq!(machines, [name]);
-        let tcs: Vec<&String> = v["StateMachines"][name]["TestCases"].as_object().expect("TestCases").keys().collect();
+        let tcs: Vec<&String> = v["StateMachines"][name]["TestCases"]
+            .as_object()
+            .expect("TestCases")
+            .keys()
+            .collect();
         assert_eq!(tcs, cases);
     }
 }
@@ -392,7 +513,8 @@ struct ReadmeCommand {
 }
 
 fn readme_commands() -> Vec<ReadmeCommand> {
-    let text = std::fs::read_to_string(repo().join("examples/README.md")).expect("examples/README.md");
+    let text =
+        std::fs::read_to_string(repo().join("examples/README.md")).expect("examples/README.md");
     let mut commands = Vec::new();
     let mut in_block = false;
     let mut comments: Vec<String> = Vec::new();
@@ -412,7 +534,10 @@ fn readme_commands() -> Vec<ReadmeCommand> {
             if let (Some(json_text), Some(last)) = (line.strip_prefix("# {"), commands.last_mut()) {
                 let last: &mut ReadmeCommand = last;
                 if comments.is_empty() && last.stdout.is_none() {
-                    last.stdout = Some(serde_json::from_str(&format!("{{{json_text}")).expect("README output is JSON"));
+                    last.stdout = Some(
+                        serde_json::from_str(&format!("{{{json_text}"))
+                            .expect("README output is JSON"),
+                    );
                     continue;
                 }
             }
@@ -433,7 +558,10 @@ fn readme_commands() -> Vec<ReadmeCommand> {
         let full = full.split(" # ").next().unwrap_or("").trim().to_string();
         let (stdin, cmd) = match full.split_once(" | ") {
             Some((echo, cmd)) => {
-                let quoted = echo.strip_prefix("echo '").and_then(|s| s.strip_suffix('\'')).expect("echo '…' | stepwise");
+                let quoted = echo
+                    .strip_prefix("echo '")
+                    .and_then(|s| s.strip_suffix('\''))
+                    .expect("echo '…' | stepwise");
                 (Some(quoted.to_string()), cmd.to_string())
             }
             None => (None, full),
@@ -459,7 +587,12 @@ fn readme_commands() -> Vec<ReadmeCommand> {
         }
         let exit = comments
             .iter()
-            .find_map(|c| c.split("Exit code ").nth(1).and_then(|r| r.chars().next()).and_then(|d| d.to_digit(10)))
+            .find_map(|c| {
+                c.split("Exit code ")
+                    .nth(1)
+                    .and_then(|r| r.chars().next())
+                    .and_then(|d| d.to_digit(10))
+            })
             .map_or(0, |d| d as i32);
         let stderr_lines = comments
             .iter()
@@ -467,7 +600,13 @@ fn readme_commands() -> Vec<ReadmeCommand> {
             .skip(1)
             .filter_map(|c| c.strip_prefix("#   ").map(str::to_string))
             .collect();
-        commands.push(ReadmeCommand { args, stdin, exit, stdout: None, stderr_lines });
+        commands.push(ReadmeCommand {
+            args,
+            stdin,
+            exit,
+            stdout: None,
+            stderr_lines,
+        });
         comments.clear();
     }
     commands
@@ -488,12 +627,24 @@ fn readme_commands_do_what_the_readme_says() {
         }
         let out = stepwise(&args, c.stdin.as_deref());
         let _ = std::fs::remove_file(&history);
-        assert_eq!(out.code, c.exit, "stepwise {}\nstdout: {}\nstderr: {}", c.args.join(" "), out.stdout, out.stderr);
+        assert_eq!(
+            out.code,
+            c.exit,
+            "stepwise {}\nstdout: {}\nstderr: {}",
+            c.args.join(" "),
+            out.stdout,
+            out.stderr
+        );
         if let Some(expected) = &c.stdout {
             assert_eq!(&out.json(), expected, "stepwise {}", c.args.join(" "));
         }
         for l in &c.stderr_lines {
-            assert!(out.stderr.lines().any(|s| s == l), "stepwise {}: {l:?} in stderr:\n{}", c.args.join(" "), out.stderr);
+            assert!(
+                out.stderr.lines().any(|s| s == l),
+                "stepwise {}: {l:?} in stderr:\n{}",
+                c.args.join(" "),
+                out.stderr
+            );
         }
     }
 }

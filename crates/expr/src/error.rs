@@ -30,7 +30,10 @@ pub struct StatesError {
 
 impl StatesError {
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Self {
-        StatesError { error: error.into(), cause: cause.into() }
+        StatesError {
+            error: error.into(),
+            cause: cause.into(),
+        }
     }
     pub fn runtime(cause: impl Into<String>) -> Self {
         Self::new(names::RUNTIME, cause)

@@ -162,14 +162,21 @@ impl Intrinsic {
         src.trim_start().starts_with("States.")
     }
     pub fn parse(src: &str) -> Result<Intrinsic, IntrinsicParseError> {
-        let mut p = P { s: src, pos: 0, depth: 0 };
+        let mut p = P {
+            s: src,
+            pos: 0,
+            depth: 0,
+        };
         p.ws();
         let call = p.call()?;
         p.ws();
         if p.pos < src.len() {
             return p.err("Unexpected text after the closing parenthesis");
         }
-        Ok(Intrinsic { src: src.to_string(), call })
+        Ok(Intrinsic {
+            src: src.to_string(),
+            call,
+        })
     }
     pub fn as_str(&self) -> &str {
         &self.src
@@ -222,7 +229,10 @@ impl<'s> P<'s> {
     }
     fn err<T>(&self, msg: &str) -> Result<T, IntrinsicParseError> {
         Err(IntrinsicParseError {
-            message: format!("Invalid intrinsic function call '{}': {msg} (at {})", self.s, self.pos),
+            message: format!(
+                "Invalid intrinsic function call '{}': {msg} (at {})",
+                self.s, self.pos
+            ),
         })
     }
 
@@ -269,7 +279,13 @@ impl<'s> P<'s> {
             return self.err(&format!(
                 "{} takes {} argument(s), got {}",
                 func.name(),
-                if min == max { min.to_string() } else if max == usize::MAX { format!("at least {min}") } else { format!("{min} to {max}") },
+                if min == max {
+                    min.to_string()
+                } else if max == usize::MAX {
+                    format!("at least {min}")
+                } else {
+                    format!("{min} to {max}")
+                },
                 args.len()
             ));
         }
@@ -296,7 +312,10 @@ impl<'s> P<'s> {
             }
             Some(c) if c == '-' || c.is_ascii_digit() => {
                 let start = self.pos;
-                while self.peek().is_some_and(|c| c.is_ascii_digit() || "+-.eE".contains(c)) {
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_ascii_digit() || "+-.eE".contains(c))
+                {
                     self.pos += 1;
                 }
                 let text = self.s.get(start..self.pos).unwrap_or("");
@@ -306,7 +325,11 @@ impl<'s> P<'s> {
                 }
             }
             _ => {
-                for (word, v) in [("true", Value::Bool(true)), ("false", Value::Bool(false)), ("null", Value::Null)] {
+                for (word, v) in [
+                    ("true", Value::Bool(true)),
+                    ("false", Value::Bool(false)),
+                    ("null", Value::Null),
+                ] {
                     if self.rest().starts_with(word) {
                         let after = self.rest().get(word.len()..).and_then(|r| r.chars().next());
                         if after.is_none_or(|c| !c.is_alphanumeric() && c != '_') {
@@ -356,7 +379,9 @@ impl<'s> P<'s> {
         let mut pieces = Vec::new();
         let mut text = String::new();
         loop {
-            let Some(c) = self.bump() else { return self.err("Unterminated string literal") };
+            let Some(c) = self.bump() else {
+                return self.err("Unterminated string literal");
+            };
             match c {
                 '\'' => break,
                 '\\' => match self.bump() {
@@ -425,7 +450,9 @@ fn eval_arg(
     match arg {
         Arg::Literal(v) => Ok(v.clone()),
         Arg::Str(pieces) => Ok(Value::String(pieces_to_string(pieces))),
-        Arg::Path(p) => p.select(scope).ok_or_else(|| path_not_found(p, field, scope)),
+        Arg::Path(p) => p
+            .select(scope)
+            .ok_or_else(|| path_not_found(p, field, scope)),
         Arg::Call(c) => eval_call(c, scope, sources, field),
     }
 }
@@ -464,7 +491,9 @@ fn want_rounded(f: Function, v: &Value, what: &str) -> Result<i64, StatesError> 
             aws_json(v)
         ))
     };
-    let Value::Number(n) = v else { return Err(bad()) };
+    let Value::Number(n) = v else {
+        return Err(bad());
+    };
     if let Some(i) = n.as_i64() {
         return Ok(i);
     }
@@ -479,7 +508,9 @@ fn want_rounded(f: Function, v: &Value, what: &str) -> Result<i64, StatesError> 
 /// An integer argument that must not have a fractional part.
 fn want_int(f: Function, v: &Value, what: &str) -> Result<i64, StatesError> {
     let n = v.as_i64().or_else(|| {
-        v.as_f64().filter(|x| x.fract() == 0.0 && x.abs() < 9.0e15).map(|x| x as i64)
+        v.as_f64()
+            .filter(|x| x.fract() == 0.0 && x.abs() < 9.0e15)
+            .map(|x| x as i64)
     });
     n.ok_or_else(|| {
         fail(format!(
@@ -567,7 +598,11 @@ fn eval_call(
                 )));
             }
             let span = i128::from(end) - i128::from(start);
-            let count = if (span >= 0) == (step > 0) { span / i128::from(step) + 1 } else { 0 };
+            let count = if (span >= 0) == (step > 0) {
+                span / i128::from(step) + 1
+            } else {
+                0
+            };
             if count > i128::from(MAX_RANGE) {
                 return Err(fail(format!(
                     "Invalid arguments in {}: the result would have {count} items, the maximum is {MAX_RANGE}",
@@ -613,11 +648,19 @@ fn eval_call(
         F::Base64Decode => {
             let s = want_str(f, arg(0), "first")?;
             check_len(f, s)?;
-            let bytes = base64::engine::general_purpose::STANDARD.decode(s).map_err(|e| {
-                fail(format!("Invalid arguments in {}: the string is not valid base64: {e}", f.name()))
-            })?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(s)
+                .map_err(|e| {
+                    fail(format!(
+                        "Invalid arguments in {}: the string is not valid base64: {e}",
+                        f.name()
+                    ))
+                })?;
             Value::String(String::from_utf8(bytes).map_err(|_| {
-                fail(format!("Invalid arguments in {}: the decoded bytes are not UTF-8 text", f.name()))
+                fail(format!(
+                    "Invalid arguments in {}: the decoded bytes are not UTF-8 text",
+                    f.name()
+                ))
             })?)
         }
         F::Hash => {
@@ -634,7 +677,11 @@ fn eval_call(
         }
         F::JsonMerge => {
             let a = arg(0).as_object().ok_or_else(|| {
-                fail(format!("Invalid arguments in {}: the first argument must be a JSON object, but got {}", f.name(), type_name(arg(0))))
+                fail(format!(
+                    "Invalid arguments in {}: the first argument must be a JSON object, but got {}",
+                    f.name(),
+                    type_name(arg(0))
+                ))
             })?;
             let b = arg(1).as_object().ok_or_else(|| {
                 fail(format!("Invalid arguments in {}: the second argument must be a JSON object, but got {}", f.name(), type_name(arg(1))))
@@ -687,7 +734,10 @@ fn eval_call(
             let a = want_rounded(f, arg(0), "first")?;
             let b = want_rounded(f, arg(1), "second")?;
             Value::from(a.checked_add(b).ok_or_else(|| {
-                fail(format!("Invalid arguments in {}: the sum is out of range", f.name()))
+                fail(format!(
+                    "Invalid arguments in {}: the sum is out of range",
+                    f.name()
+                ))
             })?)
         }
         F::StringSplit => {
@@ -706,7 +756,11 @@ fn eval_call(
 /// Jackson reads `-0` as the integer 0; serde_json reads it as the double -0.0.
 fn integer_zero(v: &mut Value) {
     match v {
-        Value::Number(n) if n.as_f64() == Some(0.0) && n.is_f64() && n.as_f64().is_some_and(f64::is_sign_negative) => {
+        Value::Number(n)
+            if n.as_f64() == Some(0.0)
+                && n.is_f64()
+                && n.as_f64().is_some_and(f64::is_sign_negative) =>
+        {
             *v = Value::from(0);
         }
         Value::Array(a) => a.iter_mut().for_each(integer_zero),
@@ -724,7 +778,11 @@ fn format_call(
     let f = Function::Format;
     let (first, rest) = match call.args.split_first() {
         Some(x) => x,
-        None => return Err(fail("Invalid arguments in States.Format: a format string is required")),
+        None => {
+            return Err(fail(
+                "Invalid arguments in States.Format: a format string is required",
+            ))
+        }
     };
     let pieces = match first {
         Arg::Str(p) => p.clone(),
@@ -861,7 +919,11 @@ mod tests {
         let ctx = json!({"StateMachine": {"Name": "my-state-machine"}, "Execution": {"Input": input.clone()}});
         let mut vars = Map::new();
         vars.insert("v".into(), json!(41));
-        let scope = Scope { input: &input, context: &ctx, vars: &vars };
+        let scope = Scope {
+            input: &input,
+            context: &ctx,
+            vars: &vars,
+        };
         Intrinsic::parse(src).unwrap().eval(&scope, &mut Fixed(0.5))
     }
     fn ev(src: &str) -> Result<Value, StatesError> {
@@ -895,29 +957,50 @@ mod tests {
         ] {
             assert!(Intrinsic::parse(bad).is_err(), "{bad} should not parse");
         }
-        let i = Intrinsic::parse("States.Array( 1 , 'a' , true,false ,null, $.x , States.UUID() )").unwrap();
+        let i = Intrinsic::parse("States.Array( 1 , 'a' , true,false ,null, $.x , States.UUID() )")
+            .unwrap();
         assert_eq!(i.function(), Function::Array);
-        assert_eq!(i.as_str(), "States.Array( 1 , 'a' , true,false ,null, $.x , States.UUID() )");
+        assert_eq!(
+            i.as_str(),
+            "States.Array( 1 , 'a' , true,false ,null, $.x , States.UUID() )"
+        );
     }
 
     #[test]
     fn format() {
-        assert_eq!(ok("States.Format('Hello {}!', 'World')"), json!("Hello World!"));
         assert_eq!(
-            ev_in("States.Format('a={} b={} c={} d={}', $.a, $.b, $.c, $.d)", json!({"a": null, "b": 1.1, "c": 1, "d": true})).unwrap(),
+            ok("States.Format('Hello {}!', 'World')"),
+            json!("Hello World!")
+        );
+        assert_eq!(
+            ev_in(
+                "States.Format('a={} b={} c={} d={}', $.a, $.b, $.c, $.d)",
+                json!({"a": null, "b": 1.1, "c": 1, "d": true})
+            )
+            .unwrap(),
             json!("a=null b=1.1 c=1 d=true")
         );
         assert_eq!(
-            ev_in("States.Format('{} {}', $.o, $.l)", json!({"o": {"Arg1": 1, "Arg2": []}, "l": ["x", 2]})).unwrap(),
+            ev_in(
+                "States.Format('{} {}', $.o, $.l)",
+                json!({"o": {"Arg1": 1, "Arg2": []}, "l": ["x", 2]})
+            )
+            .unwrap(),
             json!("{Arg1=1, Arg2=[]} [x, 2]")
         );
-        assert_eq!(ok(r"States.Format('\{\} {} \'q\' \\', 1)"), json!("{} 1 'q' \\"));
+        assert_eq!(
+            ok(r"States.Format('\{\} {} \'q\' \\', 1)"),
+            json!("{} 1 'q' \\")
+        );
         // AWS refuses `\"` inside a literal; a bare `"` is an ordinary character.
         assert!(Intrinsic::parse(r#"States.Format('He said, \"Hi\"', 1)"#).is_err());
         assert!(Intrinsic::parse(r#"States.StringToJson('{"t":"An \"x\" y"}')"#).is_err());
         assert_eq!(ok(r#"States.Format('say "{}"', 1)"#), json!("say \"1\""));
         assert_eq!(ok("States.Format('{}', 1e20)"), json!("1.0E20"));
-        assert_eq!(ev_in("States.Format($.t, 3)", json!({"t": "n={}"})).unwrap(), json!("n=3"));
+        assert_eq!(
+            ev_in("States.Format($.t, 3)", json!({"t": "n={}"})).unwrap(),
+            json!("n=3")
+        );
         assert_eq!(ok("States.Format('v={}', $v)"), json!("v=41"));
         assert!(intrinsic_err("States.Format('{} {}', 1)").contains("placeholder"));
         assert!(intrinsic_err("States.Format('x', 1)").contains("placeholder"));
@@ -926,40 +1009,101 @@ mod tests {
 
     #[test]
     fn json_functions() {
-        assert_eq!(ev_in("States.StringToJson($.s)", json!({"s": "{\"a\": [1, 2.5]}"})).unwrap(), json!({"a": [1, 2.5]}));
-        assert_eq!(ev_in("States.StringToJson($.s)", json!({"s": " "})).unwrap(), Value::Null);
-        assert_eq!(ev_in("States.StringToJson($.s)", json!({"s": "-0"})).unwrap(), json!(0));
-        assert_eq!(ok("States.StringToJson('\"HelloWorld\"')"), json!("HelloWorld"));
+        assert_eq!(
+            ev_in(
+                "States.StringToJson($.s)",
+                json!({"s": "{\"a\": [1, 2.5]}"})
+            )
+            .unwrap(),
+            json!({"a": [1, 2.5]})
+        );
+        assert_eq!(
+            ev_in("States.StringToJson($.s)", json!({"s": " "})).unwrap(),
+            Value::Null
+        );
+        assert_eq!(
+            ev_in("States.StringToJson($.s)", json!({"s": "-0"})).unwrap(),
+            json!(0)
+        );
+        assert_eq!(
+            ok("States.StringToJson('\"HelloWorld\"')"),
+            json!("HelloWorld")
+        );
         assert!(intrinsic_err("States.StringToJson('{bad')").contains("not valid JSON"));
         assert!(intrinsic_err("States.StringToJson(1)").contains("string"));
         assert_eq!(
-            ev_in("States.JsonToString($)", json!({"Arg1": 1, "Arg2": [], "f": 1.0})).unwrap(),
+            ev_in(
+                "States.JsonToString($)",
+                json!({"Arg1": 1, "Arg2": [], "f": 1.0})
+            )
+            .unwrap(),
             json!("{\"Arg1\":1,\"Arg2\":[],\"f\":1.0}")
         );
-        assert_eq!(ok("States.JsonToString('HelloWorld')"), json!("\"HelloWorld\""));
         assert_eq!(
-            ev_in("States.JsonMerge($.a, $.b, false)", json!({"a": {"x": {"p": 1}, "y": 2}, "b": {"x": {"q": 1}, "z": 3}})).unwrap(),
+            ok("States.JsonToString('HelloWorld')"),
+            json!("\"HelloWorld\"")
+        );
+        assert_eq!(
+            ev_in(
+                "States.JsonMerge($.a, $.b, false)",
+                json!({"a": {"x": {"p": 1}, "y": 2}, "b": {"x": {"q": 1}, "z": 3}})
+            )
+            .unwrap(),
             json!({"x": {"q": 1}, "y": 2, "z": 3})
         );
         assert_eq!(
             ok("States.JsonMerge(States.StringToJson('{\"c\": \"false\"}'), States.StringToJson('{\"d\": 1}'), false)"),
             json!({"c": "false", "d": 1})
         );
-        assert!(intrinsic_err("States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), true)").contains("deep"));
-        assert!(intrinsic_err("States.JsonMerge(1, States.StringToJson('{}'), false)").contains("object"));
-        assert!(intrinsic_err("States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), 'no')").contains("boolean"));
+        assert!(intrinsic_err(
+            "States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), true)"
+        )
+        .contains("deep"));
+        assert!(
+            intrinsic_err("States.JsonMerge(1, States.StringToJson('{}'), false)")
+                .contains("object")
+        );
+        assert!(intrinsic_err(
+            "States.JsonMerge(States.StringToJson('{}'), States.StringToJson('{}'), 'no')"
+        )
+        .contains("boolean"));
     }
 
     #[test]
     fn arrays() {
         assert_eq!(ok("States.Array()"), json!([]));
-        assert_eq!(ok("States.Array(1, 'a', null, States.Array(true))"), json!([1, "a", null, [true]]));
-        assert_eq!(ev_in("States.ArrayPartition($.a, 2)", json!({"a": [0, 1, 2]})).unwrap(), json!([[0, 1], [2]]));
-        assert_eq!(ev_in("States.ArrayPartition($.a, 5)", json!({"a": []})).unwrap(), json!([]));
-        assert!(intrinsic_err("States.ArrayPartition(States.Array(1), 0)").contains("greater than 0"));
+        assert_eq!(
+            ok("States.Array(1, 'a', null, States.Array(true))"),
+            json!([1, "a", null, [true]])
+        );
+        assert_eq!(
+            ev_in("States.ArrayPartition($.a, 2)", json!({"a": [0, 1, 2]})).unwrap(),
+            json!([[0, 1], [2]])
+        );
+        assert_eq!(
+            ev_in("States.ArrayPartition($.a, 5)", json!({"a": []})).unwrap(),
+            json!([])
+        );
+        assert!(
+            intrinsic_err("States.ArrayPartition(States.Array(1), 0)").contains("greater than 0")
+        );
         assert!(intrinsic_err("States.ArrayPartition(1, 1)").contains("array"));
-        assert_eq!(ev_in("States.ArrayContains($.a, $.b)", json!({"a": [[1, 2, 3], 2], "b": [1, 2, 3]})).unwrap(), json!(true));
-        assert_eq!(ev_in("States.ArrayContains($.a, $.b)", json!({"a": [1], "b": null})).unwrap(), json!(false));
+        assert_eq!(
+            ev_in(
+                "States.ArrayContains($.a, $.b)",
+                json!({"a": [[1, 2, 3], 2], "b": [1, 2, 3]})
+            )
+            .unwrap(),
+            json!(true)
+        );
+        assert_eq!(
+            ev_in(
+                "States.ArrayContains($.a, $.b)",
+                json!({"a": [1], "b": null})
+            )
+            .unwrap(),
+            json!(false)
+        );
         assert_eq!(ok("States.ArrayRange(0, 9, 3)"), json!([0, 3, 6, 9]));
         assert_eq!(ok("States.ArrayRange(0, 10, 3)"), json!([0, 3, 6, 9]));
         assert_eq!(ok("States.ArrayRange(1, 9, 9)"), json!([1]));
@@ -967,35 +1111,81 @@ mod tests {
         assert_eq!(ok("States.ArrayRange(5, 1, 2)"), json!([]));
         assert!(intrinsic_err("States.ArrayRange(1, 9, 0)").contains("step"));
         assert!(intrinsic_err("States.ArrayRange(0, 1000, 1)").contains("1000"));
-        assert_eq!(ok("States.ArrayRange(1, 1000, 1)").as_array().map(Vec::len), Some(1000));
+        assert_eq!(
+            ok("States.ArrayRange(1, 1000, 1)").as_array().map(Vec::len),
+            Some(1000)
+        );
         assert!(intrinsic_err("States.ArrayRange('a', 1, 1)").contains("number"));
-        assert_eq!(ev_in("States.ArrayGetItem($.a, 5)", json!({"a": [1, 2, 3, 4, 5, 6]})).unwrap(), json!(6));
+        assert_eq!(
+            ev_in(
+                "States.ArrayGetItem($.a, 5)",
+                json!({"a": [1, 2, 3, 4, 5, 6]})
+            )
+            .unwrap(),
+            json!(6)
+        );
         assert!(intrinsic_err("States.ArrayGetItem(States.Array(1), 1)").contains("out of bounds"));
         assert!(intrinsic_err("States.ArrayGetItem(States.Array(1), -1)").contains("out of bounds"));
         assert!(intrinsic_err("States.ArrayGetItem(States.Array(1), 0.5)").contains("integer"));
         assert_eq!(ok("States.ArrayLength(States.Array(1, 2))"), json!(2));
         assert!(intrinsic_err("States.ArrayLength('x')").contains("array"));
-        assert_eq!(ev_in("States.ArrayUnique($.a)", json!({"a": [1, 2, 1, {"a": 1}, {"a": 1}, 1.0]})).unwrap(), json!([1, 2, {"a": 1}, 1.0]));
+        assert_eq!(
+            ev_in(
+                "States.ArrayUnique($.a)",
+                json!({"a": [1, 2, 1, {"a": 1}, {"a": 1}, 1.0]})
+            )
+            .unwrap(),
+            json!([1, 2, {"a": 1}, 1.0])
+        );
     }
 
     #[test]
     fn encoding_and_hash() {
-        assert_eq!(ok("States.Base64Encode('Data to encode')"), json!("RGF0YSB0byBlbmNvZGU="));
-        assert_eq!(ok("States.Base64Decode('RGF0YSB0byBlbmNvZGU=')"), json!("Data to encode"));
+        assert_eq!(
+            ok("States.Base64Encode('Data to encode')"),
+            json!("RGF0YSB0byBlbmNvZGU=")
+        );
+        assert_eq!(
+            ok("States.Base64Decode('RGF0YSB0byBlbmNvZGU=')"),
+            json!("Data to encode")
+        );
         assert_eq!(ok("States.Base64Decode('')"), json!(""));
         assert!(intrinsic_err("States.Base64Decode('%%%')").contains("base64"));
         let long = "a".repeat(10_001);
-        assert!(ev_in("States.Base64Encode($.s)", json!({"s": long})).unwrap_err().cause.contains("10000"));
-        assert_eq!(ok("States.Hash('input data', 'MD5')"), json!("812f45842bc6d66ee14572ce20db8e86"));
-        assert_eq!(ok("States.Hash('input data', 'SHA-1')"), json!("aaff4a450a104cd177d28d18d74485e8cae074b7"));
+        assert!(ev_in("States.Base64Encode($.s)", json!({"s": long}))
+            .unwrap_err()
+            .cause
+            .contains("10000"));
+        assert_eq!(
+            ok("States.Hash('input data', 'MD5')"),
+            json!("812f45842bc6d66ee14572ce20db8e86")
+        );
+        assert_eq!(
+            ok("States.Hash('input data', 'SHA-1')"),
+            json!("aaff4a450a104cd177d28d18d74485e8cae074b7")
+        );
         assert!(intrinsic_err("States.Hash('x', 'SHA-3')").contains("not supported"));
         assert!(intrinsic_err("States.Hash(1, 'MD5')").contains("string"));
     }
 
     #[test]
     fn math() {
-        for (a, b, sum) in [(-9.0, 3.0, -6), (-1.49, -1.5, -2), (-1.5, -1.51, -3), (1.5, 0.0, 2), (-1.5, 0.0, -1), (2.5, 0.0, 3), (-2.5, 0.0, -2), (-0.5, 0.0, 0), (0.5, 0.0, 1)] {
-            assert_eq!(ev_in("States.MathAdd($.a, $.b)", json!({"a": a, "b": b})).unwrap(), json!(sum), "{a}+{b}");
+        for (a, b, sum) in [
+            (-9.0, 3.0, -6),
+            (-1.49, -1.5, -2),
+            (-1.5, -1.51, -3),
+            (1.5, 0.0, 2),
+            (-1.5, 0.0, -1),
+            (2.5, 0.0, 3),
+            (-2.5, 0.0, -2),
+            (-0.5, 0.0, 0),
+            (0.5, 0.0, 1),
+        ] {
+            assert_eq!(
+                ev_in("States.MathAdd($.a, $.b)", json!({"a": a, "b": b})).unwrap(),
+                json!(sum),
+                "{a}+{b}"
+            );
         }
         assert_eq!(ok("States.MathAdd($v, -1)"), json!(40));
         assert!(intrinsic_err("States.MathAdd('1', 1)").contains("number"));
@@ -1016,13 +1206,22 @@ mod tests {
 
     #[test]
     fn strings_and_uuid() {
-        assert_eq!(ok("States.StringSplit('1,2,3', ',')"), json!(["1", "2", "3"]));
+        assert_eq!(
+            ok("States.StringSplit('1,2,3', ',')"),
+            json!(["1", "2", "3"])
+        );
         assert_eq!(ok("States.StringSplit(', , ,', ',')"), json!([" ", " "]));
         assert_eq!(ok("States.StringSplit(',,,,', ',')"), json!([]));
-        assert_eq!(ok("States.StringSplit('split on T and \nnew line', 'T\n')"), json!(["split on ", " and ", "new line"]));
+        assert_eq!(
+            ok("States.StringSplit('split on T and \nnew line', 'T\n')"),
+            json!(["split on ", " and ", "new line"])
+        );
         assert_eq!(ok(r"States.StringSplit('a\nb', '\n')"), json!(["a", "b"]));
         assert!(intrinsic_err("States.StringSplit(1, ',')").contains("string"));
-        assert_eq!(ok("States.UUID()"), json!("11111111-2222-4333-8444-555555555555"));
+        assert_eq!(
+            ok("States.UUID()"),
+            json!("11111111-2222-4333-8444-555555555555")
+        );
         assert_eq!(
             ok("States.ArrayGetItem(States.StringSplit($$.StateMachine.Name, '-'), States.MathAdd(States.ArrayLength(States.StringSplit($$.StateMachine.Name, '-')), -1))"),
             json!("machine")
@@ -1032,9 +1231,15 @@ mod tests {
     #[test]
     fn missing_path_argument_is_runtime_error() {
         let input = json!({"a": 1});
-        let scope = Scope { input: &input, context: &json!({}), vars: &NoVariables };
+        let scope = Scope {
+            input: &input,
+            context: &json!({}),
+            vars: &NoVariables,
+        };
         let i = Intrinsic::parse("States.Format('{}', $.nope)").unwrap();
-        let e = i.eval_for_field(&scope, &mut Fixed(0.0), Some("x.$")).unwrap_err();
+        let e = i
+            .eval_for_field(&scope, &mut Fixed(0.0), Some("x.$"))
+            .unwrap_err();
         assert_eq!(e.error, "States.Runtime");
         assert_eq!(
             e.cause,

@@ -46,7 +46,9 @@ pub struct PathError {
 }
 
 fn perr<T>(msg: impl Into<String>) -> Result<T, PathError> {
-    Err(PathError { message: msg.into() })
+    Err(PathError {
+        message: msg.into(),
+    })
 }
 
 /// One step of a compiled path.
@@ -108,10 +110,19 @@ impl JsonPath {
         let root = p.root()?;
         let (segments, func) = p.tail()?;
         if !p.at_end() {
-            return perr(format!("Unexpected character at position {} in path {text}", p.pos));
+            return perr(format!(
+                "Unexpected character at position {} in path {text}",
+                p.pos
+            ));
         }
         let definite = is_definite(&segments);
-        Ok(JsonPath { src: src.to_string(), root, segments, func, definite })
+        Ok(JsonPath {
+            src: src.to_string(),
+            root,
+            segments,
+            func,
+            definite,
+        })
     }
     /// The text as written in the definition.
     pub fn as_str(&self) -> &str {
@@ -133,7 +144,10 @@ impl JsonPath {
     pub fn is_reference_path(&self) -> bool {
         self.root == Root::Input
             && self.func.is_none()
-            && self.segments.iter().all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)))
+            && self
+                .segments
+                .iter()
+                .all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)))
     }
     /// Jayway semantics: a definite path yields `Some(value)` or `None` when nothing is
     /// there; an indefinite path yields `Some(Value::Array(matches))` (possibly empty).
@@ -157,7 +171,10 @@ impl JsonPath {
     /// moves the selected value out instead of copying it.
     pub fn take_in(&self, mut root: Value) -> Option<Value> {
         let plain = self.func.is_none()
-            && self.segments.iter().all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)));
+            && self
+                .segments
+                .iter()
+                .all(|s| matches!(s, Segment::Field(_) | Segment::Index(_)));
         if !plain {
             return self.select_in(&root);
         }
@@ -199,7 +216,11 @@ impl JsonPath {
     /// AWS's cause when InputPath/OutputPath (or another plain path field) selects
     /// nothing: `Invalid path '$.x' : No results for path: $['x']`.
     pub fn no_results_cause(&self) -> String {
-        format!("Invalid path '{}' : No results for path: {}", self.src, self.normalized())
+        format!(
+            "Invalid path '{}' : No results for path: {}",
+            self.src,
+            self.normalized()
+        )
     }
     /// Write `value` at this (definite, `$`-rooted) path inside `target`, creating objects
     /// on the way as `ResultPath` does. Fails with `States.ResultPathMatchFailure` and AWS's
@@ -487,7 +508,10 @@ fn apply_func(f: Func, v: &Value) -> Option<Value> {
         Func::First => v.as_array()?.first().cloned(),
         Func::Last => v.as_array()?.last().cloned(),
         Func::Keys => Some(Value::Array(
-            v.as_object()?.keys().map(|k| Value::String(k.clone())).collect(),
+            v.as_object()?
+                .keys()
+                .map(|k| Value::String(k.clone()))
+                .collect(),
         )),
     }
 }
@@ -496,7 +520,9 @@ fn apply_func(f: Func, v: &Value) -> Option<Value> {
 // ResultPath
 
 fn can_set(segs: &[Segment], node: &Value) -> bool {
-    let Some((first, rest)) = segs.split_first() else { return true };
+    let Some((first, rest)) = segs.split_first() else {
+        return true;
+    };
     match first {
         Segment::Field(name) => match node.as_object() {
             Some(m) => match m.get(name) {
@@ -522,7 +548,9 @@ fn set_checked(segs: &[Segment], node: &mut Value, value: Value) {
     };
     match (first, node) {
         (Segment::Field(name), Value::Object(m)) => {
-            let child = m.entry(name.clone()).or_insert_with(|| Value::Object(Map::new()));
+            let child = m
+                .entry(name.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
             set_checked(rest, child, value);
         }
         (Segment::Index(i), Value::Array(a)) => {
@@ -570,7 +598,12 @@ enum CmpOp {
 #[derive(Debug, Clone)]
 enum Operand {
     /// `@…` (current item) or `$…` (document root).
-    Path { current: bool, segments: Vec<Segment>, func: Option<Func>, definite: bool },
+    Path {
+        current: bool,
+        segments: Vec<Segment>,
+        func: Option<Func>,
+        definite: bool,
+    },
     Literal(Value),
     Regex(regex::Regex),
 }
@@ -578,7 +611,12 @@ enum Operand {
 impl Operand {
     fn eval<'a>(&self, cur: &'a Value, root: &'a Value) -> Option<Cow<'a, Value>> {
         match self {
-            Operand::Path { current, segments, func, definite } => {
+            Operand::Path {
+                current,
+                segments,
+                func,
+                definite,
+            } => {
                 let base = if *current { cur } else { root };
                 eval_path(segments, *func, *definite, base, root)
             }
@@ -646,9 +684,10 @@ fn compare(l: &Operand, op: CmpOp, r: &Operand, cur: &Value, root: &Value) -> bo
         CmpOp::Ne => !loose_eq(lv, rv),
         CmpOp::Lt | CmpOp::Le | CmpOp::Gt | CmpOp::Ge => {
             let ord = match (lv, rv) {
-                (Value::Number(a), Value::Number(b)) => {
-                    a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b))
-                }
+                (Value::Number(a), Value::Number(b)) => a
+                    .as_f64()
+                    .zip(b.as_f64())
+                    .and_then(|(a, b)| a.partial_cmp(&b)),
                 (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
                 _ => None,
             };
@@ -716,7 +755,12 @@ const MAX_DEPTH: usize = 64;
 
 impl<'s> Parser<'s> {
     fn new(src: &'s str, in_filter: bool) -> Self {
-        Parser { src, pos: 0, in_filter, depth: 0 }
+        Parser {
+            src,
+            pos: 0,
+            in_filter,
+            depth: 0,
+        }
     }
     fn rest(&self) -> &'s str {
         self.src.get(self.pos..).unwrap_or("")
@@ -757,7 +801,10 @@ impl<'s> Parser<'s> {
         self.pos >= self.src.len()
     }
     fn err<T>(&self, what: &str) -> Result<T, PathError> {
-        perr(format!("{what} at position {} in path {}", self.pos, self.src))
+        perr(format!(
+            "{what} at position {} in path {}",
+            self.pos, self.src
+        ))
     }
 
     fn root(&mut self) -> Result<Root, PathError> {
@@ -835,8 +882,7 @@ impl<'s> Parser<'s> {
         let start = self.pos;
         while let Some(c) = self.peek() {
             let stop = c == '.' || c == '[' || c == '(';
-            let filter_stop = self.in_filter
-                && (c.is_whitespace() || "),]=!<>&|".contains(c));
+            let filter_stop = self.in_filter && (c.is_whitespace() || "),]=!<>&|".contains(c));
             if stop || filter_stop {
                 break;
             }
@@ -964,8 +1010,16 @@ impl<'s> Parser<'s> {
             if b.contains(':') {
                 return self.err("Slices with a step are not supported");
             }
-            let a = if a.trim().is_empty() { None } else { Some(int(a)?) };
-            let b = if b.trim().is_empty() { None } else { Some(int(b)?) };
+            let a = if a.trim().is_empty() {
+                None
+            } else {
+                Some(int(a)?)
+            };
+            let b = if b.trim().is_empty() {
+                None
+            } else {
+                Some(int(b)?)
+            };
             return Ok(Segment::Slice(a, b));
         }
         if body.contains(',') {
@@ -1029,9 +1083,15 @@ impl<'s> Parser<'s> {
         }
         let left = self.operand()?;
         self.skip_ws();
-        let Some(op) = self.cmp_op() else { return Ok(Filter::Exists(left)) };
+        let Some(op) = self.cmp_op() else {
+            return Ok(Filter::Exists(left));
+        };
         self.skip_ws();
-        let right = if op == CmpOp::Regex { self.regex()? } else { self.operand()? };
+        let right = if op == CmpOp::Regex {
+            self.regex()?
+        } else {
+            self.operand()?
+        };
         Ok(Filter::Cmp(left, op, right))
     }
 
@@ -1085,7 +1145,9 @@ impl<'s> Parser<'s> {
         let mut pat = String::new();
         let mut escaped = false;
         loop {
-            let Some(c) = self.bump() else { return self.err("Unterminated regex") };
+            let Some(c) = self.bump() else {
+                return self.err("Unterminated regex");
+            };
             if escaped {
                 if c != '/' {
                     pat.push('\\');
@@ -1133,11 +1195,21 @@ impl<'s> Parser<'s> {
         match self.peek() {
             Some(c @ ('@' | '$')) => {
                 self.bump();
-                let mut sub = Parser { src: self.src, pos: self.pos, in_filter: true, depth: self.depth };
+                let mut sub = Parser {
+                    src: self.src,
+                    pos: self.pos,
+                    in_filter: true,
+                    depth: self.depth,
+                };
                 let (segments, func) = sub.tail()?;
                 self.pos = sub.pos;
                 let definite = is_definite(&segments);
-                Ok(Operand::Path { current: c == '@', segments, func, definite })
+                Ok(Operand::Path {
+                    current: c == '@',
+                    segments,
+                    func,
+                    definite,
+                })
             }
             Some(q @ ('\'' | '"')) => {
                 self.bump();
@@ -1202,7 +1274,10 @@ impl<'s> Parser<'s> {
             }
             _ => {
                 let start = self.pos;
-                while self.peek().is_some_and(|c| c.is_alphanumeric() || "+-._".contains(c)) {
+                while self
+                    .peek()
+                    .is_some_and(|c| c.is_alphanumeric() || "+-._".contains(c))
+                {
                     self.bump();
                 }
                 let word = self.src.get(start..self.pos).unwrap_or("");
@@ -1213,7 +1288,11 @@ impl<'s> Parser<'s> {
                     "" => self.err("Expected a value"),
                     _ => match serde_json::from_str::<Value>(word) {
                         Ok(v @ Value::Number(_)) => Ok(Operand::Literal(v)),
-                        _ => match word.parse::<f64>().ok().and_then(serde_json::Number::from_f64) {
+                        _ => match word
+                            .parse::<f64>()
+                            .ok()
+                            .and_then(serde_json::Number::from_f64)
+                        {
                             Some(n) => Ok(Operand::Literal(Value::Number(n))),
                             None => self.err(&format!("Unexpected token '{word}'")),
                         },
@@ -1276,24 +1355,42 @@ mod tests {
     #[test]
     fn take_in_moves_plain_paths_and_falls_back_otherwise() {
         let v = json!({"a": {"b": [1, {"c": 2}]}, "d": [3, 4]});
-        assert_eq!(JsonPath::parse("$.a.b[1].c").unwrap().take_in(v.clone()), Some(json!(2)));
-        assert_eq!(JsonPath::parse("$.a.b[-2]").unwrap().take_in(v.clone()), Some(json!(1)));
+        assert_eq!(
+            JsonPath::parse("$.a.b[1].c").unwrap().take_in(v.clone()),
+            Some(json!(2))
+        );
+        assert_eq!(
+            JsonPath::parse("$.a.b[-2]").unwrap().take_in(v.clone()),
+            Some(json!(1))
+        );
         assert_eq!(JsonPath::parse("$.a.x").unwrap().take_in(v.clone()), None);
         assert_eq!(JsonPath::parse("$.d[5]").unwrap().take_in(v.clone()), None);
-        assert_eq!(JsonPath::parse("$.d[*]").unwrap().take_in(v.clone()), Some(json!([3, 4])));
-        assert_eq!(JsonPath::parse("$.d.length()").unwrap().take_in(v), Some(json!(2)));
+        assert_eq!(
+            JsonPath::parse("$.d[*]").unwrap().take_in(v.clone()),
+            Some(json!([3, 4]))
+        );
+        assert_eq!(
+            JsonPath::parse("$.d.length()").unwrap().take_in(v),
+            Some(json!(2))
+        );
     }
 
     #[test]
     fn roots() {
         assert_eq!(JsonPath::parse("$").unwrap().root(), &Root::Input);
-        assert_eq!(JsonPath::parse("$$.Execution.Id").unwrap().root(), &Root::Context);
+        assert_eq!(
+            JsonPath::parse("$$.Execution.Id").unwrap().root(),
+            &Root::Context
+        );
         assert_eq!(JsonPath::parse("$$").unwrap().root(), &Root::Context);
         assert_eq!(
             JsonPath::parse("$x.a[0]").unwrap().root(),
             &Root::Variable("x".into())
         );
-        assert_eq!(JsonPath::parse("$var_1").unwrap().root(), &Root::Variable("var_1".into()));
+        assert_eq!(
+            JsonPath::parse("$var_1").unwrap().root(),
+            &Root::Variable("var_1".into())
+        );
     }
 
     #[test]
@@ -1302,7 +1399,11 @@ mod tests {
         let ctx = json!({"Execution": {"Id": "e"}});
         let mut vars = Map::new();
         vars.insert("x".into(), json!({"b": [5, 6]}));
-        let scope = Scope { input: &input, context: &ctx, vars: &vars };
+        let scope = Scope {
+            input: &input,
+            context: &ctx,
+            vars: &vars,
+        };
         let s = |p: &str| JsonPath::parse(p).unwrap().select(&scope);
         assert_eq!(s("$.a"), Some(json!(1)));
         assert_eq!(s("$$.Execution.Id"), Some(json!("e")));
@@ -1310,7 +1411,11 @@ mod tests {
         assert_eq!(s("$x"), Some(json!({"b": [5, 6]})));
         assert_eq!(s("$nope"), None);
         assert_eq!(s("$"), Some(input.clone()));
-        let scope2 = Scope { input: &input, context: &ctx, vars: &NoVariables };
+        let scope2 = Scope {
+            input: &input,
+            context: &ctx,
+            vars: &NoVariables,
+        };
         assert_eq!(JsonPath::parse("$x").unwrap().select(&scope2), None);
     }
 
@@ -1319,8 +1424,14 @@ mod tests {
         let v = store();
         assert_eq!(sel("$.expensive", &v), Some(json!(10)));
         assert_eq!(sel("$.store.bicycle.color", &v), Some(json!("red")));
-        assert_eq!(sel("$['store']['bicycle']['color']", &v), Some(json!("red")));
-        assert_eq!(sel("$[\"store\"].bicycle[\"color\"]", &v), Some(json!("red")));
+        assert_eq!(
+            sel("$['store']['bicycle']['color']", &v),
+            Some(json!("red"))
+        );
+        assert_eq!(
+            sel("$[\"store\"].bicycle[\"color\"]", &v),
+            Some(json!("red"))
+        );
         assert_eq!(sel("$.store.book[0].author", &v), Some(json!("Nigel Rees")));
         assert_eq!(sel("$.store.book[-1].title", &v), Some(json!("LOTR")));
         assert_eq!(sel("$.store.book[4]", &v), None);
@@ -1357,14 +1468,28 @@ mod tests {
         let v = store();
         assert_eq!(
             sel("$.store.book[*].author", &v),
-            Some(json!(["Nigel Rees", "Evelyn Waugh", "Herman Melville", "J. R. R. Tolkien"]))
+            Some(json!([
+                "Nigel Rees",
+                "Evelyn Waugh",
+                "Herman Melville",
+                "J. R. R. Tolkien"
+            ]))
         );
-        assert_eq!(sel("$.store.book[0,1].price", &v), Some(json!([8.95, 12.99])));
+        assert_eq!(
+            sel("$.store.book[0,1].price", &v),
+            Some(json!([8.95, 12.99]))
+        );
         assert_eq!(sel("$.store.bicycle.*", &v), Some(json!(["red", 19.95])));
-        assert_eq!(sel("$.store.book[*].isbn", &v), Some(json!(["0-553", "0-395"])));
+        assert_eq!(
+            sel("$.store.book[*].isbn", &v),
+            Some(json!(["0-553", "0-395"]))
+        );
         assert_eq!(sel("$.nothing[*]", &v), Some(json!([])));
         assert_eq!(sel("$[*]", &json!({})), Some(json!([])));
-        assert_eq!(sel("$.item.items[1:5].itemValue", &json!({})), Some(json!([])));
+        assert_eq!(
+            sel("$.item.items[1:5].itemValue", &json!({})),
+            Some(json!([]))
+        );
         assert!(!JsonPath::parse("$.a[*]").unwrap().is_definite());
     }
 
@@ -1403,13 +1528,22 @@ mod tests {
             sel("$.store.book[?(@.price < 10)].title", &v),
             Some(json!(["Sayings", "Moby Dick"]))
         );
-        assert_eq!(sel("$.store.book[?(@.isbn)].title", &v), Some(json!(["Moby Dick", "LOTR"])));
         assert_eq!(
-            sel("$.store.book[?(@.price > $.expensive && @.category == 'fiction')].title", &v),
+            sel("$.store.book[?(@.isbn)].title", &v),
+            Some(json!(["Moby Dick", "LOTR"]))
+        );
+        assert_eq!(
+            sel(
+                "$.store.book[?(@.price > $.expensive && @.category == 'fiction')].title",
+                &v
+            ),
             Some(json!(["Sword", "LOTR"]))
         );
         assert_eq!(
-            sel("$.store.book[?(@.price <= 8.95 || @.title == \"LOTR\")].title", &v),
+            sel(
+                "$.store.book[?(@.price <= 8.95 || @.title == \"LOTR\")].title",
+                &v
+            ),
             Some(json!(["Sayings", "LOTR"]))
         );
         assert_eq!(
@@ -1438,11 +1572,20 @@ mod tests {
             Some(json!([{"year": 1997, "status": 0}]))
         );
         // A filter on an object tests the object itself.
-        assert_eq!(sel("$.store.bicycle[?(@.color == 'red')].price", &v), Some(json!([19.95])));
+        assert_eq!(
+            sel("$.store.bicycle[?(@.color == 'red')].price", &v),
+            Some(json!([19.95]))
+        );
         let t = json!({"a": [{"t": [1, 2]}, {"t": []}, {"t": "xy"}]});
-        assert_eq!(sel("$.a[?(@.t size 2)]", &t), Some(json!([{"t": [1, 2]}, {"t": "xy"}])));
+        assert_eq!(
+            sel("$.a[?(@.t size 2)]", &t),
+            Some(json!([{"t": [1, 2]}, {"t": "xy"}]))
+        );
         assert_eq!(sel("$.a[?(@.t empty true)]", &t), Some(json!([{"t": []}])));
-        assert_eq!(sel("$.a[?(@.t contains 2)]", &t), Some(json!([{"t": [1, 2]}])));
+        assert_eq!(
+            sel("$.a[?(@.t contains 2)]", &t),
+            Some(json!([{"t": [1, 2]}]))
+        );
         assert!(JsonPath::parse("$.a[?(@.x ==)]").is_err());
         assert!(JsonPath::parse("$.a[?(@.x == 1]").is_err());
         assert!(JsonPath::parse("$.a[?(@.x =~ /(/)]").is_err());
@@ -1475,7 +1618,9 @@ mod tests {
         assert_eq!(n("$.a[?(@.x)]"), "$['a'][?]");
         assert_eq!(n("$"), "$");
         assert_eq!(
-            JsonPath::parse("$.NoSuchInputPath").unwrap().no_results_cause(),
+            JsonPath::parse("$.NoSuchInputPath")
+                .unwrap()
+                .no_results_cause(),
             "Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']"
         );
     }
@@ -1490,12 +1635,20 @@ mod tests {
         assert!(JsonPath::parse(&lists).is_err());
         let scan = format!("$.a[?(@{})]", "[?(@".repeat(3000));
         assert!(JsonPath::parse(&scan).is_err());
-        assert_eq!(sel("$.a[?(\u{3000}@.x\u{3000}==\u{3000}1)]", &json!({"a": [{"x": 1}]})), Some(json!([{"x": 1}])));
+        assert_eq!(
+            sel(
+                "$.a[?(\u{3000}@.x\u{3000}==\u{3000}1)]",
+                &json!({"a": [{"x": 1}]})
+            ),
+            Some(json!([{"x": 1}]))
+        );
     }
 
     #[test]
     fn parse_errors() {
-        for bad in ["", "a", "$.", "$..", "$.a.", "$[", "$['a", "$[a]", "$[]", "$.a[1,x]"] {
+        for bad in [
+            "", "a", "$.", "$..", "$.a.", "$[", "$['a", "$[a]", "$[]", "$.a[1,x]",
+        ] {
             assert!(JsonPath::parse(bad).is_err(), "{bad} should not parse");
         }
     }
@@ -1503,28 +1656,68 @@ mod tests {
     #[test]
     fn set_result_path() {
         let mut v = json!({"a": 1});
-        JsonPath::parse("$.b.c").unwrap().set(&mut v, json!(2)).unwrap();
+        JsonPath::parse("$.b.c")
+            .unwrap()
+            .set(&mut v, json!(2))
+            .unwrap();
         assert_eq!(v, json!({"a": 1, "b": {"c": 2}}));
-        JsonPath::parse("$.a").unwrap().set(&mut v, json!("x")).unwrap();
+        JsonPath::parse("$.a")
+            .unwrap()
+            .set(&mut v, json!("x"))
+            .unwrap();
         assert_eq!(v, json!({"a": "x", "b": {"c": 2}}));
-        JsonPath::parse("$").unwrap().set(&mut v, json!([1])).unwrap();
+        JsonPath::parse("$")
+            .unwrap()
+            .set(&mut v, json!([1]))
+            .unwrap();
         assert_eq!(v, json!([1]));
         let mut v = json!({"l": [{"a": 1}, 2]});
-        JsonPath::parse("$.l[0].b").unwrap().set(&mut v, json!(3)).unwrap();
-        JsonPath::parse("$.l[1]").unwrap().set(&mut v, json!(4)).unwrap();
+        JsonPath::parse("$.l[0].b")
+            .unwrap()
+            .set(&mut v, json!(3))
+            .unwrap();
+        JsonPath::parse("$.l[1]")
+            .unwrap()
+            .set(&mut v, json!(4))
+            .unwrap();
         assert_eq!(v, json!({"l": [{"a": 1, "b": 3}, 4]}));
 
         let mut v = json!({"a": "str"});
-        let e = JsonPath::parse("$.a.b").unwrap().set(&mut v, json!(1)).unwrap_err();
+        let e = JsonPath::parse("$.a.b")
+            .unwrap()
+            .set(&mut v, json!(1))
+            .unwrap_err();
         assert_eq!(e.error, "States.ResultPathMatchFailure");
-        assert_eq!(e.cause, r#"Unable to apply ReferencePath $.a.b to input {"a":"str"}"#);
-        assert_eq!(v, json!({"a": "str"}), "a failed set leaves the input unchanged");
+        assert_eq!(
+            e.cause,
+            r#"Unable to apply ReferencePath $.a.b to input {"a":"str"}"#
+        );
+        assert_eq!(
+            v,
+            json!({"a": "str"}),
+            "a failed set leaves the input unchanged"
+        );
         let mut s = json!("text");
-        let e = JsonPath::parse("$.x").unwrap().set(&mut s, json!(1)).unwrap_err();
-        assert_eq!(e.cause, r#"Unable to apply ReferencePath $.x to input "text""#);
+        let e = JsonPath::parse("$.x")
+            .unwrap()
+            .set(&mut s, json!(1))
+            .unwrap_err();
+        assert_eq!(
+            e.cause,
+            r#"Unable to apply ReferencePath $.x to input "text""#
+        );
         let mut v = json!({"l": []});
-        assert!(JsonPath::parse("$.l[0]").unwrap().set(&mut v, json!(1)).is_err());
-        assert!(JsonPath::parse("$.n[0]").unwrap().set(&mut v, json!(1)).is_err());
-        assert!(JsonPath::parse("$.l[*]").unwrap().set(&mut v, json!(1)).is_err());
+        assert!(JsonPath::parse("$.l[0]")
+            .unwrap()
+            .set(&mut v, json!(1))
+            .is_err());
+        assert!(JsonPath::parse("$.n[0]")
+            .unwrap()
+            .set(&mut v, json!(1))
+            .is_err());
+        assert!(JsonPath::parse("$.l[*]")
+            .unwrap()
+            .set(&mut v, json!(1))
+            .is_err());
     }
 }

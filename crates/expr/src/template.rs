@@ -34,8 +34,14 @@ enum Node {
     Const(Value),
     Object(Vec<(String, Node)>),
     Array(Vec<Node>),
-    Path { field: String, path: JsonPath },
-    Call { field: String, call: Box<Intrinsic> },
+    Path {
+        field: String,
+        path: JsonPath,
+    },
+    Call {
+        field: String,
+        call: Box<Intrinsic>,
+    },
 }
 
 /// A compiled payload template.
@@ -51,7 +57,10 @@ impl PayloadTemplate {
         let mut errors = Vec::new();
         let root = compile_node(raw, &mut String::new(), &mut errors);
         if errors.is_empty() {
-            Ok(PayloadTemplate { raw: raw.clone(), root })
+            Ok(PayloadTemplate {
+                raw: raw.clone(),
+                root,
+            })
         } else {
             Err(errors)
         }
@@ -118,11 +127,13 @@ fn compile_node(raw: &Value, pointer: &mut String, errors: &mut Vec<TemplateErro
 }
 
 fn compile_dynamic(key: &str, v: &Value, pointer: &str, errors: &mut Vec<TemplateError>) -> Node {
-    let invalid = || TemplateError {
+    let invalid = || {
+        TemplateError {
         pointer: pointer.to_string(),
         message: format!(
             "The value for the field '{key}' must be a valid JSONPath or a valid intrinsic function call"
         ),
+    }
     };
     let Some(text) = v.as_str() else {
         errors.push(invalid());
@@ -130,7 +141,10 @@ fn compile_dynamic(key: &str, v: &Value, pointer: &str, errors: &mut Vec<Templat
     };
     if Intrinsic::looks_like(text) {
         match Intrinsic::parse(text) {
-            Ok(call) => Node::Call { field: key.to_string(), call: Box::new(call) },
+            Ok(call) => Node::Call {
+                field: key.to_string(),
+                call: Box::new(call),
+            },
             Err(e) => {
                 let mut err = invalid();
                 err.message = format!("{}: {}", err.message, e.message);
@@ -140,7 +154,10 @@ fn compile_dynamic(key: &str, v: &Value, pointer: &str, errors: &mut Vec<Templat
         }
     } else {
         match JsonPath::parse(text) {
-            Ok(path) => Node::Path { field: key.to_string(), path },
+            Ok(path) => Node::Path {
+                field: key.to_string(),
+                path,
+            },
             Err(e) => {
                 let mut err = invalid();
                 err.message = format!("{}: {}", err.message, e.message);
@@ -162,7 +179,10 @@ fn eval_node(node: &Node, scope: &Scope, sources: &mut dyn Sources) -> Result<Va
             Value::Object(out)
         }
         Node::Array(items) => Value::Array(
-            items.iter().map(|n| eval_node(n, scope, sources)).collect::<Result<_, _>>()?,
+            items
+                .iter()
+                .map(|n| eval_node(n, scope, sources))
+                .collect::<Result<_, _>>()?,
         ),
         Node::Path { field, path } => select_for_field(path, field, scope)?,
         Node::Call { field, call } => call.eval_for_field(scope, sources, Some(field))?,
@@ -172,7 +192,8 @@ fn eval_node(node: &Node, scope: &Scope, sources: &mut dyn Sources) -> Result<Va
 /// Select `path` for the template field `field`, failing with AWS's `States.Runtime`
 /// cause when nothing is there.
 pub fn select_for_field(path: &JsonPath, field: &str, scope: &Scope) -> Result<Value, StatesError> {
-    path.select(scope).ok_or_else(|| path_not_found(path, Some(field), scope))
+    path.select(scope)
+        .ok_or_else(|| path_not_found(path, Some(field), scope))
 }
 
 /// The `States.Runtime` error for a path that selects nothing.
@@ -262,10 +283,18 @@ pub fn java_double(d: f64) -> String {
         return "NaN".into();
     }
     if d.is_infinite() {
-        return if d > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if d > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     if d == 0.0 {
-        return if d.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if d.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // `{:e}` gives the shortest round-trip digits: "1.2345e6", "-5e-7".
     let sci = format!("{d:e}");
@@ -328,8 +357,14 @@ mod tests {
 
     fn run(t: Value, input: Value) -> Result<Value, StatesError> {
         let ctx = json!({"Execution": {"Id": "arn:x", "Input": input.clone()}});
-        let scope = Scope { input: &input, context: &ctx, vars: &NoVariables };
-        PayloadTemplate::compile(&t).unwrap().eval(&scope, &mut Fixed)
+        let scope = Scope {
+            input: &input,
+            context: &ctx,
+            vars: &NoVariables,
+        };
+        PayloadTemplate::compile(&t)
+            .unwrap()
+            .eval(&scope, &mut Fixed)
     }
 
     #[test]
@@ -372,22 +407,35 @@ mod tests {
         let ctx = json!({});
         let mut vars = Map::new();
         vars.insert("y".into(), json!({"z": 3}));
-        let scope = Scope { input: &input, context: &ctx, vars: &vars };
+        let scope = Scope {
+            input: &input,
+            context: &ctx,
+            vars: &vars,
+        };
         let t = PayloadTemplate::compile(&json!({"x.$": "$y.z", "w.$": "$y"})).unwrap();
-        assert_eq!(t.eval(&scope, &mut Fixed).unwrap(), json!({"x": 3, "w": {"z": 3}}));
+        assert_eq!(
+            t.eval(&scope, &mut Fixed).unwrap(),
+            json!({"x": 3, "w": {"z": 3}})
+        );
     }
 
     #[test]
     fn missing_path_cause() {
-        let e = run(json!({"value.$": "$.no_such_jsonpath"}), json!({"int-literal": 0}))
-            .unwrap_err();
+        let e = run(
+            json!({"value.$": "$.no_such_jsonpath"}),
+            json!({"int-literal": 0}),
+        )
+        .unwrap_err();
         assert_eq!(e.error, "States.Runtime");
         assert_eq!(
             e.cause,
             "The JSONPath '$.no_such_jsonpath' specified for the field 'value.$' could not be found in the input '{\"int-literal\":0}'"
         );
-        let e = run(json!({"nested": {"value.$": "$$.Execution.Nope"}}), json!({"a": 1}))
-            .unwrap_err();
+        let e = run(
+            json!({"nested": {"value.$": "$$.Execution.Nope"}}),
+            json!({"a": 1}),
+        )
+        .unwrap_err();
         assert!(e.cause.starts_with(
             "The JSONPath '$$.Execution.Nope' specified for the field 'value.$' could not be found in the input '{\"Execution\":"
         ));
@@ -404,12 +452,17 @@ mod tests {
         .unwrap_err();
         let pointers: Vec<&str> = errs.iter().map(|e| e.pointer.as_str()).collect();
         assert_eq!(pointers, ["/a.$", "/b/0/c.$", "/d.$", "/e~1f.$"]);
-        assert!(errs[0].message.contains("The value for the field 'a.$' must be a valid JSONPath"));
+        assert!(errs[0]
+            .message
+            .contains("The value for the field 'a.$' must be a valid JSONPath"));
     }
 
     #[test]
     fn aws_json_text() {
-        assert_eq!(aws_json(&json!({"a": [1, 2.5, "x\"y"], "b": null})), r#"{"a":[1,2.5,"x\"y"],"b":null}"#);
+        assert_eq!(
+            aws_json(&json!({"a": [1, 2.5, "x\"y"], "b": null})),
+            r#"{"a":[1,2.5,"x\"y"],"b":null}"#
+        );
         assert_eq!(aws_json(&json!(1.0)), "1.0");
         assert_eq!(aws_json(&json!(1e20)), "1.0E20");
         assert_eq!(aws_json(&json!(-1.5e-7)), "-1.5E-7");

@@ -26,7 +26,11 @@ pub fn eval_rule(rule: &ChoiceRule, scope: &Scope) -> Result<bool, StatesError> 
             Ok(false)
         }
         ChoiceRule::Not(r) => Ok(!eval_rule(r, scope)?),
-        ChoiceRule::Compare { variable, op, operand } => {
+        ChoiceRule::Compare {
+            variable,
+            op,
+            operand,
+        } => {
             let value = variable.select(scope);
             if *op == ComparisonOp::IsPresent {
                 let want = operand_bool(operand, scope)?;
@@ -74,16 +78,24 @@ pub fn compare(op: ComparisonOp, value: &Value, rhs: &Value) -> bool {
         IsNumeric => value.is_number() == rhs.as_bool().unwrap_or(false),
         IsString => value.is_string() == rhs.as_bool().unwrap_or(false),
         IsTimestamp => {
-            let is_ts = value.as_str().map(|s| parse_timestamp(s).is_some()).unwrap_or(false);
+            let is_ts = value
+                .as_str()
+                .map(|s| parse_timestamp(s).is_some())
+                .unwrap_or(false);
             is_ts == rhs.as_bool().unwrap_or(false)
         }
         BooleanEquals => match (value.as_bool(), rhs.as_bool()) {
             (Some(a), Some(b)) => a == b,
             _ => false,
         },
-        NumericEquals | NumericGreaterThan | NumericGreaterThanEquals | NumericLessThan
+        NumericEquals
+        | NumericGreaterThan
+        | NumericGreaterThanEquals
+        | NumericLessThan
         | NumericLessThanEquals => {
-            let (Some(a), Some(b)) = (value.as_f64(), rhs.as_f64()) else { return false };
+            let (Some(a), Some(b)) = (value.as_f64(), rhs.as_f64()) else {
+                return false;
+            };
             if !value.is_number() || !rhs.is_number() {
                 return false;
             }
@@ -95,9 +107,14 @@ pub fn compare(op: ComparisonOp, value: &Value, rhs: &Value) -> bool {
                 _ => a <= b,
             }
         }
-        StringEquals | StringGreaterThan | StringGreaterThanEquals | StringLessThan
+        StringEquals
+        | StringGreaterThan
+        | StringGreaterThanEquals
+        | StringLessThan
         | StringLessThanEquals => {
-            let (Some(a), Some(b)) = (value.as_str(), rhs.as_str()) else { return false };
+            let (Some(a), Some(b)) = (value.as_str(), rhs.as_str()) else {
+                return false;
+            };
             match op {
                 StringEquals => a == b,
                 StringGreaterThan => a > b,
@@ -110,11 +127,16 @@ pub fn compare(op: ComparisonOp, value: &Value, rhs: &Value) -> bool {
             (Some(a), Some(p)) => string_matches(a, p),
             _ => false,
         },
-        TimestampEquals | TimestampGreaterThan | TimestampGreaterThanEquals | TimestampLessThan
+        TimestampEquals
+        | TimestampGreaterThan
+        | TimestampGreaterThanEquals
+        | TimestampLessThan
         | TimestampLessThanEquals => {
             let a = value.as_str().and_then(parse_timestamp);
             let b = rhs.as_str().and_then(parse_timestamp);
-            let (Some(a), Some(b)) = (a, b) else { return false };
+            let (Some(a), Some(b)) = (a, b) else {
+                return false;
+            };
             match op {
                 TimestampEquals => a == b,
                 TimestampGreaterThan => a > b,
@@ -188,9 +210,17 @@ mod tests {
 
     #[test]
     fn type_mismatch_is_false() {
-        assert!(!compare(ComparisonOp::NumericEquals, &json!("1"), &json!(1)));
+        assert!(!compare(
+            ComparisonOp::NumericEquals,
+            &json!("1"),
+            &json!(1)
+        ));
         assert!(!compare(ComparisonOp::StringEquals, &json!(1), &json!("1")));
-        assert!(!compare(ComparisonOp::BooleanEquals, &json!(null), &json!(true)));
+        assert!(!compare(
+            ComparisonOp::BooleanEquals,
+            &json!(null),
+            &json!(true)
+        ));
         assert!(compare(ComparisonOp::NumericEquals, &json!(1.0), &json!(1)));
         assert!(compare(ComparisonOp::IsNull, &json!(null), &json!(true)));
         assert!(compare(ComparisonOp::IsNull, &json!(1), &json!(false)));
@@ -208,6 +238,10 @@ mod tests {
             &json!("2016-03-14T01:59:00Z"),
             &json!("2016-03-14T01:59:01Z")
         ));
-        assert!(!compare(ComparisonOp::TimestampLessThan, &json!("nope"), &json!("2016-03-14T01:59:01Z")));
+        assert!(!compare(
+            ComparisonOp::TimestampLessThan,
+            &json!("nope"),
+            &json!("2016-03-14T01:59:01Z")
+        ));
     }
 }

@@ -16,7 +16,11 @@ pub struct Env<'a> {
 
 impl Env<'_> {
     pub fn scope<'b>(&'b self, input: &'b Value) -> Scope<'b> {
-        Scope { input, context: self.context, vars: self.vars }
+        Scope {
+            input,
+            context: self.context,
+            vars: self.vars,
+        }
     }
 }
 
@@ -38,18 +42,29 @@ pub fn filter(path: &FilterPath, value: Arc<Value>, env: &Env) -> Result<Arc<Val
                 },
                 _ => p.select(&env.scope(&value)),
             };
-            selected.map(Arc::new).ok_or_else(|| StatesError::runtime(p.no_results_cause()))
+            selected
+                .map(Arc::new)
+                .ok_or_else(|| StatesError::runtime(p.no_results_cause()))
         }
     }
 }
 
 /// Evaluate a payload template with `$` bound to `input`.
-pub fn template(t: &PayloadTemplate, input: &Value, env: &Env, src: &mut dyn Sources) -> Result<Value, StatesError> {
+pub fn template(
+    t: &PayloadTemplate,
+    input: &Value,
+    env: &Env,
+    src: &mut dyn Sources,
+) -> Result<Value, StatesError> {
     t.eval(&env.scope(input), src)
 }
 
 /// `ResultPath`: put `result` into the raw state input.
-pub fn result_path(rp: &ResultPath, raw_input: Arc<Value>, result: Arc<Value>) -> Result<Arc<Value>, StatesError> {
+pub fn result_path(
+    rp: &ResultPath,
+    raw_input: Arc<Value>,
+    result: Arc<Value>,
+) -> Result<Arc<Value>, StatesError> {
     match rp {
         ResultPath::Default => Ok(result),
         ResultPath::Discard => Ok(raw_input),
@@ -82,7 +97,12 @@ pub fn exceeds(v: &Value, limit: usize) -> bool {
             // Each byte escapes to at most six (\u00XX).
             Value::String(s) => s.len() * 6 + 2,
             Value::Array(a) => 2 + a.iter().map(|x| bound(x) + 1).sum::<usize>(),
-            Value::Object(m) => 2 + m.iter().map(|(k, x)| k.len() * 6 + 4 + bound(x)).sum::<usize>(),
+            Value::Object(m) => {
+                2 + m
+                    .iter()
+                    .map(|(k, x)| k.len() * 6 + 4 + bound(x))
+                    .sum::<usize>()
+            }
         }
     }
     bound(v) > limit && json_size(v) > limit
@@ -117,7 +137,10 @@ mod tests {
     fn size_limit_is_exact_near_the_limit() {
         let v = json!({"a": "x".repeat(100)});
         let exact = json_size(&v);
-        assert_eq!(exact, serde_json::to_string(&v).map(|s| s.len()).unwrap_or(0));
+        assert_eq!(
+            exact,
+            serde_json::to_string(&v).map(|s| s.len()).unwrap_or(0)
+        );
         assert!(!exceeds(&v, exact));
         assert!(exceeds(&v, exact - 1));
         let escaped = json!("\"\"\"");

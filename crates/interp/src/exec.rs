@@ -15,8 +15,9 @@ use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use stepwise_asl::{
-    Assign, Catcher, ChoiceRule, Dyn, FilterPath, InputOutput, JitterStrategy, MapSelector, ProcessorMode,
-    QueryLanguage, ResultPath, State, StateKind, StateMachine, States, Transition, Wait as WaitDef,
+    Assign, Catcher, ChoiceRule, Dyn, FilterPath, InputOutput, JitterStrategy, MapSelector,
+    ProcessorMode, QueryLanguage, ResultPath, State, StateKind, StateMachine, States, Transition,
+    Wait as WaitDef,
 };
 use stepwise_expr::error::names;
 use stepwise_expr::{Sources, StatesError, Variables};
@@ -42,9 +43,13 @@ impl ExecutionInfo {
     pub fn local(state_machine_name: &str, execution_name: &str) -> ExecutionInfo {
         let (region, account) = ("us-east-1", "123456789012");
         ExecutionInfo {
-            execution_arn: format!("arn:aws:states:{region}:{account}:execution:{state_machine_name}:{execution_name}"),
+            execution_arn: format!(
+                "arn:aws:states:{region}:{account}:execution:{state_machine_name}:{execution_name}"
+            ),
             name: execution_name.to_string(),
-            state_machine_arn: format!("arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"),
+            state_machine_arn: format!(
+                "arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"
+            ),
             state_machine_name: state_machine_name.to_string(),
             role_arn: format!("arn:aws:iam::{account}:role/stepwise"),
             region: region.to_string(),
@@ -55,7 +60,11 @@ impl ExecutionInfo {
     }
 
     /// An EXPRESS execution: its ARN carries the machine name, the execution name and an id.
-    pub fn local_express(state_machine_name: &str, execution_name: &str, id: &str) -> ExecutionInfo {
+    pub fn local_express(
+        state_machine_name: &str,
+        execution_name: &str,
+        id: &str,
+    ) -> ExecutionInfo {
         let mut info = ExecutionInfo::local(state_machine_name, execution_name);
         info.execution_arn = format!(
             "arn:aws:states:{}:{}:express:{state_machine_name}:{execution_name}:{id}",
@@ -109,7 +118,10 @@ impl Machine {
         fn walk(states: &States, out: &mut HashMap<usize, bool, BuildAddressHasher>) {
             for s in &states.states {
                 let dbg = format!("{:?}", s);
-                out.insert(s as *const State as usize, dbg.contains("$$") || dbg.contains("$states"));
+                out.insert(
+                    s as *const State as usize,
+                    dbg.contains("$$") || dbg.contains("$states"),
+                );
                 match &s.kind {
                     StateKind::Parallel(p) => p.branches.iter().for_each(|b| walk(b, out)),
                     StateKind::Map(m) => walk(&m.processor, out),
@@ -118,23 +130,46 @@ impl Machine {
             }
         }
         walk(&definition.states, &mut needs_context);
-        Arc::new(Machine { definition, needs_context })
+        Arc::new(Machine {
+            definition,
+            needs_context,
+        })
     }
     fn needs_context(&self, s: &State) -> bool {
-        self.needs_context.get(&(s as *const State as usize)).copied().unwrap_or(true)
+        self.needs_context
+            .get(&(s as *const State as usize))
+            .copied()
+            .unwrap_or(true)
     }
 }
 
 /// Things that happen to an execution, fed in by the edges.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    TimerFired { timer: u64 },
+    TimerFired {
+        timer: u64,
+    },
     /// An activity worker picked the task up.
-    TaskStarted { task: u64, worker_name: String },
-    TaskSucceeded { task: u64, output: Value },
-    TaskFailed { task: u64, error: String, cause: String },
-    TaskHeartbeat { task: u64 },
-    Stop { error: Option<String>, cause: Option<String> },
+    TaskStarted {
+        task: u64,
+        worker_name: String,
+    },
+    TaskSucceeded {
+        task: u64,
+        output: Value,
+    },
+    TaskFailed {
+        task: u64,
+        error: String,
+        cause: String,
+    },
+    TaskHeartbeat {
+        task: u64,
+    },
+    Stop {
+        error: Option<String>,
+        cause: Option<String>,
+    },
 }
 
 /// Work for the edges.
@@ -207,19 +242,35 @@ struct Failure {
 
 impl Failure {
     fn plain(err: StatesError) -> Failure {
-        Failure { err, location: None, prefixed: false }
+        Failure {
+            err,
+            location: None,
+            prefixed: false,
+        }
     }
     fn eval(err: StatesError) -> Failure {
-        Failure { err, location: None, prefixed: true }
+        Failure {
+            err,
+            location: None,
+            prefixed: true,
+        }
     }
     fn at(err: StatesError, location: &str) -> Failure {
-        Failure { err, location: Some(location.to_string()), prefixed: true }
+        Failure {
+            err,
+            location: Some(location.to_string()),
+            prefixed: true,
+        }
     }
 }
 
 impl From<JsonataEvalError> for Failure {
     fn from(e: JsonataEvalError) -> Failure {
-        Failure { err: e.error, location: Some(e.location), prefixed: true }
+        Failure {
+            err: e.error,
+            location: Some(e.location),
+            prefixed: true,
+        }
     }
 }
 
@@ -246,8 +297,14 @@ struct Active {
 enum Blocked {
     Nothing,
     /// A Wait state's timer; the output is already computed.
-    WaitTimer { timer: u64, output: Arc<Value>, assigned: Option<Value> },
-    RetryTimer { timer: u64 },
+    WaitTimer {
+        timer: u64,
+        output: Arc<Value>,
+        assigned: Option<Value>,
+    },
+    RetryTimer {
+        timer: u64,
+    },
     Task(Box<TaskWait>),
     Fanout(Box<Fanout>),
 }
@@ -379,7 +436,12 @@ enum Flow {
 impl Execution {
     /// Start an execution. The returned [`Step`] holds `ExecutionStarted` and everything
     /// that ran before the first block.
-    pub fn start(machine: Arc<Machine>, info: ExecutionInfo, input: Value, sources: &mut dyn Sources) -> (Execution, Step) {
+    pub fn start(
+        machine: Arc<Machine>,
+        info: ExecutionInfo,
+        input: Value,
+        sources: &mut dyn Sources,
+    ) -> (Execution, Step) {
         let now = sources.now_millis();
         let input = Arc::new(input);
         let mut ex = Execution {
@@ -403,11 +465,21 @@ impl Execution {
             invocations: HashMap::new(),
             map_runs: 0,
             transitions: 0,
-            out: Step { events: Vec::with_capacity(16), commands: Vec::new() },
+            out: Step {
+                events: Vec::with_capacity(16),
+                commands: Vec::new(),
+            },
             now,
         };
         let role_arn = ex.info.role_arn.clone();
-        ex.push_event(0, EventType::ExecutionStarted, Details::ExecutionStarted { input: Arc::clone(&input), role_arn });
+        ex.push_event(
+            0,
+            EventType::ExecutionStarted,
+            Details::ExecutionStarted {
+                input: Arc::clone(&input),
+                role_arn,
+            },
+        );
         if let Some(t) = ex.machine.definition.timeout_seconds {
             let timer = ex.arm_timer(now + (t as i64) * 1000);
             ex.execution_timer = Some(timer);
@@ -419,7 +491,10 @@ impl Execution {
             vars: Map::new(),
             last: 0,
             silent: false,
-            stage: Stage::Ready { state: start, input },
+            stage: Stage::Ready {
+                state: start,
+                input,
+            },
         });
         ex.runnable.push_back(root);
         ex.run(sources);
@@ -437,7 +512,11 @@ impl Execution {
             Event::TimerFired { timer } => self.timer_fired(timer, sources),
             Event::TaskStarted { task, worker_name } => {
                 if let Some(&fid) = self.tasks.get(&task) {
-                    self.emit(fid, EventType::ActivityStarted, Details::ActivityStarted { worker_name });
+                    self.emit(
+                        fid,
+                        EventType::ActivityStarted,
+                        Details::ActivityStarted { worker_name },
+                    );
                 }
             }
             Event::TaskSucceeded { task, output } => self.task_result(task, Ok(output), sources),
@@ -496,7 +575,13 @@ impl Execution {
     fn push_event(&mut self, prev: u64, event_type: EventType, details: Details) -> u64 {
         let id = self.next_event_id;
         self.next_event_id += 1;
-        self.out.events.push(HistoryEvent { id, previous_event_id: prev, timestamp_millis: self.now, event_type, details });
+        self.out.events.push(HistoryEvent {
+            id,
+            previous_event_id: prev,
+            timestamp_millis: self.now,
+            event_type,
+            details,
+        });
         id
     }
 
@@ -523,7 +608,9 @@ impl Execution {
     fn arm_timer(&mut self, due_millis: i64) -> u64 {
         let timer = self.next_timer;
         self.next_timer += 1;
-        self.out.commands.push(Command::ArmTimer { timer, due_millis });
+        self.out
+            .commands
+            .push(Command::ArmTimer { timer, due_millis });
         timer
     }
 
@@ -532,22 +619,39 @@ impl Execution {
         self.out.commands.push(Command::CancelTimer { timer });
     }
 
-    fn context_value(&self, state_name: &str, entered_millis: i64, extra: Option<(&str, Value)>) -> Value {
+    fn context_value(
+        &self,
+        state_name: &str,
+        entered_millis: i64,
+        extra: Option<(&str, Value)>,
+    ) -> Value {
         let mut exec = Map::new();
         exec.insert("Id".into(), Value::String(self.info.execution_arn.clone()));
         exec.insert("Input".into(), Value::clone(&self.input));
-        exec.insert("StartTime".into(), Value::String(timefmt::format_millis(self.start_millis)));
+        exec.insert(
+            "StartTime".into(),
+            Value::String(timefmt::format_millis(self.start_millis)),
+        );
         exec.insert("Name".into(), Value::String(self.info.name.clone()));
         exec.insert("RoleArn".into(), Value::String(self.info.role_arn.clone()));
         if !self.info.express {
             exec.insert("RedriveCount".into(), Value::from(self.info.redrive_count));
         }
         let mut sm = Map::new();
-        sm.insert("Id".into(), Value::String(self.info.state_machine_arn.clone()));
-        sm.insert("Name".into(), Value::String(self.info.state_machine_name.clone()));
+        sm.insert(
+            "Id".into(),
+            Value::String(self.info.state_machine_arn.clone()),
+        );
+        sm.insert(
+            "Name".into(),
+            Value::String(self.info.state_machine_name.clone()),
+        );
         let mut st = Map::new();
         st.insert("Name".into(), Value::String(state_name.to_string()));
-        st.insert("EnteredTime".into(), Value::String(timefmt::format_millis(entered_millis)));
+        st.insert(
+            "EnteredTime".into(),
+            Value::String(timefmt::format_millis(entered_millis)),
+        );
         let mut c = Map::new();
         c.insert("Execution".into(), Value::Object(exec));
         c.insert("StateMachine".into(), Value::Object(sm));
@@ -602,7 +706,10 @@ impl Execution {
             }
             let (path, stage) = {
                 let f = self.frame(fid);
-                (Arc::clone(&f.path), std::mem::replace(&mut f.stage, Stage::Finished))
+                (
+                    Arc::clone(&f.path),
+                    std::mem::replace(&mut f.stage, Stage::Finished),
+                )
             };
             let states = states_at(&machine.definition, &path);
             let flow = match stage {
@@ -624,10 +731,19 @@ impl Execution {
     }
 
     /// Act on a state's outcome; true when the frame should keep running.
-    fn after_flow(&mut self, fid: FrameId, states: &States, flow: Flow, src: &mut dyn Sources) -> bool {
+    fn after_flow(
+        &mut self,
+        fid: FrameId,
+        states: &States,
+        flow: Flow,
+        src: &mut dyn Sources,
+    ) -> bool {
         match flow {
             Flow::Next(next, output) => {
-                self.frame(fid).stage = Stage::Ready { state: next, input: output };
+                self.frame(fid).stage = Stage::Ready {
+                    state: next,
+                    input: output,
+                };
                 true
             }
             Flow::End(output) => {
@@ -649,13 +765,23 @@ impl Execution {
         }
     }
 
-    fn enter_state(&mut self, fid: FrameId, st: &State, idx: usize, input: Arc<Value>, src: &mut dyn Sources) -> Flow {
+    fn enter_state(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        idx: usize,
+        input: Arc<Value>,
+        src: &mut dyn Sources,
+    ) -> Flow {
         self.transitions += 1;
         let entered_prev = self.frame(fid).last;
         let entered_id = self.emit(
             fid,
             EventType::entered(st.kind.type_name()),
-            Details::StateEntered { name: st.name.clone(), input: Arc::clone(&input) },
+            Details::StateEntered {
+                name: st.name.clone(),
+                input: Arc::clone(&input),
+            },
         );
         let a = Box::new(Active {
             state: idx,
@@ -674,10 +800,16 @@ impl Execution {
     fn execute(&mut self, fid: FrameId, st: &State, src: &mut dyn Sources) -> Flow {
         // Only Task, Parallel and Map need their raw input again (Retry re-runs them;
         // Catch merges into it); the others give up their share.
-        let keeps_input = matches!(st.kind, StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_));
+        let keeps_input = matches!(
+            st.kind,
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+        );
         let (input, entered_millis) = match &mut self.frame(fid).stage {
             Stage::Active(a) if keeps_input => (Arc::clone(&a.input), a.entered_millis),
-            Stage::Active(a) => (std::mem::replace(&mut a.input, Arc::new(Value::Null)), a.entered_millis),
+            Stage::Active(a) => (
+                std::mem::replace(&mut a.input, Arc::new(Value::Null)),
+                a.entered_millis,
+            ),
             _ => return Flow::Done,
         };
         let ctx = self.context_for(st, entered_millis);
@@ -688,7 +820,9 @@ impl Execution {
             StateKind::Wait(w) => self.run_wait(fid, st, w, input, &ctx, src),
             StateKind::Fail(f) => return self.run_fail(fid, st, f, input, &ctx, src),
             StateKind::Task(t) => self.run_task(fid, st, t, input, &ctx, src),
-            StateKind::Parallel(_) | StateKind::Map(_) => self.run_fanout(fid, st, input, &ctx, src),
+            StateKind::Parallel(_) | StateKind::Map(_) => {
+                self.run_fanout(fid, st, input, &ctx, src)
+            }
         };
         match result {
             Ok(flow) => flow,
@@ -699,7 +833,10 @@ impl Execution {
     // ----- data flow helpers --------------------------------------------------------
 
     fn vars(&self, fid: FrameId) -> VarChain<'_> {
-        VarChain { frames: &self.frames, start: fid }
+        VarChain {
+            frames: &self.frames,
+            start: fid,
+        }
     }
 
     fn states_value(input: &Value, ctx: &Value, extra: &[(&str, &Value)]) -> Value {
@@ -713,12 +850,24 @@ impl Execution {
     }
 
     /// The JSONPath effective input (InputPath, then Parameters).
-    fn effective_input(&self, fid: FrameId, io: &InputOutput, input: &Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Arc<Value>, Failure> {
+    fn effective_input(
+        &self,
+        fid: FrameId,
+        io: &InputOutput,
+        input: &Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Arc<Value>, Failure> {
         let vars = self.vars(fid);
-        let env = Env { context: ctx, vars: &vars };
+        let env = Env {
+            context: ctx,
+            vars: &vars,
+        };
         let v = dataflow::filter(&io.input_path, Arc::clone(input), &env).map_err(Failure::eval)?;
         match &io.parameters {
-            Some(t) => dataflow::template(t, &v, &env, src).map(Arc::new).map_err(Failure::eval),
+            Some(t) => dataflow::template(t, &v, &env, src)
+                .map(Arc::new)
+                .map_err(Failure::eval),
             None => Ok(v),
         }
     }
@@ -740,21 +889,30 @@ impl Execution {
         let (output, assigned) = match st.query_language {
             QueryLanguage::JsonPath => {
                 let vars = self.vars(fid);
-                let env = Env { context: ctx, vars: &vars };
+                let env = Env {
+                    context: ctx,
+                    vars: &vars,
+                };
                 let result = match (&st.io.result_selector, apply_result) {
-                    (Some(t), true) => Arc::new(dataflow::template(t, &result, &env, src).map_err(Failure::eval)?),
+                    (Some(t), true) => {
+                        Arc::new(dataflow::template(t, &result, &env, src).map_err(Failure::eval)?)
+                    }
                     _ => result,
                 };
                 let assigned = match &st.assign {
-                    Some(Assign::JsonPath(t)) => Some(dataflow::template(t, &result, &env, src).map_err(Failure::eval)?),
+                    Some(Assign::JsonPath(t)) => {
+                        Some(dataflow::template(t, &result, &env, src).map_err(Failure::eval)?)
+                    }
                     _ => None,
                 };
                 let combined = if apply_result {
-                    dataflow::result_path(&st.io.result_path, input, result).map_err(Failure::eval)?
+                    dataflow::result_path(&st.io.result_path, input, result)
+                        .map_err(Failure::eval)?
                 } else {
                     result
                 };
-                let out = dataflow::filter(&st.io.output_path, combined, &env).map_err(Failure::eval)?;
+                let out =
+                    dataflow::filter(&st.io.output_path, combined, &env).map_err(Failure::eval)?;
                 (out, assigned)
             }
             QueryLanguage::Jsonata => {
@@ -764,7 +922,10 @@ impl Execution {
                 } else {
                     Self::states_value(&input, ctx, &[])
                 };
-                let scope = JsonataScope { states: &states, vars: &vars };
+                let scope = JsonataScope {
+                    states: &states,
+                    vars: &vars,
+                };
                 let assigned = match &st.assign {
                     Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
                     _ => None,
@@ -780,7 +941,14 @@ impl Execution {
     }
 
     /// Check size, apply variables, emit `…StateExited`.
-    fn finish_state(&mut self, fid: FrameId, st: &State, output: Arc<Value>, assigned: Option<Value>, exit_prev: Option<u64>) -> Result<Arc<Value>, Failure> {
+    fn finish_state(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        output: Arc<Value>,
+        assigned: Option<Value>,
+        exit_prev: Option<u64>,
+    ) -> Result<Arc<Value>, Failure> {
         if dataflow::exceeds(&output, MAX_PAYLOAD_BYTES) {
             return Err(Failure::plain(StatesError::new(
                 names::DATA_LIMIT_EXCEEDED,
@@ -800,7 +968,11 @@ impl Execution {
             }
             _ => None,
         };
-        let details = Details::StateExited { name: st.name.clone(), output: Arc::clone(&output), assigned_variables: assigned };
+        let details = Details::StateExited {
+            name: st.name.clone(),
+            output: Arc::clone(&output),
+            assigned_variables: assigned,
+        };
         let t = EventType::exited(st.kind.type_name());
         match exit_prev {
             Some(prev) => {
@@ -825,7 +997,15 @@ impl Execution {
 
     // ----- simple states ------------------------------------------------------------
 
-    fn run_pass(&mut self, fid: FrameId, st: &State, result: Option<&Value>, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_pass(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        result: Option<&Value>,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Flow, Failure> {
         let out = match st.query_language {
             QueryLanguage::JsonPath => {
                 let r = match result {
@@ -835,8 +1015,12 @@ impl Execution {
                 if result.is_some() {
                     // InputPath still has to resolve even when Result replaces it.
                     let vars = self.vars(fid);
-                    let env = Env { context: ctx, vars: &vars };
-                    dataflow::filter(&st.io.input_path, Arc::clone(&input), &env).map_err(Failure::eval)?;
+                    let env = Env {
+                        context: ctx,
+                        vars: &vars,
+                    };
+                    dataflow::filter(&st.io.input_path, Arc::clone(&input), &env)
+                        .map_err(Failure::eval)?;
                 }
                 self.complete(fid, st, input, r, ctx, true, None, src)?
             }
@@ -849,17 +1033,35 @@ impl Execution {
     }
 
     /// Succeed (and the shape Wait uses after its timer): InputPath → OutputPath.
-    fn run_passthrough(&mut self, fid: FrameId, st: &State, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_passthrough(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Flow, Failure> {
         let out = self.passthrough_output(fid, st, input, ctx, src)?;
         Ok(Self::transition(st, out))
     }
 
-    fn passthrough_output(&mut self, fid: FrameId, st: &State, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Arc<Value>, Failure> {
+    fn passthrough_output(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Arc<Value>, Failure> {
         match st.query_language {
             QueryLanguage::JsonPath => {
                 let vars = self.vars(fid);
-                let env = Env { context: ctx, vars: &vars };
-                let eff = dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
+                let env = Env {
+                    context: ctx,
+                    vars: &vars,
+                };
+                let eff =
+                    dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
                 drop(vars);
                 self.complete(fid, st, Arc::new(Value::Null), eff, ctx, false, None, src)
             }
@@ -870,12 +1072,24 @@ impl Execution {
         }
     }
 
-    fn run_choice(&mut self, fid: FrameId, st: &State, c: &stepwise_asl::Choice, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_choice(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        c: &stepwise_asl::Choice,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Flow, Failure> {
         match st.query_language {
             QueryLanguage::JsonPath => {
                 let vars = self.vars(fid);
-                let env = Env { context: ctx, vars: &vars };
-                let eff = dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
+                let env = Env {
+                    context: ctx,
+                    vars: &vars,
+                };
+                let eff =
+                    dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
                 let scope = env.scope(&eff);
                 let mut chosen = None;
                 for b in &c.choices {
@@ -892,7 +1106,9 @@ impl Execution {
                     },
                 };
                 let assigned = match assign {
-                    Some(Assign::JsonPath(t)) => Some(dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?),
+                    Some(Assign::JsonPath(t)) => {
+                        Some(dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?)
+                    }
                     _ => None,
                 };
                 let out = dataflow::filter(&st.io.output_path, eff, &env).map_err(Failure::eval)?;
@@ -903,7 +1119,10 @@ impl Execution {
             QueryLanguage::Jsonata => {
                 let vars = self.vars(fid);
                 let states = Self::states_value(&input, ctx, &[]);
-                let scope = JsonataScope { states: &states, vars: &vars };
+                let scope = JsonataScope {
+                    states: &states,
+                    vars: &vars,
+                };
                 let mut chosen = None;
                 for b in &c.choices {
                     if jsonata_condition(&b.rule, &scope, src)? {
@@ -912,7 +1131,11 @@ impl Execution {
                     }
                 }
                 let (next, assign, output) = match chosen {
-                    Some(b) => (b.next, b.assign.as_ref().or(st.assign.as_ref()), b.output.as_ref().or(st.io.output.as_ref())),
+                    Some(b) => (
+                        b.next,
+                        b.assign.as_ref().or(st.assign.as_ref()),
+                        b.output.as_ref().or(st.io.output.as_ref()),
+                    ),
                     None => match c.default {
                         Some(d) => (d, st.assign.as_ref(), st.io.output.as_ref()),
                         None => return Err(no_choice_matched()),
@@ -933,19 +1156,34 @@ impl Execution {
         }
     }
 
-    fn run_wait(&mut self, fid: FrameId, st: &State, w: &WaitDef, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_wait(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        w: &WaitDef,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Flow, Failure> {
         let due = {
             let vars = self.vars(fid);
-            let env = Env { context: ctx, vars: &vars };
+            let env = Env {
+                context: ctx,
+                vars: &vars,
+            };
             let states = match st.query_language {
                 QueryLanguage::Jsonata => Self::states_value(&input, ctx, &[]),
                 QueryLanguage::JsonPath => Value::Null,
             };
             let eff = match st.query_language {
-                QueryLanguage::JsonPath => dataflow::filter(&st.io.input_path, input.clone(), &env).map_err(Failure::eval)?,
+                QueryLanguage::JsonPath => dataflow::filter(&st.io.input_path, input.clone(), &env)
+                    .map_err(Failure::eval)?,
                 QueryLanguage::Jsonata => input.clone(),
             };
-            let jscope = JsonataScope { states: &states, vars: &vars };
+            let jscope = JsonataScope {
+                states: &states,
+                vars: &vars,
+            };
             match w {
                 WaitDef::Seconds(d) => {
                     let secs = match d {
@@ -971,7 +1209,9 @@ impl Execution {
                             }
                         }
                         Dyn::Jsonata(e) => {
-                            let v = e.eval_required("Seconds", &jscope, src).map_err(|e| Failure::at(e, "Seconds"))?;
+                            let v = e
+                                .eval_required("Seconds", &jscope, src)
+                                .map_err(|e| Failure::at(e, "Seconds"))?;
                             match as_long(&v) {
                                 Some(s) if s >= 0 => s,
                                 _ => {
@@ -1014,7 +1254,9 @@ impl Execution {
                                     }),
                                 ),
                                 other => {
-                                    let shown = other.map(|v| v.to_string()).unwrap_or_else(|| "null".into());
+                                    let shown = other
+                                        .map(|v| v.to_string())
+                                        .unwrap_or_else(|| "null".into());
                                     return Err(Failure::eval(StatesError::runtime(format!(
                                         "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {} == {}",
                                         p.as_str(),
@@ -1024,7 +1266,9 @@ impl Execution {
                             }
                         }
                         Dyn::Jsonata(e) => {
-                            let v = e.eval_required("Timestamp", &jscope, src).map_err(|e| Failure::at(e, "Timestamp"))?;
+                            let v = e
+                                .eval_required("Timestamp", &jscope, src)
+                                .map_err(|e| Failure::at(e, "Timestamp"))?;
                             match v {
                                 Value::String(s) => (
                                     s,
@@ -1045,7 +1289,10 @@ impl Execution {
                                 }
                             }
                         }
-                        Dyn::Intrinsic(_) => (String::new(), Box::new(|_: &str| Failure::eval(StatesError::runtime("")))),
+                        Dyn::Intrinsic(_) => (
+                            String::new(),
+                            Box::new(|_: &str| Failure::eval(StatesError::runtime(""))),
+                        ),
                     };
                     match timefmt::parse_timestamp(&text) {
                         Some(ns) => (ns / 1_000_000) as i64,
@@ -1056,7 +1303,9 @@ impl Execution {
         };
         // AWS refuses delays beyond what a signed 32-bit number of seconds can hold.
         if due - self.now > i64::from(i32::MAX) * 1000 {
-            return Err(Failure::eval(StatesError::runtime("Wait state delay is too long.")));
+            return Err(Failure::eval(StatesError::runtime(
+                "Wait state delay is too long.",
+            )));
         }
         let (output, assigned) = self.wait_output(fid, st, input, ctx, src)?;
         if due <= self.now {
@@ -1066,28 +1315,51 @@ impl Execution {
         let timer = self.arm_timer(due);
         self.timers.insert(timer, fid);
         if let Stage::Active(a) = &mut self.frame(fid).stage {
-            a.wait = Blocked::WaitTimer { timer, output, assigned };
+            a.wait = Blocked::WaitTimer {
+                timer,
+                output,
+                assigned,
+            };
         }
         Ok(Flow::Blocked)
     }
 
     /// A Wait state's output and variables, computed when it is entered (AWS evaluates
     /// them before the wait, with the variables as they were then).
-    fn wait_output(&mut self, fid: FrameId, st: &State, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<(Arc<Value>, Option<Value>), Failure> {
+    fn wait_output(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<(Arc<Value>, Option<Value>), Failure> {
         let vars = self.vars(fid);
-        let env = Env { context: ctx, vars: &vars };
+        let env = Env {
+            context: ctx,
+            vars: &vars,
+        };
         match st.query_language {
             QueryLanguage::JsonPath => {
-                let eff = dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
+                let eff =
+                    dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
                 let assigned = match &st.assign {
-                    Some(Assign::JsonPath(t)) => Some(dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?),
+                    Some(Assign::JsonPath(t)) => {
+                        Some(dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?)
+                    }
                     _ => None,
                 };
-                Ok((dataflow::filter(&st.io.output_path, eff, &env).map_err(Failure::eval)?, assigned))
+                Ok((
+                    dataflow::filter(&st.io.output_path, eff, &env).map_err(Failure::eval)?,
+                    assigned,
+                ))
             }
             QueryLanguage::Jsonata => {
                 let states = Self::states_value(&input, ctx, &[]);
-                let scope = JsonataScope { states: &states, vars: &vars };
+                let scope = JsonataScope {
+                    states: &states,
+                    vars: &vars,
+                };
                 let assigned = match &st.assign {
                     Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
                     _ => None,
@@ -1101,13 +1373,30 @@ impl Execution {
         }
     }
 
-    fn run_fail(&mut self, fid: FrameId, _st: &State, f: &stepwise_asl::Fail, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Flow {
+    fn run_fail(
+        &mut self,
+        fid: FrameId,
+        _st: &State,
+        f: &stepwise_asl::Fail,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Flow {
         let res = (|| -> Result<(Option<String>, Option<String>), Failure> {
             let vars = self.vars(fid);
-            let env = Env { context: ctx, vars: &vars };
+            let env = Env {
+                context: ctx,
+                vars: &vars,
+            };
             let states = Self::states_value(&input, ctx, &[]);
-            let jscope = JsonataScope { states: &states, vars: &vars };
-            let mut field = |d: &Option<Dyn<String>>, name: &str, path_name: &str| -> Result<Option<String>, Failure> {
+            let jscope = JsonataScope {
+                states: &states,
+                vars: &vars,
+            };
+            let mut field = |d: &Option<Dyn<String>>,
+                             name: &str,
+                             path_name: &str|
+             -> Result<Option<String>, Failure> {
                 Ok(match d {
                     None => None,
                     Some(Dyn::Literal(s)) => Some(s.clone()),
@@ -1141,7 +1430,10 @@ impl Execution {
             Ok((error, cause)) => {
                 self.finish_frame(
                     fid,
-                    Err(StatesError { error: error.unwrap_or_default(), cause: cause.unwrap_or_default() }),
+                    Err(StatesError {
+                        error: error.unwrap_or_default(),
+                        cause: cause.unwrap_or_default(),
+                    }),
                     src,
                 );
                 Flow::Done
@@ -1152,10 +1444,24 @@ impl Execution {
 
     // ----- Task ---------------------------------------------------------------------
 
-    fn run_task(&mut self, fid: FrameId, st: &State, t: &stepwise_asl::Task, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
-        let (kind, resource_type, resource, region) = classify_resource(&t.resource, &self.info.region);
-        let waits_for_token = t.resource.ends_with(".waitForTaskToken") || kind == ResourceKind::Activity;
-        let token = if waits_for_token { Some(task_token(src)) } else { None };
+    fn run_task(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        t: &stepwise_asl::Task,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Flow, Failure> {
+        let (kind, resource_type, resource, region) =
+            classify_resource(&t.resource, &self.info.region);
+        let waits_for_token =
+            t.resource.ends_with(".waitForTaskToken") || kind == ResourceKind::Activity;
+        let token = if waits_for_token {
+            Some(task_token(src))
+        } else {
+            None
+        };
         // `$$.Task.Token` is visible while the parameters are evaluated.
         let ctx_owned;
         let ctx = match &token {
@@ -1166,7 +1472,8 @@ impl Execution {
                 };
                 let mut task = Map::new();
                 task.insert("Token".into(), Value::String(tok.clone()));
-                ctx_owned = self.context_value(&st.name, entered, Some(("Task", Value::Object(task))));
+                ctx_owned =
+                    self.context_value(&st.name, entered, Some(("Task", Value::Object(task))));
                 &ctx_owned
             }
             None => ctx,
@@ -1177,15 +1484,32 @@ impl Execution {
                 QueryLanguage::Jsonata => {
                     let vars = self.vars(fid);
                     let states = Self::states_value(&input, ctx, &[]);
-                    let scope = JsonataScope { states: &states, vars: &vars };
+                    let scope = JsonataScope {
+                        states: &states,
+                        vars: &vars,
+                    };
                     match &st.io.arguments {
                         Some(a) => Arc::new(a.eval("Arguments", &scope, src)?),
                         None => Arc::clone(&input),
                     }
                 }
             };
-            let timeout = self.dyn_seconds(fid, t.timeout_seconds.as_ref(), "TimeoutSeconds", &input, ctx, src)?;
-            let heartbeat = self.dyn_seconds(fid, t.heartbeat_seconds.as_ref(), "HeartbeatSeconds", &input, ctx, src)?;
+            let timeout = self.dyn_seconds(
+                fid,
+                t.timeout_seconds.as_ref(),
+                "TimeoutSeconds",
+                &input,
+                ctx,
+                src,
+            )?;
+            let heartbeat = self.dyn_seconds(
+                fid,
+                t.heartbeat_seconds.as_ref(),
+                "HeartbeatSeconds",
+                &input,
+                ctx,
+                src,
+            )?;
             (Arc::unwrap_or_clone(params), timeout, heartbeat)
         };
         let task = self.next_task;
@@ -1195,14 +1519,23 @@ impl Execution {
                 self.emit(
                     fid,
                     EventType::ActivityScheduled,
-                    Details::ActivityScheduled { resource: t.resource.clone(), input: params.clone(), timeout_in_seconds: timeout, heartbeat_in_seconds: heartbeat },
+                    Details::ActivityScheduled {
+                        resource: t.resource.clone(),
+                        input: params.clone(),
+                        timeout_in_seconds: timeout,
+                        heartbeat_in_seconds: heartbeat,
+                    },
                 );
             }
             ResourceKind::Lambda => {
                 self.emit(
                     fid,
                     EventType::LambdaFunctionScheduled,
-                    Details::LambdaFunctionScheduled { resource: t.resource.clone(), input: params.clone(), timeout_in_seconds: timeout },
+                    Details::LambdaFunctionScheduled {
+                        resource: t.resource.clone(),
+                        input: params.clone(),
+                        timeout_in_seconds: timeout,
+                    },
                 );
                 self.emit(fid, EventType::LambdaFunctionStarted, Details::None);
             }
@@ -1219,7 +1552,14 @@ impl Execution {
                         heartbeat_in_seconds: heartbeat,
                     },
                 );
-                self.emit(fid, EventType::TaskStarted, Details::TaskStarted { resource_type: resource_type.clone(), resource: resource.clone() });
+                self.emit(
+                    fid,
+                    EventType::TaskStarted,
+                    Details::TaskStarted {
+                        resource_type: resource_type.clone(),
+                        resource: resource.clone(),
+                    },
+                );
             }
         }
         let invocation = {
@@ -1264,15 +1604,32 @@ impl Execution {
     }
 
     /// `TimeoutSeconds(Path)` / `HeartbeatSeconds(Path)`: a positive integer.
-    fn dyn_seconds(&self, fid: FrameId, d: Option<&Dyn<u64>>, field: &str, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<u64>, Failure> {
+    fn dyn_seconds(
+        &self,
+        fid: FrameId,
+        d: Option<&Dyn<u64>>,
+        field: &str,
+        input: &Value,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Option<u64>, Failure> {
         match self.dyn_u64(fid, d, field, input, ctx, src)? {
-            Some(0) => Err(Failure::eval(StatesError::runtime(format!("{field} must be a positive integer.")))),
+            Some(0) => Err(Failure::eval(StatesError::runtime(format!(
+                "{field} must be a positive integer."
+            )))),
             other => Ok(other),
         }
     }
 
-    fn task_result(&mut self, task: u64, result: Result<Value, StatesError>, src: &mut dyn Sources) {
-        let Some(fid) = self.tasks.remove(&task) else { return };
+    fn task_result(
+        &mut self,
+        task: u64,
+        result: Result<Value, StatesError>,
+        src: &mut dyn Sources,
+    ) {
+        let Some(fid) = self.tasks.remove(&task) else {
+            return;
+        };
         let machine = Arc::clone(&self.machine);
         let path = Arc::clone(&self.frame(fid).path);
         let states = states_at(&machine.definition, &path);
@@ -1304,10 +1661,24 @@ impl Execution {
                 let (t, d) = match tw.kind {
                     ResourceKind::Service => (
                         EventType::TaskSucceeded,
-                        Details::TaskOutput { resource_type: tw.resource_type.clone(), resource: tw.resource.clone(), output: Value::clone(&output) },
+                        Details::TaskOutput {
+                            resource_type: tw.resource_type.clone(),
+                            resource: tw.resource.clone(),
+                            output: Value::clone(&output),
+                        },
                     ),
-                    ResourceKind::Activity => (EventType::ActivitySucceeded, Details::Output { output: Arc::clone(&output) }),
-                    ResourceKind::Lambda => (EventType::LambdaFunctionSucceeded, Details::Output { output: Arc::clone(&output) }),
+                    ResourceKind::Activity => (
+                        EventType::ActivitySucceeded,
+                        Details::Output {
+                            output: Arc::clone(&output),
+                        },
+                    ),
+                    ResourceKind::Lambda => (
+                        EventType::LambdaFunctionSucceeded,
+                        Details::Output {
+                            output: Arc::clone(&output),
+                        },
+                    ),
                 };
                 self.emit(fid, t, d);
                 let ctx = self.context_for(st, entered);
@@ -1326,20 +1697,47 @@ impl Execution {
         }
     }
 
-    fn emit_task_failure(&mut self, fid: FrameId, tw: &TaskWait, timed_out: bool, err: &StatesError) {
+    fn emit_task_failure(
+        &mut self,
+        fid: FrameId,
+        tw: &TaskWait,
+        timed_out: bool,
+        err: &StatesError,
+    ) {
         let error = Some(err.error.clone());
-        let cause = if err.cause.is_empty() { None } else { Some(err.cause.clone()) };
+        let cause = if err.cause.is_empty() {
+            None
+        } else {
+            Some(err.cause.clone())
+        };
         let (t, d) = match tw.kind {
             ResourceKind::Service => (
-                if timed_out { EventType::TaskTimedOut } else { EventType::TaskFailed },
-                Details::TaskFailure { resource_type: tw.resource_type.clone(), resource: tw.resource.clone(), error, cause },
+                if timed_out {
+                    EventType::TaskTimedOut
+                } else {
+                    EventType::TaskFailed
+                },
+                Details::TaskFailure {
+                    resource_type: tw.resource_type.clone(),
+                    resource: tw.resource.clone(),
+                    error,
+                    cause,
+                },
             ),
             ResourceKind::Activity => (
-                if timed_out { EventType::ActivityTimedOut } else { EventType::ActivityFailed },
+                if timed_out {
+                    EventType::ActivityTimedOut
+                } else {
+                    EventType::ActivityFailed
+                },
                 Details::Failure { error, cause },
             ),
             ResourceKind::Lambda => (
-                if timed_out { EventType::LambdaFunctionTimedOut } else { EventType::LambdaFunctionFailed },
+                if timed_out {
+                    EventType::LambdaFunctionTimedOut
+                } else {
+                    EventType::LambdaFunctionFailed
+                },
                 Details::Failure { error, cause },
             ),
         };
@@ -1347,7 +1745,9 @@ impl Execution {
     }
 
     fn task_heartbeat(&mut self, task: u64) {
-        let Some(&fid) = self.tasks.get(&task) else { return };
+        let Some(&fid) = self.tasks.get(&task) else {
+            return;
+        };
         let now = self.now;
         let (old, secs) = match &self.frame(fid).stage {
             Stage::Active(a) => match &a.wait {
@@ -1356,7 +1756,9 @@ impl Execution {
             },
             _ => return,
         };
-        let (Some(old), Some(secs)) = (old, secs) else { return };
+        let (Some(old), Some(secs)) = (old, secs) else {
+            return;
+        };
         self.cancel_timer(old);
         let new = self.arm_timer(now + secs as i64 * 1000);
         self.timers.insert(new, fid);
@@ -1371,10 +1773,17 @@ impl Execution {
 
     fn timer_fired(&mut self, timer: u64, src: &mut dyn Sources) {
         if Some(timer) == self.execution_timer {
-            self.finish_execution(Status::TimedOut, None, Some(names::TIMEOUT.into()), Some("The execution timed out.".into()));
+            self.finish_execution(
+                Status::TimedOut,
+                None,
+                Some(names::TIMEOUT.into()),
+                Some("The execution timed out.".into()),
+            );
             return;
         }
-        let Some(fid) = self.timers.remove(&timer) else { return };
+        let Some(fid) = self.timers.remove(&timer) else {
+            return;
+        };
         let machine = Arc::clone(&self.machine);
         let path = Arc::clone(&self.frame(fid).path);
         let states = states_at(&machine.definition, &path);
@@ -1387,7 +1796,11 @@ impl Execution {
         };
         let st = states.get(a.state);
         let flow = match std::mem::replace(&mut a.wait, Blocked::Nothing) {
-            Blocked::WaitTimer { timer: t, output, assigned } if t == timer => {
+            Blocked::WaitTimer {
+                timer: t,
+                output,
+                assigned,
+            } if t == timer => {
                 self.frame(fid).stage = Stage::Active(a);
                 match self.finish_state(fid, st, output, assigned, None) {
                     Ok(out) => Self::transition(st, out),
@@ -1411,7 +1824,9 @@ impl Execution {
                     }
                 }
                 self.tasks.remove(&tw.task);
-                self.out.commands.push(Command::CancelTask { task: tw.task });
+                self.out
+                    .commands
+                    .push(Command::CancelTask { task: tw.task });
                 self.frame(fid).stage = Stage::Active(a);
                 self.emit_task_failure(fid, &tw, true, &err);
                 Flow::Failed(Failure::plain(err))
@@ -1429,7 +1844,14 @@ impl Execution {
 
     // ----- failures -----------------------------------------------------------------
 
-    fn handle_failure(&mut self, fid: FrameId, states: &States, mut a: Box<Active>, f: Failure, src: &mut dyn Sources) -> Flow {
+    fn handle_failure(
+        &mut self,
+        fid: FrameId,
+        states: &States,
+        mut a: Box<Active>,
+        f: Failure,
+        src: &mut dyn Sources,
+    ) -> Flow {
         let st = states.get(a.state);
         let mut err = f.err;
         if f.prefixed {
@@ -1439,12 +1861,21 @@ impl Execution {
             );
         }
         if err.error == names::QUERY_EVALUATION_ERROR || f.location.is_some() {
-            let prev = if matches!(st.kind, StateKind::Wait(_)) { self.frame(fid).last } else { a.entered_prev };
+            let prev = if matches!(st.kind, StateKind::Wait(_)) {
+                self.frame(fid).last
+            } else {
+                a.entered_prev
+            };
             let id = self.emit_with_prev(
                 fid,
                 prev,
                 EventType::EvaluationFailed,
-                Details::EvaluationFailed { error: err.error.clone(), cause: err.cause.clone(), location: f.location.clone(), state: st.name.to_string() },
+                Details::EvaluationFailed {
+                    error: err.error.clone(),
+                    cause: err.cause.clone(),
+                    location: f.location.clone(),
+                    state: st.name.to_string(),
+                },
             );
             if !self.frame(fid).silent {
                 self.frame(fid).last = id;
@@ -1491,7 +1922,11 @@ impl Execution {
         if let Some(t) = failed_event.filter(|_| err.error != names::RUNTIME) {
             self.emit(fid, t, Details::None);
         }
-        if let Some(c) = st.catch.iter().find(|c| catch_matches(&c.error_equals, &err.error)) {
+        if let Some(c) = st
+            .catch
+            .iter()
+            .find(|c| catch_matches(&c.error_equals, &err.error))
+        {
             let input = std::mem::replace(&mut a.input, Arc::new(Value::Null));
             let entered = a.entered_millis;
             self.frame(fid).stage = Stage::Active(a);
@@ -1516,23 +1951,41 @@ impl Execution {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn caught(&mut self, fid: FrameId, st: &State, c: &Catcher, input: Arc<Value>, err: &StatesError, ctx: &Value, src: &mut dyn Sources) -> Result<Arc<Value>, Failure> {
+    fn caught(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        c: &Catcher,
+        input: Arc<Value>,
+        err: &StatesError,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Arc<Value>, Failure> {
         let eo = error_output(err);
         let (out, assigned) = match st.query_language {
             QueryLanguage::JsonPath => {
                 let vars = self.vars(fid);
-                let env = Env { context: ctx, vars: &vars };
+                let env = Env {
+                    context: ctx,
+                    vars: &vars,
+                };
                 let assigned = match &c.assign {
-                    Some(Assign::JsonPath(t)) => Some(dataflow::template(t, &eo, &env, src).map_err(Failure::eval)?),
+                    Some(Assign::JsonPath(t)) => {
+                        Some(dataflow::template(t, &eo, &env, src).map_err(Failure::eval)?)
+                    }
                     _ => None,
                 };
-                let out = dataflow::result_path(&c.result_path, input, Arc::new(eo)).map_err(Failure::eval)?;
+                let out = dataflow::result_path(&c.result_path, input, Arc::new(eo))
+                    .map_err(Failure::eval)?;
                 (out, assigned)
             }
             QueryLanguage::Jsonata => {
                 let vars = self.vars(fid);
                 let states = Self::states_value(&input, ctx, &[("errorOutput", &eo)]);
-                let scope = JsonataScope { states: &states, vars: &vars };
+                let scope = JsonataScope {
+                    states: &states,
+                    vars: &vars,
+                };
                 let assigned = match &c.assign {
                     Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
                     _ => None,
@@ -1548,7 +2001,12 @@ impl Execution {
     }
 
     /// A frame ended: the root ends the execution; a child reports to its parent.
-    fn finish_frame(&mut self, fid: FrameId, result: Result<Value, StatesError>, src: &mut dyn Sources) {
+    fn finish_frame(
+        &mut self,
+        fid: FrameId,
+        result: Result<Value, StatesError>,
+        src: &mut dyn Sources,
+    ) {
         let (parent, last) = {
             let f = self.frame(fid);
             f.stage = Stage::Finished;
@@ -1558,8 +2016,16 @@ impl Execution {
             None => match result {
                 Ok(out) => self.finish_execution(Status::Succeeded, Some(out), None, None),
                 Err(e) => {
-                    let cause = if e.cause.is_empty() { None } else { Some(e.cause) };
-                    let error = if e.error.is_empty() { None } else { Some(e.error) };
+                    let cause = if e.cause.is_empty() {
+                        None
+                    } else {
+                        Some(e.cause)
+                    };
+                    let error = if e.error.is_empty() {
+                        None
+                    } else {
+                        Some(e.error)
+                    };
                     self.finish_execution(Status::Failed, None, error, cause)
                 }
             },
@@ -1571,19 +2037,50 @@ impl Execution {
         }
     }
 
-    fn finish_execution(&mut self, status: Status, output: Option<Value>, error: Option<String>, cause: Option<String>) {
+    fn finish_execution(
+        &mut self,
+        status: Status,
+        output: Option<Value>,
+        error: Option<String>,
+        cause: Option<String>,
+    ) {
         if self.status != Status::Running {
             return;
         }
-        let prev = self.frames.first().and_then(|f| f.as_ref()).map(|f| f.last).unwrap_or(0);
+        let prev = self
+            .frames
+            .first()
+            .and_then(|f| f.as_ref())
+            .map(|f| f.last)
+            .unwrap_or(0);
         let (t, d) = match status {
             Status::Succeeded => (
                 EventType::ExecutionSucceeded,
-                Details::Output { output: Arc::new(output.clone().unwrap_or(Value::Null)) },
+                Details::Output {
+                    output: Arc::new(output.clone().unwrap_or(Value::Null)),
+                },
             ),
-            Status::Failed => (EventType::ExecutionFailed, Details::Failure { error: error.clone(), cause: cause.clone() }),
-            Status::TimedOut => (EventType::ExecutionTimedOut, Details::Failure { error: error.clone(), cause: cause.clone() }),
-            _ => (EventType::ExecutionAborted, Details::Failure { error: error.clone(), cause: cause.clone() }),
+            Status::Failed => (
+                EventType::ExecutionFailed,
+                Details::Failure {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                },
+            ),
+            Status::TimedOut => (
+                EventType::ExecutionTimedOut,
+                Details::Failure {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                },
+            ),
+            _ => (
+                EventType::ExecutionAborted,
+                Details::Failure {
+                    error: error.clone(),
+                    cause: cause.clone(),
+                },
+            ),
         };
         self.push_event(prev, t, d);
         self.status = status;
@@ -1615,15 +2112,27 @@ impl Execution {
 
     // ----- Parallel and Map -----------------------------------------------------------
 
-    fn run_fanout(&mut self, fid: FrameId, st: &State, input: Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn run_fanout(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Flow, Failure> {
         match &st.kind {
             StateKind::Parallel(p) => {
                 let branch_input = match st.query_language {
-                    QueryLanguage::JsonPath => self.effective_input(fid, &st.io, &input, ctx, src)?,
+                    QueryLanguage::JsonPath => {
+                        self.effective_input(fid, &st.io, &input, ctx, src)?
+                    }
                     QueryLanguage::Jsonata => {
                         let vars = self.vars(fid);
                         let states = Self::states_value(&input, ctx, &[]);
-                        let scope = JsonataScope { states: &states, vars: &vars };
+                        let scope = JsonataScope {
+                            states: &states,
+                            vars: &vars,
+                        };
                         match &st.io.arguments {
                             Some(a) => Arc::new(a.eval("Arguments", &scope, src)?),
                             None => Arc::clone(&input),
@@ -1650,7 +2159,14 @@ impl Execution {
             }
             StateKind::Map(m) => {
                 let (items, eff) = self.map_items(fid, st, m, &input, ctx, src)?;
-                let limit = match self.dyn_u64(fid, m.max_concurrency.as_ref(), "MaxConcurrency", &input, ctx, src)? {
+                let limit = match self.dyn_u64(
+                    fid,
+                    m.max_concurrency.as_ref(),
+                    "MaxConcurrency",
+                    &input,
+                    ctx,
+                    src,
+                )? {
                     Some(0) | None => usize::MAX,
                     Some(n) => n as usize,
                 };
@@ -1672,19 +2188,29 @@ impl Execution {
                             itm.insert("Value".into(), item);
                             mi.insert("Item".into(), Value::Object(itm));
                             let ictx = if needs_item_ctx {
-                                self.context_value(&st.name, entered, Some(("Map", Value::Object(mi))))
+                                self.context_value(
+                                    &st.name,
+                                    entered,
+                                    Some(("Map", Value::Object(mi))),
+                                )
                             } else {
                                 Value::Null
                             };
                             let vars = self.vars(fid);
                             match sel {
                                 MapSelector::JsonPath(t) => {
-                                    let env = Env { context: &ictx, vars: &vars };
+                                    let env = Env {
+                                        context: &ictx,
+                                        vars: &vars,
+                                    };
                                     dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?
                                 }
                                 MapSelector::Jsonata(t) => {
                                     let states = Self::states_value(&input, &ictx, &[]);
-                                    let scope = JsonataScope { states: &states, vars: &vars };
+                                    let scope = JsonataScope {
+                                        states: &states,
+                                        vars: &vars,
+                                    };
                                     t.eval("ItemSelector", &scope, src)?
                                 }
                             }
@@ -1692,10 +2218,31 @@ impl Execution {
                     };
                     pending.push_back(Arc::new(v));
                 }
-                self.emit(fid, EventType::MapStateStarted, Details::MapStateStarted { length: n });
-                let tolerated_count = self.dyn_u64(fid, m.tolerated_failure_count.as_ref(), "ToleratedFailureCount", &input, ctx, src)?;
-                let tolerated_pct = self.dyn_percentage(fid, m.tolerated_failure_percentage.as_ref(), &input, ctx, src)?;
-                let kind = if m.mode == ProcessorMode::Distributed { FanKind::MapRun } else { FanKind::Map };
+                self.emit(
+                    fid,
+                    EventType::MapStateStarted,
+                    Details::MapStateStarted { length: n },
+                );
+                let tolerated_count = self.dyn_u64(
+                    fid,
+                    m.tolerated_failure_count.as_ref(),
+                    "ToleratedFailureCount",
+                    &input,
+                    ctx,
+                    src,
+                )?;
+                let tolerated_pct = self.dyn_percentage(
+                    fid,
+                    m.tolerated_failure_percentage.as_ref(),
+                    &input,
+                    ctx,
+                    src,
+                )?;
+                let kind = if m.mode == ProcessorMode::Distributed {
+                    FanKind::MapRun
+                } else {
+                    FanKind::Map
+                };
                 if kind == FanKind::MapRun {
                     self.map_runs += 1;
                     let arn = format!(
@@ -1706,7 +2253,11 @@ impl Execution {
                         m.label.clone().unwrap_or_else(|| st.name.to_string()),
                         map_run_id(src)
                     );
-                    self.emit(fid, EventType::MapRunStarted, Details::MapRunStarted { map_run_arn: arn });
+                    self.emit(
+                        fid,
+                        EventType::MapRunStarted,
+                        Details::MapRunStarted { map_run_arn: arn },
+                    );
                 }
                 let fan = Fanout {
                     kind,
@@ -1729,32 +2280,62 @@ impl Execution {
     }
 
     /// `ToleratedFailurePercentage(Path)`: a number (or numeric text) from 0 to 100.
-    fn dyn_percentage(&self, fid: FrameId, d: Option<&Dyn<f64>>, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<f64>, Failure> {
+    fn dyn_percentage(
+        &self,
+        fid: FrameId,
+        d: Option<&Dyn<f64>>,
+        input: &Value,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Option<f64>, Failure> {
         let parse = |v: &Value| match v {
             Value::Number(n) => n.as_f64(),
             Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
             _ => None,
         };
         let literal = |v: &f64| *v;
-        let pct = self.dyn_number(fid, d, literal, "ToleratedFailurePercentage", "float", "number", parse, input, ctx, src)?;
+        let pct = self.dyn_number(
+            fid,
+            d,
+            literal,
+            "ToleratedFailurePercentage",
+            "float",
+            "number",
+            parse,
+            input,
+            ctx,
+            src,
+        )?;
         match pct {
-            Some(p) if !(0.0..=100.0).contains(&p) => {
-                Err(Failure::eval(StatesError::runtime("ToleratedFailurePercentage must be between 0 and 100.")))
-            }
+            Some(p) if !(0.0..=100.0).contains(&p) => Err(Failure::eval(StatesError::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            ))),
             other => Ok(other),
         }
     }
 
     /// `MaxConcurrency(Path)`, `ToleratedFailureCount(Path)`…: a non-negative integer.
-    fn dyn_u64(&self, fid: FrameId, d: Option<&Dyn<u64>>, field: &str, input: &Value, ctx: &Value, src: &mut dyn Sources) -> Result<Option<u64>, Failure> {
+    fn dyn_u64(
+        &self,
+        fid: FrameId,
+        d: Option<&Dyn<u64>>,
+        field: &str,
+        input: &Value,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Option<u64>, Failure> {
         // AWS takes numeric text ("1") as well as numbers here.
         let parse = |v: &Value| match v {
             Value::String(s) => s.trim().parse::<i64>().ok(),
             other => as_long(other),
         };
         let literal = |v: &u64| i64::try_from(*v).unwrap_or(i64::MAX);
-        match self.dyn_number(fid, d, literal, field, "integer", "integer", parse, input, ctx, src)? {
-            Some(n) if n < 0 => Err(Failure::eval(StatesError::runtime(format!("{field} cannot be negative.")))),
+        match self.dyn_number(
+            fid, d, literal, field, "integer", "integer", parse, input, ctx, src,
+        )? {
+            Some(n) if n < 0 => Err(Failure::eval(StatesError::runtime(format!(
+                "{field} cannot be negative."
+            )))),
             other => Ok(other.map(|n| n as u64)),
         }
     }
@@ -1777,7 +2358,10 @@ impl Execution {
     ) -> Result<Option<T>, Failure> {
         let Some(d) = d else { return Ok(None) };
         let vars = self.vars(fid);
-        let env = Env { context: ctx, vars: &vars };
+        let env = Env {
+            context: ctx,
+            vars: &vars,
+        };
         Ok(Some(match d {
             Dyn::Literal(v) => literal(v),
             Dyn::Path(p) => {
@@ -1799,11 +2383,21 @@ impl Execution {
             }
             Dyn::Jsonata(e) => {
                 let states = Self::states_value(input, ctx, &[]);
-                let scope = JsonataScope { states: &states, vars: &vars };
-                let v = e.eval_required(field, &scope, src).map_err(|e| Failure::at(e, field))?;
+                let scope = JsonataScope {
+                    states: &states,
+                    vars: &vars,
+                };
+                let v = e
+                    .eval_required(field, &scope, src)
+                    .map_err(|e| Failure::at(e, field))?;
                 match v.is_number().then(|| parse(&v)).flatten() {
                     Some(n) => n,
-                    None => return Err(Failure::at(e.unexpected_type_error(field, jsonata_kind, &v), field)),
+                    None => {
+                        return Err(Failure::at(
+                            e.unexpected_type_error(field, jsonata_kind, &v),
+                            field,
+                        ))
+                    }
                 }
             }
             Dyn::Intrinsic(_) => return Ok(None),
@@ -1811,17 +2405,31 @@ impl Execution {
     }
 
     /// The items a Map iterates over, and the effective input ItemSelector sees.
-    fn map_items(&mut self, fid: FrameId, st: &State, m: &stepwise_asl::Map, input: &Arc<Value>, ctx: &Value, src: &mut dyn Sources) -> Result<(Vec<Value>, Arc<Value>), Failure> {
+    fn map_items(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        m: &stepwise_asl::Map,
+        input: &Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<(Vec<Value>, Arc<Value>), Failure> {
         match st.query_language {
             QueryLanguage::JsonPath => {
                 let vars = self.vars(fid);
-                let env = Env { context: ctx, vars: &vars };
-                let eff = dataflow::filter(&st.io.input_path, Arc::clone(input), &env).map_err(Failure::eval)?;
+                let env = Env {
+                    context: ctx,
+                    vars: &vars,
+                };
+                let eff = dataflow::filter(&st.io.input_path, Arc::clone(input), &env)
+                    .map_err(Failure::eval)?;
                 let items = match &m.items_path {
                     None => Value::clone(&eff),
                     Some(p) => match p.select(&env.scope(&eff)) {
                         Some(v) => v,
-                        None => return Err(Failure::eval(StatesError::runtime(p.no_results_cause()))),
+                        None => {
+                            return Err(Failure::eval(StatesError::runtime(p.no_results_cause())))
+                        }
                     },
                 };
                 match items {
@@ -1835,18 +2443,31 @@ impl Execution {
             QueryLanguage::Jsonata => {
                 let vars = self.vars(fid);
                 let states = Self::states_value(input, ctx, &[]);
-                let scope = JsonataScope { states: &states, vars: &vars };
+                let scope = JsonataScope {
+                    states: &states,
+                    vars: &vars,
+                };
                 let items = match &m.items {
                     None => Value::clone(input),
                     Some(t) => match t.as_expr() {
                         Some(e) => {
-                            let v = e.eval("Items", &scope, src).map_err(|e| Failure::at(e, "Items"))?;
+                            let v = e
+                                .eval("Items", &scope, src)
+                                .map_err(|e| Failure::at(e, "Items"))?;
                             match v {
                                 Some(Value::Array(a)) => Value::Array(a),
                                 Some(other) => {
-                                    return Err(Failure::at(e.unexpected_type_error("Items", "array", &other), "Items"))
+                                    return Err(Failure::at(
+                                        e.unexpected_type_error("Items", "array", &other),
+                                        "Items",
+                                    ))
                                 }
-                                None => return Err(Failure::at(e.unsupported_type_error("Items"), "Items")),
+                                None => {
+                                    return Err(Failure::at(
+                                        e.unsupported_type_error("Items"),
+                                        "Items",
+                                    ))
+                                }
                             }
                         }
                         None => t.eval("Items", &scope, src)?,
@@ -1863,9 +2484,17 @@ impl Execution {
         }
     }
 
-    fn start_fanout(&mut self, fid: FrameId, st: &State, mut fan: Fanout, src: &mut dyn Sources) -> Result<Flow, Failure> {
+    fn start_fanout(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        mut fan: Fanout,
+        src: &mut dyn Sources,
+    ) -> Result<Flow, Failure> {
         if fan.total == 0 {
-            return self.fanout_succeeded(fid, st, fan, src).map(|out| Self::transition(st, out));
+            return self
+                .fanout_succeeded(fid, st, fan, src)
+                .map(|out| Self::transition(st, out));
         }
         let _ = src;
         self.fill(fid, st, &mut fan);
@@ -1884,12 +2513,17 @@ impl Execution {
         let parent_path = Arc::clone(&self.frame(fid).path);
         let parent_silent = self.frame(fid).silent;
         while fan.running < fan.limit {
-            let Some(input) = fan.pending.pop_front() else { break };
+            let Some(input) = fan.pending.pop_front() else {
+                break;
+            };
             let index = fan.next_index;
             fan.next_index += 1;
             fan.running += 1;
             let (branch, start) = match &st.kind {
-                StateKind::Parallel(p) => (index as u32, p.branches.get(index).map(|b| b.start_at).unwrap_or(0)),
+                StateKind::Parallel(p) => (
+                    index as u32,
+                    p.branches.get(index).map(|b| b.start_at).unwrap_or(0),
+                ),
                 StateKind::Map(m) => (0, m.processor.start_at),
                 _ => (0, 0),
             };
@@ -1899,7 +2533,10 @@ impl Execution {
                 FanKind::Map => self.emit(
                     fid,
                     EventType::MapIterationStarted,
-                    Details::MapIteration { name: st.name.clone(), index },
+                    Details::MapIteration {
+                        name: st.name.clone(),
+                        index,
+                    },
                 ),
                 _ => self.frame(fid).last,
             };
@@ -1910,14 +2547,24 @@ impl Execution {
                 vars: Map::new(),
                 last,
                 silent: parent_silent || fan.kind == FanKind::MapRun,
-                stage: Stage::Ready { state: start, input },
+                stage: Stage::Ready {
+                    state: start,
+                    input,
+                },
             });
             fan.children.push(child);
             self.runnable.push_back(child);
         }
     }
 
-    fn child_done(&mut self, pid: FrameId, index: usize, child_last: u64, result: Result<Value, StatesError>, src: &mut dyn Sources) {
+    fn child_done(
+        &mut self,
+        pid: FrameId,
+        index: usize,
+        child_last: u64,
+        result: Result<Value, StatesError>,
+        src: &mut dyn Sources,
+    ) {
         let machine = Arc::clone(&self.machine);
         let path = Arc::clone(&self.frame(pid).path);
         let states = states_at(&machine.definition, &path);
@@ -1951,7 +2598,10 @@ impl Execution {
                         pid,
                         child_last,
                         EventType::MapIterationSucceeded,
-                        Details::MapIteration { name: st.name.clone(), index },
+                        Details::MapIteration {
+                            name: st.name.clone(),
+                            index,
+                        },
                     ))
                 } else {
                     None
@@ -1972,7 +2622,15 @@ impl Execution {
             Err(err) => {
                 fan.failed += 1;
                 if is_map {
-                    self.emit_with_prev(pid, child_last, EventType::MapIterationFailed, Details::MapIteration { name: st.name.clone(), index });
+                    self.emit_with_prev(
+                        pid,
+                        child_last,
+                        EventType::MapIterationFailed,
+                        Details::MapIteration {
+                            name: st.name.clone(),
+                            index,
+                        },
+                    );
                     self.frame(pid).last = child_last;
                 }
                 let tolerated = match fan.kind {
@@ -1988,7 +2646,9 @@ impl Execution {
                         return;
                     }
                 } else {
-                    let err = if fan.kind == FanKind::MapRun && (fan.tolerated_count.is_some() || fan.tolerated_pct.is_some()) {
+                    let err = if fan.kind == FanKind::MapRun
+                        && (fan.tolerated_count.is_some() || fan.tolerated_pct.is_some())
+                    {
                         StatesError::new(
                             names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
                             "The specified tolerated failure threshold was exceeded",
@@ -1998,7 +2658,14 @@ impl Execution {
                     };
                     self.abort_children(&fan);
                     if fan.kind == FanKind::MapRun {
-                        self.emit(pid, EventType::MapRunFailed, Details::Failure { error: Some(err.error.clone()), cause: Some(err.cause.clone()) });
+                        self.emit(
+                            pid,
+                            EventType::MapRunFailed,
+                            Details::Failure {
+                                error: Some(err.error.clone()),
+                                cause: Some(err.cause.clone()),
+                            },
+                        );
                     }
                     let flow = Flow::Failed(Failure::plain(err));
                     if self.after_flow(pid, states, flow, src) {
@@ -2016,13 +2683,19 @@ impl Execution {
 
     fn abort_children(&mut self, fan: &Fanout) {
         for &c in &fan.children {
-            let alive = matches!(self.frames.get(c), Some(Some(f)) if !matches!(f.stage, Stage::Finished));
+            let alive =
+                matches!(self.frames.get(c), Some(Some(f)) if !matches!(f.stage, Stage::Finished));
             if !alive {
                 continue;
             }
             // Drop the child's timers and tasks; the child is discarded.
             self.timers.retain(|_, f| *f != c);
-            let tasks: Vec<u64> = self.tasks.iter().filter(|(_, f)| **f == c).map(|(t, _)| *t).collect();
+            let tasks: Vec<u64> = self
+                .tasks
+                .iter()
+                .filter(|(_, f)| **f == c)
+                .map(|(t, _)| *t)
+                .collect();
             for t in tasks {
                 self.tasks.remove(&t);
                 self.out.commands.push(Command::CancelTask { task: t });
@@ -2046,20 +2719,43 @@ impl Execution {
         }
     }
 
-    fn fanout_succeeded(&mut self, pid: FrameId, st: &State, fan: Fanout, src: &mut dyn Sources) -> Result<Arc<Value>, Failure> {
+    fn fanout_succeeded(
+        &mut self,
+        pid: FrameId,
+        st: &State,
+        fan: Fanout,
+        src: &mut dyn Sources,
+    ) -> Result<Arc<Value>, Failure> {
         if fan.kind == FanKind::MapRun {
             self.emit(pid, EventType::MapRunSucceeded, Details::None);
         }
-        let t = if fan.kind == FanKind::Parallel { EventType::ParallelStateSucceeded } else { EventType::MapStateSucceeded };
+        let t = if fan.kind == FanKind::Parallel {
+            EventType::ParallelStateSucceeded
+        } else {
+            EventType::MapStateSucceeded
+        };
         let prev = self.frame(pid).last;
         self.emit_with_prev(pid, prev, t, Details::None);
-        let results: Vec<Value> = fan.results.into_iter().map(|r| r.unwrap_or(Value::Null)).collect();
+        let results: Vec<Value> = fan
+            .results
+            .into_iter()
+            .map(|r| r.unwrap_or(Value::Null))
+            .collect();
         let (input, entered) = match &self.frame(pid).stage {
             Stage::Active(a) => (Arc::clone(&a.input), a.entered_millis),
             _ => (Arc::new(Value::Null), self.now),
         };
         let ctx = self.context_for(st, entered);
-        self.complete(pid, st, input, Arc::new(Value::Array(results)), &ctx, true, Some(prev), src)
+        self.complete(
+            pid,
+            st,
+            input,
+            Arc::new(Value::Array(results)),
+            &ctx,
+            true,
+            Some(prev),
+            src,
+        )
     }
 }
 
@@ -2076,14 +2772,23 @@ fn within_tolerance(fan: &Fanout) -> bool {
     ok
 }
 
-fn jsonata_condition(rule: &ChoiceRule, scope: &JsonataScope, src: &mut dyn Sources) -> Result<bool, Failure> {
+fn jsonata_condition(
+    rule: &ChoiceRule,
+    scope: &JsonataScope,
+    src: &mut dyn Sources,
+) -> Result<bool, Failure> {
     match rule {
         ChoiceRule::Condition(Dyn::Literal(b)) => Ok(*b),
         ChoiceRule::Condition(Dyn::Jsonata(e)) => {
-            let v = e.eval_required("Condition", scope, src).map_err(|e| Failure::at(e, "Condition"))?;
+            let v = e
+                .eval_required("Condition", scope, src)
+                .map_err(|e| Failure::at(e, "Condition"))?;
             match v {
                 Value::Bool(b) => Ok(b),
-                other => Err(Failure::at(e.unexpected_type_error("Condition", "boolean", &other), "Condition")),
+                other => Err(Failure::at(
+                    e.unexpected_type_error("Condition", "boolean", &other),
+                    "Condition",
+                )),
             }
         }
         _ => Ok(false),
@@ -2091,10 +2796,7 @@ fn jsonata_condition(rule: &ChoiceRule, scope: &JsonataScope, src: &mut dyn Sour
 }
 
 fn no_choice_matched() -> Failure {
-    Failure::eval(StatesError::new(
-        names::NO_CHOICE_MATCHED,
-        "No Matches!",
-    ))
+    Failure::eval(StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!"))
 }
 
 fn as_long(v: &Value) -> Option<i64> {
@@ -2103,7 +2805,9 @@ fn as_long(v: &Value) -> Option<i64> {
             if let Some(i) = n.as_i64() {
                 Some(i)
             } else {
-                n.as_f64().filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18).map(|f| f as i64)
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.2e18)
+                    .map(|f| f as i64)
             }
         }
         _ => None,
@@ -2113,7 +2817,9 @@ fn as_long(v: &Value) -> Option<i64> {
 /// `ErrorEquals` matching for Retry: `States.ALL` matches everything but
 /// `States.Runtime` and `States.DataLimitExceeded` (handled by the caller).
 fn error_matches(list: &[String], error: &str) -> bool {
-    list.iter().any(|e| e == error || e == names::ALL || (e == names::TASK_FAILED && is_task_failure(error)))
+    list.iter().any(|e| {
+        e == error || e == names::ALL || (e == names::TASK_FAILED && is_task_failure(error))
+    })
 }
 
 /// Catch: `States.ALL` does not catch `States.Runtime` nor `States.DataLimitExceeded`.
@@ -2129,28 +2835,55 @@ fn is_task_failure(error: &str) -> bool {
     !error.starts_with("States.") || error == names::TASK_FAILED
 }
 
-fn classify_resource(resource: &str, default_region: &str) -> (ResourceKind, String, String, String) {
+fn classify_resource(
+    resource: &str,
+    default_region: &str,
+) -> (ResourceKind, String, String, String) {
     let parts: Vec<&str> = resource.splitn(6, ':').collect();
-    let region = parts.get(3).filter(|r| !r.is_empty()).map(|r| r.to_string()).unwrap_or_else(|| default_region.to_string());
+    let region = parts
+        .get(3)
+        .filter(|r| !r.is_empty())
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| default_region.to_string());
     if parts.len() >= 6 && parts[2] == "states" && parts[5].starts_with("activity:") {
-        return (ResourceKind::Activity, "activity".into(), resource.into(), region);
+        return (
+            ResourceKind::Activity,
+            "activity".into(),
+            resource.into(),
+            region,
+        );
     }
     if parts.len() >= 6 && parts[2] == "lambda" && parts[5].starts_with("function:") {
-        return (ResourceKind::Lambda, "lambda".into(), resource.into(), region);
+        return (
+            ResourceKind::Lambda,
+            "lambda".into(),
+            resource.into(),
+            region,
+        );
     }
     if parts.len() == 6 && parts[2] == "states" && parts[3].is_empty() && parts[4].is_empty() {
         // arn:aws:states:::service:action[.pattern] and arn:aws:states:::aws-sdk:service:action
         let rest = parts[5];
         if let Some(sdk) = rest.strip_prefix("aws-sdk:") {
             if let Some((svc, action)) = sdk.split_once(':') {
-                return (ResourceKind::Service, format!("aws-sdk:{svc}"), action.into(), region);
+                return (
+                    ResourceKind::Service,
+                    format!("aws-sdk:{svc}"),
+                    action.into(),
+                    region,
+                );
             }
         }
         if let Some((svc, action)) = rest.split_once(':') {
             return (ResourceKind::Service, svc.into(), action.into(), region);
         }
     }
-    (ResourceKind::Service, "unknown".into(), resource.into(), region)
+    (
+        ResourceKind::Service,
+        "unknown".into(),
+        resource.into(),
+        region,
+    )
 }
 
 fn task_token(src: &mut dyn Sources) -> String {

@@ -22,19 +22,68 @@ macro_rules! event_types {
 }
 
 event_types!(
-    ActivityFailed, ActivityScheduled, ActivityScheduleFailed, ActivityStarted, ActivitySucceeded,
-    ActivityTimedOut, ChoiceStateEntered, ChoiceStateExited, ExecutionAborted, ExecutionFailed,
-    ExecutionStarted, ExecutionSucceeded, ExecutionTimedOut, FailStateEntered, LambdaFunctionFailed,
-    LambdaFunctionScheduled, LambdaFunctionScheduleFailed, LambdaFunctionStarted,
-    LambdaFunctionStartFailed, LambdaFunctionSucceeded, LambdaFunctionTimedOut, MapIterationAborted,
-    MapIterationFailed, MapIterationStarted, MapIterationSucceeded, MapStateAborted, MapStateEntered,
-    MapStateExited, MapStateFailed, MapStateStarted, MapStateSucceeded, ParallelStateAborted,
-    ParallelStateEntered, ParallelStateExited, ParallelStateFailed, ParallelStateStarted,
-    ParallelStateSucceeded, PassStateEntered, PassStateExited, SucceedStateEntered,
-    SucceedStateExited, TaskFailed, TaskScheduled, TaskStarted, TaskStartFailed, TaskStateAborted,
-    TaskStateEntered, TaskStateExited, TaskSubmitFailed, TaskSubmitted, TaskSucceeded, TaskTimedOut,
-    WaitStateAborted, WaitStateEntered, WaitStateExited, MapRunAborted, MapRunFailed, MapRunStarted,
-    MapRunSucceeded, ExecutionRedriven, MapRunRedriven, EvaluationFailed,
+    ActivityFailed,
+    ActivityScheduled,
+    ActivityScheduleFailed,
+    ActivityStarted,
+    ActivitySucceeded,
+    ActivityTimedOut,
+    ChoiceStateEntered,
+    ChoiceStateExited,
+    ExecutionAborted,
+    ExecutionFailed,
+    ExecutionStarted,
+    ExecutionSucceeded,
+    ExecutionTimedOut,
+    FailStateEntered,
+    LambdaFunctionFailed,
+    LambdaFunctionScheduled,
+    LambdaFunctionScheduleFailed,
+    LambdaFunctionStarted,
+    LambdaFunctionStartFailed,
+    LambdaFunctionSucceeded,
+    LambdaFunctionTimedOut,
+    MapIterationAborted,
+    MapIterationFailed,
+    MapIterationStarted,
+    MapIterationSucceeded,
+    MapStateAborted,
+    MapStateEntered,
+    MapStateExited,
+    MapStateFailed,
+    MapStateStarted,
+    MapStateSucceeded,
+    ParallelStateAborted,
+    ParallelStateEntered,
+    ParallelStateExited,
+    ParallelStateFailed,
+    ParallelStateStarted,
+    ParallelStateSucceeded,
+    PassStateEntered,
+    PassStateExited,
+    SucceedStateEntered,
+    SucceedStateExited,
+    TaskFailed,
+    TaskScheduled,
+    TaskStarted,
+    TaskStartFailed,
+    TaskStateAborted,
+    TaskStateEntered,
+    TaskStateExited,
+    TaskSubmitFailed,
+    TaskSubmitted,
+    TaskSucceeded,
+    TaskTimedOut,
+    WaitStateAborted,
+    WaitStateEntered,
+    WaitStateExited,
+    MapRunAborted,
+    MapRunFailed,
+    MapRunStarted,
+    MapRunSucceeded,
+    ExecutionRedriven,
+    MapRunRedriven,
+    EvaluationFailed,
 );
 
 impl EventType {
@@ -86,14 +135,15 @@ impl EventType {
             LambdaFunctionStartFailed => "lambdaFunctionStartFailedEventDetails",
             LambdaFunctionSucceeded => "lambdaFunctionSucceededEventDetails",
             LambdaFunctionTimedOut => "lambdaFunctionTimedOutEventDetails",
-            MapIterationAborted | MapIterationFailed | MapIterationStarted | MapIterationSucceeded => {
-                match self {
-                    MapIterationAborted => "mapIterationAbortedEventDetails",
-                    MapIterationFailed => "mapIterationFailedEventDetails",
-                    MapIterationStarted => "mapIterationStartedEventDetails",
-                    _ => "mapIterationSucceededEventDetails",
-                }
-            }
+            MapIterationAborted
+            | MapIterationFailed
+            | MapIterationStarted
+            | MapIterationSucceeded => match self {
+                MapIterationAborted => "mapIterationAbortedEventDetails",
+                MapIterationFailed => "mapIterationFailedEventDetails",
+                MapIterationStarted => "mapIterationStartedEventDetails",
+                _ => "mapIterationSucceededEventDetails",
+            },
             MapStateStarted => "mapStateStartedEventDetails",
             MapRunStarted => "mapRunStartedEventDetails",
             MapRunFailed => "mapRunFailedEventDetails",
@@ -122,16 +172,38 @@ impl EventType {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Details {
     None,
-    ExecutionStarted { input: Arc<Value>, role_arn: String },
+    ExecutionStarted {
+        input: Arc<Value>,
+        role_arn: String,
+    },
     /// ExecutionSucceeded, ActivitySucceeded, LambdaFunctionSucceeded.
-    Output { output: Arc<Value> },
+    Output {
+        output: Arc<Value>,
+    },
     /// ExecutionFailed/Aborted/TimedOut, ActivityFailed/TimedOut, LambdaFunctionFailed…
-    Failure { error: Option<String>, cause: Option<String> },
-    StateEntered { name: Arc<str>, input: Arc<Value> },
-    StateExited { name: Arc<str>, output: Arc<Value>, assigned_variables: Option<Map<String, Value>> },
-    MapStateStarted { length: usize },
-    MapIteration { name: Arc<str>, index: usize },
-    MapRunStarted { map_run_arn: String },
+    Failure {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    StateEntered {
+        name: Arc<str>,
+        input: Arc<Value>,
+    },
+    StateExited {
+        name: Arc<str>,
+        output: Arc<Value>,
+        assigned_variables: Option<Map<String, Value>>,
+    },
+    MapStateStarted {
+        length: usize,
+    },
+    MapIteration {
+        name: Arc<str>,
+        index: usize,
+    },
+    MapRunStarted {
+        map_run_arn: String,
+    },
     TaskScheduled {
         resource_type: String,
         resource: String,
@@ -140,16 +212,46 @@ pub enum Details {
         timeout_in_seconds: Option<u64>,
         heartbeat_in_seconds: Option<u64>,
     },
-    TaskStarted { resource_type: String, resource: String },
+    TaskStarted {
+        resource_type: String,
+        resource: String,
+    },
     /// TaskSucceeded, TaskSubmitted.
-    TaskOutput { resource_type: String, resource: String, output: Value },
+    TaskOutput {
+        resource_type: String,
+        resource: String,
+        output: Value,
+    },
     /// TaskFailed, TaskTimedOut, TaskStartFailed, TaskSubmitFailed.
-    TaskFailure { resource_type: String, resource: String, error: Option<String>, cause: Option<String> },
-    ActivityScheduled { resource: String, input: Value, timeout_in_seconds: Option<u64>, heartbeat_in_seconds: Option<u64> },
-    ActivityStarted { worker_name: String },
-    LambdaFunctionScheduled { resource: String, input: Value, timeout_in_seconds: Option<u64> },
-    EvaluationFailed { error: String, cause: String, location: Option<String>, state: String },
-    Redriven { redrive_count: u32 },
+    TaskFailure {
+        resource_type: String,
+        resource: String,
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    ActivityScheduled {
+        resource: String,
+        input: Value,
+        timeout_in_seconds: Option<u64>,
+        heartbeat_in_seconds: Option<u64>,
+    },
+    ActivityStarted {
+        worker_name: String,
+    },
+    LambdaFunctionScheduled {
+        resource: String,
+        input: Value,
+        timeout_in_seconds: Option<u64>,
+    },
+    EvaluationFailed {
+        error: String,
+        cause: String,
+        location: Option<String>,
+        state: String,
+    },
+    Redriven {
+        redrive_count: u32,
+    },
 }
 
 /// One history event.
@@ -178,11 +280,20 @@ impl HistoryEvent {
     /// and outputs (`includeExecutionData = false`).
     pub fn to_aws_json(&self, include_data: bool) -> Value {
         let mut m = Map::new();
-        m.insert("timestamp".into(), json!(self.timestamp_millis as f64 / 1000.0));
-        m.insert("type".into(), Value::String(self.event_type.as_str().into()));
+        m.insert(
+            "timestamp".into(),
+            json!(self.timestamp_millis as f64 / 1000.0),
+        );
+        m.insert(
+            "type".into(),
+            Value::String(self.event_type.as_str().into()),
+        );
         m.insert("id".into(), json!(self.id));
         m.insert("previousEventId".into(), json!(self.previous_event_id));
-        if let (Some(key), Some(d)) = (self.event_type.details_key(), self.details_json(include_data)) {
+        if let (Some(key), Some(d)) = (
+            self.event_type.details_key(),
+            self.details_json(include_data),
+        ) {
             m.insert(key.into(), d);
         }
         Value::Object(m)
@@ -217,14 +328,19 @@ impl HistoryEvent {
                     m.insert("inputDetails".into(), trunc());
                 }
             }
-            Details::StateExited { name, output, assigned_variables } => {
+            Details::StateExited {
+                name,
+                output,
+                assigned_variables,
+            } => {
                 m.insert("name".into(), Value::String(name.to_string()));
                 if data {
                     m.insert("output".into(), text(output));
                     m.insert("outputDetails".into(), trunc());
                 }
                 if let Some(vars) = assigned_variables {
-                    let vars: Map<String, Value> = vars.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+                    let vars: Map<String, Value> =
+                        vars.iter().map(|(k, v)| (k.clone(), text(v))).collect();
                     m.insert("assignedVariables".into(), Value::Object(vars));
                     m.insert("assignedVariablesDetails".into(), trunc());
                 }
@@ -239,7 +355,14 @@ impl HistoryEvent {
             Details::MapRunStarted { map_run_arn } => {
                 m.insert("mapRunArn".into(), Value::String(map_run_arn.clone()));
             }
-            Details::TaskScheduled { resource_type, resource, region, parameters, timeout_in_seconds, heartbeat_in_seconds } => {
+            Details::TaskScheduled {
+                resource_type,
+                resource,
+                region,
+                parameters,
+                timeout_in_seconds,
+                heartbeat_in_seconds,
+            } => {
                 m.insert("resourceType".into(), Value::String(resource_type.clone()));
                 m.insert("resource".into(), Value::String(resource.clone()));
                 m.insert("region".into(), Value::String(region.clone()));
@@ -251,11 +374,18 @@ impl HistoryEvent {
                     m.insert("heartbeatInSeconds".into(), json!(h));
                 }
             }
-            Details::TaskStarted { resource_type, resource } => {
+            Details::TaskStarted {
+                resource_type,
+                resource,
+            } => {
                 m.insert("resourceType".into(), Value::String(resource_type.clone()));
                 m.insert("resource".into(), Value::String(resource.clone()));
             }
-            Details::TaskOutput { resource_type, resource, output } => {
+            Details::TaskOutput {
+                resource_type,
+                resource,
+                output,
+            } => {
                 m.insert("resourceType".into(), Value::String(resource_type.clone()));
                 m.insert("resource".into(), Value::String(resource.clone()));
                 if data {
@@ -263,13 +393,23 @@ impl HistoryEvent {
                     m.insert("outputDetails".into(), trunc());
                 }
             }
-            Details::TaskFailure { resource_type, resource, error, cause } => {
+            Details::TaskFailure {
+                resource_type,
+                resource,
+                error,
+                cause,
+            } => {
                 m.insert("resourceType".into(), Value::String(resource_type.clone()));
                 m.insert("resource".into(), Value::String(resource.clone()));
                 put_opt(&mut m, "error", error);
                 put_opt(&mut m, "cause", cause);
             }
-            Details::ActivityScheduled { resource, input, timeout_in_seconds, heartbeat_in_seconds } => {
+            Details::ActivityScheduled {
+                resource,
+                input,
+                timeout_in_seconds,
+                heartbeat_in_seconds,
+            } => {
                 m.insert("resource".into(), Value::String(resource.clone()));
                 if data {
                     m.insert("input".into(), text(input));
@@ -285,7 +425,11 @@ impl HistoryEvent {
             Details::ActivityStarted { worker_name } => {
                 m.insert("workerName".into(), Value::String(worker_name.clone()));
             }
-            Details::LambdaFunctionScheduled { resource, input, timeout_in_seconds } => {
+            Details::LambdaFunctionScheduled {
+                resource,
+                input,
+                timeout_in_seconds,
+            } => {
                 m.insert("resource".into(), Value::String(resource.clone()));
                 if data {
                     m.insert("input".into(), text(input));
@@ -295,7 +439,12 @@ impl HistoryEvent {
                     m.insert("timeoutInSeconds".into(), json!(t));
                 }
             }
-            Details::EvaluationFailed { error, cause, location, state } => {
+            Details::EvaluationFailed {
+                error,
+                cause,
+                location,
+                state,
+            } => {
                 m.insert("error".into(), Value::String(error.clone()));
                 m.insert("cause".into(), Value::String(cause.clone()));
                 put_opt(&mut m, "location", location);
@@ -325,13 +474,19 @@ mod tests {
             previous_event_id: 0,
             timestamp_millis: 1_500,
             event_type: EventType::PassStateEntered,
-            details: Details::StateEntered { name: Arc::from("A"), input: Arc::new(json!({"a": 1})) },
+            details: Details::StateEntered {
+                name: Arc::from("A"),
+                input: Arc::new(json!({"a": 1})),
+            },
         };
         let j = e.to_aws_json(true);
         assert_eq!(j["type"], "PassStateEntered");
         assert_eq!(j["timestamp"], 1.5);
         assert_eq!(j["stateEnteredEventDetails"]["input"], "{\"a\":1}");
-        assert_eq!(j["stateEnteredEventDetails"]["inputDetails"]["truncated"], false);
+        assert_eq!(
+            j["stateEnteredEventDetails"]["inputDetails"]["truncated"],
+            false
+        );
         let j = e.to_aws_json(false);
         assert!(j["stateEnteredEventDetails"].get("input").is_none());
     }

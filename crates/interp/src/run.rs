@@ -93,14 +93,28 @@ pub fn run_to_end(
                     }
                 }
                 Command::DispatchTask(req) => match tasks.answer(&req) {
-                    Ok(output) => queue.push_back(Event::TaskSucceeded { task: req.task, output }),
-                    Err((error, cause)) => queue.push_back(Event::TaskFailed { task: req.task, error, cause }),
+                    Ok(output) => queue.push_back(Event::TaskSucceeded {
+                        task: req.task,
+                        output,
+                    }),
+                    Err((error, cause)) => queue.push_back(Event::TaskFailed {
+                        task: req.task,
+                        error,
+                        cause,
+                    }),
                 },
                 Command::CancelTask { .. } => {}
             }
         }
     };
-    absorb(step, &mut history, &mut queue, &mut timers, &mut timer_due, observer);
+    absorb(
+        step,
+        &mut history,
+        &mut queue,
+        &mut timers,
+        &mut timer_due,
+        observer,
+    );
     while ex.status() == Status::Running {
         let event = if let Some(e) = queue.pop_front() {
             e
@@ -114,7 +128,14 @@ pub fn run_to_end(
             break;
         };
         let step = ex.handle(event, clock);
-        absorb(step, &mut history, &mut queue, &mut timers, &mut timer_due, observer);
+        absorb(
+            step,
+            &mut history,
+            &mut queue,
+            &mut timers,
+            &mut timer_due,
+            observer,
+        );
     }
     Finished {
         status: ex.status(),
@@ -136,7 +157,11 @@ pub struct VirtualClock {
 
 impl VirtualClock {
     pub fn new(start_millis: i64, seed: u64) -> VirtualClock {
-        VirtualClock { now: start_millis, counter: 0, rng: seed ^ 0x9E37_79B9_7F4A_7C15 }
+        VirtualClock {
+            now: start_millis,
+            counter: 0,
+            rng: seed ^ 0x9E37_79B9_7F4A_7C15,
+        }
     }
     fn next_u64(&mut self) -> u64 {
         // splitmix64

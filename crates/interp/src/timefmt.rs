@@ -31,7 +31,9 @@ pub fn parse_timestamp(s: &str) -> Option<i128> {
     if s.contains('t') || s.contains('z') || s.contains(' ') {
         return None;
     }
-    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| t.unix_timestamp_nanos())
+    OffsetDateTime::parse(s, &Rfc3339)
+        .ok()
+        .map(|t| t.unix_timestamp_nanos())
 }
 
 #[cfg(test)]
@@ -48,7 +50,13 @@ mod tests {
     fn parses_rfc3339() {
         assert_eq!(parse_timestamp("1970-01-01T00:00:01Z"), Some(1_000_000_000));
         assert!(parse_timestamp("2016-03-14T01:59:00.123456789+01:00").is_some());
-        for bad in ["2016-13-05T21:29:29Z", "2016-12-05T25:29:29Z", "2016-12-05T21:29:29", "2016-12-05 21:29:29Z", "05-12-2016T21:29:29Z"] {
+        for bad in [
+            "2016-13-05T21:29:29Z",
+            "2016-12-05T25:29:29Z",
+            "2016-12-05T21:29:29",
+            "2016-12-05 21:29:29Z",
+            "05-12-2016T21:29:29Z",
+        ] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
     }

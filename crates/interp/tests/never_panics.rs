@@ -26,7 +26,11 @@ fn machines() -> Vec<Arc<Machine>> {
     let mut dirs = vec![root.join("testdata/asl/valid"), root.join("examples")];
     let shared = root.join("../shared/conformance/cases");
     if let Ok(rd) = std::fs::read_dir(&shared) {
-        let mut cases: Vec<PathBuf> = rd.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        let mut cases: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
         cases.sort();
         // Every 7th case keeps the run short while covering each category.
         dirs.extend(cases.into_iter().step_by(7));
@@ -37,7 +41,12 @@ fn machines() -> Vec<Arc<Machine>> {
             vec![d.join("definition.json")]
         } else {
             std::fs::read_dir(&d)
-                .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().ends_with(".asl.json")).collect())
+                .map(|rd| {
+                    rd.flatten()
+                        .map(|e| e.path())
+                        .filter(|p| p.to_string_lossy().ends_with(".asl.json"))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         for f in files {

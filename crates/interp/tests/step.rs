@@ -3,14 +3,22 @@
 
 use serde_json::{json, Value};
 use stepwise_interp::run::VirtualClock;
-use stepwise_interp::{Command, Event, Execution, ExecutionInfo, Machine, Status, Step, TaskRequest};
+use stepwise_interp::{
+    Command, Event, Execution, ExecutionInfo, Machine, Status, Step, TaskRequest,
+};
 
 const T0: i64 = 1_700_000_000_000;
 
 fn start(def: Value, input: Value) -> (Execution, Step, VirtualClock) {
-    let sm = stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
+    let sm =
+        stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
     let mut clock = VirtualClock::new(T0, 1);
-    let (ex, step) = Execution::start(Machine::new(sm), ExecutionInfo::local("M", "e"), input, &mut clock);
+    let (ex, step) = Execution::start(
+        Machine::new(sm),
+        ExecutionInfo::local("M", "e"),
+        input,
+        &mut clock,
+    );
     (ex, step, clock)
 }
 
@@ -56,7 +64,15 @@ fn task_success_runs_result_selector_and_result_path() {
         "ResultPath": "$.result"
     }));
     let (mut ex, step, mut clock) = start(def, json!({"order": {"id": 7}}));
-    assert_eq!(types(&step), ["ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted"]);
+    assert_eq!(
+        types(&step),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted"
+        ]
+    );
     let t = &tasks(&step)[0];
     assert_eq!(t.input, json!({"FunctionName": "f", "Payload": {"id": 7}}));
     assert_eq!(t.state_name, "T");
@@ -65,12 +81,28 @@ fn task_success_runs_result_selector_and_result_path() {
     assert_eq!(sched["taskScheduledEventDetails"]["resourceType"], "lambda");
     assert_eq!(sched["taskScheduledEventDetails"]["resource"], "invoke");
     assert_eq!(sched["taskScheduledEventDetails"]["region"], "us-east-1");
-    let step = ex.handle(Event::TaskSucceeded { task: t.task, output: json!({"Payload": {"body": "ok"}}) }, &mut clock);
-    assert_eq!(types(&step), ["TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]);
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: t.task,
+            output: json!({"Payload": {"body": "ok"}}),
+        },
+        &mut clock,
+    );
+    assert_eq!(
+        types(&step),
+        ["TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
+    );
     assert_eq!(ex.status(), Status::Succeeded);
-    assert_eq!(ex.output(), Some(&json!({"order": {"id": 7}, "result": {"body": "ok"}})));
+    assert_eq!(
+        ex.output(),
+        Some(&json!({"order": {"id": 7}, "result": {"body": "ok"}}))
+    );
     // ids chain one after another
-    let ids: Vec<(u64, u64)> = step.events.iter().map(|e| (e.id, e.previous_event_id)).collect();
+    let ids: Vec<(u64, u64)> = step
+        .events
+        .iter()
+        .map(|e| (e.id, e.previous_event_id))
+        .collect();
     assert_eq!(ids, [(5, 4), (6, 5), (7, 6)]);
 }
 
@@ -81,7 +113,14 @@ fn retry_backs_off_then_succeeds() {
     }));
     let (mut ex, step, mut clock) = start(def, json!({}));
     let t = tasks(&step)[0].task;
-    let step = ex.handle(Event::TaskFailed { task: t, error: "Lambda.ServiceException".into(), cause: "boom".into() }, &mut clock);
+    let step = ex.handle(
+        Event::TaskFailed {
+            task: t,
+            error: "Lambda.ServiceException".into(),
+            cause: "boom".into(),
+        },
+        &mut clock,
+    );
     assert_eq!(types(&step), ["TaskFailed"]);
     let (timer, due) = timers(&step)[0];
     assert_eq!(due, T0 + 2_000);
@@ -90,29 +129,65 @@ fn retry_backs_off_then_succeeds() {
     assert_eq!(types(&step), ["TaskScheduled", "TaskStarted"]);
     let t2 = &tasks(&step)[0];
     assert_eq!(t2.invocation, 1);
-    let step = ex.handle(Event::TaskFailed { task: t2.task, error: "Lambda.ServiceException".into(), cause: "".into() }, &mut clock);
+    let step = ex.handle(
+        Event::TaskFailed {
+            task: t2.task,
+            error: "Lambda.ServiceException".into(),
+            cause: "".into(),
+        },
+        &mut clock,
+    );
     let (timer, due) = timers(&step)[0];
-    assert_eq!(due, clock.now + 6_000, "second delay is IntervalSeconds × BackoffRate");
+    assert_eq!(
+        due,
+        clock.now + 6_000,
+        "second delay is IntervalSeconds × BackoffRate"
+    );
     clock.now = due;
     let step = ex.handle(Event::TimerFired { timer }, &mut clock);
     let t3 = tasks(&step)[0].task;
-    ex.handle(Event::TaskSucceeded { task: t3, output: json!(1) }, &mut clock);
+    ex.handle(
+        Event::TaskSucceeded {
+            task: t3,
+            output: json!(1),
+        },
+        &mut clock,
+    );
     assert_eq!(ex.status(), Status::Succeeded);
     assert_eq!(ex.output(), Some(&json!(1)));
 }
 
 #[test]
 fn retry_exhausted_fails_with_the_task_error() {
-    let def = lambda_task(json!({"Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 1, "IntervalSeconds": 1}]}));
+    let def = lambda_task(
+        json!({"Retry": [{"ErrorEquals": ["States.ALL"], "MaxAttempts": 1, "IntervalSeconds": 1}]}),
+    );
     let (mut ex, step, mut clock) = start(def, json!({}));
     let t = tasks(&step)[0].task;
-    let step = ex.handle(Event::TaskFailed { task: t, error: "E".into(), cause: "c".into() }, &mut clock);
+    let step = ex.handle(
+        Event::TaskFailed {
+            task: t,
+            error: "E".into(),
+            cause: "c".into(),
+        },
+        &mut clock,
+    );
     let (timer, _) = timers(&step)[0];
     let step = ex.handle(Event::TimerFired { timer }, &mut clock);
     let t = tasks(&step)[0].task;
-    let step = ex.handle(Event::TaskFailed { task: t, error: "E".into(), cause: "c".into() }, &mut clock);
+    let step = ex.handle(
+        Event::TaskFailed {
+            task: t,
+            error: "E".into(),
+            cause: "c".into(),
+        },
+        &mut clock,
+    );
     assert_eq!(types(&step), ["TaskFailed", "ExecutionFailed"]);
-    assert_eq!((ex.status(), ex.error(), ex.cause()), (Status::Failed, Some("E"), Some("c")));
+    assert_eq!(
+        (ex.status(), ex.error(), ex.cause()),
+        (Status::Failed, Some("E"), Some("c"))
+    );
 }
 
 #[test]
@@ -124,9 +199,20 @@ fn max_delay_caps_backoff_and_full_jitter_stays_below() {
     let (mut ex, step, mut clock) = start(def, json!({}));
     let mut task = tasks(&step)[0].task;
     for _ in 0..3 {
-        let step = ex.handle(Event::TaskFailed { task, error: "E".into(), cause: "".into() }, &mut clock);
+        let step = ex.handle(
+            Event::TaskFailed {
+                task,
+                error: "E".into(),
+                cause: "".into(),
+            },
+            &mut clock,
+        );
         let (timer, due) = timers(&step)[0];
-        assert!(due >= clock.now && due <= clock.now + 15_000, "delay {} out of [0, 15 s]", due - clock.now);
+        assert!(
+            due >= clock.now && due <= clock.now + 15_000,
+            "delay {} out of [0, 15 s]",
+            due - clock.now
+        );
         clock.now = due;
         let step = ex.handle(Event::TimerFired { timer }, &mut clock);
         task = tasks(&step)[0].task;
@@ -143,9 +229,28 @@ fn catch_routes_error_output_through_result_path() {
     }});
     let (mut ex, step, mut clock) = start(def, json!({"a": 1}));
     let t = tasks(&step)[0].task;
-    let step = ex.handle(Event::TaskFailed { task: t, error: "PaymentDeclined".into(), cause: "card".into() }, &mut clock);
-    assert_eq!(types(&step), ["TaskFailed", "TaskStateExited", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"]);
-    assert_eq!(ex.output(), Some(&json!({"a": 1, "error": {"Error": "PaymentDeclined", "Cause": "card"}})));
+    let step = ex.handle(
+        Event::TaskFailed {
+            task: t,
+            error: "PaymentDeclined".into(),
+            cause: "card".into(),
+        },
+        &mut clock,
+    );
+    assert_eq!(
+        types(&step),
+        [
+            "TaskFailed",
+            "TaskStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    assert_eq!(
+        ex.output(),
+        Some(&json!({"a": 1, "error": {"Error": "PaymentDeclined", "Cause": "card"}}))
+    );
 }
 
 #[test]
@@ -159,7 +264,10 @@ fn states_all_does_not_catch_runtime_errors() {
     assert_eq!(ex.status(), Status::Failed);
     assert_eq!(ex.error(), Some("States.Runtime"));
     assert!(ex.cause().unwrap_or("").starts_with("An error occurred while executing the state 'T' (entered at the event id #2). Invalid path '$.missing'"));
-    assert_eq!(types(&step), ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]);
+    assert_eq!(
+        types(&step),
+        ["ExecutionStarted", "TaskStateEntered", "ExecutionFailed"]
+    );
 }
 
 #[test]
@@ -168,11 +276,16 @@ fn task_timeout_and_heartbeat() {
     let (mut ex, step, mut clock) = start(def, json!({}));
     let task = tasks(&step)[0].task;
     let armed = timers(&step);
-    assert_eq!(armed.iter().map(|t| t.1 - T0).collect::<Vec<_>>(), [10_000, 4_000]);
+    assert_eq!(
+        armed.iter().map(|t| t.1 - T0).collect::<Vec<_>>(),
+        [10_000, 4_000]
+    );
     // A heartbeat re-arms the heartbeat timer.
     clock.now = T0 + 3_000;
     let step = ex.handle(Event::TaskHeartbeat { task }, &mut clock);
-    assert!(step.commands.contains(&Command::CancelTimer { timer: armed[1].0 }));
+    assert!(step
+        .commands
+        .contains(&Command::CancelTimer { timer: armed[1].0 }));
     let (hb, due) = timers(&step)[0];
     assert_eq!(due, T0 + 7_000);
     // The old heartbeat timer firing late does nothing.
@@ -192,7 +305,10 @@ fn task_timeout_fails_with_states_timeout() {
     let (timer, due) = timers(&step)[0];
     clock.now = due;
     ex.handle(Event::TimerFired { timer }, &mut clock);
-    assert_eq!((ex.status(), ex.error()), (Status::Failed, Some("States.Timeout")));
+    assert_eq!(
+        (ex.status(), ex.error()),
+        (Status::Failed, Some("States.Timeout"))
+    );
 }
 
 #[test]
@@ -206,9 +322,21 @@ fn wait_for_task_token_exposes_the_token() {
     let token = t.token.clone().expect("a task token");
     assert_eq!(t.input["MessageBody"]["token"], json!(token));
     let sched = step.events[2].to_aws_json(true);
-    assert_eq!(sched["taskScheduledEventDetails"]["resource"], "sendMessage.waitForTaskToken");
-    ex.handle(Event::TaskSucceeded { task: t.task, output: json!({"approved": true}) }, &mut clock);
-    assert_eq!(ex.output(), Some(&json!({"order": 1, "approval": {"approved": true}})));
+    assert_eq!(
+        sched["taskScheduledEventDetails"]["resource"],
+        "sendMessage.waitForTaskToken"
+    );
+    ex.handle(
+        Event::TaskSucceeded {
+            task: t.task,
+            output: json!({"approved": true}),
+        },
+        &mut clock,
+    );
+    assert_eq!(
+        ex.output(),
+        Some(&json!({"order": 1, "approval": {"approved": true}}))
+    );
 }
 
 #[test]
@@ -221,13 +349,47 @@ fn activities_and_lambda_arns_use_their_own_events() {
     assert_eq!(types(&step)[2], "ActivityScheduled");
     let t = &tasks(&step)[0];
     assert!(t.token.is_some(), "activities carry a task token");
-    let step = ex.handle(Event::TaskStarted { task: t.task, worker_name: "w1".into() }, &mut clock);
+    let step = ex.handle(
+        Event::TaskStarted {
+            task: t.task,
+            worker_name: "w1".into(),
+        },
+        &mut clock,
+    );
     assert_eq!(types(&step), ["ActivityStarted"]);
-    let step = ex.handle(Event::TaskSucceeded { task: t.task, output: json!(2) }, &mut clock);
-    assert_eq!(types(&step), ["ActivitySucceeded", "TaskStateExited", "TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted"]);
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: t.task,
+            output: json!(2),
+        },
+        &mut clock,
+    );
+    assert_eq!(
+        types(&step),
+        [
+            "ActivitySucceeded",
+            "TaskStateExited",
+            "TaskStateEntered",
+            "LambdaFunctionScheduled",
+            "LambdaFunctionStarted"
+        ]
+    );
     let t = &tasks(&step)[0];
-    let step = ex.handle(Event::TaskSucceeded { task: t.task, output: json!(3) }, &mut clock);
-    assert_eq!(types(&step), ["LambdaFunctionSucceeded", "TaskStateExited", "ExecutionSucceeded"]);
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: t.task,
+            output: json!(3),
+        },
+        &mut clock,
+    );
+    assert_eq!(
+        types(&step),
+        [
+            "LambdaFunctionSucceeded",
+            "TaskStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
 }
 
 #[test]
@@ -240,12 +402,31 @@ fn parallel_branches_wait_concurrently_and_keep_branch_order() {
     let (mut ex, step, mut clock) = start(def, json!({}));
     let ts = tasks(&step);
     assert_eq!(ts.len(), 2, "both branches dispatch before either answers");
-    ex.handle(Event::TaskSucceeded { task: ts[1].task, output: json!("b") }, &mut clock);
+    ex.handle(
+        Event::TaskSucceeded {
+            task: ts[1].task,
+            output: json!("b"),
+        },
+        &mut clock,
+    );
     assert_eq!(ex.status(), Status::Running);
-    let step = ex.handle(Event::TaskSucceeded { task: ts[0].task, output: json!("a") }, &mut clock);
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: ts[0].task,
+            output: json!("a"),
+        },
+        &mut clock,
+    );
     assert_eq!(ex.output(), Some(&json!(["a", "b"])));
     let t = types(&step);
-    assert_eq!(&t[t.len() - 3..], ["ParallelStateSucceeded", "ParallelStateExited", "ExecutionSucceeded"]);
+    assert_eq!(
+        &t[t.len() - 3..],
+        [
+            "ParallelStateSucceeded",
+            "ParallelStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
 }
 
 #[test]
@@ -260,12 +441,29 @@ fn parallel_branch_failure_fails_the_state_and_is_caught() {
     }});
     let (mut ex, step, mut clock) = start(def, json!({}));
     let ts = tasks(&step);
-    let step = ex.handle(Event::TaskFailed { task: ts[0].task, error: "Boom".into(), cause: "x".into() }, &mut clock);
-    assert!(step.commands.contains(&Command::CancelTask { task: ts[1].task }), "the other branch is cancelled");
+    let step = ex.handle(
+        Event::TaskFailed {
+            task: ts[0].task,
+            error: "Boom".into(),
+            cause: "x".into(),
+        },
+        &mut clock,
+    );
+    assert!(
+        step.commands
+            .contains(&Command::CancelTask { task: ts[1].task }),
+        "the other branch is cancelled"
+    );
     assert!(types(&step).contains(&"ParallelStateFailed"));
     assert_eq!(ex.output(), Some(&json!({"Error": "Boom", "Cause": "x"})));
     // A late answer for the cancelled branch is ignored.
-    let step = ex.handle(Event::TaskSucceeded { task: ts[1].task, output: json!(1) }, &mut clock);
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: ts[1].task,
+            output: json!(1),
+        },
+        &mut clock,
+    );
     assert!(step.events.is_empty());
 }
 
@@ -278,10 +476,19 @@ fn map_respects_max_concurrency() {
     assert_eq!(pending.len(), 2);
     let mut answered = 0;
     while let Some(t) = pending.pop() {
-        let step = ex.handle(Event::TaskSucceeded { task: t.task, output: json!(t.input.as_i64().unwrap_or(0) * 10) }, &mut clock);
+        let step = ex.handle(
+            Event::TaskSucceeded {
+                task: t.task,
+                output: json!(t.input.as_i64().unwrap_or(0) * 10),
+            },
+            &mut clock,
+        );
         answered += 1;
         pending.extend(tasks(&step));
-        assert!(pending.len() <= 2, "never more than MaxConcurrency tasks in flight");
+        assert!(
+            pending.len() <= 2,
+            "never more than MaxConcurrency tasks in flight"
+        );
     }
     assert_eq!(answered, 5);
     assert_eq!(ex.output(), Some(&json!([10, 20, 30, 40, 50])));
@@ -295,9 +502,28 @@ fn map_tolerated_failures_keep_going() {
     let (mut ex, step, mut clock) = start(def, json!([1, 2, 3]));
     let ts = tasks(&step);
     assert_eq!(ts.len(), 3);
-    ex.handle(Event::TaskFailed { task: ts[0].task, error: "E".into(), cause: "c".into() }, &mut clock);
-    ex.handle(Event::TaskSucceeded { task: ts[1].task, output: json!(2) }, &mut clock);
-    let step = ex.handle(Event::TaskSucceeded { task: ts[2].task, output: json!(3) }, &mut clock);
+    ex.handle(
+        Event::TaskFailed {
+            task: ts[0].task,
+            error: "E".into(),
+            cause: "c".into(),
+        },
+        &mut clock,
+    );
+    ex.handle(
+        Event::TaskSucceeded {
+            task: ts[1].task,
+            output: json!(2),
+        },
+        &mut clock,
+    );
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: ts[2].task,
+            output: json!(3),
+        },
+        &mut clock,
+    );
     assert_eq!(ex.status(), Status::Succeeded);
     assert!(types(&step).contains(&"MapRunSucceeded"));
 }
@@ -309,8 +535,21 @@ fn map_over_tolerance_fails_with_threshold_error() {
             "StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}}}});
     let (mut ex, step, mut clock) = start(def, json!([1, 2]));
     let ts = tasks(&step);
-    ex.handle(Event::TaskFailed { task: ts[0].task, error: "E".into(), cause: "c".into() }, &mut clock);
-    assert_eq!((ex.status(), ex.error()), (Status::Failed, Some("States.ExceedToleratedFailureThreshold")));
+    ex.handle(
+        Event::TaskFailed {
+            task: ts[0].task,
+            error: "E".into(),
+            cause: "c".into(),
+        },
+        &mut clock,
+    );
+    assert_eq!(
+        (ex.status(), ex.error()),
+        (
+            Status::Failed,
+            Some("States.ExceedToleratedFailureThreshold")
+        )
+    );
 }
 
 #[test]
@@ -327,11 +566,20 @@ fn execution_timeout_and_stop() {
     assert_eq!(ex.status(), Status::TimedOut);
 
     let (mut ex, _, mut clock) = start(def, json!({}));
-    let step = ex.handle(Event::Stop { error: Some("Manual".into()), cause: None }, &mut clock);
+    let step = ex.handle(
+        Event::Stop {
+            error: Some("Manual".into()),
+            cause: None,
+        },
+        &mut clock,
+    );
     assert_eq!(types(&step), ["ExecutionAborted"]);
     assert_eq!(ex.status(), Status::Aborted);
     // Nothing happens after the end.
-    assert!(ex.handle(Event::TimerFired { timer: 2 }, &mut clock).events.is_empty());
+    assert!(ex
+        .handle(Event::TimerFired { timer: 2 }, &mut clock)
+        .events
+        .is_empty());
 }
 
 #[test]
@@ -343,12 +591,22 @@ fn data_limit_exceeded_is_not_caught_by_states_all() {
         "C": {"Type": "Succeed"}}});
     let (mut ex, step, mut clock) = start(def, json!({}));
     let t = tasks(&step)[0].task;
-    ex.handle(Event::TaskSucceeded { task: t, output: json!(big) }, &mut clock);
-    assert_eq!((ex.status(), ex.error()), (Status::Failed, Some("States.DataLimitExceeded")));
+    ex.handle(
+        Event::TaskSucceeded {
+            task: t,
+            output: json!(big),
+        },
+        &mut clock,
+    );
+    assert_eq!(
+        (ex.status(), ex.error()),
+        (Status::Failed, Some("States.DataLimitExceeded"))
+    );
 }
 
 fn run(def: Value, input: Value) -> stepwise_interp::run::Finished {
-    let sm = stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
+    let sm =
+        stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
     let mut clock = VirtualClock::new(T0, 1);
     stepwise_interp::run::run_to_end(
         Machine::new(sm),
@@ -368,20 +626,38 @@ fn wait_assigns_variables() {
         "P": {"Type": "Pass", "Parameters": {"v.$": "$foo", "w.$": "$in"}, "End": true}}});
     let fin = run(def, json!({"a": 5}));
     assert_eq!(fin.output, Some(json!({"v": "oof", "w": 5})));
-    let exited = fin.history.iter().find(|e| e.event_type.as_str() == "WaitStateExited").map(|e| e.to_aws_json(true));
-    assert_eq!(exited.as_ref().map(|e| e["stateExitedEventDetails"]["assignedVariables"]["foo"].clone()), Some(json!("\"oof\"")));
+    let exited = fin
+        .history
+        .iter()
+        .find(|e| e.event_type.as_str() == "WaitStateExited")
+        .map(|e| e.to_aws_json(true));
+    assert_eq!(
+        exited
+            .as_ref()
+            .map(|e| e["stateExitedEventDetails"]["assignedVariables"]["foo"].clone()),
+        Some(json!("\"oof\""))
+    );
 }
 
 #[test]
 fn wait_seconds_path_rules() {
     let def = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": true}}});
     let fin = run(def.clone(), json!({"s": -1}));
-    assert!(fin.cause.unwrap_or_default().ends_with("The SecondsPath parameter references a negative value: $.s == -1"));
+    assert!(fin
+        .cause
+        .unwrap_or_default()
+        .ends_with("The SecondsPath parameter references a negative value: $.s == -1"));
     let fin = run(def.clone(), json!({"s": 1.5}));
-    assert!(fin.cause.unwrap_or_default().ends_with("The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5"));
+    assert!(fin
+        .cause
+        .unwrap_or_default()
+        .ends_with("The SecondsPath parameter cannot be parsed as a long value: $.s == 1.5"));
     let fin = run(def, json!({"s": 3_000_000_000_i64}));
     assert_eq!(fin.error.as_deref(), Some("States.Runtime"));
-    assert!(fin.cause.unwrap_or_default().ends_with("Wait state delay is too long."));
+    assert!(fin
+        .cause
+        .unwrap_or_default()
+        .ends_with("Wait state delay is too long."));
 }
 
 #[test]
@@ -393,18 +669,39 @@ fn map_path_numbers_accept_numeric_text_and_check_ranges() {
         m[field] = json!("$.v");
         json!({"StartAt": "M", "States": {"M": m}})
     };
-    let ok = run(def("MaxConcurrencyPath"), json!({"items": [1, 2], "v": "1"}));
+    let ok = run(
+        def("MaxConcurrencyPath"),
+        json!({"items": [1, 2], "v": "1"}),
+    );
     assert_eq!(ok.output, Some(json!([1, 2])));
-    let ok = run(def("ToleratedFailurePercentagePath"), json!({"items": [1], "v": 1.1}));
+    let ok = run(
+        def("ToleratedFailurePercentagePath"),
+        json!({"items": [1], "v": 1.1}),
+    );
     assert_eq!(ok.status, Status::Succeeded);
-    let bad = run(def("ToleratedFailurePercentagePath"), json!({"items": [1], "v": 100.1}));
-    assert!(bad.cause.unwrap_or_default().ends_with("ToleratedFailurePercentage must be between 0 and 100."));
-    let bad = run(def("ToleratedFailurePercentagePath"), json!({"items": [1], "v": "NoNumber"}));
+    let bad = run(
+        def("ToleratedFailurePercentagePath"),
+        json!({"items": [1], "v": 100.1}),
+    );
+    assert!(bad
+        .cause
+        .unwrap_or_default()
+        .ends_with("ToleratedFailurePercentage must be between 0 and 100."));
+    let bad = run(
+        def("ToleratedFailurePercentagePath"),
+        json!({"items": [1], "v": "NoNumber"}),
+    );
     assert!(bad.cause.unwrap_or_default().ends_with(
         "The ToleratedFailurePercentagePath field refers to value \"NoNumber\" which is not a valid float: $.v"
     ));
-    let bad = run(def("ToleratedFailureCountPath"), json!({"items": [1], "v": -1}));
-    assert!(bad.cause.unwrap_or_default().ends_with("ToleratedFailureCount cannot be negative."));
+    let bad = run(
+        def("ToleratedFailureCountPath"),
+        json!({"items": [1], "v": -1}),
+    );
+    assert!(bad
+        .cause
+        .unwrap_or_default()
+        .ends_with("ToleratedFailureCount cannot be negative."));
 }
 
 #[test]

@@ -148,7 +148,6 @@ child_visitor!(
     for_each_child_mut, iter_mut, mut
 );
 
-
 fn call(name: &str, args: Vec<AstNode>) -> AstNode {
     AstNode::Function {
         name: name.to_string(),

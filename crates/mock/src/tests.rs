@@ -680,7 +680,9 @@ fn video_pipeline_example() {
         happy.response("Transcode", 0),
         happy.response("Transcode", 7)
     );
-    let flaky = config.test_case("video-pipeline", "TranscodeFlaky").unwrap();
+    let flaky = config
+        .test_case("video-pipeline", "TranscodeFlaky")
+        .unwrap();
     assert!(
         matches!(flaky.response("Transcode", 0), Some(MockResult::Throw { error, .. }) if error == "Lambda.ServiceException")
     );
