@@ -81,7 +81,8 @@ pub enum StateKind {
     Succeed,
     Fail(Fail),
     Parallel(Parallel),
-    Map(Map),
+    /// Boxed: a Map carries far more fields than the other states.
+    Map(Box<Map>),
 }
 
 impl StateKind {

@@ -869,7 +869,7 @@ impl Parser {
                 cause: self.dyn_string(obj, p, "Cause", "CausePath", ql),
             })),
             "Parallel" => self.parallel(obj, p).map(StateKind::Parallel),
-            "Map" => self.map(obj, p, ql).map(StateKind::Map),
+            "Map" => self.map(obj, p, ql).map(|m| StateKind::Map(Box::new(m))),
             _ => None,
         };
         if self.diags.len() > diags_before {

@@ -228,6 +228,9 @@ pub struct Step {
 
 type FrameId = usize;
 
+/// Builds the failure for an unparsable Wait timestamp (wording depends on the field).
+type TimestampError = Box<dyn Fn(&str) -> Failure>;
+
 /// AWS's limit on the history of a Standard execution.
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;
 
@@ -1062,7 +1065,6 @@ impl Execution {
                 };
                 let eff =
                     dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
-                drop(vars);
                 self.complete(fid, st, Arc::new(Value::Null), eff, ctx, false, None, src)
             }
             QueryLanguage::Jsonata => {
@@ -1112,7 +1114,6 @@ impl Execution {
                     _ => None,
                 };
                 let out = dataflow::filter(&st.io.output_path, eff, &env).map_err(Failure::eval)?;
-                drop(vars);
                 let out = self.finish_state(fid, st, out, assigned, None)?;
                 Ok(Flow::Next(next, out))
             }
@@ -1149,7 +1150,6 @@ impl Execution {
                     Some(t) => Arc::new(t.eval("Output", &scope, src)?),
                     None => Arc::clone(&input),
                 };
-                drop(vars);
                 let out = self.finish_state(fid, st, out, assigned, None)?;
                 Ok(Flow::Next(next, out))
             }
@@ -1232,7 +1232,7 @@ impl Execution {
                     self.now + secs * 1000
                 }
                 WaitDef::Timestamp(d) => {
-                    let (text, field_err): (String, Box<dyn Fn(&str) -> Failure>) = match d {
+                    let (text, field_err): (String, TimestampError) = match d {
                         Dyn::Literal(s) => (
                             s.clone(),
                             Box::new(|s: &str| {
@@ -1887,7 +1887,7 @@ impl Execution {
             if !error_matches(&r.error_equals, &err.error) {
                 continue;
             }
-            if !retriable && !r.error_equals.iter().any(|e| *e == err.error) {
+            if !retriable && !r.error_equals.contains(&err.error) {
                 continue;
             }
             let attempt = a.retries.get(i).copied().unwrap_or(0);
