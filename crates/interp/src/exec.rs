@@ -1855,10 +1855,7 @@ impl Execution {
         let st = states.get(a.state);
         let mut err = f.err;
         if f.prefixed {
-            err.cause = format!(
-                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
-                st.name, a.entered_id, err.cause
-            );
+            err.cause = state_error_cause(&st.name, a.entered_id, &err.cause);
         }
         if err.error == names::QUERY_EVALUATION_ERROR || f.location.is_some() {
             let prev = if matches!(st.kind, StateKind::Wait(_)) {
@@ -1928,7 +1925,7 @@ impl Execution {
             .find(|c| catch_matches(&c.error_equals, &err.error))
         {
             let input = std::mem::replace(&mut a.input, Arc::new(Value::Null));
-            let entered = a.entered_millis;
+            let (entered, entered_id) = (a.entered_millis, a.entered_id);
             self.frame(fid).stage = Stage::Active(a);
             let ctx = self.context_for(st, entered);
             return match self.caught(fid, st, c, input, &err, &ctx, src) {
@@ -1936,10 +1933,7 @@ impl Execution {
                 Err(f2) => {
                     let mut e2 = f2.err;
                     if f2.prefixed {
-                        e2.cause = format!(
-                            "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
-                            st.name, entered, e2.cause
-                        );
+                        e2.cause = state_error_cause(&st.name, entered_id, &e2.cause);
                     }
                     self.finish_frame(fid, Err(e2), src);
                     Flow::Done
@@ -2757,6 +2751,11 @@ impl Execution {
             src,
         )
     }
+}
+
+/// AWS's cause for an error raised while evaluating a state's fields.
+fn state_error_cause(state: &str, entered_id: u64, cause: &str) -> String {
+    format!("An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {cause}")
 }
 
 fn within_tolerance(fan: &Fanout) -> bool {

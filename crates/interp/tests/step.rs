@@ -715,3 +715,21 @@ fn endless_loops_stop_at_the_history_limit() {
     assert_eq!(fin.error.as_deref(), Some("States.Runtime"));
     assert!(fin.history.len() as u64 <= stepwise_interp::exec::MAX_HISTORY_EVENTS);
 }
+
+#[test]
+fn a_catcher_that_cannot_apply_its_result_path_fails_with_the_state_prefix() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
+              "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.a.b", "Next": "C"}]},
+        "C": {"Type": "Succeed"}}});
+    let (mut ex, step, mut clock) = start(def, json!({"a": "text"}));
+    let t = tasks(&step)[0].task;
+    ex.handle(Event::TaskFailed { task: t, error: "E".into(), cause: "c".into() }, &mut clock);
+    assert_eq!(ex.status(), Status::Failed);
+    assert_eq!(ex.error(), Some("States.ResultPathMatchFailure"));
+    assert!(
+        ex.cause().unwrap_or("").starts_with("An error occurred while executing the state 'T' (entered at the event id #2). "),
+        "{:?}",
+        ex.cause()
+    );
+}
