@@ -622,10 +622,13 @@ impl Execution {
         self.out.commands.push(Command::CancelTimer { timer });
     }
 
+    /// The Context object. `retry_count` is `State.RetryCount`, which AWS shows only for
+    /// states that can retry (Task, Parallel, Map).
     fn context_value(
         &self,
         state_name: &str,
         entered_millis: i64,
+        retry_count: Option<u32>,
         extra: Option<(&str, Value)>,
     ) -> Value {
         let mut exec = Map::new();
@@ -655,6 +658,9 @@ impl Execution {
             "EnteredTime".into(),
             Value::String(timefmt::format_millis(entered_millis)),
         );
+        if let Some(n) = retry_count {
+            st.insert("RetryCount".into(), Value::from(n));
+        }
         let mut c = Map::new();
         c.insert("Execution".into(), Value::Object(exec));
         c.insert("StateMachine".into(), Value::Object(sm));
@@ -665,11 +671,30 @@ impl Execution {
         Value::Object(c)
     }
 
-    fn context_for(&self, state: &State, entered_millis: i64) -> Value {
+    /// The Context object for the state frame `fid` is in (Null when no expression of
+    /// the state reads it).
+    fn context_for(&self, fid: FrameId, state: &State) -> Value {
         if self.machine.needs_context(state) {
-            self.context_value(&state.name, entered_millis, None)
+            let (entered, retries) = self.entered_and_retries(fid, state);
+            self.context_value(&state.name, entered, retries, None)
         } else {
             Value::Null
+        }
+    }
+
+    fn entered_and_retries(&self, fid: FrameId, state: &State) -> (i64, Option<u32>) {
+        let can_retry = matches!(
+            state.kind,
+            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+        );
+        match self
+            .frames
+            .get(fid)
+            .and_then(|f| f.as_ref())
+            .map(|f| &f.stage)
+        {
+            Some(Stage::Active(a)) => (a.entered_millis, can_retry.then(|| a.retries.iter().sum())),
+            _ => (self.now, can_retry.then_some(0)),
         }
     }
 
@@ -807,15 +832,12 @@ impl Execution {
             st.kind,
             StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
         );
-        let (input, entered_millis) = match &mut self.frame(fid).stage {
-            Stage::Active(a) if keeps_input => (Arc::clone(&a.input), a.entered_millis),
-            Stage::Active(a) => (
-                std::mem::replace(&mut a.input, Arc::new(Value::Null)),
-                a.entered_millis,
-            ),
+        let input = match &mut self.frame(fid).stage {
+            Stage::Active(a) if keeps_input => Arc::clone(&a.input),
+            Stage::Active(a) => std::mem::replace(&mut a.input, Arc::new(Value::Null)),
             _ => return Flow::Done,
         };
-        let ctx = self.context_for(st, entered_millis);
+        let ctx = self.context_for(fid, st);
         let result = match &st.kind {
             StateKind::Pass(p) => self.run_pass(fid, st, p.result.as_ref(), input, &ctx, src),
             StateKind::Succeed => self.run_passthrough(fid, st, input, &ctx, src),
@@ -1466,14 +1488,15 @@ impl Execution {
         let ctx_owned;
         let ctx = match &token {
             Some(tok) => {
-                let entered = match &self.frame(fid).stage {
-                    Stage::Active(a) => a.entered_millis,
-                    _ => self.now,
-                };
+                let (entered, retries) = self.entered_and_retries(fid, st);
                 let mut task = Map::new();
                 task.insert("Token".into(), Value::String(tok.clone()));
-                ctx_owned =
-                    self.context_value(&st.name, entered, Some(("Task", Value::Object(task))));
+                ctx_owned = self.context_value(
+                    &st.name,
+                    entered,
+                    retries,
+                    Some(("Task", Value::Object(task))),
+                );
                 &ctx_owned
             }
             None => ctx,
@@ -1653,7 +1676,6 @@ impl Execution {
         }
         let st = states.get(a.state);
         let input = a.input.clone();
-        let entered = a.entered_millis;
         self.frame(fid).stage = Stage::Active(a);
         let flow = match result {
             Ok(output) => {
@@ -1681,7 +1703,7 @@ impl Execution {
                     ),
                 };
                 self.emit(fid, t, d);
-                let ctx = self.context_for(st, entered);
+                let ctx = self.context_for(fid, st);
                 match self.complete(fid, st, input, output, &ctx, true, None, src) {
                     Ok(out) => Self::transition(st, out),
                     Err(f) => Flow::Failed(f),
@@ -1925,9 +1947,9 @@ impl Execution {
             .find(|c| catch_matches(&c.error_equals, &err.error))
         {
             let input = std::mem::replace(&mut a.input, Arc::new(Value::Null));
-            let (entered, entered_id) = (a.entered_millis, a.entered_id);
+            let entered_id = a.entered_id;
             self.frame(fid).stage = Stage::Active(a);
-            let ctx = self.context_for(st, entered);
+            let ctx = self.context_for(fid, st);
             return match self.caught(fid, st, c, input, &err, &ctx, src) {
                 Ok(out) => Flow::Next(c.next, out),
                 Err(f2) => {
@@ -2182,9 +2204,11 @@ impl Execution {
                             itm.insert("Value".into(), item);
                             mi.insert("Item".into(), Value::Object(itm));
                             let ictx = if needs_item_ctx {
+                                let retries = self.entered_and_retries(fid, st).1;
                                 self.context_value(
                                     &st.name,
                                     entered,
+                                    retries,
                                     Some(("Map", Value::Object(mi))),
                                 )
                             } else {
@@ -2735,11 +2759,11 @@ impl Execution {
             .into_iter()
             .map(|r| r.unwrap_or(Value::Null))
             .collect();
-        let (input, entered) = match &self.frame(pid).stage {
-            Stage::Active(a) => (Arc::clone(&a.input), a.entered_millis),
-            _ => (Arc::new(Value::Null), self.now),
+        let input = match &self.frame(pid).stage {
+            Stage::Active(a) => Arc::clone(&a.input),
+            _ => Arc::new(Value::Null),
         };
-        let ctx = self.context_for(st, entered);
+        let ctx = self.context_for(pid, st);
         self.complete(
             pid,
             st,

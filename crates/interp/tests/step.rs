@@ -724,12 +724,58 @@ fn a_catcher_that_cannot_apply_its_result_path_fails_with_the_state_prefix() {
         "C": {"Type": "Succeed"}}});
     let (mut ex, step, mut clock) = start(def, json!({"a": "text"}));
     let t = tasks(&step)[0].task;
-    ex.handle(Event::TaskFailed { task: t, error: "E".into(), cause: "c".into() }, &mut clock);
+    ex.handle(
+        Event::TaskFailed {
+            task: t,
+            error: "E".into(),
+            cause: "c".into(),
+        },
+        &mut clock,
+    );
     assert_eq!(ex.status(), Status::Failed);
     assert_eq!(ex.error(), Some("States.ResultPathMatchFailure"));
     assert!(
-        ex.cause().unwrap_or("").starts_with("An error occurred while executing the state 'T' (entered at the event id #2). "),
+        ex.cause().unwrap_or("").starts_with(
+            "An error occurred while executing the state 'T' (entered at the event id #2). "
+        ),
         "{:?}",
         ex.cause()
     );
+}
+
+#[test]
+fn retry_count_is_in_the_context_of_retrying_states_only() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "Parameters": {"state.$": "$$.State"}, "ResultPath": "$.pass", "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"retry.$": "$$.State.RetryCount"}, "ResultPath": "$.task", "End": true,
+              "Retry": [{"ErrorEquals": ["E"], "IntervalSeconds": 1}]}}});
+    let (mut ex, step, mut clock) = start(def, json!({}));
+    let first = &tasks(&step)[0];
+    assert_eq!(first.input, json!({"retry": 0}));
+    let step = ex.handle(
+        Event::TaskFailed {
+            task: first.task,
+            error: "E".into(),
+            cause: "".into(),
+        },
+        &mut clock,
+    );
+    let (timer, due) = timers(&step)[0];
+    clock.now = due;
+    let step = ex.handle(Event::TimerFired { timer }, &mut clock);
+    let second = &tasks(&step)[0];
+    assert_eq!(second.input, json!({"retry": 1}));
+    ex.handle(
+        Event::TaskSucceeded {
+            task: second.task,
+            output: json!({"ok": true}),
+        },
+        &mut clock,
+    );
+    assert_eq!(ex.status(), Status::Succeeded);
+    // A Pass state's Context has no RetryCount.
+    let state = &ex.output().expect("output")["pass"]["state"];
+    assert_eq!(state["Name"], "P");
+    assert!(state.get("RetryCount").is_none(), "{state}");
 }
