@@ -345,7 +345,7 @@ struct Fanout {
     pending: VecDeque<Arc<Value>>,
     next_index: usize,
     total: usize,
-    results: Vec<Option<Value>>,
+    results: Vec<Option<Arc<Value>>>,
     running: usize,
     limit: usize,
     succeeded: usize,
@@ -376,7 +376,7 @@ pub struct Execution {
     input: Arc<Value>,
     start_millis: i64,
     status: Status,
-    output: Option<Value>,
+    output: Option<Arc<Value>>,
     error: Option<String>,
     cause: Option<String>,
     frames: Vec<Option<Frame>>,
@@ -537,7 +537,7 @@ impl Execution {
         self.status
     }
     pub fn output(&self) -> Option<&Value> {
-        self.output.as_ref()
+        self.output.as_deref()
     }
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
@@ -775,7 +775,7 @@ impl Execution {
                 true
             }
             Flow::End(output) => {
-                self.finish_frame(fid, Ok(Arc::unwrap_or_clone(output)), src);
+                self.finish_frame(fid, Ok(output), src);
                 false
             }
             Flow::Blocked | Flow::Done => false,
@@ -2020,7 +2020,7 @@ impl Execution {
     fn finish_frame(
         &mut self,
         fid: FrameId,
-        result: Result<Value, StatesError>,
+        result: Result<Arc<Value>, StatesError>,
         src: &mut dyn Sources,
     ) {
         let (parent, last) = {
@@ -2056,7 +2056,7 @@ impl Execution {
     fn finish_execution(
         &mut self,
         status: Status,
-        output: Option<Value>,
+        output: Option<Arc<Value>>,
         error: Option<String>,
         cause: Option<String>,
     ) {
@@ -2073,7 +2073,7 @@ impl Execution {
             Status::Succeeded => (
                 EventType::ExecutionSucceeded,
                 Details::Output {
-                    output: Arc::new(output.clone().unwrap_or(Value::Null)),
+                    output: output.clone().unwrap_or_else(|| Arc::new(Value::Null)),
                 },
             ),
             Status::Failed => (
@@ -2580,7 +2580,7 @@ impl Execution {
         pid: FrameId,
         index: usize,
         child_last: u64,
-        result: Result<Value, StatesError>,
+        result: Result<Arc<Value>, StatesError>,
         src: &mut dyn Sources,
     ) {
         let machine = Arc::clone(&self.machine);
@@ -2657,7 +2657,7 @@ impl Execution {
                 };
                 if tolerated {
                     if let Some(slot) = fan.results.get_mut(index) {
-                        *slot = Some(error_output(&err));
+                        *slot = Some(Arc::new(error_output(&err)));
                     }
                     if fan.succeeded + fan.failed == fan.total {
                         self.fanout_finish(pid, st, *fan, src);
@@ -2757,7 +2757,7 @@ impl Execution {
         let results: Vec<Value> = fan
             .results
             .into_iter()
-            .map(|r| r.unwrap_or(Value::Null))
+            .map(|r| r.map(Arc::unwrap_or_clone).unwrap_or(Value::Null))
             .collect();
         let input = match &self.frame(pid).stage {
             Stage::Active(a) => Arc::clone(&a.input),
