@@ -17,6 +17,7 @@ use stepwise_jsonata::{is_expression, JsonataExpr, JsonataTemplate};
 
 pub(crate) const SCHEMA: &str = "SCHEMA_VALIDATION_FAILED";
 pub(crate) const MISSING_TARGET: &str = "MISSING_TRANSITION_TARGET";
+pub(crate) const UNSUPPORTED_JSONATA: &str = "UNSUPPORTED_JSONATA_EXPRESSION";
 
 /// The largest value AWS accepts for second counts (timeouts, waits, intervals).
 const MAX_SECONDS: u64 = 99_999_999;
@@ -62,6 +63,7 @@ pub(crate) fn parse_value(value: &Value) -> Result<StateMachine, Vec<Diagnostic>
     let mut p = Parser::default();
     let sm = p.machine(value);
     validate::check_unique_names(&p.names, &mut p.diags);
+    validate::check_unique_labels(&p.labels, &mut p.diags);
     match sm {
         Some(sm) if p.diags.is_empty() => Ok(sm),
         _ => {
@@ -129,6 +131,20 @@ struct Parser {
     names: Vec<(String, String)>,
     /// How many `States` blocks enclose the one being parsed.
     depth: usize,
+    /// Every Map `Label` with its pointer, for machine-wide uniqueness.
+    labels: Vec<(String, String)>,
+    /// Which `$states` fields the JSONata field being parsed may read.
+    scope: StatesScope,
+}
+
+/// The `$states` fields that exist where an expression is evaluated, beyond `input` and
+/// `context` (which exist everywhere). ASL: `result` in the top-level `Output` and
+/// `Assign` of a Task, Map or Parallel; `errorOutput` in a catcher's `Output` and
+/// `Assign`.
+#[derive(Clone, Copy, Default)]
+struct StatesScope {
+    result: bool,
+    error_output: bool,
 }
 
 /// Blocks nested deeper than this are refused. JSON text cannot get near it (serde stops
@@ -269,12 +285,49 @@ impl Parser {
 
     fn jsonata(&mut self, body: &str, at: &str) -> Option<JsonataExpr> {
         match JsonataExpr::parse(body) {
-            Ok(e) => Some(e),
+            Ok(e) => {
+                self.check_states_scope(&e, at);
+                Some(e)
+            }
             Err(e) => {
                 self.bad_jsonata(at, &e.message);
                 None
             }
         }
+    }
+
+    /// `$states.result` and `$states.errorOutput` exist only in some fields; AWS refuses the
+    /// definition when an expression names one elsewhere, e.g. `UNSUPPORTED_JSONATA_EXPRESSION:
+    /// Field '$states.errorOutput' does not exist.` for a Task's `Arguments` (anomalyco/sst
+    /// issue #6110). Only explicit `$states.<field>` paths are judged: an expression that
+    /// uses `$states` whole (`$keys($states)`) is left alone.
+    fn check_states_scope(&mut self, e: &JsonataExpr, at: &str) {
+        // `reads_states_field` answers true for every name when `$states` is used whole;
+        // a name no field can have tells that case apart.
+        if e.reads_states_field("\u{0}") {
+            return;
+        }
+        let scope = self.scope;
+        for (field, ok) in [
+            ("result", scope.result),
+            ("errorOutput", scope.error_output),
+        ] {
+            if !ok && e.reads_states_field(field) {
+                self.diags.push(Diagnostic::new(
+                    at,
+                    UNSUPPORTED_JSONATA,
+                    format!("Field '$states.{field}' does not exist."),
+                ));
+            }
+        }
+    }
+
+    /// Parse with `scope` as the `$states` fields in reach, then restore the previous one.
+    fn in_scope<T>(&mut self, scope: StatesScope, f: impl FnOnce(&mut Self) -> T) -> T {
+        let saved = std::mem::replace(&mut self.scope, scope);
+        let out = f(self);
+        self.scope = saved;
+        out
     }
 
     /// AWS reports an expression that does not parse with its own code and the parser's
@@ -337,7 +390,12 @@ impl Parser {
             return None;
         }
         match JsonataTemplate::compile(raw) {
-            Ok(t) => Some(t),
+            Ok(t) => {
+                for (pointer, e) in t.expressions() {
+                    self.check_states_scope(e, &format!("{at}{pointer}"));
+                }
+                Some(t)
+            }
             Err(errors) => {
                 for e in errors {
                     self.bad_jsonata(&format!("{at}{}", e.pointer), &e.message);
@@ -823,6 +881,10 @@ impl Parser {
         };
 
         let mut io = InputOutput::default();
+        let result_scope = StatesScope {
+            result: has_errors,
+            error_output: false,
+        };
         if jp {
             if has_io_paths {
                 io.input_path = self.filter_path(obj, p, "InputPath");
@@ -839,14 +901,16 @@ impl Parser {
             }
         } else {
             if has_io_paths {
-                io.output = self.jsonata_template(obj, p, "Output", false);
+                io.output = self.in_scope(result_scope, |this| {
+                    this.jsonata_template(obj, p, "Output", false)
+                });
             }
             if matches!(ty, "Task" | "Parallel") {
                 io.arguments = self.jsonata_template(obj, p, "Arguments", true);
             }
         }
         let assign = if has_assign {
-            self.assign(obj, p, ql)
+            self.in_scope(result_scope, |this| this.assign(obj, p, ql))
         } else {
             None
         };
@@ -1116,12 +1180,18 @@ impl Parser {
             } else {
                 ResultPath::Default
             };
+            let catch_scope = StatesScope {
+                result: false,
+                error_output: true,
+            };
             let output = if ql == QueryLanguage::Jsonata {
-                self.jsonata_template(c, &ip, "Output", false)
+                self.in_scope(catch_scope, |this| {
+                    this.jsonata_template(c, &ip, "Output", false)
+                })
             } else {
                 None
             };
-            let assign = self.assign(c, &ip, ql);
+            let assign = self.in_scope(catch_scope, |this| this.assign(c, &ip, ql));
             if let Some(next) = next {
                 out.push(Catcher {
                     error_equals,
@@ -1417,6 +1487,8 @@ impl Parser {
                     "INVALID_LABEL_NAME",
                     "Label must be 1 to 40 characters without whitespace or special characters",
                 ));
+            } else {
+                self.labels.push((l.clone(), join(p, "Label")));
             }
         }
         let item_reader = self.shape(
@@ -2515,6 +2587,37 @@ mod tests {
     }
 
     #[test]
+    fn map_labels_are_unique_machine_wide() {
+        let map = |label: &str, next: Value| {
+            let mut m = json!({"Type": "Map", "Label": label,
+                "ItemProcessor": {"StartAt": format!("P{label}{next}"), "States": {format!("P{label}{next}"): {"Type": "Succeed"}}}});
+            if let Some(o) = m.as_object_mut() {
+                match next {
+                    Value::String(n) => o.insert("Next".into(), json!(n)),
+                    _ => o.insert("End".into(), json!(true)),
+                };
+            }
+            m
+        };
+        let d = diags(json!({"StartAt": "A", "States": {
+            "A": map("x", json!("B")), "B": map("y", json!("C")), "C": map("x", Value::Null)}}));
+        assert_eq!(
+            has(&d, "/States/C/Label", "DUPLICATE_LABEL_NAME"),
+            "Duplicate Label name: x"
+        );
+        assert_eq!(d.len(), 1, "{d:#?}");
+        // A graph-stage finding: left out of AWS's message while schema errors stand.
+        assert!(!crate::validate::aws_message(&[
+            Diagnostic::new("/States/A", SCHEMA, "s"),
+            d[0].clone()
+        ])
+        .contains("DUPLICATE_LABEL_NAME"));
+        ok(
+            json!({"StartAt": "A", "States": {"A": map("x", json!("B")), "B": map("y", Value::Null)}}),
+        );
+    }
+
+    #[test]
     fn map_diagnostics() {
         let d = diags(map(
             json!({"ItemProcessor": {"ProcessorConfig": {"Mode": "PARALLEL"}, "StartAt": "Y", "States": {"Y": {"Type": "Pass", "Next": "Q"}}}}),
@@ -2815,6 +2918,77 @@ mod expr_tests {
             ChoiceRule::Condition(Dyn::Jsonata(_))
         ));
         assert!(ch.choices[0].output.is_some() && ch.choices[0].assign.is_some());
+    }
+
+    #[test]
+    fn states_result_and_error_output_scope() {
+        let task = |extra: Value| {
+            let mut t =
+                json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true});
+            if let (Some(t), Value::Object(e)) = (t.as_object_mut(), extra) {
+                t.extend(e);
+            }
+            jsonata(t)
+        };
+        // Where they exist: a Task's own Output/Assign; a catcher's Output/Assign.
+        ok(task(
+            json!({"Output": "{% $states.result %}", "Assign": {"r": "{% $states.result.x %}"},
+            "Arguments": {"i": "{% $states.input %}", "c": "{% $states.context.Execution.Id %}"},
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "A",
+                "Output": "{% $states.errorOutput %}", "Assign": {"e": "{% $states.errorOutput.Error %}"}}]}),
+        ));
+        // `$states` used whole is not judged.
+        ok(task(json!({"Arguments": {"k": "{% $keys($states) %}"}})));
+        let msg = has(
+            task(json!({"Arguments": {"p": "{% $states.result %}"}})),
+            "/States/A/Arguments/p",
+            UNSUPPORTED_JSONATA,
+        );
+        assert_eq!(msg, "Field '$states.result' does not exist.");
+        let msg = has(
+            task(json!({"Arguments": "{% $states.errorOutput %}"})),
+            "/States/A/Arguments",
+            UNSUPPORTED_JSONATA,
+        );
+        assert_eq!(msg, "Field '$states.errorOutput' does not exist.");
+        has(
+            task(json!({"Output": {"e": "{% $states.errorOutput.Cause %}"}})),
+            "/States/A/Output/e",
+            UNSUPPORTED_JSONATA,
+        );
+        has(
+            task(
+                json!({"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "A", "Assign": {"r": "{% $states.result %}"}}]}),
+            ),
+            "/States/A/Catch/0/Assign/r",
+            UNSUPPORTED_JSONATA,
+        );
+        has(
+            task(json!({"TimeoutSeconds": "{% $states.result.t %}"})),
+            "/States/A/TimeoutSeconds",
+            UNSUPPORTED_JSONATA,
+        );
+        // A Pass state has no result; a Map's Items and ItemSelector run before it exists.
+        has(
+            jsonata(json!({"Type": "Pass", "End": true, "Assign": {"x": "{% $states.result %}"}})),
+            "/States/A/Assign/x",
+            UNSUPPORTED_JSONATA,
+        );
+        let map = jsonata(json!({"Type": "Map", "End": true,
+            "Items": "{% $states.result %}", "ItemSelector": {"v": "{% $states.errorOutput %}"},
+            "Output": "{% $states.result %}",
+            "ItemProcessor": {"StartAt": "Y", "States": {"Y": {"Type": "Pass", "End": true}}}}));
+        has(map.clone(), "/States/A/Items", UNSUPPORTED_JSONATA);
+        has(map.clone(), "/States/A/ItemSelector/v", UNSUPPORTED_JSONATA);
+        let d = parse_value(&map).err().unwrap_or_default();
+        assert_eq!(d.len(), 2, "{d:#?}");
+        has(
+            json!({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+                "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.result %}", "Next": "S"}], "Default": "S"},
+                "S": {"Type": "Succeed"}}}),
+            "/States/C/Choices/0/Condition",
+            UNSUPPORTED_JSONATA,
+        );
     }
 
     #[test]

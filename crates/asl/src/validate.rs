@@ -82,7 +82,10 @@ fn aws_location(d: &Diagnostic) -> String {
 fn is_graph_code(code: &str) -> bool {
     matches!(
         code,
-        "MISSING_TRANSITION_TARGET" | "MISSING_END_STATE" | "DUPLICATE_STATE_NAME"
+        "MISSING_TRANSITION_TARGET"
+            | "MISSING_END_STATE"
+            | "DUPLICATE_STATE_NAME"
+            | "DUPLICATE_LABEL_NAME"
     )
 }
 
@@ -142,6 +145,23 @@ pub(crate) fn check_unique_names(names: &[(String, String)], diags: &mut Vec<Dia
                 pointer.clone(),
                 "DUPLICATE_STATE_NAME",
                 format!("Duplicate State name: {name}"),
+            ));
+        }
+    }
+}
+
+/// Map `Label`s are unique across the whole machine too; AWS answers a repeat with
+/// `DUPLICATE_LABEL_NAME: Duplicate Label name: <label>` (the `CreateStateMachine` text a
+/// public policy rule set quotes), like `DUPLICATE_STATE_NAME` for state names. The
+/// second and later uses are reported, at their `Label` field.
+pub(crate) fn check_unique_labels(labels: &[(String, String)], diags: &mut Vec<Diagnostic>) {
+    let mut seen: HashSet<&str> = HashSet::with_capacity(labels.len());
+    for (label, pointer) in labels {
+        if !seen.insert(label.as_str()) {
+            diags.push(Diagnostic::new(
+                pointer.clone(),
+                "DUPLICATE_LABEL_NAME",
+                format!("Duplicate Label name: {label}"),
             ));
         }
     }
