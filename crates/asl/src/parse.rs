@@ -286,7 +286,7 @@ impl Parser {
     fn jsonata(&mut self, body: &str, at: &str) -> Option<JsonataExpr> {
         match JsonataExpr::parse(body) {
             Ok(e) => {
-                self.check_states_scope(&e, at);
+                self.check_expression(&e, at);
                 Some(e)
             }
             Err(e) => {
@@ -296,12 +296,24 @@ impl Parser {
         }
     }
 
+    /// What AWS refuses in an expression that parses (`UNSUPPORTED_JSONATA_EXPRESSION`):
+    /// names read from the (absent) context item, and `$states` fields the field lacks.
     /// `$states.result` and `$states.errorOutput` exist only in some fields; AWS refuses the
     /// definition when an expression names one elsewhere, e.g. `UNSUPPORTED_JSONATA_EXPRESSION:
     /// Field '$states.errorOutput' does not exist.` for a Task's `Arguments` (anomalyco/sst
     /// issue #6110). Only explicit `$states.<field>` paths are judged: an expression that
     /// uses `$states` whole (`$keys($states)`) is left alone.
-    fn check_states_scope(&mut self, e: &JsonataExpr, at: &str) {
+    fn check_expression(&mut self, e: &JsonataExpr, at: &str) {
+        // There is no context item: a name read at the top level reads nothing, and AWS
+        // refuses it, once per distinct name, at the field: `Reference to 'phone' at the
+        // top level is not supported.` (floci-io/floci issue #2670, PR #2699).
+        for name in e.top_level_references() {
+            self.diags.push(Diagnostic::new(
+                at,
+                UNSUPPORTED_JSONATA,
+                format!("Reference to '{name}' at the top level is not supported."),
+            ));
+        }
         // `reads_states_field` answers true for every name when `$states` is used whole;
         // a name no field can have tells that case apart.
         if e.reads_states_field("\u{0}") {
@@ -392,7 +404,7 @@ impl Parser {
         match JsonataTemplate::compile(raw) {
             Ok(t) => {
                 for (pointer, e) in t.expressions() {
-                    self.check_states_scope(e, &format!("{at}{pointer}"));
+                    self.check_expression(e, &format!("{at}{pointer}"));
                 }
                 Some(t)
             }
@@ -2987,6 +2999,57 @@ mod expr_tests {
                 "C": {"Type": "Choice", "Choices": [{"Condition": "{% $states.result %}", "Next": "S"}], "Default": "S"},
                 "S": {"Type": "Succeed"}}}),
             "/States/C/Choices/0/Condition",
+            UNSUPPORTED_JSONATA,
+        );
+    }
+
+    #[test]
+    fn top_level_references_are_refused() {
+        let refs = |src: &str| match JsonataExpr::parse(src) {
+            Ok(e) => e.top_level_references(),
+            Err(e) => panic!("{src}: {e}"),
+        };
+        assert_eq!(refs("phone.number"), ["phone"]);
+        assert_eq!(refs("a + b[0] + a"), ["a", "b"]);
+        assert_eq!(refs("$"), ["$"]);
+        assert_eq!(refs("{k: 1, \"s\": v}"), ["k", "v"]);
+        assert_eq!(refs("($x := a; $x)"), ["a"]);
+        assert_eq!(refs("$map($states.input.a, function($v){ b })"), ["b"]);
+        assert_eq!(refs("x ? y : z"), ["x", "y", "z"]);
+        for fine in [
+            "$states.input.items[price > 5].name",
+            "$states.input.a.b^(c)",
+            "$v.phone",
+            "$map($states.input.a, function($v){ $v.x })",
+            "$states.input.{\"k\": v}",
+            "($states.input).a",
+            "\"literal\" & 1",
+            "$sum($states.input.n) ~> $string()",
+        ] {
+            assert!(refs(fine).is_empty(), "{fine}: {:?}", refs(fine));
+        }
+        let msg = has(
+            jsonata(
+                json!({"Type": "Pass", "End": true, "Output": {"v": "{% phone & phone & $ %}"}}),
+            ),
+            "/States/A/Output/v",
+            UNSUPPORTED_JSONATA,
+        );
+        assert_eq!(
+            msg,
+            "Reference to 'phone' at the top level is not supported."
+        );
+        let d = parse_value(&jsonata(
+            json!({"Type": "Pass", "End": true, "Output": {"v": "{% phone & phone & $ %}"}}),
+        ))
+        .err()
+        .unwrap_or_default();
+        assert_eq!(d.len(), 2, "{d:#?}");
+        has(
+            jsonata(
+                json!({"Type": "Choice", "Choices": [{"Condition": "{% flag %}", "Next": "A"}], "Default": "A"}),
+            ),
+            "/States/A/Choices/0/Condition",
             UNSUPPORTED_JSONATA,
         );
     }

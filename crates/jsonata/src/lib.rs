@@ -106,6 +106,68 @@ impl JsonataExpr {
         }
     }
 
+    /// Names the expression reads from the context item at its top level, in the order
+    /// written, each once: the first step of a path (`phone` in `phone.number`), a bare
+    /// name, an object constructor's unquoted key, and `$` itself (as `"$"`). Step
+    /// Functions evaluates with no context item, so AWS refuses these at create time
+    /// (`UNSUPPORTED_JSONATA_EXPRESSION`). Later path steps, predicates, sort terms,
+    /// grouping and transform expressions run against a value the expression produced and
+    /// are not looked into; lambda bodies keep the defining context and are (as measured
+    /// against AWS in floci-io/floci PR #2699).
+    pub fn top_level_references(&self) -> Vec<String> {
+        fn add(out: &mut Vec<String>, name: &str) {
+            if !out.iter().any(|n| n == name) {
+                out.push(name.to_string());
+            }
+        }
+        fn walk(node: &AstNode, out: &mut Vec<String>) {
+            jsonata_core::value::with_stack(|| match node {
+                AstNode::Name(name) => add(out, name),
+                AstNode::Variable(name) if name.is_empty() => add(out, "$"),
+                AstNode::Path { steps } => {
+                    if let Some(first) = steps.first() {
+                        walk(&first.node, out);
+                    }
+                }
+                AstNode::Binary { op, lhs, rhs } => {
+                    if *op != jsonata_core::ast::BinaryOp::ColonEqual {
+                        walk(lhs, out);
+                    }
+                    walk(rhs, out);
+                }
+                AstNode::Unary { operand, .. } => walk(operand, out),
+                AstNode::Function { args, .. } => args.iter().for_each(|a| walk(a, out)),
+                AstNode::Call { procedure, args } => {
+                    walk(procedure, out);
+                    args.iter().for_each(|a| walk(a, out));
+                }
+                AstNode::Lambda { body, .. } => walk(body, out),
+                AstNode::Array(items) | AstNode::Block(items) => {
+                    items.iter().for_each(|i| walk(i, out))
+                }
+                AstNode::Object(pairs) => pairs.iter().for_each(|(k, v)| {
+                    walk(k, out);
+                    walk(v, out);
+                }),
+                AstNode::Conditional {
+                    condition,
+                    then_branch,
+                    else_branch,
+                } => {
+                    walk(condition, out);
+                    walk(then_branch, out);
+                    if let Some(e) = else_branch {
+                        walk(e, out);
+                    }
+                }
+                _ => {}
+            })
+        }
+        let mut out = Vec::new();
+        walk(&self.inner.ast, &mut out);
+        out
+    }
+
     /// Evaluate for the ASL field `field` (e.g. `"Output"`, `"Items"`, `"Output/result"`;
     /// used in error messages). An undefined result is `Ok(None)`; errors are
     /// `States.QueryEvaluationError` with AWS's cause text.
