@@ -2,11 +2,10 @@
 //! case's exact output (or error and cause), the retry in the video pipeline's history,
 //! and every command written in `examples/README.md`.
 
+mod common;
+use common::Out;
 use serde_json::{json, Value};
-use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -20,76 +19,8 @@ fn example(name: &str) -> String {
         .into_owned()
 }
 
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn json(&self) -> Value {
-        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}): {:?}\nstderr: {}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-/// Runs the binary from the repository root, killing it after 60 s.
 fn stepwise(args: &[String], stdin: Option<&str>) -> Out {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
-        .args(args)
-        .current_dir(repo())
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start stepwise");
-    if let Some(text) = stdin {
-        let mut pipe = child.stdin.take().expect("stdin pipe");
-        let _ = pipe.write_all(text.as_bytes());
-    }
-    let mut out_pipe = child.stdout.take().expect("stdout pipe");
-    let mut err_pipe = child.stderr.take().expect("stderr pipe");
-    let out_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = out_pipe.read_to_string(&mut s);
-        s
-    });
-    let err_reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err_pipe.read_to_string(&mut s);
-        s
-    });
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for stepwise") {
-            break status;
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("stepwise {args:?} still running after 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    let out = Out {
-        code: status.code().unwrap_or(-1),
-        stdout: out_reader.join().expect("stdout reader"),
-        stderr: err_reader.join().expect("stderr reader"),
-    };
-    assert!(
-        !out.stderr.contains("panicked"),
-        "stepwise {args:?} panicked:\n{}",
-        out.stderr
-    );
-    out
+    common::run(args, stdin, Some(&repo()))
 }
 
 fn args(list: &[&str]) -> Vec<String> {

@@ -947,22 +947,31 @@ impl Execution {
                 } else {
                     Self::states_value(&input, ctx, &[])
                 };
-                let scope = JsonataScope {
-                    states: &states,
-                    vars: &vars,
-                };
-                let assigned = match &st.assign {
-                    Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
-                    _ => None,
-                };
-                let out = match &st.io.output {
-                    Some(t) => Arc::new(t.eval("Output", &scope, src)?),
-                    None => result,
-                };
-                (out, assigned)
+                Self::jsonata_output_and_assign(st, &states, &vars, result, src)?
             }
         };
         self.finish_state(fid, st, output, assigned, exit_prev)
+    }
+
+    /// JSONata `Output` (or `default` without one) and `Assign`, both evaluated against the
+    /// same `$states` and the variables as they were before the state.
+    fn jsonata_output_and_assign(
+        st: &State,
+        states: &Value,
+        vars: &dyn Variables,
+        default: Arc<Value>,
+        src: &mut dyn Sources,
+    ) -> Result<(Arc<Value>, Option<Value>), Failure> {
+        let scope = JsonataScope { states, vars };
+        let assigned = match &st.assign {
+            Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
+            _ => None,
+        };
+        let out = match &st.io.output {
+            Some(t) => Arc::new(t.eval("Output", &scope, src)?),
+            None => default,
+        };
+        Ok((out, assigned))
     }
 
     /// Check size, apply variables, emit `…StateExited`.
@@ -1378,18 +1387,8 @@ impl Execution {
             }
             QueryLanguage::Jsonata => {
                 let states = Self::states_value(&input, ctx, &[]);
-                let scope = JsonataScope {
-                    states: &states,
-                    vars: &vars,
-                };
-                let assigned = match &st.assign {
-                    Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
-                    _ => None,
-                };
-                let out = match &st.io.output {
-                    Some(t) => Arc::new(t.eval("Output", &scope, src)?),
-                    None => input,
-                };
+                let (out, assigned) =
+                    Self::jsonata_output_and_assign(st, &states, &vars, input, src)?;
                 Ok((out, assigned))
             }
         }
