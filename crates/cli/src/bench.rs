@@ -269,12 +269,12 @@ fn measure_one(dir: &Path, name: &str, seconds: f64) -> anyhow::Result<Figures> 
             crate::engine::invalid_definition_message(&d)
         )
     })?;
-    let info = ExecutionInfo::local("Bench", "exec-1");
+    let info = std::sync::Arc::new(ExecutionInfo::local("Bench", "exec-1"));
     let mut clock = VirtualClock::new(1_735_689_600_000, 1);
     let mut run = || {
         run_to_end(
             machine.clone(),
-            info.clone(),
+            std::sync::Arc::clone(&info),
             input.clone(),
             &mut clock,
             &mut NoTasks,

@@ -372,7 +372,7 @@ struct Frame {
 #[derive(Debug)]
 pub struct Execution {
     machine: Arc<Machine>,
-    info: ExecutionInfo,
+    info: Arc<ExecutionInfo>,
     input: Arc<Value>,
     start_millis: i64,
     status: Status,
@@ -438,13 +438,15 @@ enum Flow {
 
 impl Execution {
     /// Start an execution. The returned [`Step`] holds `ExecutionStarted` and everything
-    /// that ran before the first block.
+    /// that ran before the first block. `info` may be shared (`Arc`) by callers that
+    /// start many executions with the same identity, such as the benchmark.
     pub fn start(
         machine: Arc<Machine>,
-        info: ExecutionInfo,
+        info: impl Into<Arc<ExecutionInfo>>,
         input: Value,
         sources: &mut dyn Sources,
     ) -> (Execution, Step) {
+        let info = info.into();
         let now = sources.now_millis();
         let input = Arc::new(input);
         let mut ex = Execution {

@@ -59,7 +59,7 @@ pub struct Finished {
 /// events as they come (the benchmark still builds them, as the engine would).
 pub fn run_to_end(
     machine: Arc<Machine>,
-    info: ExecutionInfo,
+    info: impl Into<Arc<ExecutionInfo>>,
     input: Value,
     clock: &mut dyn Clock,
     tasks: &mut dyn TaskAnswer,
