@@ -3,7 +3,6 @@
 use crate::exec::{Command, Event, Execution, ExecutionInfo, Machine, Status, TaskRequest};
 use crate::history::HistoryEvent;
 use serde_json::Value;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use stepwise_expr::Sources;
 
@@ -67,60 +66,16 @@ pub fn run_to_end(
     keep_history: bool,
 ) -> Finished {
     let (mut ex, step) = Execution::start(machine, info, input, clock);
-    let mut history = Vec::new();
-    let mut timers: BTreeMap<(i64, u64), ()> = BTreeMap::new();
-    let mut timer_due: std::collections::HashMap<u64, i64> = std::collections::HashMap::new();
-    let mut queue: std::collections::VecDeque<Event> = std::collections::VecDeque::new();
-    let mut absorb = |step: crate::exec::Step,
-                      history: &mut Vec<HistoryEvent>,
-                      queue: &mut std::collections::VecDeque<Event>,
-                      timers: &mut BTreeMap<(i64, u64), ()>,
-                      timer_due: &mut std::collections::HashMap<u64, i64>,
-                      observer: &mut dyn Observer| {
-        observer.events(&step.events);
-        if keep_history {
-            history.extend(step.events);
-        }
-        for c in step.commands {
-            match c {
-                Command::ArmTimer { timer, due_millis } => {
-                    timers.insert((due_millis, timer), ());
-                    timer_due.insert(timer, due_millis);
-                }
-                Command::CancelTimer { timer } => {
-                    if let Some(d) = timer_due.remove(&timer) {
-                        timers.remove(&(d, timer));
-                    }
-                }
-                Command::DispatchTask(req) => match tasks.answer(&req) {
-                    Ok(output) => queue.push_back(Event::TaskSucceeded {
-                        task: req.task,
-                        output,
-                    }),
-                    Err((error, cause)) => queue.push_back(Event::TaskFailed {
-                        task: req.task,
-                        error,
-                        cause,
-                    }),
-                },
-                Command::CancelTask { .. } => {}
-            }
-        }
+    let mut edge = Edge {
+        keep_history,
+        ..Edge::default()
     };
-    absorb(
-        step,
-        &mut history,
-        &mut queue,
-        &mut timers,
-        &mut timer_due,
-        observer,
-    );
+    edge.absorb(step, tasks, observer);
     while ex.status() == Status::Running {
-        let event = if let Some(e) = queue.pop_front() {
+        let event = if let Some(e) = edge.events.pop_front() {
             e
-        } else if let Some((&(due, timer), _)) = timers.iter().next() {
-            timers.remove(&(due, timer));
-            timer_due.remove(&timer);
+        } else if let Some((due, timer)) = edge.timers.pop_first() {
+            edge.due.remove(&timer);
             observer.waiting(due);
             clock.advance_to(due);
             Event::TimerFired { timer }
@@ -128,15 +83,9 @@ pub fn run_to_end(
             break;
         };
         let step = ex.handle(event, clock);
-        absorb(
-            step,
-            &mut history,
-            &mut queue,
-            &mut timers,
-            &mut timer_due,
-            observer,
-        );
+        edge.absorb(step, tasks, observer);
     }
+    let history = edge.history;
     Finished {
         status: ex.status(),
         output: ex.output().cloned(),
@@ -144,6 +93,57 @@ pub fn run_to_end(
         cause: ex.cause().map(str::to_string),
         history,
         transitions: ex.transitions(),
+    }
+}
+
+/// What the in-process edge holds between steps: armed timers in due order, events
+/// waiting to be fed back, and the history so far.
+#[derive(Default)]
+struct Edge {
+    keep_history: bool,
+    history: Vec<HistoryEvent>,
+    events: std::collections::VecDeque<Event>,
+    timers: std::collections::BTreeSet<(i64, u64)>,
+    due: std::collections::HashMap<u64, i64>,
+}
+
+impl Edge {
+    /// Record a step's events and carry out its commands (tasks are answered at once).
+    fn absorb(
+        &mut self,
+        step: crate::exec::Step,
+        tasks: &mut dyn TaskAnswer,
+        observer: &mut dyn Observer,
+    ) {
+        observer.events(&step.events);
+        if self.keep_history {
+            self.history.extend(step.events);
+        }
+        for c in step.commands {
+            match c {
+                Command::ArmTimer { timer, due_millis } => {
+                    self.timers.insert((due_millis, timer));
+                    self.due.insert(timer, due_millis);
+                }
+                Command::CancelTimer { timer } => {
+                    if let Some(d) = self.due.remove(&timer) {
+                        self.timers.remove(&(d, timer));
+                    }
+                }
+                Command::DispatchTask(req) => self.events.push_back(match tasks.answer(&req) {
+                    Ok(output) => Event::TaskSucceeded {
+                        task: req.task,
+                        output,
+                    },
+                    Err((error, cause)) => Event::TaskFailed {
+                        task: req.task,
+                        error,
+                        cause,
+                    },
+                }),
+                Command::CancelTask { .. } => {}
+            }
+        }
     }
 }
 
