@@ -121,9 +121,12 @@ impl SqliteStore {
             None => open_reader(&readers.path)?,
         };
         let out = f(&conn).map_err(read_error);
-        let mut idle = lock(&readers.idle);
-        if idle.len() < MAX_IDLE_READERS {
-            idle.push(conn);
+        // A connection left inside a transaction (a failed read) is not reused.
+        if conn.is_autocommit() {
+            let mut idle = lock(&readers.idle);
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
         }
         out
     }
@@ -850,5 +853,158 @@ impl Store for SqliteStore {
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exec(name: &str, def: &str) -> ExecutionRecord {
+        ExecutionRecord {
+            arn: format!("arn:x:execution:m:{name}"),
+            machine_arn: "arn:x:stateMachine:m".to_string(),
+            version_arn: None,
+            alias_arn: None,
+            name: name.to_string(),
+            machine_type: MachineType::Standard,
+            status: "RUNNING".to_string(),
+            input: "{}".to_string(),
+            output: None,
+            error: None,
+            cause: None,
+            start_millis: 1,
+            stop_millis: None,
+            redrive_count: 0,
+            redrive_millis: None,
+            definition: def.to_string(),
+            test_case: None,
+            trace_header: None,
+            snapshot: None,
+            history_len: 0,
+            transitions: 0,
+        }
+    }
+
+    fn insert(store: &SqliteStore, execs: &[ExecutionRecord]) -> Result<()> {
+        let writes = execs.iter().cloned().map(Write::InsertExecution).collect();
+        store.commit(&[Batch { writes }])
+    }
+
+    fn count(store: &SqliteStore, table: &str) -> i64 {
+        let w = lock(&store.writer);
+        w.conn
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap_or(-1)
+    }
+
+    #[test]
+    fn fnv1a_is_stable() {
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c_u64 as i64);
+    }
+
+    #[test]
+    fn definitions_are_stored_once() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        insert(&store, &[exec("a", "D1"), exec("b", "D1"), exec("c", "D2")]).unwrap();
+        insert(&store, &[exec("d", "D1"), exec("e", "D2")]).unwrap();
+        assert_eq!(count(&store, "definitions"), 2);
+        assert_eq!(
+            store
+                .execution("arn:x:execution:m:e")
+                .unwrap()
+                .unwrap()
+                .definition,
+            "D2"
+        );
+    }
+
+    #[test]
+    fn rolled_back_definition_is_not_cached() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        insert(&store, &[exec("a", "D1")]).unwrap();
+        // D2 is inserted, then the duplicate "a" rolls the transaction back.
+        assert!(insert(&store, &[exec("b", "D2"), exec("a", "D1")]).is_err());
+        assert_eq!(count(&store, "definitions"), 1);
+        insert(&store, &[exec("c", "D2")]).unwrap();
+        assert_eq!(
+            store
+                .execution("arn:x:execution:m:c")
+                .unwrap()
+                .unwrap()
+                .definition,
+            "D2"
+        );
+        assert_eq!(count(&store, "definitions"), 2);
+    }
+
+    #[test]
+    fn undecodable_rows_are_corrupt() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        insert(&store, &[exec("a", "D1")]).unwrap();
+        lock(&store.writer)
+            .conn
+            .execute("UPDATE executions SET machine_type = 'BOGUS'", [])
+            .unwrap();
+        match store.execution("arn:x:execution:m:a") {
+            Err(StoreError::Corrupt(msg)) => assert!(msg.contains("BOGUS"), "{msg}"),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_execution_fails_update_and_history() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let append = Write::AppendHistory {
+            execution_arn: "arn:x:execution:m:none".to_string(),
+            events: vec![StoredEvent {
+                id: 1,
+                json: "{}".to_string(),
+            }],
+        };
+        assert!(store
+            .commit(&[Batch {
+                writes: vec![append]
+            }])
+            .is_err());
+        let update = Write::UpdateExecution(ExecutionUpdate {
+            arn: "arn:x:execution:m:none".to_string(),
+            status: "SUCCEEDED".to_string(),
+            output: None,
+            error: None,
+            cause: None,
+            stop_millis: None,
+            redrive_count: 0,
+            redrive_millis: None,
+            snapshot: None,
+            history_len: 0,
+            transitions: 0,
+        });
+        assert!(store
+            .commit(&[Batch {
+                writes: vec![update]
+            }])
+            .is_err());
+    }
+
+    #[test]
+    fn duplicate_event_id_fails() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        insert(&store, &[exec("a", "D1")]).unwrap();
+        let ev = StoredEvent {
+            id: 1,
+            json: "{}".to_string(),
+        };
+        let append = Write::AppendHistory {
+            execution_arn: "arn:x:execution:m:a".to_string(),
+            events: vec![ev.clone(), ev],
+        };
+        assert!(store
+            .commit(&[Batch {
+                writes: vec![append]
+            }])
+            .is_err());
+        assert_eq!(count(&store, "history_events"), 0);
     }
 }
