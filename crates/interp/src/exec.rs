@@ -11,6 +11,7 @@ use crate::choice;
 use crate::dataflow::{self, error_output, Env, MAX_PAYLOAD_BYTES};
 use crate::history::{Details, EventType, HistoryEvent};
 use crate::timefmt;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -24,7 +25,7 @@ use stepwise_expr::{Sources, StatesError, Variables};
 use stepwise_jsonata::{JsonataEvalError, JsonataExpr, JsonataScope, JsonataTemplate};
 
 /// Who and what an execution is: the values of `$$.Execution` and `$$.StateMachine`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecutionInfo {
     pub execution_arn: String,
     pub name: String,
@@ -198,7 +199,7 @@ pub struct TaskRequest {
 }
 
 /// The overall status, as DescribeExecution names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     Running,
     Succeeded,
@@ -227,6 +228,11 @@ pub struct Step {
 }
 
 type FrameId = usize;
+
+// Snapshots need the private frame types; the module lives in its own file.
+#[path = "snapshot.rs"]
+mod snapshot;
+pub use snapshot::SnapshotError;
 
 /// Builds the failure for an unparsable Wait timestamp (wording depends on the field).
 type TimestampError = Box<dyn Fn(&str) -> Failure>;
@@ -277,14 +283,14 @@ impl From<JsonataEvalError> for Failure {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 enum Stage {
     Ready { state: usize, input: Arc<Value> },
     Active(Box<Active>),
     Finished,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Active {
     state: usize,
     /// The raw state input (shared with its StateEntered event).
@@ -296,7 +302,7 @@ struct Active {
     wait: Blocked,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 enum Blocked {
     Nothing,
     /// A Wait state's timer; the output is already computed.
@@ -312,7 +318,7 @@ enum Blocked {
     Fanout(Box<Fanout>),
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct TaskWait {
     task: u64,
     kind: ResourceKind,
@@ -324,21 +330,21 @@ struct TaskWait {
     heartbeat_seconds: Option<u64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum ResourceKind {
     Service,
     Activity,
     Lambda,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum FanKind {
     Parallel,
     Map,
     MapRun,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Fanout {
     kind: FanKind,
     /// Inputs of children not started yet (taken as they start).
@@ -356,7 +362,7 @@ struct Fanout {
     children: Vec<FrameId>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct Frame {
     parent: Option<(FrameId, usize)>,
     /// Path from the root `States` to this frame's: (state index, branch index) pairs.
@@ -368,9 +374,11 @@ struct Frame {
     stage: Stage,
 }
 
-/// One execution of a state machine.
-#[derive(Debug)]
+/// One execution of a state machine. It serializes (without its machine) for
+/// [`Execution::snapshot`]; see the `snapshot` module.
+#[derive(Debug, Serialize)]
 pub struct Execution {
+    #[serde(skip)]
     machine: Arc<Machine>,
     info: Arc<ExecutionInfo>,
     input: Arc<Value>,
@@ -391,7 +399,11 @@ pub struct Execution {
     invocations: HashMap<String, u32>,
     map_runs: u32,
     transitions: u64,
+    /// StateEntered events recorded (`transitions` also counts the silent states of
+    /// distributed Map runs, whose events belong to child executions).
+    recorded_entered: u64,
     /// Events and commands produced by the current step.
+    #[serde(skip)]
     out: Step,
     now: i64,
 }
@@ -470,6 +482,7 @@ impl Execution {
             invocations: HashMap::new(),
             map_runs: 0,
             transitions: 0,
+            recorded_entered: 0,
             out: Step {
                 events: Vec::with_capacity(16),
                 commands: Vec::new(),
@@ -804,6 +817,9 @@ impl Execution {
         src: &mut dyn Sources,
     ) -> Flow {
         self.transitions += 1;
+        if !self.frame(fid).silent {
+            self.recorded_entered += 1;
+        }
         let entered_prev = self.frame(fid).last;
         let entered_id = self.emit(
             fid,

@@ -7,13 +7,21 @@
 //! [`stepwise_expr::Sources`]; waits and retries never sleep here.
 //! [`run::run_to_end`] drives an execution in-process for `stepwise run`, the
 //! conformance runner and the benchmark.
+//!
+//! A running execution persists as bytes ([`Execution::snapshot`] /
+//! [`Execution::restore`]); [`fold::fold`] derives from history alone the
+//! [`fold::Summary`] that [`Execution::summary`] must match.
 
 mod choice;
 mod dataflow;
 pub mod exec;
+pub mod fold;
 pub mod history;
 pub mod run;
 pub mod timefmt;
 
-pub use exec::{Command, Event, Execution, ExecutionInfo, Machine, Status, Step, TaskRequest};
+pub use exec::{
+    Command, Event, Execution, ExecutionInfo, Machine, SnapshotError, Status, Step, TaskRequest,
+};
+pub use fold::{fold, Folder, OpenState, Summary};
 pub use history::{Details, EventType, HistoryEvent};

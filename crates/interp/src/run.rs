@@ -65,12 +65,39 @@ pub fn run_to_end(
     observer: &mut dyn Observer,
     keep_history: bool,
 ) -> Finished {
+    run_to_end_with(
+        machine,
+        info,
+        input,
+        clock,
+        tasks,
+        observer,
+        keep_history,
+        &mut |_, _| {},
+    )
+}
+
+/// [`run_to_end`], calling `after_step` after every step with the execution and the
+/// history so far (empty without `keep_history`). The hook may replace the execution,
+/// as the snapshot tests do with a restored copy.
+#[allow(clippy::too_many_arguments)]
+pub fn run_to_end_with(
+    machine: Arc<Machine>,
+    info: impl Into<Arc<ExecutionInfo>>,
+    input: Value,
+    clock: &mut dyn Clock,
+    tasks: &mut dyn TaskAnswer,
+    observer: &mut dyn Observer,
+    keep_history: bool,
+    after_step: &mut dyn FnMut(&mut Execution, &[HistoryEvent]),
+) -> Finished {
     let (mut ex, step) = Execution::start(machine, info, input, clock);
     let mut edge = Edge {
         keep_history,
         ..Edge::default()
     };
     edge.absorb(step, tasks, observer);
+    after_step(&mut ex, &edge.history);
     while ex.status() == Status::Running {
         let event = if let Some(e) = edge.events.pop_front() {
             e
@@ -84,6 +111,7 @@ pub fn run_to_end(
         };
         let step = ex.handle(event, clock);
         edge.absorb(step, tasks, observer);
+        after_step(&mut ex, &edge.history);
     }
     let history = edge.history;
     Finished {
