@@ -1,4 +1,4 @@
-//! `stepwise`: the command-line entry point (run, validate, conformance, bench).
+//! `stepwise`: the command-line entry point (serve, run, validate, conformance, bench).
 //!
 //! This crate is glue: it reads files, parses arguments with clap, drives the pure
 //! core (`stepwise-interp`) with a real or virtual clock and prints results. It is the
@@ -8,6 +8,7 @@ mod bench;
 mod conformance;
 mod engine;
 mod run;
+mod serve;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -31,6 +32,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the AWS Step Functions API (default port 8083), durable in SQLite.
+    Serve(serve::ServeArgs),
     /// Run a state machine to its end in this process and print its output.
     Run(run::RunArgs),
     /// Check definitions; print every problem as FILE: /pointer: CODE: message.
@@ -44,6 +47,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(a) => serve::main(a),
         Command::Run(a) => run::main(a),
         Command::Validate(a) => validate::main(a),
         Command::Conformance(a) => conformance::main(a),

@@ -1,5 +1,8 @@
 //! Running the real `stepwise` binary from the integration tests.
 
+#[allow(dead_code)]
+pub mod server;
+
 use serde_json::Value;
 use std::ffi::OsStr;
 use std::io::{Read, Write};

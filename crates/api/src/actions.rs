@@ -1,0 +1,802 @@
+//! One function per AWS action: request JSON in, response JSON out. Shapes (required
+//! members, types, lengths) were checked against the service model before these run.
+
+use crate::arn;
+use crate::error::ApiError;
+use serde_json::{json, Map, Value};
+use stepwise_engine::{
+    Engine, ExecutionOutcome, MachineView, NewStateMachine, StartRequest, StateMachineUpdate,
+};
+use stepwise_store::{ExecutionQuery, ExecutionRecord, MachineType};
+
+type Res = Result<Value, ApiError>;
+
+/// Run `action` (already known to be one of the model's operations).
+pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
+    let r = Req(r);
+    match action {
+        "CreateStateMachine" => create_state_machine(e, r).await,
+        "DescribeStateMachine" => describe_state_machine(e, r),
+        "UpdateStateMachine" => update_state_machine(e, r).await,
+        "DeleteStateMachine" => {
+            let a = r.machine_arn("stateMachineArn")?;
+            e.delete_state_machine(a).await?;
+            Ok(json!({}))
+        }
+        "ListStateMachines" => {
+            let all: Vec<Value> = e
+                .list_state_machines()
+                .into_iter()
+                .map(|m| {
+                    json!({"stateMachineArn": m.arn, "name": m.name, "type": m.machine_type.as_str(),
+                           "creationDate": ts(m.created_millis)})
+                })
+                .collect();
+            paged(all, r, "stateMachines")
+        }
+        "DescribeStateMachineForExecution" => describe_for_execution(e, r),
+        "ValidateStateMachineDefinition" => validate_definition(r),
+        "PublishStateMachineVersion" => {
+            let a = r.machine_arn("stateMachineArn")?;
+            let v = e
+                .publish_state_machine_version(a, r.s("revisionId"), r.s("description").map(String::from))
+                .await?;
+            Ok(json!({"creationDate": ts(v.created_millis), "stateMachineVersionArn": v.arn}))
+        }
+        "ListStateMachineVersions" => {
+            let a = r.machine_arn("stateMachineArn")?;
+            let all = e
+                .list_state_machine_versions(a)?
+                .into_iter()
+                .map(|v| json!({"stateMachineVersionArn": v.arn, "creationDate": ts(v.created_millis)}))
+                .collect();
+            paged(all, r, "stateMachineVersions")
+        }
+        "DeleteStateMachineVersion" => {
+            let a = r.req("stateMachineVersionArn")?;
+            ensure::expect_version(a).map_err(ApiError::invalid_arn)?;
+            e.delete_state_machine_version(a).await?;
+            Ok(json!({}))
+        }
+        "CreateStateMachineAlias" => {
+            let name = r.req("name")?;
+            check_alias_name(name)?;
+            let routing = r.routing()?.unwrap_or_default();
+            let v = e
+                .create_state_machine_alias(name, r.s("description").map(String::from), routing)
+                .await?;
+            Ok(json!({"stateMachineAliasArn": v.arn, "creationDate": ts(v.created_millis)}))
+        }
+        "DescribeStateMachineAlias" => {
+            let v = e.describe_state_machine_alias(r.req("stateMachineAliasArn")?)?;
+            let mut m = Map::new();
+            m.insert("stateMachineAliasArn".into(), json!(v.arn));
+            m.insert("name".into(), json!(v.name));
+            if let Some(d) = v.description {
+                m.insert("description".into(), json!(d));
+            }
+            m.insert("routingConfiguration".into(), routing_json(&v.routing));
+            m.insert("creationDate".into(), ts(v.created_millis));
+            m.insert("updateDate".into(), ts(v.updated_millis));
+            Ok(Value::Object(m))
+        }
+        "UpdateStateMachineAlias" => {
+            let a = r.req("stateMachineAliasArn")?;
+            let routing = r.routing()?;
+            if routing.is_none() && r.s("description").is_none() {
+                return Err(ApiError::new(
+                    "MissingRequiredParameter",
+                    "Either the description or the RoutingConfiguration must be specified",
+                ));
+            }
+            let t = e
+                .update_state_machine_alias(a, r.s("description").map(String::from), routing)
+                .await?;
+            Ok(json!({"updateDate": ts(t)}))
+        }
+        "DeleteStateMachineAlias" => {
+            e.delete_state_machine_alias(r.req("stateMachineAliasArn")?).await?;
+            Ok(json!({}))
+        }
+        "ListStateMachineAliases" => {
+            let a = r.machine_arn("stateMachineArn")?;
+            let all = e
+                .list_state_machine_aliases(a)?
+                .into_iter()
+                .map(|v| json!({"stateMachineAliasArn": v.arn, "creationDate": ts(v.created_millis)}))
+                .collect();
+            paged(all, r, "stateMachineAliases")
+        }
+        "StartExecution" | "StartSyncExecution" => start_execution(e, r, action == "StartSyncExecution").await,
+        "DescribeExecution" => {
+            let a = r.execution_arn("executionArn")?;
+            Ok(describe_execution_json(&e.describe_execution(a)?))
+        }
+        "ListExecutions" => list_executions(e, r),
+        "StopExecution" => {
+            let a = r.execution_arn("executionArn")?;
+            let t = e
+                .stop_execution(a, r.s("error").map(String::from), r.s("cause").map(String::from))
+                .await?;
+            Ok(json!({"stopDate": ts(t)}))
+        }
+        "RedriveExecution" => {
+            let a = r.execution_arn("executionArn")?;
+            let rec = e.describe_execution(a)?;
+            Err(ApiError::new(
+                "ExecutionNotRedrivable",
+                format!(
+                    "Execution {} cannot be redriven: redrive is not supported by this server yet (status {})",
+                    rec.arn, rec.status
+                ),
+            ))
+        }
+        "GetExecutionHistory" => history(e, r),
+        "DescribeMapRun" | "UpdateMapRun" => {
+            let a = r.req("mapRunArn")?;
+            Err(ApiError::new("ResourceNotFound", format!("Resource not found: '{a}'")))
+        }
+        "ListMapRuns" => {
+            let a = r.execution_arn("executionArn")?;
+            e.describe_execution(a)?;
+            Ok(json!({"mapRuns": []}))
+        }
+        "CreateActivity" => {
+            let name = r.req("name")?;
+            arn::check_name(name).map_err(|m| ApiError::new("InvalidName", m))?;
+            let a = e
+                .create_activity(name, r.tags()?, r.obj("encryptionConfiguration"))
+                .await?;
+            Ok(json!({"activityArn": a.arn, "creationDate": ts(a.created_millis)}))
+        }
+        "DescribeActivity" => {
+            let a = e.describe_activity(r.activity_arn("activityArn")?)?;
+            Ok(json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.created_millis)}))
+        }
+        "DeleteActivity" => {
+            e.delete_activity(r.activity_arn("activityArn")?).await?;
+            Ok(json!({}))
+        }
+        "ListActivities" => {
+            let all = e
+                .list_activities()
+                .into_iter()
+                .map(|a| json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.created_millis)}))
+                .collect();
+            paged(all, r, "activities")
+        }
+        "GetActivityTask" => {
+            let a = r.activity_arn("activityArn")?;
+            match e.get_activity_task(a, r.s("workerName").map(String::from)).await? {
+                Some(t) => Ok(json!({"taskToken": t.token, "input": t.input})),
+                None => Ok(json!({})),
+            }
+        }
+        "SendTaskSuccess" => {
+            e.send_task_success(r.req("taskToken")?, r.req("output")?).await?;
+            Ok(json!({}))
+        }
+        "SendTaskFailure" => {
+            e.send_task_failure(
+                r.req("taskToken")?,
+                r.s("error").map(String::from),
+                r.s("cause").map(String::from),
+            )
+            .await?;
+            Ok(json!({}))
+        }
+        "SendTaskHeartbeat" => {
+            e.send_task_heartbeat(r.req("taskToken")?).await?;
+            Ok(json!({}))
+        }
+        "TagResource" => {
+            e.tag_resource(r.req("resourceArn")?, r.tags()?).await?;
+            Ok(json!({}))
+        }
+        "UntagResource" => {
+            let keys = r
+                .0
+                .get("tagKeys")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|k| k.as_str().map(String::from)).collect())
+                .unwrap_or_default();
+            e.untag_resource(r.req("resourceArn")?, keys).await?;
+            Ok(json!({}))
+        }
+        "ListTagsForResource" => {
+            let tags: Vec<Value> = e
+                .list_tags(r.req("resourceArn")?)?
+                .into_iter()
+                .map(|(k, v)| json!({"key": k, "value": v}))
+                .collect();
+            Ok(json!({"tags": tags}))
+        }
+        "TestState" => Err(ApiError::validation(
+            "TestState is not supported by this server yet",
+        )),
+        other => Err(ApiError::unknown_operation(&format!("AWSStepFunctions.{other}"))),
+    }
+}
+
+/// Epoch seconds, as AWS's JSON protocol sends timestamps.
+fn ts(millis: i64) -> Value {
+    json!(millis as f64 / 1000.0)
+}
+
+/// Read access to a request body.
+#[derive(Clone, Copy)]
+struct Req<'a>(&'a Value);
+
+impl<'a> Req<'a> {
+    fn s(&self, k: &str) -> Option<&'a str> {
+        self.0.get(k).and_then(Value::as_str)
+    }
+    fn req(&self, k: &str) -> Result<&'a str, ApiError> {
+        self.s(k).ok_or_else(|| {
+            ApiError::validation(format!(
+                "1 validation error detected: Value null at '{k}' failed to satisfy constraint: Member must not be null"
+            ))
+        })
+    }
+    fn b(&self, k: &str) -> bool {
+        self.0.get(k).and_then(Value::as_bool).unwrap_or(false)
+    }
+    fn u(&self, k: &str) -> Option<u64> {
+        self.0.get(k).and_then(Value::as_u64)
+    }
+    fn obj(&self, k: &str) -> Map<String, Value> {
+        self.0
+            .get(k)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    }
+    fn machine_arn(&self, k: &str) -> Result<&'a str, ApiError> {
+        let a = self.req(k)?;
+        ensure::expect_state_machine(a).map_err(ApiError::invalid_arn)?;
+        Ok(a)
+    }
+    fn execution_arn(&self, k: &str) -> Result<&'a str, ApiError> {
+        let a = self.req(k)?;
+        ensure::expect_execution(a).map_err(ApiError::invalid_arn)?;
+        Ok(a)
+    }
+    fn activity_arn(&self, k: &str) -> Result<&'a str, ApiError> {
+        let a = self.req(k)?;
+        ensure::expect_activity(a).map_err(ApiError::invalid_arn)?;
+        Ok(a)
+    }
+    fn tags(&self) -> Result<Vec<(String, String)>, ApiError> {
+        let Some(arr) = self.0.get("tags").and_then(Value::as_array) else {
+            return Ok(Vec::new());
+        };
+        Ok(arr
+            .iter()
+            .map(|t| {
+                (
+                    t.get("key").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    t.get("value").and_then(Value::as_str).unwrap_or_default().to_string(),
+                )
+            })
+            .collect())
+    }
+    fn routing(&self) -> Result<Option<Vec<(String, u32)>>, ApiError> {
+        let Some(arr) = self.0.get("routingConfiguration").and_then(Value::as_array) else {
+            return Ok(None);
+        };
+        let mut out = Vec::new();
+        for r in arr {
+            let v = r
+                .get("stateMachineVersionArn")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            ensure::expect_version(v).map_err(ApiError::invalid_arn)?;
+            let w = r.get("weight").and_then(Value::as_u64).unwrap_or(0) as u32;
+            out.push((v.to_string(), w));
+        }
+        Ok(Some(out))
+    }
+}
+
+fn check_alias_name(name: &str) -> Result<(), ApiError> {
+    arn::check_name(name).map_err(|m| ApiError::new("InvalidName", m))?;
+    // An alias name must not look like a version number.
+    if name.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::new("InvalidName", format!("Invalid Name: '{name}'")));
+    }
+    Ok(())
+}
+
+fn routing_json(routing: &[(String, u32)]) -> Value {
+    Value::Array(
+        routing
+            .iter()
+            .map(|(v, w)| json!({"stateMachineVersionArn": v, "weight": w}))
+            .collect(),
+    )
+}
+
+const DEFAULT_PAGE: usize = 100;
+
+/// Page a full listing: `nextToken` is the offset of the next item.
+fn paged(all: Vec<Value>, r: Req<'_>, key: &str) -> Res {
+    let max = match r.u("maxResults") {
+        Some(0) | None => DEFAULT_PAGE,
+        Some(n) => n as usize,
+    };
+    let start = match r.s("nextToken") {
+        None => 0,
+        Some(t) => decode_offset(t)?,
+    };
+    let end = (start + max).min(all.len());
+    let page: Vec<Value> = all.get(start..end).map(<[Value]>::to_vec).unwrap_or_default();
+    let mut m = Map::new();
+    m.insert(key.into(), Value::Array(page));
+    if end < all.len() {
+        m.insert("nextToken".into(), json!(format!("offset:{end}")));
+    }
+    Ok(Value::Object(m))
+}
+
+fn invalid_token() -> ApiError {
+    ApiError::new("InvalidToken", "Invalid Token: 'Invalid NextToken'")
+}
+
+fn decode_offset(t: &str) -> Result<usize, ApiError> {
+    t.strip_prefix("offset:")
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(invalid_token)
+}
+
+fn machine_type(r: Req<'_>) -> Result<MachineType, ApiError> {
+    match r.s("type") {
+        None => Ok(MachineType::Standard),
+        Some(t) => MachineType::parse(t).ok_or_else(|| {
+            ApiError::validation(format!(
+                "1 validation error detected: Value '{t}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
+            ))
+        }),
+    }
+}
+
+/// loggingConfiguration / tracingConfiguration / encryptionConfiguration with AWS's defaults.
+fn machine_config(r: Req<'_>, defaults: bool) -> Map<String, Value> {
+    let mut m = Map::new();
+    for (k, default) in [
+        ("loggingConfiguration", json!({"level": "OFF", "includeExecutionData": false})),
+        ("tracingConfiguration", json!({"enabled": false})),
+        ("encryptionConfiguration", json!({"type": "AWS_OWNED_KEY"})),
+    ] {
+        match r.0.get(k) {
+            Some(v) => {
+                m.insert(k.into(), v.clone());
+            }
+            None if defaults => {
+                m.insert(k.into(), default);
+            }
+            None => {}
+        }
+    }
+    m
+}
+
+async fn create_state_machine(e: &Engine, r: Req<'_>) -> Res {
+    let name = r.req("name")?;
+    arn::check_name(name).map_err(|m| ApiError::new("InvalidName", m))?;
+    let publish = r.b("publish");
+    if r.s("versionDescription").is_some() && !publish {
+        return Err(ApiError::validation(
+            "Version description can only be set when publish is true",
+        ));
+    }
+    let (m, version) = e
+        .create_state_machine(NewStateMachine {
+            name: name.to_string(),
+            definition: r.req("definition")?.to_string(),
+            role_arn: r.req("roleArn")?.to_string(),
+            machine_type: machine_type(r)?,
+            config: machine_config(r, true),
+            tags: r.tags()?,
+            publish,
+            version_description: r.s("versionDescription").map(String::from),
+        })
+        .await?;
+    let mut out = json!({"stateMachineArn": m.arn, "creationDate": ts(m.created_millis)});
+    if let Some(v) = version {
+        out["stateMachineVersionArn"] = json!(v.arn);
+    }
+    Ok(out)
+}
+
+fn machine_json(m: &MachineView) -> Value {
+    let mut o = Map::new();
+    o.insert("stateMachineArn".into(), json!(m.arn));
+    o.insert("name".into(), json!(m.name));
+    o.insert("status".into(), json!("ACTIVE"));
+    o.insert("definition".into(), json!(m.definition));
+    o.insert("roleArn".into(), json!(m.role_arn));
+    o.insert("type".into(), json!(m.machine_type.as_str()));
+    o.insert("creationDate".into(), ts(m.created_millis));
+    for k in ["loggingConfiguration", "tracingConfiguration", "encryptionConfiguration"] {
+        if let Some(v) = m.config.get(k) {
+            o.insert(k.into(), v.clone());
+        }
+    }
+    o.insert("revisionId".into(), json!(m.revision_id));
+    if let Some(d) = &m.description {
+        o.insert("description".into(), json!(d));
+    }
+    Value::Object(o)
+}
+
+fn describe_state_machine(e: &Engine, r: Req<'_>) -> Res {
+    let a = r.machine_arn("stateMachineArn")?;
+    Ok(machine_json(&e.describe_state_machine(a)?))
+}
+
+async fn update_state_machine(e: &Engine, r: Req<'_>) -> Res {
+    let a = r.machine_arn("stateMachineArn")?;
+    let config = machine_config(r, false);
+    let upd = StateMachineUpdate {
+        definition: r.s("definition").map(String::from),
+        role_arn: r.s("roleArn").map(String::from),
+        config,
+        publish: r.b("publish"),
+        version_description: r.s("versionDescription").map(String::from),
+    };
+    if upd.definition.is_none()
+        && upd.role_arn.is_none()
+        && !upd.config.contains_key("loggingConfiguration")
+        && !upd.config.contains_key("tracingConfiguration")
+        && !upd.config.contains_key("encryptionConfiguration")
+    {
+        return Err(ApiError::new(
+            "MissingRequiredParameter",
+            "Either the definition, the role ARN, the LoggingConfiguration, the EncryptionConfiguration or the TracingConfiguration must be specified",
+        ));
+    }
+    if upd.version_description.is_some() && !upd.publish {
+        return Err(ApiError::validation(
+            "Version description can only be set when publish is true",
+        ));
+    }
+    let (t, revision, version) = e.update_state_machine(a, upd).await?;
+    let mut out = json!({"updateDate": ts(t), "revisionId": revision});
+    if let Some(v) = version {
+        out["stateMachineVersionArn"] = json!(v.arn);
+    }
+    Ok(out)
+}
+
+fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
+    let a = r.execution_arn("executionArn")?;
+    let rec = e.describe_execution(a)?;
+    let target = rec.version_arn.clone().unwrap_or_else(|| rec.machine_arn.clone());
+    let mut out = Map::new();
+    out.insert("stateMachineArn".into(), json!(target));
+    out.insert(
+        "name".into(),
+        json!(rec.machine_arn.rsplit(':').next().unwrap_or_default()),
+    );
+    out.insert("definition".into(), json!(rec.definition));
+    // The role and configuration of the machine as it is now (we keep only the definition per execution).
+    if let Ok(m) = e.describe_state_machine(&target) {
+        out.insert("roleArn".into(), json!(m.role_arn));
+        for k in ["loggingConfiguration", "tracingConfiguration", "encryptionConfiguration"] {
+            if let Some(v) = m.config.get(k) {
+                out.insert(k.into(), v.clone());
+            }
+        }
+        out.insert("revisionId".into(), json!(m.revision_id));
+    }
+    out.insert("updateDate".into(), ts(rec.start_millis));
+    if let Some(al) = &rec.alias_arn {
+        out.insert("stateMachineAliasArn".into(), json!(al));
+    }
+    Ok(Value::Object(out))
+}
+
+fn validate_definition(r: Req<'_>) -> Res {
+    let def = r.req("definition")?;
+    let diags = match stepwise_asl::parse(def) {
+        Ok(_) => Vec::new(),
+        Err(d) => d,
+    };
+    let max = match r.u("maxResults") {
+        Some(0) | None => 100,
+        Some(n) => n as usize,
+    };
+    let list: Vec<Value> = diags
+        .iter()
+        .take(max)
+        .map(|d| {
+            let mut m = Map::new();
+            m.insert("severity".into(), json!("ERROR"));
+            m.insert("code".into(), json!(d.code));
+            m.insert("message".into(), json!(d.message));
+            if !d.pointer.is_empty() {
+                m.insert("location".into(), json!(d.pointer));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    Ok(json!({
+        "result": if diags.is_empty() { "OK" } else { "FAIL" },
+        "diagnostics": list,
+        "truncated": diags.len() > max,
+    }))
+}
+
+async fn start_execution(e: &Engine, r: Req<'_>, sync: bool) -> Res {
+    let a = r.req("stateMachineArn")?;
+    let (bare, _) = split_case(a);
+    ensure::expect_state_machine(bare).map_err(ApiError::invalid_arn)?;
+    if let Some(n) = r.s("name") {
+        arn::check_name(n).map_err(|m| ApiError::new("InvalidName", m))?;
+    }
+    let (started, outcome) = e
+        .start_execution(
+            StartRequest {
+                state_machine_arn: a.to_string(),
+                name: r.s("name").map(String::from),
+                input: r.s("input").map(String::from),
+                trace_header: r.s("traceHeader").map(String::from),
+            },
+            sync,
+        )
+        .await?;
+    match outcome {
+        None => Ok(json!({"executionArn": started.arn, "startDate": ts(started.start_millis)})),
+        Some(ExecutionOutcome { record }) => Ok(sync_json(&record)),
+    }
+}
+
+fn split_case(a: &str) -> (&str, Option<&str>) {
+    match a.split_once('#') {
+        Some((b, c)) => (b, Some(c)),
+        None => (a, None),
+    }
+}
+
+fn sync_json(rec: &ExecutionRecord) -> Value {
+    let mut m = Map::new();
+    m.insert("executionArn".into(), json!(rec.arn));
+    m.insert("stateMachineArn".into(), json!(rec.machine_arn));
+    m.insert("name".into(), json!(rec.name));
+    m.insert("startDate".into(), ts(rec.start_millis));
+    if let Some(s) = rec.stop_millis {
+        m.insert("stopDate".into(), ts(s));
+    }
+    m.insert("status".into(), json!(rec.status));
+    if let Some(x) = &rec.error {
+        m.insert("error".into(), json!(x));
+    }
+    if let Some(x) = &rec.cause {
+        m.insert("cause".into(), json!(x));
+    }
+    m.insert("input".into(), json!(rec.input));
+    m.insert("inputDetails".into(), json!({"included": true}));
+    if let Some(o) = &rec.output {
+        m.insert("output".into(), json!(o));
+        m.insert("outputDetails".into(), json!({"included": true}));
+    }
+    if let Some(t) = &rec.trace_header {
+        m.insert("traceHeader".into(), json!(t));
+    }
+    let billed = rec.stop_millis.unwrap_or(rec.start_millis) - rec.start_millis;
+    m.insert(
+        "billingDetails".into(),
+        json!({"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": billed.max(100)}),
+    );
+    Value::Object(m)
+}
+
+fn describe_execution_json(rec: &ExecutionRecord) -> Value {
+    let mut m = Map::new();
+    m.insert("executionArn".into(), json!(rec.arn));
+    m.insert("stateMachineArn".into(), json!(rec.machine_arn));
+    m.insert("name".into(), json!(rec.name));
+    m.insert("status".into(), json!(rec.status));
+    m.insert("startDate".into(), ts(rec.start_millis));
+    if let Some(s) = rec.stop_millis {
+        m.insert("stopDate".into(), ts(s));
+    }
+    m.insert("input".into(), json!(rec.input));
+    m.insert("inputDetails".into(), json!({"included": true}));
+    if let Some(o) = &rec.output {
+        m.insert("output".into(), json!(o));
+        m.insert("outputDetails".into(), json!({"included": true}));
+    }
+    if let Some(x) = &rec.error {
+        m.insert("error".into(), json!(x));
+    }
+    if let Some(x) = &rec.cause {
+        m.insert("cause".into(), json!(x));
+    }
+    if let Some(t) = &rec.trace_header {
+        m.insert("traceHeader".into(), json!(t));
+    }
+    if let Some(v) = &rec.version_arn {
+        m.insert("stateMachineVersionArn".into(), json!(v));
+    }
+    if let Some(v) = &rec.alias_arn {
+        m.insert("stateMachineAliasArn".into(), json!(v));
+    }
+    if rec.machine_type == MachineType::Standard {
+        m.insert("redriveCount".into(), json!(rec.redrive_count));
+        if let Some(t) = rec.redrive_millis {
+            m.insert("redriveDate".into(), ts(t));
+        }
+        let (status, reason) = match rec.status.as_str() {
+            "RUNNING" | "SUCCEEDED" | "PENDING_REDRIVE" => (
+                "NOT_REDRIVABLE",
+                Some(format!("Execution is {} and cannot be redriven", rec.status)),
+            ),
+            _ => ("REDRIVABLE", None),
+        };
+        m.insert("redriveStatus".into(), json!(status));
+        if let Some(reason) = reason {
+            m.insert("redriveStatusReason".into(), json!(reason));
+        }
+    }
+    Value::Object(m)
+}
+
+fn list_executions(e: &Engine, r: Req<'_>) -> Res {
+    let a = r.s("stateMachineArn");
+    if a.is_none() && r.s("mapRunArn").is_none() {
+        return Err(ApiError::validation(
+            "Must provide a StateMachine ARN or MapRun ARN",
+        ));
+    }
+    let mut q = ExecutionQuery {
+        status: r.s("statusFilter").map(String::from),
+        ..Default::default()
+    };
+    if let Some(a) = a {
+        let kind = ensure::expect_state_machine(a).map_err(ApiError::invalid_arn)?;
+        match kind {
+            ensure::MachineRef::Machine => q.machine_arn = Some(a.to_string()),
+            ensure::MachineRef::Version => q.version_arn = Some(a.to_string()),
+            ensure::MachineRef::Alias => q.alias_arn = Some(a.to_string()),
+        }
+    } else {
+        // Map Runs are not kept yet: nothing runs under one.
+        return Ok(json!({"executions": []}));
+    }
+    let max = match r.u("maxResults") {
+        Some(0) | None => DEFAULT_PAGE,
+        Some(n) => n as usize,
+    };
+    q.limit = max + 1;
+    if let Some(t) = r.s("nextToken") {
+        let (ms, arn) = t
+            .strip_prefix("after:")
+            .and_then(|s| s.split_once('|'))
+            .and_then(|(ms, a)| Some((ms.parse::<i64>().ok()?, a.to_string())))
+            .ok_or_else(invalid_token)?;
+        q.after = Some((ms, arn));
+    }
+    let mut v = e.list_executions(&q)?;
+    let more = v.len() > max;
+    v.truncate(max);
+    let items: Vec<Value> = v
+        .iter()
+        .map(|rec| {
+            let mut m = Map::new();
+            m.insert("executionArn".into(), json!(rec.arn));
+            m.insert("stateMachineArn".into(), json!(rec.machine_arn));
+            m.insert("name".into(), json!(rec.name));
+            m.insert("status".into(), json!(rec.status));
+            m.insert("startDate".into(), ts(rec.start_millis));
+            if let Some(s) = rec.stop_millis {
+                m.insert("stopDate".into(), ts(s));
+            }
+            if let Some(x) = &rec.version_arn {
+                m.insert("stateMachineVersionArn".into(), json!(x));
+            }
+            if let Some(x) = &rec.alias_arn {
+                m.insert("stateMachineAliasArn".into(), json!(x));
+            }
+            if rec.redrive_count > 0 {
+                m.insert("redriveCount".into(), json!(rec.redrive_count));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    let mut out = json!({"executions": items});
+    if more {
+        if let Some(last) = v.last() {
+            out["nextToken"] = json!(format!("after:{}|{}", last.start_millis, last.arn));
+        }
+    }
+    Ok(out)
+}
+
+/// Data members GetExecutionHistory leaves out when `includeExecutionData` is false.
+const DATA_MEMBERS: [&str; 4] = ["input", "inputDetails", "output", "outputDetails"];
+
+fn history(e: &Engine, r: Req<'_>) -> Res {
+    let a = r.execution_arn("executionArn")?;
+    let reverse = r.b("reverseOrder");
+    let include = r.0.get("includeExecutionData").and_then(Value::as_bool).unwrap_or(true);
+    let max = match r.u("maxResults") {
+        Some(0) | None => DEFAULT_PAGE,
+        Some(n) => n as usize,
+    };
+    let from = match r.s("nextToken") {
+        None if reverse => u64::MAX,
+        None => 0,
+        Some(t) => t
+            .strip_prefix("event:")
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(invalid_token)?,
+    };
+    let events = e.execution_history(a, from, reverse, max + 1)?;
+    let more = events.len() > max;
+    let mut out = Vec::with_capacity(events.len().min(max));
+    let mut last_id = 0;
+    for ev in events.iter().take(max) {
+        last_id = ev.id;
+        let mut v: Value = serde_json::from_str(&ev.json)
+            .map_err(|_| ApiError::new("ServiceException", "Stored history event is corrupt"))?;
+        if !include {
+            if let Some(obj) = v.as_object_mut() {
+                for (_, d) in obj.iter_mut() {
+                    if let Some(d) = d.as_object_mut() {
+                        for k in DATA_MEMBERS {
+                            d.shift_remove(k);
+                        }
+                    }
+                }
+            }
+        }
+        out.push(v);
+    }
+    let mut resp = json!({"events": out});
+    if more {
+        resp["nextToken"] = json!(format!("event:{last_id}"));
+    }
+    Ok(resp)
+}
+
+/// ARN kinds each action accepts, with AWS's `InvalidArn` messages.
+mod ensure {
+    use crate::arn::{self, Resource, ResourceType};
+
+    /// Which form of state machine ARN was given.
+    pub enum MachineRef {
+        Machine,
+        Version,
+        Alias,
+    }
+
+    pub fn expect_state_machine(a: &str) -> Result<MachineRef, String> {
+        let parsed = arn::parse_for(a, &[ResourceType::StateMachine]).map_err(|e| e.to_string())?;
+        Ok(match parsed.resource {
+            Resource::StateMachineVersion { .. } => MachineRef::Version,
+            Resource::StateMachineAlias { .. } => MachineRef::Alias,
+            _ => MachineRef::Machine,
+        })
+    }
+
+    pub fn expect_version(a: &str) -> Result<(), String> {
+        let parsed = arn::parse_for(a, &[ResourceType::StateMachine]).map_err(|e| e.to_string())?;
+        match parsed.resource {
+            Resource::StateMachineVersion { .. } => Ok(()),
+            _ => Err(format!("Invalid Arn: 'Invalid State Machine Version Arn: {a}'")),
+        }
+    }
+
+    pub fn expect_execution(a: &str) -> Result<(), String> {
+        arn::parse_for(a, &[ResourceType::Execution, ResourceType::Express])
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn expect_activity(a: &str) -> Result<(), String> {
+        arn::parse_for(a, &[ResourceType::Activity])
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}

@@ -1,0 +1,15 @@
+//! The AWS Step Functions wire protocol: `POST /` with `X-Amz-Target:
+//! AWSStepFunctions.<Action>`, JSON 1.0 bodies, AWS's error shapes.
+//!
+//! [`shapes`] checks request bodies against AWS's service model (required members,
+//! types, lengths, patterns) with AWS's `ValidationException` wording; [`arn`] parses
+//! Step Functions ARNs. This is the only crate that knows the wire format.
+
+mod actions;
+pub mod arn;
+mod error;
+mod server;
+pub mod shapes;
+
+pub use error::ApiError;
+pub use server::{router, CONTENT_TYPE};

@@ -1,0 +1,84 @@
+//! The HTTP surface: `POST /` dispatched on `X-Amz-Target`, plus `/health` and `/metrics`.
+
+use crate::actions;
+use crate::error::ApiError;
+use crate::shapes;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::Value;
+use stepwise_engine::Engine;
+
+/// The JSON 1.0 content type AWS's clients send and expect.
+pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+const TARGET_PREFIX: &str = "AWSStepFunctions.";
+/// Bodies beyond this are refused before parsing (AWS's largest field is 256 KiB).
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The whole API as an axum router.
+pub fn router(engine: Engine) -> Router {
+    Router::new()
+        .route("/", post(dispatch))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(engine)
+}
+
+async fn health(State(engine): State<Engine>) -> Response {
+    if engine.healthy() {
+        (StatusCode::OK, "ok\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "store failed\n").into_response()
+    }
+}
+
+async fn metrics(State(engine): State<Engine>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4"),
+        )],
+        engine.metrics_text(),
+    )
+        .into_response()
+}
+
+async fn dispatch(State(engine): State<Engine>, headers: HeaderMap, body: Bytes) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let result = call(&engine, target, &body).await;
+    let mut resp = match result {
+        Ok(v) => (StatusCode::OK, v.to_string()).into_response(),
+        Err(e) => {
+            if e.status.is_server_error() {
+                tracing::error!(target, code = %e.code, message = %e.message, "request failed");
+            } else {
+                tracing::debug!(target, code = %e.code, message = %e.message, "request rejected");
+            }
+            e.into_response()
+        }
+    };
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    resp
+}
+
+async fn call(engine: &Engine, target: &str, body: &[u8]) -> Result<Value, ApiError> {
+    let action = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
+    let Some(op) = shapes::operation(action) else {
+        return Err(ApiError::unknown_operation(target));
+    };
+    let req: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::serialization(e.to_string()))?
+    };
+    shapes::validate_input(op, &req).map_err(ApiError::from)?;
+    actions::call(engine, action, &req).await
+}

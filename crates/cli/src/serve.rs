@@ -1,0 +1,132 @@
+//! `stepwise serve`: the AWS Step Functions API on one port, durable in SQLite.
+
+use anyhow::Context;
+use clap::Args;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use stepwise_engine::{Config, Engine};
+use stepwise_store_sqlite::SqliteStore;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Port to listen on (8083 is AWS Step Functions Local's).
+    #[arg(long, default_value_t = 8083)]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Where the SQLite database lives. Default: $XDG_DATA_HOME/stepwise or ~/.local/share/stepwise.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// AWS Step Functions Local mock file; executions started as `stateMachineArn#TestCase` use it.
+    #[arg(long)]
+    mock_config: Option<PathBuf>,
+    /// Real time per unit of execution time for Waits, retries and timeouts (0 = instant).
+    #[arg(long, default_value_t = 1.0)]
+    time_scale: f64,
+    /// Region in ARNs.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Account id in ARNs.
+    #[arg(long, default_value = "123456789012")]
+    account: String,
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(x) = std::env::var_os("XDG_DATA_HOME").filter(|s| !s.is_empty()) {
+        return PathBuf::from(x).join("stepwise");
+    }
+    match std::env::var_os("HOME") {
+        Some(h) => PathBuf::from(h).join(".local/share/stepwise"),
+        None => PathBuf::from(".stepwise"),
+    }
+}
+
+pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("STEPWISE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    if !(a.time_scale >= 0.0 && a.time_scale.is_finite()) {
+        anyhow::bail!("--time-scale must be a number >= 0");
+    }
+    let mocks = match &a.mock_config {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("reading mock file {}", f.display()))?;
+            Some(Arc::new(
+                stepwise_mock::MockConfig::parse(&text)
+                    .with_context(|| format!("mock file {}", f.display()))?,
+            ))
+        }
+        None => None,
+    };
+    let dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let db = dir.join("stepwise.db");
+    let addr: SocketAddr = format!("{}:{}", a.bind, a.port)
+        .parse()
+        .with_context(|| format!("bad --bind/--port: {}:{}", a.bind, a.port))?;
+    let config = Config {
+        region: a.region.clone(),
+        account: a.account.clone(),
+        time_scale: a.time_scale,
+        mocks,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    rt.block_on(async move {
+        let t = std::time::Instant::now();
+        let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+        let engine = Engine::open(Arc::new(store), config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        tracing::info!(%addr, db = %db.display(), ready_in_ms = t.elapsed().as_millis() as u64, "stepwise serving the AWS Step Functions API");
+        let on_signal = {
+            let engine = engine.clone();
+            async move {
+                shutdown_signal().await;
+                tracing::info!("signal received: finishing open requests");
+                engine.release_pollers();
+            }
+        };
+        axum::serve(listener, stepwise_api::router(engine.clone()))
+            .with_graceful_shutdown(on_signal)
+            .await
+            .context("serving")?;
+        tracing::info!("shutting down: committing what is in flight");
+        engine.shutdown();
+        Ok::<_, anyhow::Error>(())
+    })?;
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

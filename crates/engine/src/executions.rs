@@ -1,0 +1,801 @@
+//! Executions: start, step, finish, stop, recover; the timer loop.
+
+use crate::catalog::not_found;
+use crate::error::{Error, ErrorCode, Result};
+use crate::sources::{now_millis, random_u64, SystemSources};
+use crate::tasks::Poller;
+use crate::{ActivityTask, Engine, Inner, Running, State, TokenEntry};
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Weak};
+use stepwise_expr::Sources;
+use stepwise_interp::{Command, Event, Execution, ExecutionInfo, Machine, Status, Step};
+use stepwise_mock::{Lookup, MockResult};
+use stepwise_store::{
+    Batch, ExecutionQuery, ExecutionRecord, ExecutionUpdate, MachineType, StoredEvent,
+    TaskRecord, TimerRecord, Write,
+};
+use tokio::sync::oneshot;
+
+/// StartExecution's arguments.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    /// A machine, version or alias ARN, optionally with `#TestCase` for mocks.
+    pub state_machine_arn: String,
+    pub name: Option<String>,
+    pub input: Option<String>,
+    pub trace_header: Option<String>,
+}
+
+/// StartExecution's answer.
+#[derive(Debug, Clone)]
+pub struct StartedExecution {
+    pub arn: String,
+    pub start_millis: i64,
+}
+
+/// How a finished execution ended (StartSyncExecution).
+#[derive(Debug, Clone)]
+pub struct ExecutionOutcome {
+    pub record: ExecutionRecord,
+}
+
+/// Work that must wait for the batch's sequence number before it is handed out.
+#[derive(Default)]
+pub(crate) struct Effects {
+    finished: Vec<(oneshot::Sender<(ExecutionRecord, u64)>, ExecutionRecord)>,
+    pub(crate) handed: Vec<(oneshot::Sender<(ActivityTask, u64)>, ActivityTask)>,
+    pub(crate) wake_timers: bool,
+}
+
+impl Effects {
+    pub(crate) fn complete(self, inner: &Inner, seq: u64) {
+        for (tx, rec) in self.finished {
+            let _ = tx.send((rec, seq));
+        }
+        for (tx, task) in self.handed {
+            let _ = tx.send((task, seq));
+        }
+        if self.wake_timers {
+            inner.timer_wake.notify_one();
+        }
+    }
+}
+
+/// A resolved start target.
+struct Target {
+    machine_arn: String,
+    version_arn: Option<String>,
+    alias_arn: Option<String>,
+    machine_name: String,
+    machine_type: MachineType,
+    role_arn: String,
+    definition: String,
+    machine: Arc<Machine>,
+}
+
+fn does_not_exist(arn: &str) -> Error {
+    Error::new(
+        ErrorCode::ExecutionDoesNotExist,
+        format!("Execution Does Not Exist: '{arn}'"),
+    )
+}
+
+fn status_str(s: Status) -> &'static str {
+    s.as_str()
+}
+
+impl State {
+    fn resolve(&self, arn: &str) -> Result<Target> {
+        if let Some(m) = self.machines.get(arn) {
+            return Ok(Target {
+                machine_arn: m.rec.arn.clone(),
+                version_arn: None,
+                alias_arn: None,
+                machine_name: m.rec.name.clone(),
+                machine_type: m.rec.machine_type,
+                role_arn: m.rec.role_arn.clone(),
+                definition: m.rec.definition.clone(),
+                machine: Arc::clone(&m.machine),
+            });
+        }
+        let (version_arn, alias_arn) = if self.versions.contains_key(arn) {
+            (arn.to_string(), None)
+        } else if let Some(a) = self.aliases.get(arn) {
+            // Weighted routing between one or two versions.
+            let pick = (random_u64() % 100) as u32;
+            let mut acc = 0;
+            let mut chosen = a.routing.first().map(|r| r.0.clone()).unwrap_or_default();
+            for (v, w) in &a.routing {
+                acc += w;
+                if pick < acc {
+                    chosen = v.clone();
+                    break;
+                }
+            }
+            (chosen, Some(arn.to_string()))
+        } else {
+            return Err(not_found(arn));
+        };
+        let v = self.versions.get(&version_arn).ok_or_else(|| not_found(arn))?;
+        let m = self
+            .machines
+            .get(&v.rec.machine_arn)
+            .ok_or_else(|| not_found(arn))?;
+        Ok(Target {
+            machine_arn: m.rec.arn.clone(),
+            version_arn: Some(version_arn),
+            alias_arn,
+            machine_name: m.rec.name.clone(),
+            machine_type: m.rec.machine_type,
+            role_arn: v.rec.role_arn.clone(),
+            definition: v.rec.definition.clone(),
+            machine: Arc::clone(&v.machine),
+        })
+    }
+
+    /// Step `arn` with `step` and everything it leads to without waiting (mocked task
+    /// answers, activity hand-offs), collecting durable changes into `batch`.
+    pub(crate) fn drive(
+        &mut self,
+        inner: &Inner,
+        arn: &Arc<str>,
+        mut step: Step,
+        batch: &mut Batch,
+        fx: &mut Effects,
+    ) {
+        let Some(mut r) = self.running.remove(arn) else {
+            return;
+        };
+        let standard = r.record.machine_type == MachineType::Standard;
+        let before = r.ex.transitions();
+        let mut pending: VecDeque<Event> = VecDeque::new();
+        loop {
+            if let Some(last) = step.events.last() {
+                r.record.history_len = last.id;
+                if standard {
+                    let events = step
+                        .events
+                        .iter()
+                        .map(|e| StoredEvent {
+                            id: e.id,
+                            json: e.to_aws_json(true).to_string(),
+                        })
+                        .collect();
+                    batch.push(Write::AppendHistory {
+                        execution_arn: arn.to_string(),
+                        events,
+                    });
+                }
+            }
+            for cmd in std::mem::take(&mut step.commands) {
+                self.command(inner, arn, &mut r, cmd, batch, &mut pending, fx);
+            }
+            match pending.pop_front() {
+                Some(ev) if r.ex.status() == Status::Running => {
+                    step = r.ex.handle(ev, &mut SystemSources);
+                }
+                _ => break,
+            }
+        }
+        inner
+            .metrics
+            .transitions
+            .fetch_add(r.ex.transitions() - before, Relaxed);
+        r.record.transitions = r.ex.transitions();
+        if r.ex.status() == Status::Running {
+            if standard {
+                batch.push(Write::UpdateExecution(update_of(&r.record, Some(r.ex.snapshot()))));
+            }
+            self.running.insert(Arc::clone(arn), r);
+            return;
+        }
+        // Finished.
+        let status = status_str(r.ex.status());
+        r.record.status = status.to_string();
+        r.record.output = r.ex.output().map(|v| v.to_string());
+        r.record.error = r.ex.error().map(str::to_string);
+        r.record.cause = r.ex.cause().map(str::to_string);
+        r.record.stop_millis = Some(now_millis());
+        inner.metrics.finished(status);
+        for (timer, due) in r.timers.drain() {
+            self.wheel.remove(&(due, Arc::clone(arn), timer));
+        }
+        for (_, token) in r.tasks.drain() {
+            self.tokens.remove(&token);
+        }
+        if standard {
+            batch.push(Write::UpdateExecution(update_of(&r.record, None)));
+            batch.push(Write::ClearExecutionWork {
+                execution_arn: arn.to_string(),
+            });
+            self.recent.insert(Arc::clone(arn), 0);
+        } else {
+            batch.push(Write::InsertExecution(r.record.clone()));
+        }
+        for tx in r.sync.drain(..) {
+            fx.finished.push((tx, r.record.clone()));
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn command(
+        &mut self,
+        inner: &Inner,
+        arn: &Arc<str>,
+        r: &mut Running,
+        cmd: Command,
+        batch: &mut Batch,
+        pending: &mut VecDeque<Event>,
+        fx: &mut Effects,
+    ) {
+        let standard = r.record.machine_type == MachineType::Standard;
+        match cmd {
+            Command::ArmTimer { timer, due_millis } => {
+                let now = now_millis();
+                let wait = (due_millis - now).max(0) as f64 * inner.config.time_scale;
+                let due = now + wait as i64;
+                r.timers.insert(timer, due);
+                self.wheel.insert((due, Arc::clone(arn), timer));
+                if standard {
+                    batch.push(Write::PutTimer(TimerRecord {
+                        execution_arn: arn.to_string(),
+                        timer,
+                        due_millis: due,
+                    }));
+                }
+                fx.wake_timers = true;
+            }
+            Command::CancelTimer { timer } => {
+                if let Some(due) = r.timers.remove(&timer) {
+                    self.wheel.remove(&(due, Arc::clone(arn), timer));
+                    if standard {
+                        batch.push(Write::DeleteTimer {
+                            execution_arn: arn.to_string(),
+                            timer,
+                        });
+                    }
+                }
+            }
+            Command::CancelTask { task } => {
+                if let Some(token) = r.tasks.remove(&task) {
+                    self.tokens.remove(&token);
+                    if standard {
+                        batch.push(Write::DeleteTask { token });
+                    }
+                }
+            }
+            Command::DispatchTask(req) => {
+                // Mocks first, as Step Functions Local does.
+                if let (Some(tc), Some(mocks)) = (&r.record.test_case, &inner.config.mocks) {
+                    let machine_name = r.ex.info().state_machine_name.clone();
+                    let answer = match mocks.test_case(&machine_name, tc) {
+                        Err(e) => Some(Event::TaskFailed {
+                            task: req.task,
+                            error: "States.Runtime".into(),
+                            cause: e.to_string(),
+                        }),
+                        Ok(case) => match case.lookup(&req.state_name, req.invocation) {
+                            Lookup::NotMocked => None,
+                            Lookup::Response(MockResult::Return(v)) => Some(Event::TaskSucceeded {
+                                task: req.task,
+                                output: v.clone(),
+                            }),
+                            Lookup::Response(MockResult::Throw { error, cause }) => {
+                                Some(Event::TaskFailed {
+                                    task: req.task,
+                                    error: error.clone(),
+                                    cause: cause.clone(),
+                                })
+                            }
+                            Lookup::Exhausted { response, defined } => Some(Event::TaskFailed {
+                                task: req.task,
+                                error: "States.Runtime".into(),
+                                cause: format!(
+                                    "No mocked response for invocation {} of state '{}': mocked response '{}' defines {} invocation(s)",
+                                    req.invocation, req.state_name, response, defined
+                                ),
+                            }),
+                        },
+                    };
+                    if let Some(ev) = answer {
+                        pending.push_back(ev);
+                        return;
+                    }
+                }
+                let activity = is_activity(&req.resource).then(|| req.resource.clone());
+                let Some(token) = req.token.clone().filter(|_| true) else {
+                    pending.push_back(Event::TaskFailed {
+                        task: req.task,
+                        error: "States.Runtime".into(),
+                        cause: format!(
+                            "Stepwise has no local integration for resource '{}' (state '{}'): answer it with a mock test case (start the execution with stateMachineArn#TestCase and --mock-config), use an activity, or the .waitForTaskToken pattern",
+                            req.resource, req.state_name
+                        ),
+                    });
+                    return;
+                };
+                let input = req.input.to_string();
+                r.tasks.insert(req.task, token.clone());
+                if standard {
+                    batch.push(Write::PutTask(TaskRecord {
+                        token: token.clone(),
+                        execution_arn: arn.to_string(),
+                        task: req.task,
+                        state_name: req.state_name.clone(),
+                        resource: req.resource.clone(),
+                        activity_arn: activity.clone(),
+                        input: input.clone(),
+                        created_millis: now_millis(),
+                        worker: None,
+                    }));
+                }
+                let mut entry = TokenEntry {
+                    execution: Arc::clone(arn),
+                    task: req.task,
+                    started: false,
+                    input: input.clone(),
+                };
+                if let Some(act) = activity {
+                    let queue = self.queues.entry(act).or_default();
+                    match take_poller(&mut queue.pollers) {
+                        Some(Poller { worker, tx }) => {
+                            entry.started = true;
+                            pending.push_back(Event::TaskStarted {
+                                task: req.task,
+                                worker_name: worker,
+                            });
+                            fx.handed.push((
+                                tx,
+                                ActivityTask {
+                                    token: token.clone(),
+                                    input,
+                                },
+                            ));
+                        }
+                        None => queue.tasks.push_back(token.clone()),
+                    }
+                }
+                self.tokens.insert(token, entry);
+            }
+        }
+    }
+}
+
+/// The first poller still waiting.
+pub(crate) fn take_poller(pollers: &mut VecDeque<Poller>) -> Option<Poller> {
+    while let Some(p) = pollers.pop_front() {
+        if !p.tx.is_closed() {
+            return Some(p);
+        }
+    }
+    None
+}
+
+pub(crate) fn is_activity(resource: &str) -> bool {
+    let parts: Vec<&str> = resource.splitn(6, ':').collect();
+    parts.len() == 6 && parts[2] == "states" && parts[5].starts_with("activity:")
+}
+
+fn update_of(rec: &ExecutionRecord, snapshot: Option<Vec<u8>>) -> ExecutionUpdate {
+    ExecutionUpdate {
+        arn: rec.arn.clone(),
+        status: rec.status.clone(),
+        output: rec.output.clone(),
+        error: rec.error.clone(),
+        cause: rec.cause.clone(),
+        stop_millis: rec.stop_millis,
+        redrive_count: rec.redrive_count,
+        redrive_millis: rec.redrive_millis,
+        snapshot,
+        history_len: rec.history_len,
+        transitions: rec.transitions,
+    }
+}
+
+fn invalid_input(e: serde_json::Error) -> Error {
+    Error::new(
+        ErrorCode::InvalidExecutionInput,
+        format!("Invalid State Machine Execution Input: '{e}'"),
+    )
+}
+
+impl Engine {
+    pub(crate) fn recover(&self) -> Result<()> {
+        self.recover_catalog()?;
+        let rec = self.inner.store.load_recovery().map_err(Error::store)?;
+        let mut st = self.inner.lock();
+        let (mut resumed, mut broken) = (0usize, 0usize);
+        for record in rec.running {
+            let arn: Arc<str> = Arc::from(record.arn.as_str());
+            let restored = st
+                .machine_for(&record.definition)
+                .map_err(|e| e.to_string())
+                .and_then(|m| match &record.snapshot {
+                    Some(s) => Execution::restore(m, s).map_err(|e| e.to_string()),
+                    None => Err("no snapshot".to_string()),
+                });
+            match restored {
+                Ok(ex) => {
+                    let mut record = record;
+                    record.snapshot = None;
+                    st.running.insert(
+                        arn,
+                        Running {
+                            ex,
+                            record,
+                            timers: Default::default(),
+                            tasks: Default::default(),
+                            sync: Vec::new(),
+                        },
+                    );
+                    resumed += 1;
+                }
+                Err(e) => {
+                    broken += 1;
+                    tracing::error!(execution = %record.arn, error = %e, "cannot resume execution");
+                }
+            }
+        }
+        for t in rec.timers {
+            let arn: Arc<str> = Arc::from(t.execution_arn.as_str());
+            if let Some(r) = st.running.get_mut(&arn) {
+                r.timers.insert(t.timer, t.due_millis);
+                st.wheel.insert((t.due_millis, arn, t.timer));
+            }
+        }
+        let mut tasks = rec.tasks;
+        tasks.sort_by_key(|t| t.created_millis);
+        for t in tasks {
+            let arn: Arc<str> = Arc::from(t.execution_arn.as_str());
+            let Some(r) = st.running.get_mut(&arn) else {
+                continue;
+            };
+            r.tasks.insert(t.task, t.token.clone());
+            if let (Some(act), None) = (&t.activity_arn, &t.worker) {
+                st.queues
+                    .entry(act.clone())
+                    .or_default()
+                    .tasks
+                    .push_back(t.token.clone());
+            }
+            st.tokens.insert(
+                t.token,
+                TokenEntry {
+                    execution: arn,
+                    task: t.task,
+                    started: t.worker.is_some(),
+                    input: t.input,
+                },
+            );
+        }
+        if resumed + broken > 0 {
+            tracing::info!(resumed, broken, "recovered running executions");
+        }
+        Ok(())
+    }
+
+    /// StartExecution (`sync: false`) and StartSyncExecution (`sync: true`, EXPRESS only;
+    /// waits for the end).
+    pub async fn start_execution(
+        &self,
+        req: StartRequest,
+        sync: bool,
+    ) -> Result<(StartedExecution, Option<ExecutionOutcome>)> {
+        let inner = &self.inner;
+        let (machine_arn, test_case) = stepwise_mock::split_test_case(&req.state_machine_arn);
+        let input_text = req.input.clone().unwrap_or_else(|| "{}".into());
+        let input: Value = serde_json::from_str(&input_text).map_err(invalid_input)?;
+        let mut src = SystemSources;
+        let now = src.now_millis();
+        let mut batch = Batch::default();
+        let mut fx = Effects::default();
+        let (started, rx, seq) = {
+            let mut st = inner.lock();
+            let target = st.resolve(machine_arn)?;
+            if let Some(tc) = test_case {
+                let Some(mocks) = &inner.config.mocks else {
+                    return Err(Error::new(
+                        ErrorCode::ValidationException,
+                        format!("Test case '{tc}' requested, but the server has no mock configuration (start it with --mock-config FILE)"),
+                    ));
+                };
+                if let Err(e) = mocks.test_case(&target.machine_name, tc) {
+                    return Err(Error::new(ErrorCode::ValidationException, e.to_string()));
+                }
+            }
+            if sync && target.machine_type != MachineType::Express {
+                return Err(Error::new(
+                    ErrorCode::StateMachineTypeNotSupported,
+                    "This operation is not supported by this type of state machine",
+                ));
+            }
+            let name = req.name.clone().unwrap_or_else(|| src.uuid());
+            let express = target.machine_type == MachineType::Express;
+            let info = if express {
+                let mut i = ExecutionInfo::local_express(&target.machine_name, &name, &src.uuid());
+                i.execution_arn = format!(
+                    "{}express:{}:{}:{}",
+                    self.arn_prefix(),
+                    target.machine_name,
+                    name,
+                    i.execution_arn.rsplit(':').next().unwrap_or_default()
+                );
+                i
+            } else {
+                let mut i = ExecutionInfo::local(&target.machine_name, &name);
+                i.execution_arn =
+                    format!("{}execution:{}:{}", self.arn_prefix(), target.machine_name, name);
+                i
+            };
+            let info = ExecutionInfo {
+                state_machine_arn: target.machine_arn.clone(),
+                role_arn: target.role_arn.clone(),
+                region: inner.config.region.clone(),
+                account: inner.config.account.clone(),
+                ..info
+            };
+            let arn: Arc<str> = Arc::from(info.execution_arn.as_str());
+            if !express {
+                if let Some(r) = st.running.get(&arn) {
+                    if r.record.input == input_text {
+                        // Idempotent: same name and input while running.
+                        return Ok((
+                            StartedExecution {
+                                arn: arn.to_string(),
+                                start_millis: r.record.start_millis,
+                            },
+                            None,
+                        ));
+                    }
+                    return Err(already_exists(&arn));
+                }
+                if st.recent.contains_key(&arn) {
+                    return Err(already_exists(&arn));
+                }
+                if let Some(old) = inner.store.execution(&arn).map_err(Error::store)? {
+                    if old.status == "RUNNING" && old.input == input_text {
+                        return Ok((
+                            StartedExecution {
+                                arn: arn.to_string(),
+                                start_millis: old.start_millis,
+                            },
+                            None,
+                        ));
+                    }
+                    return Err(already_exists(&arn));
+                }
+            }
+            let record = ExecutionRecord {
+                arn: arn.to_string(),
+                machine_arn: target.machine_arn.clone(),
+                version_arn: target.version_arn.clone(),
+                alias_arn: target.alias_arn.clone(),
+                name: name.clone(),
+                machine_type: target.machine_type,
+                status: "RUNNING".into(),
+                input: input_text.clone(),
+                output: None,
+                error: None,
+                cause: None,
+                start_millis: now,
+                stop_millis: None,
+                redrive_count: 0,
+                redrive_millis: None,
+                definition: target.definition.clone(),
+                test_case: test_case.map(str::to_string),
+                trace_header: req.trace_header.clone(),
+                snapshot: None,
+                history_len: 0,
+                transitions: 0,
+            };
+            if !express {
+                batch.push(Write::InsertExecution(record.clone()));
+            }
+            inner.metrics.executions_started.fetch_add(1, Relaxed);
+            let (ex, step) = Execution::start(Arc::clone(&target.machine), info, input, &mut src);
+            let (tx, rx) = if sync {
+                let (tx, rx) = oneshot::channel();
+                (vec![tx], Some(rx))
+            } else {
+                (Vec::new(), None)
+            };
+            st.running.insert(
+                Arc::clone(&arn),
+                Running {
+                    ex,
+                    record,
+                    timers: Default::default(),
+                    tasks: Default::default(),
+                    sync: tx,
+                },
+            );
+            st.drive(inner, &arn, step, &mut batch, &mut fx);
+            let seq = inner.committer.submit(batch);
+            if let Some(v) = st.recent.get_mut(&arn) {
+                *v = seq;
+            }
+            st.prune_recent(inner);
+            (
+                StartedExecution {
+                    arn: arn.to_string(),
+                    start_millis: now,
+                },
+                rx,
+                seq,
+            )
+        };
+        fx.complete(inner, seq);
+        inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+        let outcome = match rx {
+            Some(rx) => {
+                let (record, seq) = rx.await.map_err(|_| Error::commit())?;
+                inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+                Some(ExecutionOutcome { record })
+            }
+            None => None,
+        };
+        Ok((started, outcome))
+    }
+
+    /// DescribeExecution: running ones from memory, the rest from the store.
+    pub fn describe_execution(&self, arn: &str) -> Result<ExecutionRecord> {
+        {
+            let st = self.inner.lock();
+            if let Some(r) = st.running.get(arn) {
+                return Ok(r.record.clone());
+            }
+        }
+        self.inner
+            .store
+            .execution(arn)
+            .map_err(Error::store)?
+            .map(|mut r| {
+                r.snapshot = None;
+                r
+            })
+            .ok_or_else(|| does_not_exist(arn))
+    }
+
+    /// ListExecutions, newest first.
+    pub fn list_executions(&self, query: &ExecutionQuery) -> Result<Vec<ExecutionRecord>> {
+        if let Some(m) = &query.machine_arn {
+            let st = self.inner.lock();
+            if !st.machines.contains_key(m) && !st.versions.contains_key(m) {
+                return Err(not_found(m));
+            }
+        }
+        let mut v = self.inner.store.executions(query).map_err(Error::store)?;
+        for r in &mut v {
+            r.snapshot = None;
+        }
+        Ok(v)
+    }
+
+    /// GetExecutionHistory: stored events (AWS JSON with data).
+    pub fn execution_history(
+        &self,
+        arn: &str,
+        from: u64,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>> {
+        self.describe_execution(arn)?;
+        self.inner
+            .store
+            .history(arn, from, reverse, limit)
+            .map_err(Error::store)
+    }
+
+    /// StopExecution: returns the stop time.
+    pub async fn stop_execution(
+        &self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<i64> {
+        let inner = &self.inner;
+        let mut batch = Batch::default();
+        let mut fx = Effects::default();
+        let seq = {
+            let mut st = inner.lock();
+            let key: Arc<str> = Arc::from(arn);
+            let Some(r) = st.running.get_mut(&key) else {
+                drop(st);
+                let rec = self.describe_execution(arn)?;
+                return Ok(rec.stop_millis.unwrap_or_else(now_millis));
+            };
+            let step = r.ex.handle(Event::Stop { error, cause }, &mut SystemSources);
+            st.drive(inner, &key, step, &mut batch, &mut fx);
+            inner.committer.submit(batch)
+        };
+        fx.complete(inner, seq);
+        inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+        Ok(now_millis())
+    }
+}
+
+fn already_exists(arn: &str) -> Error {
+    Error::new(
+        ErrorCode::ExecutionAlreadyExists,
+        format!("Execution Already Exists: '{arn}'"),
+    )
+}
+
+impl State {
+    /// Forget finished executions whose batches are committed (the store has them now).
+    fn prune_recent(&mut self, inner: &Inner) {
+        if self.recent.len() < 4096 {
+            return;
+        }
+        let committed = inner.committer.committed();
+        self.recent.retain(|_, seq| *seq > committed || *seq == 0);
+    }
+}
+
+/// Fires due timers; sleeps until the next one or until an earlier one is armed.
+pub(crate) async fn timer_loop(weak: Weak<Inner>) {
+    loop {
+        let Some(inner) = weak.upgrade() else {
+            return;
+        };
+        if inner.stopping.load(Relaxed) {
+            return;
+        }
+        let next = {
+            let mut batch = Batch::default();
+            let mut fx = Effects::default();
+            let mut st = inner.lock();
+            let now = now_millis();
+            let mut fired = 0;
+            while fired < 2048 {
+                let Some((due, arn, timer)) = st.wheel.first().cloned() else {
+                    break;
+                };
+                if due > now {
+                    break;
+                }
+                st.wheel.pop_first();
+                fired += 1;
+                let Some(r) = st.running.get_mut(&arn) else {
+                    continue;
+                };
+                if r.timers.get(&timer) != Some(&due) {
+                    continue;
+                }
+                r.timers.remove(&timer);
+                if r.record.machine_type == MachineType::Standard {
+                    batch.push(Write::DeleteTimer {
+                        execution_arn: arn.to_string(),
+                        timer,
+                    });
+                }
+                let step = r.ex.handle(Event::TimerFired { timer }, &mut SystemSources);
+                st.drive(&inner, &arn, step, &mut batch, &mut fx);
+            }
+            let seq = inner.committer.submit(batch);
+            fx.wake_timers = false;
+            fx.complete(&inner, seq);
+            if fired >= 2048 {
+                Some(0)
+            } else {
+                st.wheel.first().map(|(due, _, _)| (due - now).max(0))
+            }
+        };
+        let wake = inner.timer_wake.notified();
+        match next {
+            Some(0) => tokio::task::yield_now().await,
+            Some(ms) => {
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_millis(ms as u64),
+                    wake,
+                )
+                .await;
+            }
+            None => {
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), wake).await;
+            }
+        }
+    }
+}

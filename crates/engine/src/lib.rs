@@ -1,0 +1,241 @@
+//! The engine: runs executions durably on a [`Store`], drives the pure core, owns no SQL.
+//!
+//! One [`Engine`] holds, behind one lock, the catalogue (state machines, versions,
+//! aliases, activities, tags) and every RUNNING execution as a
+//! [`stepwise_interp::Execution`] value. A service call or a fired timer steps
+//! executions in memory until each is blocked again, collects what changed into a
+//! [`stepwise_store::Batch`] (history events, snapshot, timers, tasks) and hands it to
+//! the [`committer::Committer`], which folds the batches of many callers into one
+//! transaction. Nothing is acknowledged before its batch is durable.
+//!
+//! Waiting executions cost no thread and no task: a timer is a row plus an entry in an
+//! ordered set served by one timer loop; an activity task or a callback is a row plus
+//! a token in a map. Recovery loads snapshots of RUNNING executions with their timers
+//! and tasks; it is the only way an execution is ever rebuilt.
+
+mod catalog;
+pub mod committer;
+mod error;
+mod executions;
+pub mod metrics;
+pub mod sources;
+mod tasks;
+
+pub use catalog::{AliasView, MachineView, NewStateMachine, StateMachineUpdate, VersionView};
+pub use error::{Error, ErrorCode, Result};
+pub use executions::{ExecutionOutcome, StartRequest, StartedExecution};
+pub use tasks::ActivityTask;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use stepwise_interp::{Execution, Machine};
+use stepwise_mock::MockConfig;
+use stepwise_store::{AliasRecord, ActivityRecord, Store, StateMachineRecord, VersionRecord};
+use tokio::sync::{oneshot, Notify};
+
+
+use committer::Committer;
+use metrics::Metrics;
+
+/// How an engine runs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub region: String,
+    pub account: String,
+    /// Real time per unit of execution time for Waits, retries and timeouts (1 = real time, 0 = instant).
+    pub time_scale: f64,
+    /// Step Functions Local's mock file, used by executions started as `arn#TestCase`.
+    pub mocks: Option<Arc<MockConfig>>,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            time_scale: 1.0,
+            mocks: None,
+        }
+    }
+}
+
+/// The durable runtime behind the API.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    store: Arc<dyn Store>,
+    committer: Arc<Committer>,
+    metrics: Arc<Metrics>,
+    state: Mutex<State>,
+    /// Wakes the timer loop when an earlier timer is armed.
+    timer_wake: Notify,
+    stopping: std::sync::atomic::AtomicBool,
+}
+
+struct MachineEntry {
+    rec: StateMachineRecord,
+    machine: Arc<Machine>,
+}
+
+struct VersionEntry {
+    rec: VersionRecord,
+    machine: Arc<Machine>,
+}
+
+/// A RUNNING execution held in memory.
+struct Running {
+    ex: Execution,
+    /// The record as inserted (status and results are updated when it finishes).
+    record: stepwise_store::ExecutionRecord,
+    /// Armed timers: id → wall-clock due time.
+    timers: HashMap<u64, i64>,
+    /// Open tasks: id → token (empty for tasks answered at once).
+    tasks: HashMap<u64, String>,
+    /// StartSyncExecution callers waiting for the end.
+    sync: Vec<oneshot::Sender<(stepwise_store::ExecutionRecord, u64)>>,
+}
+
+/// An activity task or callback waiting for `SendTask*`.
+struct TokenEntry {
+    execution: Arc<str>,
+    task: u64,
+    /// The activity task was handed to a worker.
+    started: bool,
+    input: String,
+}
+
+#[derive(Default)]
+struct ActivityQueue {
+    /// Tokens of tasks no worker has taken yet, oldest first.
+    tasks: VecDeque<String>,
+    pollers: VecDeque<tasks::Poller>,
+}
+
+#[derive(Default)]
+struct State {
+    machines: BTreeMap<String, MachineEntry>,
+    versions: BTreeMap<String, VersionEntry>,
+    aliases: BTreeMap<String, AliasRecord>,
+    activities: BTreeMap<String, ActivityRecord>,
+    tags: HashMap<String, Vec<(String, String)>>,
+    /// Parsed definitions by text, shared by executions and machines.
+    parsed: HashMap<Arc<str>, std::sync::Weak<Machine>>,
+    running: HashMap<Arc<str>, Running>,
+    /// Executions finished in memory whose batch may not be committed yet: their names
+    /// are taken even before the store has them (value: batch sequence number).
+    recent: HashMap<Arc<str>, u64>,
+    /// (wall due millis, execution, timer).
+    wheel: BTreeSet<(i64, Arc<str>, u64)>,
+    tokens: HashMap<String, TokenEntry>,
+    queues: HashMap<String, ActivityQueue>,
+}
+
+impl Engine {
+    /// Open an engine on a store: load the catalogue, resume every RUNNING execution,
+    /// start the writer thread and the timer loop. Must be called inside a Tokio runtime.
+    pub fn open(store: Arc<dyn Store>, config: Config) -> Result<Engine> {
+        let metrics = Arc::new(Metrics::default());
+        let committer = Committer::start(Arc::clone(&store), Arc::clone(&metrics));
+        let inner = Arc::new(Inner {
+            config,
+            store,
+            committer,
+            metrics,
+            state: Mutex::new(State::default()),
+            timer_wake: Notify::new(),
+            stopping: std::sync::atomic::AtomicBool::new(false),
+        });
+        let engine = Engine { inner };
+        engine.recover()?;
+        let weak = Arc::downgrade(&engine.inner);
+        tokio::spawn(executions::timer_loop(weak));
+        Ok(engine)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Prometheus text for `GET /metrics`.
+    pub fn metrics_text(&self) -> String {
+        let gauges = {
+            let st = self.inner.lock();
+            metrics::Gauges {
+                open_executions: st.running.len(),
+                timers: st.wheel.len(),
+                activity_pollers: st.queues.values().map(|q| q.pollers.len()).sum(),
+                queued_batches: self
+                    .inner
+                    .committer
+                    .queued
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            }
+        };
+        self.inner.metrics.render(&gauges)
+    }
+
+    /// Whether the engine can still make changes durable.
+    pub fn healthy(&self) -> bool {
+        !self.inner.committer.poisoned()
+    }
+
+    /// First step of a graceful shutdown: waiting GetActivityTask calls return empty
+    /// now and new ones do not wait, so open connections can finish.
+    pub fn release_pollers(&self) {
+        self.inner
+            .stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut st = self.inner.lock();
+        for q in st.queues.values_mut() {
+            q.pollers.clear();
+        }
+    }
+
+    /// Write what is queued and stop the writer. Later calls fail.
+    pub fn shutdown(&self) {
+        self.inner
+            .stopping
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.inner.timer_wake.notify_one();
+        self.inner.committer.shutdown();
+    }
+
+    /// ARN prefix `arn:aws:states:REGION:ACCOUNT:`.
+    fn arn_prefix(&self) -> String {
+        format!(
+            "arn:aws:states:{}:{}:",
+            self.inner.config.region, self.inner.config.account
+        )
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(g) => g,
+            // A panic while holding the lock is a bug; the data is still usable.
+            Err(p) => p.into_inner(),
+        }
+    }
+}
+
+impl State {
+    /// A parsed definition, shared with every holder of the same text.
+    fn machine_for(&mut self, definition: &str) -> std::result::Result<Arc<Machine>, String> {
+        if let Some(m) = self.parsed.get(definition).and_then(|w| w.upgrade()) {
+            return Ok(m);
+        }
+        let m = stepwise_asl::parse(definition)
+            .map(Machine::new)
+            .map_err(|d| stepwise_asl::aws_message(&d))?;
+        if self.parsed.len() > 1024 {
+            self.parsed.retain(|_, w| w.strong_count() > 0);
+        }
+        self.parsed.insert(Arc::from(definition), Arc::downgrade(&m));
+        Ok(m)
+    }
+}

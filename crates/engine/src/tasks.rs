@@ -1,0 +1,239 @@
+//! Activity workers and task tokens: GetActivityTask, SendTaskSuccess/Failure/Heartbeat.
+
+use crate::catalog::activity_not_found;
+use crate::error::{Error, ErrorCode, Result};
+use crate::executions::Effects;
+use crate::sources::SystemSources;
+use crate::{Engine, State};
+use std::sync::Arc;
+use std::time::Duration;
+use stepwise_interp::Event;
+use stepwise_store::{Batch, Write};
+use tokio::sync::oneshot;
+
+/// AWS's limit on concurrent GetActivityTask calls per activity.
+pub const MAX_POLLERS: usize = 1000;
+/// How long GetActivityTask waits for work (AWS: 60 seconds).
+pub const POLL_SECONDS: u64 = 60;
+
+/// A task handed to an activity worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityTask {
+    pub token: String,
+    pub input: String,
+}
+
+/// A GetActivityTask call waiting for work.
+pub(crate) struct Poller {
+    pub worker: String,
+    pub tx: oneshot::Sender<(ActivityTask, u64)>,
+}
+
+/// Our tokens are two UUIDs' worth of hex; anything else was never issued.
+fn well_formed(token: &str) -> bool {
+    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn unknown_token(token: &str) -> Error {
+    if well_formed(token) {
+        // Issued once, answered or timed out since.
+        Error::new(
+            ErrorCode::TaskTimedOut,
+            "Task Timed Out: 'Provided task does not exist anymore'",
+        )
+    } else {
+        Error::new(ErrorCode::InvalidToken, "Invalid Token: 'Invalid token'")
+    }
+}
+
+impl State {
+    /// Apply `event` to the execution owning `token` (removing the token when the
+    /// task is over) and drive it.
+    fn answer(
+        &mut self,
+        inner: &crate::Inner,
+        token: &str,
+        event: impl FnOnce(u64) -> Event,
+        finishes: bool,
+        batch: &mut Batch,
+        fx: &mut Effects,
+    ) -> Result<()> {
+        let Some(entry) = self.tokens.get(token) else {
+            return Err(unknown_token(token));
+        };
+        let (arn, task) = (Arc::clone(&entry.execution), entry.task);
+        let Some(r) = self.running.get_mut(&arn) else {
+            self.tokens.remove(token);
+            return Err(unknown_token(token));
+        };
+        if finishes {
+            r.tasks.remove(&task);
+            self.tokens.remove(token);
+            batch.push(Write::DeleteTask {
+                token: token.to_string(),
+            });
+        }
+        let Some(r) = self.running.get_mut(&arn) else {
+            return Err(unknown_token(token));
+        };
+        let step = r.ex.handle(event(task), &mut SystemSources);
+        self.drive(inner, &arn, step, batch, fx);
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// GetActivityTask: a queued task, or `None` after waiting up to 60 seconds.
+    pub async fn get_activity_task(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<String>,
+    ) -> Result<Option<ActivityTask>> {
+        self.get_activity_task_within(activity_arn, worker_name, Duration::from_secs(POLL_SECONDS))
+            .await
+    }
+
+    /// GetActivityTask with a chosen long-poll time (tests).
+    pub async fn get_activity_task_within(
+        &self,
+        activity_arn: &str,
+        worker_name: Option<String>,
+        wait: Duration,
+    ) -> Result<Option<ActivityTask>> {
+        let inner = &self.inner;
+        let worker = worker_name.unwrap_or_default();
+        let mut batch = Batch::default();
+        let mut fx = Effects::default();
+        enum Polled {
+            Now(ActivityTask, u64),
+            Wait(oneshot::Receiver<(ActivityTask, u64)>),
+        }
+        let polled = {
+            let mut st = inner.lock();
+            if !st.activities.contains_key(activity_arn) {
+                return Err(activity_not_found(activity_arn));
+            }
+            // A queued task whose token is still open.
+            let mut found = None;
+            while let Some(token) = st
+                .queues
+                .get_mut(activity_arn)
+                .and_then(|q| q.tasks.pop_front())
+            {
+                if let Some(e) = st.tokens.get_mut(&token) {
+                    if !e.started {
+                        e.started = true;
+                        found = Some((token, e.input.clone()));
+                        break;
+                    }
+                }
+            }
+            if let Some((token, input)) = found {
+                let w = worker.clone();
+                st.answer(
+                    inner,
+                    &token,
+                    |task| Event::TaskStarted {
+                        task,
+                        worker_name: w,
+                    },
+                    false,
+                    &mut batch,
+                    &mut fx,
+                )?;
+                let seq = inner.committer.submit(batch);
+                fx.complete(inner, seq);
+                Polled::Now(ActivityTask { token, input }, seq)
+            } else {
+            if inner.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(None);
+            }
+            let queue = st.queues.entry(activity_arn.to_string()).or_default();
+            queue.pollers.retain(|p| !p.tx.is_closed());
+            if queue.pollers.len() >= MAX_POLLERS {
+                return Err(Error::new(
+                    ErrorCode::ActivityWorkerLimitExceeded,
+                    format!("Activity Worker Limit Exceeded: at most {MAX_POLLERS} GetActivityTask calls may wait on '{activity_arn}'"),
+                ));
+            }
+            let (tx, rx) = oneshot::channel();
+            queue.pollers.push_back(crate::tasks::Poller { worker, tx });
+            Polled::Wait(rx)
+            }
+        };
+        let rx = match polled {
+            Polled::Now(task, seq) => {
+                inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+                return Ok(Some(task));
+            }
+            Polled::Wait(rx) => rx,
+        };
+        match tokio::time::timeout(wait, rx).await {
+            Ok(Ok((task, seq))) => {
+                inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+                Ok(Some(task))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    async fn answer_task(
+        &self,
+        token: &str,
+        event: impl FnOnce(u64) -> Event,
+        finishes: bool,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let mut batch = Batch::default();
+        let mut fx = Effects::default();
+        let seq = {
+            let mut st = inner.lock();
+            st.answer(inner, token, event, finishes, &mut batch, &mut fx)?;
+            inner.committer.submit(batch)
+        };
+        fx.complete(inner, seq);
+        inner.committer.wait(seq).await.map_err(|_| Error::commit())
+    }
+
+    pub async fn send_task_success(&self, token: &str, output: &str) -> Result<()> {
+        let output: serde_json::Value = serde_json::from_str(output).map_err(|e| {
+            Error::new(ErrorCode::InvalidOutput, format!("Invalid Output: '{e}'"))
+        })?;
+        self.answer_task(token, |task| Event::TaskSucceeded { task, output }, true)
+            .await
+    }
+
+    pub async fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<()> {
+        self.answer_task(
+            token,
+            |task| Event::TaskFailed {
+                task,
+                error: error.unwrap_or_default(),
+                cause: cause.unwrap_or_default(),
+            },
+            true,
+        )
+        .await
+    }
+
+    pub async fn send_task_heartbeat(&self, token: &str) -> Result<()> {
+        self.answer_task(token, |task| Event::TaskHeartbeat { task }, false)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_we_never_issued_are_invalid() {
+        assert_eq!(unknown_token("nope").code, ErrorCode::InvalidToken);
+        assert_eq!(unknown_token(&"a".repeat(64)).code, ErrorCode::TaskTimedOut);
+    }
+}
