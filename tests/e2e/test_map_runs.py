@@ -1,0 +1,100 @@
+"""Distributed Map: ListMapRuns, DescribeMapRun, UpdateMapRun. Shapes follow AWS recordings
+(LocalStack's test_sfn_api_map_run and scenario snapshots). Each item runs an activity Task
+in a child execution, so the map run stays RUNNING until the test's worker answers."""
+
+import datetime
+import json
+
+from helpers import (
+    Worker,
+    create_sm,
+    error_of,
+    history,
+    start,
+    types,
+    unique,
+    wait_for_event,
+    wait_for_execution,
+)
+
+
+def test_distributed_map_run(sfn):
+    activity_arn = sfn.create_activity(name=unique("act"))["activityArn"]
+    definition = {
+        "StartAt": "MapState",
+        "States": {"MapState": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Work",
+                "States": {"Work": {"Type": "Task", "Resource": activity_arn, "End": True}},
+            },
+            "End": True,
+        }},
+    }
+    sm = create_sm(sfn, definition)
+    sm_arn, sm_name = sm["stateMachineArn"], sm["stateMachineArn"].rsplit(":", 1)[1]
+    arn = start(sfn, sm_arn, {"items": [1, 2]})
+
+    started = wait_for_event(sfn, arn, "MapRunStarted")
+    map_run_arn = started["mapRunStartedEventDetails"]["mapRunArn"]
+    assert map_run_arn.startswith(f"arn:aws:states:us-east-1:123456789012:mapRun:{sm_name}/")
+
+    runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    assert len(runs) == 1
+    assert runs[0]["mapRunArn"] == map_run_arn
+    assert runs[0]["executionArn"] == arn
+    # The map run's "state machine" is the machine's ARN plus "/<label>".
+    assert runs[0]["stateMachineArn"].startswith(f"{sm_arn}/")
+    assert isinstance(runs[0]["startDate"], datetime.datetime)
+
+    desc = sfn.describe_map_run(mapRunArn=map_run_arn)
+    assert desc["status"] == "RUNNING"
+    assert desc["maxConcurrency"] == 1
+    assert desc["toleratedFailureCount"] == 0
+    assert desc["toleratedFailurePercentage"] == 0.0
+    assert desc["executionArn"] == arn
+    assert desc["itemCounts"]["total"] == 2
+
+    sfn.update_map_run(mapRunArn=map_run_arn, maxConcurrency=2, toleratedFailurePercentage=50, toleratedFailureCount=1)
+    desc = sfn.describe_map_run(mapRunArn=map_run_arn)
+    assert desc["maxConcurrency"] == 2
+    assert desc["toleratedFailurePercentage"] == 50.0
+    assert desc["toleratedFailureCount"] == 1
+
+    def double(client, task):
+        client.send_task_success(taskToken=task["taskToken"], output=json.dumps(json.loads(task["input"]) * 2))
+
+    Worker(sfn, activity_arn, double, count=2).finish(timeout=60)
+    done = wait_for_execution(sfn, arn)
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == [2, 4]
+
+    desc = sfn.describe_map_run(mapRunArn=map_run_arn)
+    assert desc["status"] == "SUCCEEDED"
+    assert isinstance(desc["stopDate"], datetime.datetime)
+    counts = {"aborted": 0, "failed": 0, "pending": 0, "resultsWritten": 2, "running": 0,
+              "succeeded": 2, "timedOut": 0, "total": 2}
+    assert desc["itemCounts"] == counts
+    assert desc["executionCounts"] == counts
+
+    kinds = types(history(sfn, arn))
+    assert kinds == [
+        "ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted",
+        "MapRunSucceeded", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded",
+    ]
+
+    # Child executions belong to the map run.
+    children = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
+    assert len(children) == 2
+    assert all(c["status"] == "SUCCEEDED" and c["mapRunArn"] == map_run_arn for c in children)
+
+
+def test_map_run_errors(sfn):
+    missing = f"arn:aws:states:us-east-1:123456789012:mapRun:{unique('sm')}/label:{unique('id')}"
+    err = error_of(sfn.describe_map_run, mapRunArn=missing)
+    assert err["Code"] == "ResourceNotFound"
+    err = error_of(sfn.update_map_run, mapRunArn=missing, maxConcurrency=3)
+    assert err["Code"] == "ResourceNotFound"
