@@ -32,7 +32,8 @@ import json, sys
 d = json.load(sys.stdin)
 assert json.loads(d["output"]) == {"greeting": "Hello, World!"}, d
 assert d["name"] == "run-1" and d["status"] == "SUCCEEDED", d
-assert isinstance(d["startDate"], str) and isinstance(d["stopDate"], str), d
+# aws-cli 1.x prints timestamps as received: epoch seconds on this protocol.
+assert isinstance(d["startDate"], (int, float)) and d["startDate"] <= d["stopDate"], d
 ' || fail "describe-execution output"
 
 sfn get-execution-history --execution-arn "$exec_arn" | python3 -c '
