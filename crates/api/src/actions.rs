@@ -144,14 +144,21 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         "CreateActivity" => {
             let name = r.req("name")?;
             arn::check_name(name).map_err(|m| ApiError::new("InvalidName", m))?;
-            let a = e
-                .create_activity(name, r.tags()?, r.obj("encryptionConfiguration"))
-                .await?;
+            let mut config = Map::new();
+            if let Some(enc) = r.0.get("encryptionConfiguration") {
+                config.insert("encryptionConfiguration".into(), enc.clone());
+            }
+            let a = e.create_activity(name, r.tags()?, config).await?;
             Ok(json!({"activityArn": a.arn, "creationDate": ts(a.created_millis)}))
         }
         "DescribeActivity" => {
             let a = e.describe_activity(r.activity_arn("activityArn")?)?;
-            Ok(json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.created_millis)}))
+            let enc = serde_json::from_str::<Value>(&a.config)
+                .ok()
+                .and_then(|c| c.get("encryptionConfiguration").cloned())
+                .unwrap_or_else(|| json!({"type": "AWS_OWNED_KEY"}));
+            Ok(json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.created_millis),
+                      "encryptionConfiguration": enc}))
         }
         "DeleteActivity" => {
             e.delete_activity(r.activity_arn("activityArn")?).await?;
@@ -244,13 +251,6 @@ impl<'a> Req<'a> {
     fn u(&self, k: &str) -> Option<u64> {
         self.0.get(k).and_then(Value::as_u64)
     }
-    fn obj(&self, k: &str) -> Map<String, Value> {
-        self.0
-            .get(k)
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default()
-    }
     fn machine_arn(&self, k: &str) -> Result<&'a str, ApiError> {
         let a = self.req(k)?;
         ensure::expect_state_machine(a).map_err(ApiError::invalid_arn)?;
@@ -290,9 +290,21 @@ impl<'a> Req<'a> {
                 .get("stateMachineVersionArn")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            ensure::expect_version(v).map_err(ApiError::invalid_arn)?;
             let w = r.get("weight").and_then(Value::as_u64).unwrap_or(0) as u32;
             out.push((v.to_string(), w));
+        }
+        let listed = || out.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(", ");
+        if out.iter().any(|(v, _)| ensure::expect_version(v).is_err()) {
+            return Err(ApiError::validation(format!(
+                "Routing configuration must contain state machine version ARNs. Received: [{}]",
+                listed()
+            )));
+        }
+        if out.len() == 2 && out[0].0 == out[1].0 {
+            return Err(ApiError::validation(format!(
+                "Routing configuration must contain distinct state machine version ARNs. Received: [{}]",
+                listed()
+            )));
         }
         Ok(Some(out))
     }
@@ -422,7 +434,9 @@ fn machine_json(m: &MachineView) -> Value {
             o.insert(k.into(), v.clone());
         }
     }
-    o.insert("revisionId".into(), json!(m.revision_id));
+    if let Some(r) = &m.revision_id {
+        o.insert("revisionId".into(), json!(r));
+    }
     if let Some(d) = &m.description {
         o.insert("description".into(), json!(d));
     }
@@ -452,7 +466,7 @@ async fn update_state_machine(e: &Engine, r: Req<'_>) -> Res {
     {
         return Err(ApiError::new(
             "MissingRequiredParameter",
-            "Either the definition, the role ARN, the LoggingConfiguration, the EncryptionConfiguration or the TracingConfiguration must be specified",
+            "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
         ));
     }
     if upd.version_description.is_some() && !upd.publish {
@@ -487,7 +501,9 @@ fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
                 out.insert(k.into(), v.clone());
             }
         }
-        out.insert("revisionId".into(), json!(m.revision_id));
+        if let Some(r) = &m.revision_id {
+            out.insert("revisionId".into(), json!(r));
+        }
     }
     out.insert("updateDate".into(), ts(rec.start_millis));
     if let Some(al) = &rec.alias_arn {
@@ -498,10 +514,12 @@ fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
 
 fn validate_definition(r: Req<'_>) -> Res {
     let def = r.req("definition")?;
-    let diags = match stepwise_asl::parse(def) {
+    let all = match stepwise_asl::parse(def) {
+        Ok(m) if r.s("type") == Some("EXPRESS") => stepwise_asl::check_express(&m),
         Ok(_) => Vec::new(),
         Err(d) => d,
     };
+    let diags = stepwise_asl::aws_reported(&all);
     let max = match r.u("maxResults") {
         Some(0) | None => 100,
         Some(n) => n as usize,
@@ -514,9 +532,7 @@ fn validate_definition(r: Req<'_>) -> Res {
             m.insert("severity".into(), json!("ERROR"));
             m.insert("code".into(), json!(d.code));
             m.insert("message".into(), json!(d.message));
-            if !d.pointer.is_empty() {
-                m.insert("location".into(), json!(d.pointer));
-            }
+            m.insert("location".into(), json!(stepwise_asl::aws_location(d)));
             Value::Object(m)
         })
         .collect();
@@ -788,8 +804,10 @@ mod ensure {
         }
     }
 
+    /// Standard executions only: AWS answers Describe/History/Stop of an EXPRESS
+    /// execution ARN with "Resource type not valid in this context: express".
     pub fn expect_execution(a: &str) -> Result<(), String> {
-        arn::parse_for(a, &[ResourceType::Execution, ResourceType::Express])
+        arn::parse_for(a, &[ResourceType::Execution])
             .map(|_| ())
             .map_err(|e| e.to_string())
     }

@@ -12,7 +12,7 @@ mod validate;
 
 pub use definition::*;
 pub use diagnostic::Diagnostic;
-pub use validate::aws_message;
+pub use validate::{aws_location, aws_message, aws_reported};
 
 /// Parse and validate definition text (JSON). `Err` holds every diagnostic found.
 pub fn parse(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {
@@ -22,4 +22,45 @@ pub fn parse(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {
 /// Parse and validate an already-decoded definition.
 pub fn parse_value(value: &serde_json::Value) -> Result<StateMachine, Vec<Diagnostic>> {
     parse::parse_value(value)
+}
+
+/// What an EXPRESS state machine may not use: `.waitForTaskToken` and `.sync` service
+/// integrations (AWS rejects them at creation with these messages).
+pub fn check_express(def: &StateMachine) -> Vec<Diagnostic> {
+    fn walk(states: &States, base: &str, out: &mut Vec<Diagnostic>) {
+        for s in &states.states {
+            let at = format!("{base}/States/{}", s.name);
+            match &s.kind {
+                StateKind::Task(t) => {
+                    for pattern in [".waitForTaskToken", ".sync"] {
+                        let tail = t.resource.rsplit(':').next().unwrap_or_default();
+                        if t.resource.ends_with(pattern)
+                            || (pattern == ".sync" && tail.contains(".sync"))
+                        {
+                            out.push(Diagnostic::new(
+                                &format!("{at}/Resource"),
+                                "SCHEMA_VALIDATION_FAILED",
+                                &format!(
+                                    "Express state machine does not support '{pattern}' service integration "
+                                ),
+                            ));
+                        }
+                    }
+                }
+                StateKind::Parallel(p) => {
+                    for (i, b) in p.branches.iter().enumerate() {
+                        walk(b, &format!("{at}/Branches/{i}"), out);
+                    }
+                }
+                StateKind::Map(m) => {
+                    let field = if m.legacy_iterator { "Iterator" } else { "ItemProcessor" };
+                    walk(&m.processor, &format!("{at}/{field}"), out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&def.states, "", &mut out);
+    out
 }

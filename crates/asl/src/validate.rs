@@ -22,11 +22,8 @@ use std::fmt;
 /// out of the message (they stay in the list for `stepwise validate`).
 #[allow(dead_code)] // public API; re-exported by the crate root
 pub fn aws_message(diags: &[Diagnostic]) -> String {
-    let graph = |d: &&Diagnostic| is_graph_code(&d.code);
-    let schema_stage = diags.iter().any(|d| !graph(&d));
-    let parts: Vec<String> = diags
-        .iter()
-        .filter(|d| !schema_stage || !graph(d))
+    let parts: Vec<String> = aws_reported(diags)
+        .into_iter()
         .map(|d| {
             if d.code == "INVALID_JSON_DESCRIPTION" {
                 // AWS reports the parser's own position text here, not a pointer.
@@ -44,7 +41,18 @@ pub fn aws_message(diags: &[Diagnostic]) -> String {
 /// `/States/T/Catch[0]/Next`, floci-io/floci PR #2786), and gives the machine-level
 /// `MISSING_END_STATE` no location at all, which `CreateStateMachine` prints as `null`
 /// (floci-io/floci issue #2735: "Workflow has no terminal state at null").
-fn aws_location(d: &Diagnostic) -> String {
+/// The diagnostics AWS reports: the graph stage's only when the schema stage found none.
+pub fn aws_reported(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
+    let graph = |d: &&Diagnostic| is_graph_code(&d.code);
+    let schema_stage = diags.iter().any(|d| !graph(&d));
+    diags
+        .iter()
+        .filter(|d| !schema_stage || !graph(d))
+        .collect()
+}
+
+/// A diagnostic's location as AWS writes it (`Choices[0]`; `/` for the root).
+pub fn aws_location(d: &Diagnostic) -> String {
     if d.pointer.is_empty() {
         return if d.code == "MISSING_END_STATE" {
             "null"

@@ -13,6 +13,9 @@ use stepwise_store::{
     Write,
 };
 
+/// Marks the revision a machine was created with (not shown by DescribeStateMachine).
+const INITIAL_REVISION: &str = "initial:";
+
 /// AWS's limit on tags per resource.
 const MAX_TAGS: usize = 50;
 
@@ -50,7 +53,8 @@ pub struct MachineView {
     pub role_arn: String,
     pub machine_type: MachineType,
     pub created_millis: i64,
-    pub revision_id: String,
+    /// AWS shows a machine's revision id only once it was updated; versions always.
+    pub revision_id: Option<String>,
     pub config: Map<String, Value>,
     /// Versions only.
     pub description: Option<String>,
@@ -109,7 +113,7 @@ fn machine_view(rec: &StateMachineRecord) -> MachineView {
         role_arn: rec.role_arn.clone(),
         machine_type: rec.machine_type,
         created_millis: rec.created_millis,
-        revision_id: rec.revision_id.clone(),
+        revision_id: (!rec.revision_id.starts_with(INITIAL_REVISION)).then(|| rec.revision_id.clone()),
         config: parse_config(&rec.config),
         description: None,
     }
@@ -213,13 +217,23 @@ impl State {
         self.machines.contains_key(arn)
             || self.activities.contains_key(arn)
             || self.aliases.contains_key(arn)
-            || self.versions.contains_key(arn)
     }
 }
 
-fn check_definition(st: &mut State, definition: &str) -> Result<Arc<Machine>> {
-    st.machine_for(definition)
-        .map_err(|m| Error::new(ErrorCode::InvalidDefinition, m))
+fn check_definition(st: &mut State, definition: &str, machine_type: MachineType) -> Result<Arc<Machine>> {
+    let m = st
+        .machine_for(definition)
+        .map_err(|m| Error::new(ErrorCode::InvalidDefinition, m))?;
+    if machine_type == MachineType::Express {
+        let diags = stepwise_asl::check_express(&m.definition);
+        if !diags.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InvalidDefinition,
+                stepwise_asl::aws_message(&diags),
+            ));
+        }
+    }
+    Ok(m)
 }
 
 impl Engine {
@@ -248,7 +262,7 @@ impl Engine {
         let mut batch = Batch::default();
         let out = {
             let mut st = self.inner.lock();
-            check_definition(&mut st, &req.definition)?;
+            check_definition(&mut st, &req.definition, req.machine_type)?;
             let config_text = Value::Object(req.config.clone()).to_string();
             if let Some(existing) = st.machines.get(&arn) {
                 let same = existing.rec.definition == req.definition
@@ -272,14 +286,14 @@ impl Engine {
                 if req.tags.len() > MAX_TAGS {
                     return Err(too_many_tags(&arn));
                 }
-                let machine = check_definition(&mut st, &req.definition)?;
+                let machine = check_definition(&mut st, &req.definition, req.machine_type)?;
                 let rec = StateMachineRecord {
                     arn: arn.clone(),
                     name: req.name.clone(),
                     machine_type: req.machine_type,
                     definition: req.definition.clone(),
                     role_arn: req.role_arn.clone(),
-                    revision_id: SystemSources.uuid(),
+                    revision_id: format!("{INITIAL_REVISION}{}", SystemSources.uuid()),
                     created_millis: now,
                     config: config_text,
                     next_version: 1,
@@ -331,7 +345,12 @@ impl Engine {
                 role_arn: v.rec.role_arn.clone(),
                 machine_type,
                 created_millis: v.rec.created_millis,
-                revision_id: v.rec.revision_id.clone(),
+                revision_id: Some(
+                    v.rec
+                        .revision_id
+                        .trim_start_matches(INITIAL_REVISION)
+                        .to_string(),
+                ),
                 config: parse_config(&v.rec.config),
                 description: v.rec.description.clone(),
             });
@@ -355,8 +374,9 @@ impl Engine {
         let mut batch = Batch::default();
         let out = {
             let mut st = self.inner.lock();
+            let machine_type = st.machine(arn)?.rec.machine_type;
             let machine = match &upd.definition {
-                Some(d) => Some(check_definition(&mut st, d)?),
+                Some(d) => Some(check_definition(&mut st, d, machine_type)?),
                 None => None,
             };
             let Some(entry) = st.machines.get_mut(arn) else {
@@ -384,7 +404,11 @@ impl Engine {
             if changed {
                 entry.rec.revision_id = SystemSources.uuid();
             }
-            let revision = entry.rec.revision_id.clone();
+            let revision = entry
+                .rec
+                .revision_id
+                .trim_start_matches(INITIAL_REVISION)
+                .to_string();
             batch.push(Write::PutStateMachine(entry.rec.clone()));
             let version = if upd.publish {
                 Some(st.publish(arn, upd.version_description, &mut batch, now)?)
@@ -433,12 +457,12 @@ impl Engine {
             let mut st = self.inner.lock();
             let entry = st.machine(arn)?;
             if let Some(r) = revision_id {
-                if r != entry.rec.revision_id {
+                let current = entry.rec.revision_id.trim_start_matches(INITIAL_REVISION);
+                if r != current {
                     return Err(Error::new(
                         ErrorCode::ConflictException,
                         format!(
-                            "Failed to publish the State Machine version for revision {r}. The current State Machine revision is {}.",
-                            entry.rec.revision_id
+                            "Failed to publish the State Machine version for revision {r}. The current State Machine revision is {current}."
                         ),
                     ));
                 }
@@ -478,7 +502,7 @@ impl Engine {
                 .aliases
                 .values()
                 .filter(|a| a.routing.iter().any(|(v, _)| v == arn))
-                .map(|a| a.arn.clone())
+                .map(|a| a.name.clone())
                 .collect();
             if !users.is_empty() {
                 return Err(Error::new(
@@ -511,15 +535,13 @@ impl Engine {
         }
         let sum: u32 = routing.iter().map(|(_, w)| *w).sum();
         if sum != 100 {
+            let weights: Vec<String> = routing.iter().map(|(_, w)| w.to_string()).collect();
             return Err(Error::new(
                 ErrorCode::ValidationException,
-                "Sum of routing configuration weights must be equal to 100",
-            ));
-        }
-        if routing.len() == 2 && routing[0].0 == routing[1].0 {
-            return Err(Error::new(
-                ErrorCode::ValidationException,
-                "Routing configuration must contain distinct state machine version ARNs",
+                format!(
+                    "Sum of routing configuration weights must equal 100. Received: [{}]",
+                    weights.join(", ")
+                ),
             ));
         }
         Ok(())
@@ -552,7 +574,7 @@ impl Engine {
                 }
                 return Err(Error::new(
                     ErrorCode::ConflictException,
-                    format!("Failed to create alias because an alias with the same name and a different routing configuration already exists: '{arn}'"),
+                    "Failed to create alias because an alias with the same name and a different routing configuration already exists.",
                 ));
             }
             let rec = AliasRecord {
@@ -578,7 +600,7 @@ impl Engine {
         st.aliases
             .get(arn)
             .map(AliasView::from)
-            .ok_or_else(|| Error::new(ErrorCode::ResourceNotFound, format!("Resource not found: '{arn}'")))
+            .ok_or_else(alias_not_found)
     }
 
     pub async fn update_state_machine_alias(
@@ -592,13 +614,13 @@ impl Engine {
         {
             let mut st = self.inner.lock();
             let Some(a) = st.aliases.get(arn) else {
-                return Err(Error::new(ErrorCode::ResourceNotFound, format!("Resource not found: '{arn}'")));
+                return Err(alias_not_found());
             };
             if let Some(r) = &routing {
                 Self::check_routing(&st, &a.machine_arn.clone(), r)?;
             }
             let Some(a) = st.aliases.get_mut(arn) else {
-                return Err(Error::new(ErrorCode::ResourceNotFound, format!("Resource not found: '{arn}'")));
+                return Err(alias_not_found());
             };
             if let Some(d) = description {
                 a.description = Some(d);
@@ -768,6 +790,14 @@ fn too_many_tags(arn: &str) -> Error {
     Error::new(
         ErrorCode::TooManyTags,
         format!("Too many tags for resource '{arn}': a resource has at most {MAX_TAGS} tags"),
+    )
+}
+
+/// AWS's words for a missing alias (it does not name the ARN).
+fn alias_not_found() -> Error {
+    Error::new(
+        ErrorCode::ResourceNotFound,
+        "Request references a resource that does not exist.",
     )
 }
 

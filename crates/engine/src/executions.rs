@@ -394,11 +394,44 @@ fn update_of(rec: &ExecutionRecord, snapshot: Option<Vec<u8>>) -> ExecutionUpdat
     }
 }
 
-fn invalid_input(e: serde_json::Error) -> Error {
+fn invalid_input(text: &str, e: serde_json::Error) -> Error {
     Error::new(
         ErrorCode::InvalidExecutionInput,
-        format!("Invalid State Machine Execution Input: '{e}'"),
+        format!("Invalid State Machine Execution Input: '{}'", json_error_text(text, &e)),
     )
+}
+
+/// AWS's parser (Jackson) words the commonest mistake, a bare word, its own way; other
+/// errors keep serde_json's text with line and column.
+fn json_error_text(text: &str, e: &serde_json::Error) -> String {
+    let t = text.trim_start();
+    if t.is_empty() {
+        return "Invalid execution input.".into();
+    }
+    let word: String = t
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
+    let starts_bare = t.chars().next().is_some_and(|c| c.is_alphabetic());
+    if starts_bare && !matches!(word.as_str(), "true" | "false" | "null") {
+        return format!(
+            "Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        );
+    }
+    if e.to_string().starts_with("key must be a string") {
+        // serde_json's column points at the offending character (1-based).
+        let c = text
+            .lines()
+            .nth(e.line().saturating_sub(1))
+            .and_then(|l| l.chars().nth(e.column().saturating_sub(1)));
+        if let Some(c) = c {
+            return format!(
+                "Unexpected character ('{c}' (code {})): was expecting double-quote to start field name",
+                c as u32
+            );
+        }
+    }
+    e.to_string()
 }
 
 impl Engine {
@@ -486,7 +519,8 @@ impl Engine {
         let inner = &self.inner;
         let (machine_arn, test_case) = stepwise_mock::split_test_case(&req.state_machine_arn);
         let input_text = req.input.clone().unwrap_or_else(|| "{}".into());
-        let input: Value = serde_json::from_str(&input_text).map_err(invalid_input)?;
+        let input: Value =
+            serde_json::from_str(&input_text).map_err(|e| invalid_input(&input_text, e))?;
         let mut src = SystemSources;
         let now = src.now_millis();
         let mut batch = Batch::default();
@@ -660,10 +694,15 @@ impl Engine {
 
     /// ListExecutions, newest first.
     pub fn list_executions(&self, query: &ExecutionQuery) -> Result<Vec<ExecutionRecord>> {
-        if let Some(m) = &query.machine_arn {
+        let named = [&query.machine_arn, &query.version_arn, &query.alias_arn];
+        if let Some(m) = named.into_iter().flatten().next() {
             let st = self.inner.lock();
-            if !st.machines.contains_key(m) && !st.versions.contains_key(m) {
-                return Err(not_found(m));
+            let target = st.resolve(m)?;
+            if target.machine_type == MachineType::Express {
+                return Err(Error::new(
+                    ErrorCode::StateMachineTypeNotSupported,
+                    "This operation is not supported by this type of state machine",
+                ));
             }
         }
         let mut v = self.inner.store.executions(query).map_err(Error::store)?;

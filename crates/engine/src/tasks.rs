@@ -29,9 +29,11 @@ pub(crate) struct Poller {
     pub tx: oneshot::Sender<(ActivityTask, u64)>,
 }
 
-/// Our tokens are two UUIDs' worth of hex; anything else was never issued.
+/// Our tokens are `AQ` and two UUIDs' worth of hex; anything else was never issued.
 fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())
+    token
+        .strip_prefix("AQ")
+        .is_some_and(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn unknown_token(token: &str) -> Error {
@@ -234,6 +236,8 @@ mod tests {
     #[test]
     fn tokens_we_never_issued_are_invalid() {
         assert_eq!(unknown_token("nope").code, ErrorCode::InvalidToken);
-        assert_eq!(unknown_token(&"a".repeat(64)).code, ErrorCode::TaskTimedOut);
+        assert_eq!(unknown_token(&"a".repeat(64)).code, ErrorCode::InvalidToken);
+        let issued = format!("AQ{}", "0f".repeat(32));
+        assert_eq!(unknown_token(&issued).code, ErrorCode::TaskTimedOut);
     }
 }
