@@ -233,6 +233,12 @@ type FrameId = usize;
 #[path = "snapshot.rs"]
 mod snapshot;
 pub use snapshot::SnapshotError;
+#[path = "redrive.rs"]
+mod redrive;
+pub use redrive::REDRIVE_MAX_EVENTS;
+
+/// How a frame ended: its output, or its error and where it stopped (for a redrive).
+type Outcome = Result<Arc<Value>, (StatesError, Option<Point>)>;
 
 /// Builds the failure for an unparsable Wait timestamp (wording depends on the field).
 type TimestampError = Box<dyn Fn(&str) -> Failure>;
@@ -247,6 +253,9 @@ struct Failure {
     location: Option<String>,
     /// Whether the error text gets "An error occurred while executing the state …".
     prefixed: bool,
+    /// A Parallel/Map failed because of a child: where its children stopped (kept for
+    /// a redrive should the state fail for good).
+    fan: Option<Box<FanPoint>>,
 }
 
 impl Failure {
@@ -255,6 +264,7 @@ impl Failure {
             err,
             location: None,
             prefixed: false,
+            fan: None,
         }
     }
     fn eval(err: StatesError) -> Failure {
@@ -262,6 +272,7 @@ impl Failure {
             err,
             location: None,
             prefixed: true,
+            fan: None,
         }
     }
     fn at(err: StatesError, location: &str) -> Failure {
@@ -269,6 +280,7 @@ impl Failure {
             err,
             location: Some(location.to_string()),
             prefixed: true,
+            fan: None,
         }
     }
 }
@@ -279,6 +291,7 @@ impl From<JsonataEvalError> for Failure {
             err: e.error,
             location: Some(e.location),
             prefixed: true,
+            fan: None,
         }
     }
 }
@@ -360,6 +373,96 @@ struct Fanout {
     tolerated_pct: Option<f64>,
     /// The Map's effective input (Parallel: the branch input).
     children: Vec<FrameId>,
+    /// Children a redrive runs again, started (by index) before `pending`.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    redo: VecDeque<(usize, Point)>,
+    /// Where tolerated failures stopped (a redrive of the whole Map reruns them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tolerated_points: Vec<(usize, Point)>,
+    /// Distributed Map: the index of its run in `Execution::runs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    run: Option<usize>,
+}
+
+/// Where a frame stopped when its execution ended unsuccessfully: the state a redrive
+/// enters again, with its raw input and the frame's variables.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Point {
+    state: usize,
+    input: Arc<Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    vars: Map<String, Value>,
+    /// Set for a Parallel/Map state that failed because of its children (or was
+    /// running them): a redrive keeps the children that succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fan: Option<Box<FanPoint>>,
+}
+
+/// The children of a Parallel/Map state a redrive resumes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct FanPoint {
+    kind: FanKind,
+    total: usize,
+    /// Results of the children that succeeded (kept, not rerun).
+    results: Vec<Option<Arc<Value>>>,
+    /// Children to run again, by index: failed, aborted or never started.
+    redo: Vec<(usize, Point)>,
+    limit: usize,
+    tolerated_count: Option<u64>,
+    tolerated_pct: Option<f64>,
+    run: Option<usize>,
+}
+
+/// Why [`Execution::redrive`] refused. The texts are AWS's `redriveStatusReason`s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedriveError {
+    #[error("Execution is RUNNING and cannot be redriven")]
+    Running,
+    #[error("Execution is SUCCEEDED and cannot be redriven")]
+    Succeeded,
+    /// RedriveExecution is not supported for EXPRESS state machines.
+    #[error("Execution is EXPRESS and cannot be redriven")]
+    Express,
+    #[error("Execution history event limit exceeded")]
+    HistoryLimit,
+    #[error("Execution has exceeded the max execution time")]
+    MaxExecutionTime,
+    #[error("Execution redrivable period exceeded")]
+    RedrivePeriod,
+    /// Nothing was recorded to resume from (not expected for a finished execution).
+    #[error("Execution has no unsuccessful state to redrive")]
+    NothingToRedrive,
+}
+
+/// A Distributed Map's run, as DescribeMapRun and ListMapRuns show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapRunInfo {
+    pub arn: String,
+    pub state_name: String,
+    /// Running, Succeeded, Failed or Aborted.
+    pub status: Status,
+    pub start_millis: i64,
+    pub stop_millis: Option<i64>,
+    /// 0 when unlimited.
+    pub max_concurrency: u64,
+    pub tolerated_failure_count: u64,
+    pub tolerated_failure_percentage: f64,
+    /// Items (each one child execution): AWS's `itemCounts` and `executionCounts`.
+    pub items: Counts,
+    pub redrive_count: u32,
+    pub redrive_millis: Option<i64>,
+}
+
+/// DescribeMapRun's `itemCounts` / `executionCounts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub pending: u64,
+    pub running: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub timed_out: u64,
+    pub aborted: u64,
+    pub total: u64,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -402,6 +505,11 @@ pub struct Execution {
     /// StateEntered events recorded (`transitions` also counts the silent states of
     /// distributed Map runs, whose events belong to child executions).
     recorded_entered: u64,
+    /// Where the execution stopped when it failed (for [`Execution::redrive`]); stopped
+    /// and timed-out executions keep their frames instead.
+    redrive_point: Option<Box<Point>>,
+    /// Every Distributed Map run started so far.
+    runs: Vec<MapRunInfo>,
     /// Events and commands produced by the current step.
     #[serde(skip)]
     out: Step,
@@ -483,6 +591,8 @@ impl Execution {
             map_runs: 0,
             transitions: 0,
             recorded_entered: 0,
+            redrive_point: None,
+            runs: Vec::new(),
             out: Step {
                 events: Vec::with_capacity(16),
                 commands: Vec::new(),
@@ -736,7 +846,7 @@ impl Execution {
                 Status::Failed,
                 None,
                 Some(names::RUNTIME.into()),
-                Some(format!("The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS}).")),
+                Some(redrive::history_limit_cause()),
             );
         }
     }
@@ -798,7 +908,7 @@ impl Execution {
                 let a = match std::mem::replace(&mut self.frame(fid).stage, Stage::Finished) {
                     Stage::Active(a) => a,
                     _ => {
-                        self.finish_frame(fid, Err(failure.err), src);
+                        self.finish_frame(fid, Err((failure.err, None)), src);
                         return false;
                     }
                 };
@@ -844,17 +954,24 @@ impl Execution {
 
     /// Run (or re-run, after a retry) the body of the current state.
     fn execute(&mut self, fid: FrameId, st: &State, src: &mut dyn Sources) -> Flow {
-        // Only Task, Parallel and Map need their raw input again (Retry re-runs them;
-        // Catch merges into it); the others give up their share.
+        // Task, Parallel and Map need their raw input again (Retry re-runs them; Catch
+        // merges into it); Wait and Fail keep it for a redrive. The others give up their
+        // share while they run and take it back only if they fail.
         let keeps_input = matches!(
             st.kind,
-            StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+            StateKind::Task(_)
+                | StateKind::Parallel(_)
+                | StateKind::Map(_)
+                | StateKind::Wait(_)
+                | StateKind::Fail(_)
         );
         let input = match &mut self.frame(fid).stage {
             Stage::Active(a) if keeps_input => Arc::clone(&a.input),
             Stage::Active(a) => std::mem::replace(&mut a.input, Arc::new(Value::Null)),
             _ => return Flow::Done,
         };
+        // Shared with the StateEntered event anyway (unless silent), so this costs nothing.
+        let kept = (!keeps_input).then(|| Arc::clone(&input));
         let ctx = self.context_for(fid, st);
         let result = match &st.kind {
             StateKind::Pass(p) => self.run_pass(fid, st, p.result.as_ref(), input, &ctx, src),
@@ -869,7 +986,12 @@ impl Execution {
         };
         match result {
             Ok(flow) => flow,
-            Err(f) => Flow::Failed(f),
+            Err(f) => {
+                if let (Some(input), Stage::Active(a)) = (kept, &mut self.frame(fid).stage) {
+                    a.input = input;
+                }
+                Flow::Failed(f)
+            }
         }
     }
 
@@ -1467,14 +1589,16 @@ impl Execution {
         })();
         match res {
             Ok((error, cause)) => {
-                self.finish_frame(
-                    fid,
-                    Err(StatesError {
-                        error: error.unwrap_or_default(),
-                        cause: cause.unwrap_or_default(),
-                    }),
-                    src,
-                );
+                // A redrive enters the Fail state again (and fails again).
+                let point = match &self.frame(fid).stage {
+                    Stage::Active(a) => Some(Point::new(a.state, Arc::clone(&a.input), None)),
+                    _ => None,
+                };
+                let err = StatesError {
+                    error: error.unwrap_or_default(),
+                    cause: cause.unwrap_or_default(),
+                };
+                self.finish_frame(fid, Err((err, point)), src);
                 Flow::Done
             }
             Err(f) => Flow::Failed(f),
@@ -1851,12 +1975,9 @@ impl Execution {
                 self.execute(fid, st, src)
             }
             Blocked::Task(tw) => {
-                let heartbeat = tw.heartbeat_timer == Some(timer);
-                let err = if heartbeat {
-                    StatesError::new(names::HEARTBEAT_TIMEOUT, "")
-                } else {
-                    StatesError::new(names::TIMEOUT, "")
-                };
+                // AWS records a missed heartbeat as `States.Timeout` too (TaskTimedOut /
+                // ActivityTimedOut); `States.HeartbeatTimeout` only names it in ErrorEquals.
+                let err = StatesError::new(names::TIMEOUT, "");
                 for t in [tw.timeout_timer, tw.heartbeat_timer].into_iter().flatten() {
                     if t != timer {
                         self.cancel_timer(t);
@@ -1964,6 +2085,8 @@ impl Execution {
             .find(|c| catch_matches(&c.error_equals, &err.error))
         {
             let input = std::mem::replace(&mut a.input, Arc::new(Value::Null));
+            // Kept for a redrive should the catcher itself fail.
+            let point = Point::new(a.state, Arc::clone(&input), None);
             let entered_id = a.entered_id;
             self.frame(fid).stage = Stage::Active(a);
             let ctx = self.context_for(fid, st);
@@ -1974,12 +2097,13 @@ impl Execution {
                     if f2.prefixed {
                         e2.cause = state_error_cause(&st.name, entered_id, &e2.cause);
                     }
-                    self.finish_frame(fid, Err(e2), src);
+                    self.finish_frame(fid, Err((e2, Some(point))), src);
                     Flow::Done
                 }
             };
         }
-        self.finish_frame(fid, Err(err), src);
+        let point = Point::new(a.state, std::mem::take(&mut a.input), f.fan);
+        self.finish_frame(fid, Err((err, Some(point))), src);
         Flow::Done
     }
 
@@ -2034,21 +2158,25 @@ impl Execution {
     }
 
     /// A frame ended: the root ends the execution; a child reports to its parent.
-    fn finish_frame(
-        &mut self,
-        fid: FrameId,
-        result: Result<Arc<Value>, StatesError>,
-        src: &mut dyn Sources,
-    ) {
+    fn finish_frame(&mut self, fid: FrameId, result: Outcome, src: &mut dyn Sources) {
         let (parent, last) = {
             let f = self.frame(fid);
             f.stage = Stage::Finished;
             (f.parent, f.last)
         };
+        // A failed frame's point carries its variables (the frame itself goes away).
+        let result = result.map_err(|(e, point)| {
+            let point = point.map(|mut p| {
+                p.vars = std::mem::take(&mut self.frame(fid).vars);
+                p
+            });
+            (e, point)
+        });
         match parent {
             None => match result {
                 Ok(out) => self.finish_execution(Status::Succeeded, Some(out), None, None),
-                Err(e) => {
+                Err((e, point)) => {
+                    self.redrive_point = point.map(Box::new);
                     let cause = if e.cause.is_empty() {
                         None
                     } else {
@@ -2137,6 +2265,9 @@ impl Execution {
         }
         self.tasks.clear();
         self.runnable.clear();
+        for i in 0..self.runs.len() {
+            self.abort_run(Some(i));
+        }
     }
 
     fn stop(&mut self, error: Option<String>, cause: Option<String>) {
@@ -2187,6 +2318,9 @@ impl Execution {
                     tolerated_count: None,
                     tolerated_pct: None,
                     children: Vec::new(),
+                    redo: VecDeque::new(),
+                    tolerated_points: Vec::new(),
+                    run: None,
                 };
                 self.start_fanout(fid, st, fan, src)
             }
@@ -2278,6 +2412,7 @@ impl Execution {
                 } else {
                     FanKind::Map
                 };
+                let mut run = None;
                 if kind == FanKind::MapRun {
                     self.map_runs += 1;
                     let arn = format!(
@@ -2288,6 +2423,24 @@ impl Execution {
                         m.label.clone().unwrap_or_else(|| st.name.to_string()),
                         map_run_id(src)
                     );
+                    run = Some(self.runs.len());
+                    self.runs.push(MapRunInfo {
+                        arn: arn.clone(),
+                        state_name: st.name.to_string(),
+                        status: Status::Running,
+                        start_millis: self.now,
+                        stop_millis: None,
+                        max_concurrency: if limit == usize::MAX { 0 } else { limit as u64 },
+                        tolerated_failure_count: tolerated_count.unwrap_or(0),
+                        tolerated_failure_percentage: tolerated_pct.unwrap_or(0.0),
+                        items: Counts {
+                            pending: n as u64,
+                            total: n as u64,
+                            ..Counts::default()
+                        },
+                        redrive_count: 0,
+                        redrive_millis: None,
+                    });
                     self.emit(
                         fid,
                         EventType::MapRunStarted,
@@ -2307,6 +2460,9 @@ impl Execution {
                     tolerated_count,
                     tolerated_pct,
                     children: Vec::new(),
+                    redo: VecDeque::new(),
+                    tolerated_points: Vec::new(),
+                    run,
                 };
                 self.start_fanout(fid, st, fan, src)
             }
@@ -2539,7 +2695,8 @@ impl Execution {
         Ok(Flow::Blocked)
     }
 
-    /// Start children up to the concurrency limit.
+    /// Start children up to the concurrency limit: those a redrive runs again first,
+    /// then the ones not started yet.
     fn fill(&mut self, fid: FrameId, st: &State, fan: &mut Fanout) {
         let state_idx = match &self.frame(fid).stage {
             Stage::Active(a) => a.state as u32,
@@ -2548,19 +2705,23 @@ impl Execution {
         let parent_path = Arc::clone(&self.frame(fid).path);
         let parent_silent = self.frame(fid).silent;
         while fan.running < fan.limit {
-            let Some(input) = fan.pending.pop_front() else {
+            let (index, point) = if let Some((index, point)) = fan.redo.pop_front() {
+                (index, point)
+            } else if let Some(input) = fan.pending.pop_front() {
+                let index = fan.next_index;
+                fan.next_index += 1;
+                (index, Point::new(child_start(st, index), input, None))
+            } else {
                 break;
             };
-            let index = fan.next_index;
-            fan.next_index += 1;
             fan.running += 1;
-            let (branch, start) = match &st.kind {
-                StateKind::Parallel(p) => (
-                    index as u32,
-                    p.branches.get(index).map(|b| b.start_at).unwrap_or(0),
-                ),
-                StateKind::Map(m) => (0, m.processor.start_at),
-                _ => (0, 0),
+            self.count_run(fan.run, |c| {
+                c.pending = c.pending.saturating_sub(1);
+                c.running += 1;
+            });
+            let branch = match &st.kind {
+                StateKind::Parallel(_) => index as u32,
+                _ => 0,
             };
             let mut path: Vec<(u32, u32)> = parent_path.to_vec();
             path.push((state_idx, branch));
@@ -2582,13 +2743,10 @@ impl Execution {
                 vars: Map::new(),
                 last,
                 silent: parent_silent || fan.kind == FanKind::MapRun,
-                stage: Stage::Ready {
-                    state: start,
-                    input,
-                },
+                stage: Stage::Finished,
             });
             fan.children.push(child);
-            self.runnable.push_back(child);
+            self.resume(child, point);
         }
     }
 
@@ -2597,7 +2755,7 @@ impl Execution {
         pid: FrameId,
         index: usize,
         child_last: u64,
-        result: Result<Arc<Value>, StatesError>,
+        result: Outcome,
         src: &mut dyn Sources,
     ) {
         let machine = Arc::clone(&self.machine);
@@ -2625,6 +2783,10 @@ impl Execution {
         match result {
             Ok(v) => {
                 fan.succeeded += 1;
+                self.count_run(fan.run, |c| {
+                    c.running = c.running.saturating_sub(1);
+                    c.succeeded += 1;
+                });
                 if let Some(slot) = fan.results.get_mut(index) {
                     *slot = Some(v);
                 }
@@ -2654,8 +2816,12 @@ impl Execution {
                     self.frame(pid).last = child_last;
                 }
             }
-            Err(err) => {
+            Err((err, point)) => {
                 fan.failed += 1;
+                self.count_run(fan.run, |c| {
+                    c.running = c.running.saturating_sub(1);
+                    c.failed += 1;
+                });
                 if is_map {
                     self.emit_with_prev(
                         pid,
@@ -2676,6 +2842,9 @@ impl Execution {
                     if let Some(slot) = fan.results.get_mut(index) {
                         *slot = Some(Arc::new(error_output(&err)));
                     }
+                    if let Some(p) = point {
+                        fan.tolerated_points.push((index, p));
+                    }
                     if fan.succeeded + fan.failed == fan.total {
                         self.fanout_finish(pid, st, *fan, src);
                         return;
@@ -2691,7 +2860,9 @@ impl Execution {
                     } else {
                         err
                     };
-                    self.abort_children(&fan);
+                    // Where every child stopped, before the others are discarded.
+                    let fan_point = self.fan_point(pid, st, &fan, point.map(|p| (index, p)));
+                    self.abort_children(pid, &fan);
                     if fan.kind == FanKind::MapRun {
                         self.emit(
                             pid,
@@ -2701,8 +2872,15 @@ impl Execution {
                                 cause: Some(err.cause.clone()),
                             },
                         );
+                        let now = self.now;
+                        if let Some(r) = fan.run.and_then(|i| self.runs.get_mut(i)) {
+                            r.status = Status::Failed;
+                            r.stop_millis = Some(now);
+                        }
                     }
-                    let flow = Flow::Failed(Failure::plain(err));
+                    let mut failure = Failure::plain(err);
+                    failure.fan = Some(Box::new(fan_point));
+                    let flow = Flow::Failed(failure);
                     if self.after_flow(pid, states, flow, src) {
                         self.runnable.push_back(pid);
                     }
@@ -2716,13 +2894,33 @@ impl Execution {
         }
     }
 
-    fn abort_children(&mut self, fan: &Fanout) {
+    /// Discard a fanout's running children and everything under them.
+    fn abort_children(&mut self, pid: FrameId, fan: &Fanout) {
         for &c in &fan.children {
-            let alive =
-                matches!(self.frames.get(c), Some(Some(f)) if !matches!(f.stage, Stage::Finished));
-            if !alive {
-                continue;
+            // Ids are reused: only frames still under this fanout are its children.
+            let child_fan = match self.frames.get_mut(c) {
+                Some(Some(f))
+                    if f.parent.map(|p| p.0) == Some(pid)
+                        && !matches!(f.stage, Stage::Finished) =>
+                {
+                    match std::mem::replace(&mut f.stage, Stage::Finished) {
+                        Stage::Active(a) => match a.wait {
+                            Blocked::Fanout(inner) => Some(inner),
+                            _ => None,
+                        },
+                        _ => None,
+                    }
+                }
+                _ => continue,
+            };
+            if let Some(inner) = child_fan {
+                self.abort_children(c, &inner);
+                self.abort_run(inner.run);
             }
+            self.count_run(fan.run, |k| {
+                k.running = k.running.saturating_sub(1);
+                k.aborted += 1;
+            });
             // Drop the child's timers and tasks; the child is discarded.
             self.timers.retain(|_, f| *f != c);
             let tasks: Vec<u64> = self
@@ -2738,6 +2936,27 @@ impl Execution {
             self.runnable.retain(|f| *f != c);
             self.frames[c] = None;
             self.free.push(c);
+        }
+    }
+
+    /// Update the item counts of a Map Run (when the fanout is one).
+    fn count_run(&mut self, run: Option<usize>, f: impl FnOnce(&mut Counts)) {
+        if let Some(r) = run.and_then(|i| self.runs.get_mut(i)) {
+            f(&mut r.items);
+        }
+    }
+
+    /// A Map Run still running ends as ABORTED (its execution or an enclosing state
+    /// stopped).
+    fn abort_run(&mut self, run: Option<usize>) {
+        let now = self.now;
+        if let Some(r) = run.and_then(|i| self.runs.get_mut(i)) {
+            if r.status == Status::Running {
+                r.status = Status::Aborted;
+                r.stop_millis = Some(now);
+                r.items.aborted += r.items.running;
+                r.items.running = 0;
+            }
         }
     }
 
@@ -2763,6 +2982,11 @@ impl Execution {
     ) -> Result<Arc<Value>, Failure> {
         if fan.kind == FanKind::MapRun {
             self.emit(pid, EventType::MapRunSucceeded, Details::None);
+            let now = self.now;
+            if let Some(r) = fan.run.and_then(|i| self.runs.get_mut(i)) {
+                r.status = Status::Succeeded;
+                r.stop_millis = Some(now);
+            }
         }
         let t = if fan.kind == FanKind::Parallel {
             EventType::ParallelStateSucceeded
@@ -2797,6 +3021,15 @@ impl Execution {
 /// AWS's cause for an error raised while evaluating a state's fields.
 fn state_error_cause(state: &str, entered_id: u64, cause: &str) -> String {
     format!("An error occurred while executing the state '{state}' (entered at the event id #{entered_id}). {cause}")
+}
+
+/// The state a Parallel branch or Map iteration starts at.
+fn child_start(st: &State, index: usize) -> usize {
+    match &st.kind {
+        StateKind::Parallel(p) => p.branches.get(index).map_or(0, |b| b.start_at),
+        StateKind::Map(m) => m.processor.start_at,
+        _ => 0,
+    }
 }
 
 fn within_tolerance(fan: &Fanout) -> bool {
@@ -2858,8 +3091,17 @@ fn as_long(v: &Value) -> Option<i64> {
 /// `States.Runtime` and `States.DataLimitExceeded` (handled by the caller).
 fn error_matches(list: &[String], error: &str) -> bool {
     list.iter().any(|e| {
-        e == error || e == names::ALL || (e == names::TASK_FAILED && is_task_failure(error))
+        e == error
+            || e == names::ALL
+            || (e == names::TASK_FAILED && is_task_failure(error))
+            || is_heartbeat_timeout(e, error)
     })
+}
+
+/// A missed heartbeat fails with `States.Timeout`; `States.HeartbeatTimeout` in
+/// ErrorEquals matches it (and, since the history cannot tell them apart, any timeout).
+fn is_heartbeat_timeout(listed: &str, error: &str) -> bool {
+    listed == names::HEARTBEAT_TIMEOUT && error == names::TIMEOUT
 }
 
 /// Catch: `States.ALL` does not catch `States.Runtime` nor `States.DataLimitExceeded`.
@@ -2868,6 +3110,7 @@ fn catch_matches(list: &[String], error: &str) -> bool {
         e == error
             || (e == names::ALL && error != names::RUNTIME && error != names::DATA_LIMIT_EXCEEDED)
             || (e == names::TASK_FAILED && is_task_failure(error))
+            || is_heartbeat_timeout(e, error)
     })
 }
 

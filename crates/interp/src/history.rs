@@ -252,6 +252,10 @@ pub enum Details {
     Redriven {
         redrive_count: u32,
     },
+    MapRunRedriven {
+        map_run_arn: String,
+        redrive_count: u32,
+    },
 }
 
 /// One history event.
@@ -451,6 +455,13 @@ impl HistoryEvent {
                 m.insert("state".into(), Value::String(state.clone()));
             }
             Details::Redriven { redrive_count } => {
+                m.insert("redriveCount".into(), json!(redrive_count));
+            }
+            Details::MapRunRedriven {
+                map_run_arn,
+                redrive_count,
+            } => {
+                m.insert("mapRunArn".into(), Value::String(map_run_arn.clone()));
                 m.insert("redriveCount".into(), json!(redrive_count));
             }
         }

@@ -10,7 +10,8 @@
 //!
 //! A running execution persists as bytes ([`Execution::snapshot`] /
 //! [`Execution::restore`]); [`fold::fold`] derives from history alone the
-//! [`fold::Summary`] that [`Execution::summary`] must match.
+//! [`fold::Summary`] that [`Execution::summary`] must match. An execution that failed,
+//! timed out or was stopped can be continued with [`Execution::redrive`].
 
 mod choice;
 mod dataflow;
@@ -18,10 +19,12 @@ pub mod exec;
 pub mod fold;
 pub mod history;
 pub mod run;
+pub mod test_state;
 pub mod timefmt;
 
 pub use exec::{
-    Command, Event, Execution, ExecutionInfo, Machine, SnapshotError, Status, Step, TaskRequest,
+    Command, Counts, Event, Execution, ExecutionInfo, Machine, MapRunInfo, RedriveError,
+    SnapshotError, Status, Step, TaskRequest,
 };
 pub use fold::{fold, Folder, OpenState, Summary};
 pub use history::{Details, EventType, HistoryEvent};

@@ -8,14 +8,15 @@
 //! does not fit fails here instead of panicking in a later step.
 
 use super::{
-    Blocked, Execution, ExecutionInfo, FrameId, Machine, Stage, Status, Step, MAX_HISTORY_EVENTS,
+    Blocked, Execution, ExecutionInfo, FanKind, FanPoint, Fanout, FrameId, Machine, MapRunInfo,
+    Point, Stage, Status, Step, MAX_HISTORY_EVENTS,
 };
 use crate::fold::{OpenState, Summary};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
-use stepwise_asl::{StateKind, StateMachine, States, Transition};
+use stepwise_asl::{State, StateKind, StateMachine, States, Transition};
 
 /// The snapshot format; bump when a field changes meaning.
 const VERSION: u32 = 1;
@@ -84,6 +85,11 @@ struct Parts {
     map_runs: u32,
     transitions: u64,
     recorded_entered: u64,
+    // Added after version 1 first shipped; older snapshots have neither.
+    #[serde(default)]
+    redrive_point: Option<Box<Point>>,
+    #[serde(default)]
+    runs: Vec<MapRunInfo>,
     now: i64,
 }
 
@@ -155,6 +161,8 @@ impl Execution {
             map_runs: p.map_runs,
             transitions: p.transitions,
             recorded_entered: p.recorded_entered,
+            redrive_point: p.redrive_point,
+            runs: p.runs,
             out: Step::default(),
             now: p.now,
         };
@@ -274,10 +282,9 @@ fn validate(ex: &Execution) -> Result<(), String> {
             (Blocked::Nothing | Blocked::RetryTimer { .. }, _) => true,
             (Blocked::WaitTimer { .. }, StateKind::Wait(_)) => true,
             (Blocked::Task(_), StateKind::Task(_)) => true,
-            (Blocked::Fanout(fan), StateKind::Parallel(p)) => {
-                fan.total == p.branches.len() && fan.results.len() == fan.total
+            (Blocked::Fanout(fan), StateKind::Parallel(_) | StateKind::Map(_)) => {
+                check_fanout(st, fan, ex.runs.len()).is_ok()
             }
-            (Blocked::Fanout(fan), StateKind::Map(_)) => fan.results.len() == fan.total,
             _ => false,
         };
         if !fits {
@@ -307,11 +314,80 @@ fn validate(ex: &Execution) -> Result<(), String> {
             return Err(format!("{what} {id} does not exist"));
         }
     }
+    if let Some(p) = &ex.redrive_point {
+        check_point(&def.states, p, ex.runs.len())
+            .map_err(|e| format!("the redrive point does not fit: {e}"))?;
+    }
     if ex.next_event_id == 0 || ex.next_event_id > MAX_HISTORY_EVENTS + 16 {
         return Err(format!(
             "next event id {} is out of range",
             ex.next_event_id
         ));
+    }
+    Ok(())
+}
+
+/// The states a Parallel branch or Map iteration of `st` runs.
+fn child_states(st: &State, index: usize) -> Option<&States> {
+    match &st.kind {
+        StateKind::Parallel(p) => p.branches.get(index),
+        StateKind::Map(m) => Some(&m.processor),
+        _ => None,
+    }
+}
+
+fn kind_fits(st: &State, kind: FanKind, total: usize) -> bool {
+    match (&st.kind, kind) {
+        (StateKind::Parallel(p), FanKind::Parallel) => total == p.branches.len(),
+        (StateKind::Map(_), FanKind::Map | FanKind::MapRun) => true,
+        _ => false,
+    }
+}
+
+/// A live fanout: its size, its Map Run and the children a redrive still starts.
+fn check_fanout(st: &State, fan: &Fanout, runs: usize) -> Result<(), String> {
+    if !kind_fits(st, fan.kind, fan.total) || fan.results.len() != fan.total {
+        return Err(format!("state '{}' has other children", st.name));
+    }
+    if fan.run.is_some_and(|r| r >= runs) {
+        return Err(format!("state '{}': no such Map Run", st.name));
+    }
+    for (i, p) in fan.redo.iter().chain(&fan.tolerated_points) {
+        let states = child_states(st, *i)
+            .filter(|_| *i < fan.total)
+            .ok_or_else(|| format!("state '{}' has no child {i}", st.name))?;
+        check_point(states, p, runs)?;
+    }
+    Ok(())
+}
+
+/// A redrive point fits the definition (`states` is where its frame runs). Recursion
+/// follows the definition's nesting, so it is bounded by it.
+pub(super) fn check_point(states: &States, p: &Point, runs: usize) -> Result<(), String> {
+    let st = states
+        .states
+        .get(p.state)
+        .ok_or_else(|| format!("state index {} is out of range", p.state))?;
+    let Some(fan) = &p.fan else { return Ok(()) };
+    let FanPoint {
+        kind,
+        total,
+        results,
+        redo,
+        run,
+        ..
+    } = &**fan;
+    if !kind_fits(st, *kind, *total) || results.len() != *total {
+        return Err(format!("state '{}' has other children", st.name));
+    }
+    if run.is_some_and(|r| r >= runs) {
+        return Err(format!("state '{}': no such Map Run", st.name));
+    }
+    for (i, child) in redo {
+        let states = child_states(st, *i)
+            .filter(|_| i < total)
+            .ok_or_else(|| format!("state '{}' has no child {i}", st.name))?;
+        check_point(states, child, runs)?;
     }
     Ok(())
 }

@@ -1,0 +1,322 @@
+//! Redriving an execution that failed, timed out or was stopped (a child module of
+//! `exec`, for its private frame types).
+//!
+//! When a frame fails for good, the step function records a [`Point`]: the state it
+//! failed in, that state's raw input and the frame's variables, and for a Parallel or
+//! Map state that failed because of its children, which children succeeded (their
+//! results are kept) and where the others stopped. A stopped or timed-out execution
+//! keeps its frames, and the point is taken from them. [`Execution::redrive`] rebuilds
+//! the frames from the point: the unsuccessful states are entered again with their
+//! original input, and inside a Parallel or Map only the branches and iterations that
+//! failed, were aborted or never started run again.
+
+use super::{
+    child_start, states_at, Active, Blocked, Counts, Execution, FanKind, FanPoint, Fanout,
+    Frame, FrameId, Point, RedriveError, Stage, Status, Step, MAX_HISTORY_EVENTS,
+};
+use crate::history::{Details, EventType};
+use serde_json::{Map, Value};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use stepwise_asl::State;
+use stepwise_expr::Sources;
+
+/// AWS redrives an execution only while its history has fewer events than this (room
+/// for `ExecutionRedriven` and at least one more event).
+pub const REDRIVE_MAX_EVENTS: u64 = 24_999;
+/// The maximum open time of an execution (one year).
+const MAX_OPEN_MILLIS: i64 = 365 * 24 * 3600 * 1000;
+/// The redrivable period: 14 days from the end of the execution.
+const REDRIVABLE_MILLIS: i64 = 14 * 24 * 3600 * 1000;
+
+/// The cause of the failure that ends an execution at the history limit.
+pub(super) fn history_limit_cause() -> String {
+    format!("The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS}).")
+}
+
+impl Point {
+    pub(super) fn new(state: usize, input: Arc<Value>, fan: Option<Box<FanPoint>>) -> Point {
+        Point {
+            state,
+            input,
+            vars: Map::new(),
+            fan,
+        }
+    }
+}
+
+impl Execution {
+    /// Continue an execution that FAILED, TIMED_OUT or was ABORTED (AWS
+    /// `RedriveExecution`): the unsuccessful states run again with their original input
+    /// and the variables as they were; states that succeeded are not rerun, and inside
+    /// a Parallel or Map only the failed or aborted branches and iterations run again.
+    /// The returned step starts with `ExecutionRedriven`; `$$.Execution.RedriveCount`
+    /// counts one more, and the machine's `TimeoutSeconds` starts over.
+    pub fn redrive(&mut self, sources: &mut dyn Sources) -> Result<Step, RedriveError> {
+        match self.status {
+            Status::Running => return Err(RedriveError::Running),
+            Status::Succeeded => return Err(RedriveError::Succeeded),
+            _ => {}
+        }
+        if self.info.express {
+            return Err(RedriveError::Express);
+        }
+        let events = self.next_event_id.saturating_sub(1);
+        if events >= REDRIVE_MAX_EVENTS
+            || self.cause.as_deref() == Some(history_limit_cause().as_str())
+        {
+            return Err(RedriveError::HistoryLimit);
+        }
+        let now = sources.now_millis();
+        if now.saturating_sub(self.start_millis) > MAX_OPEN_MILLIS {
+            return Err(RedriveError::MaxExecutionTime);
+        }
+        // `now` was last set by the step that ended the execution.
+        if now.saturating_sub(self.now) > REDRIVABLE_MILLIS {
+            return Err(RedriveError::RedrivePeriod);
+        }
+        let point = match self.redrive_point.take() {
+            Some(p) => *p,
+            None => self.capture(0).ok_or(RedriveError::NothingToRedrive)?,
+        };
+        if super::snapshot::check_point(&self.machine.definition.states, &point, self.runs.len())
+            .is_err()
+        {
+            return Err(RedriveError::NothingToRedrive);
+        }
+        self.now = now;
+        self.status = Status::Running;
+        self.output = None;
+        self.error = None;
+        self.cause = None;
+        self.frames.clear();
+        self.free.clear();
+        self.runnable.clear();
+        self.timers.clear();
+        self.tasks.clear();
+        let info = Arc::make_mut(&mut self.info);
+        info.redrive_count += 1;
+        let redrive_count = info.redrive_count;
+        let prev = self.next_event_id.saturating_sub(1);
+        let redriven = self.push_event(
+            prev,
+            EventType::ExecutionRedriven,
+            Details::Redriven { redrive_count },
+        );
+        if let Some(t) = self.machine.definition.timeout_seconds {
+            let timer = self.arm_timer(now + (t as i64) * 1000);
+            self.execution_timer = Some(timer);
+        }
+        let root = self.alloc(Frame {
+            parent: None,
+            path: Arc::from(Vec::new()),
+            vars: Map::new(),
+            last: redriven,
+            silent: false,
+            stage: Stage::Finished,
+        });
+        self.resume(root, point);
+        self.run(sources);
+        Ok(std::mem::take(&mut self.out))
+    }
+
+    /// Put frame `fid` back where `point` says: ready to enter the state again, or (for
+    /// a Parallel/Map with kept children) inside it with the other children restarted.
+    pub(super) fn resume(&mut self, fid: FrameId, point: Point) {
+        let Point {
+            state,
+            input,
+            vars,
+            fan,
+        } = point;
+        self.frame(fid).vars = vars;
+        let fp = match fan {
+            Some(fp) if !fp.redo.is_empty() => fp,
+            // Nothing kept (or nothing left to run): the state runs again whole.
+            _ => {
+                self.frame(fid).stage = Stage::Ready { state, input };
+                self.runnable.push_back(fid);
+                return;
+            }
+        };
+        let machine = Arc::clone(&self.machine);
+        let path = Arc::clone(&self.frame(fid).path);
+        let st = states_at(&machine.definition, &path).get(state);
+        self.transitions += 1;
+        if !self.frame(fid).silent {
+            self.recorded_entered += 1;
+        }
+        let entered_prev = self.frame(fid).last;
+        let entered_id = self.emit(
+            fid,
+            EventType::entered(st.kind.type_name()),
+            Details::StateEntered {
+                name: st.name.clone(),
+                input: Arc::clone(&input),
+            },
+        );
+        match fp.kind {
+            FanKind::Parallel => self.emit(fid, EventType::ParallelStateStarted, Details::None),
+            _ => self.emit(
+                fid,
+                EventType::MapStateStarted,
+                Details::MapStateStarted { length: fp.total },
+            ),
+        };
+        let FanPoint {
+            kind,
+            total,
+            results,
+            redo,
+            limit,
+            tolerated_count,
+            tolerated_pct,
+            run,
+        } = *fp;
+        let succeeded = results.iter().filter(|r| r.is_some()).count();
+        if kind == FanKind::MapRun {
+            self.redrive_run(fid, run, succeeded, redo.len());
+        }
+        self.frame(fid).stage = Stage::Active(Box::new(Active {
+            state,
+            input,
+            entered_id,
+            entered_prev,
+            entered_millis: self.now,
+            retries: vec![0; st.retry.len()],
+            wait: Blocked::Nothing,
+        }));
+        let mut fan = Fanout {
+            kind,
+            pending: VecDeque::new(),
+            next_index: total,
+            total,
+            results,
+            running: 0,
+            limit,
+            succeeded,
+            failed: 0,
+            tolerated_count,
+            tolerated_pct,
+            children: Vec::new(),
+            redo: VecDeque::from(redo),
+            tolerated_points: Vec::new(),
+            run,
+        };
+        self.fill(fid, st, &mut fan);
+        if let Stage::Active(a) = &mut self.frame(fid).stage {
+            a.wait = Blocked::Fanout(Box::new(fan));
+        }
+    }
+
+    /// A Map Run runs again: `MapRunRedriven`, and its counts start over from what is kept.
+    fn redrive_run(&mut self, fid: FrameId, run: Option<usize>, succeeded: usize, redo: usize) {
+        let now = self.now;
+        let Some(r) = run.and_then(|i| self.runs.get_mut(i)) else {
+            return;
+        };
+        r.status = Status::Running;
+        r.stop_millis = None;
+        r.redrive_count += 1;
+        r.redrive_millis = Some(now);
+        r.items = Counts {
+            pending: redo as u64,
+            succeeded: succeeded as u64,
+            total: r.items.total,
+            ..Counts::default()
+        };
+        let details = Details::MapRunRedriven {
+            map_run_arn: r.arn.clone(),
+            redrive_count: r.redrive_count,
+        };
+        self.emit(fid, EventType::MapRunRedriven, details);
+    }
+
+    /// Where a live frame is: the state it is in (or about to enter) and, for a running
+    /// Parallel/Map, where its children are.
+    pub(super) fn capture(&self, fid: FrameId) -> Option<Point> {
+        let f = self.frames.get(fid)?.as_ref()?;
+        match &f.stage {
+            Stage::Ready { state, input } => Some(Point {
+                state: *state,
+                input: Arc::clone(input),
+                vars: f.vars.clone(),
+                fan: None,
+            }),
+            Stage::Active(a) => {
+                let fan = match &a.wait {
+                    Blocked::Fanout(fan) => {
+                        let st = states_at(&self.machine.definition, &f.path).get(a.state);
+                        Some(Box::new(self.fan_point(fid, st, fan, None)))
+                    }
+                    _ => None,
+                };
+                Some(Point {
+                    state: a.state,
+                    input: Arc::clone(&a.input),
+                    vars: f.vars.clone(),
+                    fan,
+                })
+            }
+            Stage::Finished => None,
+        }
+    }
+
+    /// What a redrive of the fanout of frame `pid` (state `st`) keeps and reruns;
+    /// `failed` is the child whose failure ends the fanout (its frame is gone).
+    pub(super) fn fan_point(
+        &self,
+        pid: FrameId,
+        st: &State,
+        fan: &Fanout,
+        failed: Option<(usize, Point)>,
+    ) -> FanPoint {
+        let mut results = fan.results.clone();
+        let mut redo: Vec<(usize, Point)> = Vec::new();
+        // Tolerated failures are failures too: they run again.
+        for (i, p) in &fan.tolerated_points {
+            if let Some(r) = results.get_mut(*i) {
+                *r = None;
+            }
+            redo.push((*i, p.clone()));
+        }
+        for &c in &fan.children {
+            let Some(Some(f)) = self.frames.get(c) else {
+                continue;
+            };
+            match f.parent {
+                Some((p, index)) if p == pid => {
+                    if let Some(point) = self.capture(c) {
+                        redo.push((index, point));
+                    }
+                }
+                _ => {}
+            }
+        }
+        redo.extend(fan.redo.iter().cloned());
+        for (k, input) in fan.pending.iter().enumerate() {
+            let i = fan.next_index + k;
+            redo.push((i, Point::new(child_start(st, i), Arc::clone(input), None)));
+        }
+        redo.extend(failed);
+        // `children` may name a frame twice (ids are reused as children finish).
+        redo.sort_by_key(|(i, _)| *i);
+        redo.dedup_by_key(|(i, _)| *i);
+        FanPoint {
+            kind: fan.kind,
+            total: fan.total,
+            results,
+            redo,
+            limit: fan.limit,
+            tolerated_count: fan.tolerated_count,
+            tolerated_pct: fan.tolerated_pct,
+            run: fan.run,
+        }
+    }
+
+    /// Every Distributed Map run started in this execution, finished ones included, in
+    /// the order they started.
+    pub fn map_runs(&self) -> Vec<super::MapRunInfo> {
+        self.runs.clone()
+    }
+}
