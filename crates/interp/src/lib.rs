@@ -12,6 +12,7 @@
 //! [`Execution::restore`]); [`fold::fold`] derives from history alone the
 //! [`fold::Summary`] that [`Execution::summary`] must match. An execution that failed,
 //! timed out or was stopped can be continued with [`Execution::redrive`].
+//! [`test_state::test_state`] runs one state alone, as AWS's `TestState` action does.
 
 mod choice;
 mod dataflow;
