@@ -7,6 +7,7 @@
 //! CreateStateMachine validates it. The data flow follows [`crate::exec`] step by step
 //! (same order, same error names and causes); nothing is retried, waited for or called:
 //! an error a Retrier matches is `RETRIABLE`, one a Catcher matches is `CAUGHT_ERROR`.
+//! Tasks and Parallel states need a mock; Map states are not supported yet.
 
 use crate::choice;
 use crate::dataflow::{self, error_output, Env, MAX_PAYLOAD_BYTES};
@@ -411,10 +412,16 @@ enum Mocked {
 }
 
 fn check_mock(req: &TestStateRequest, st: &State) -> Result<Option<Mocked>, TestStateError> {
-    if matches!(st.kind, StateKind::Map(_) | StateKind::Parallel(_)) {
-        // AWS's text when no mock is given; Stepwise does not test these states yet.
+    let fanout = matches!(st.kind, StateKind::Map(_) | StateKind::Parallel(_));
+    if fanout && req.mock.is_none() {
+        // AWS's text: Map and Parallel states are tested only with a mock.
         return Err(TestStateError::InvalidDefinition(
             "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]".into(),
+        ));
+    }
+    if matches!(st.kind, StateKind::Map(_)) {
+        return Err(TestStateError::InvalidDefinition(
+            "Stepwise's TestState does not support Map states yet. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel]".into(),
         ));
     }
     let Some(mock) = &req.mock else {
@@ -452,9 +459,23 @@ fn check_mock(req: &TestStateRequest, st: &State) -> Result<Option<Mocked>, Test
             "A test mock should have only one of the following fields: [result, errorOutput]."
                 .into(),
         )),
-        (Some(r), None) => serde_json::from_str(r)
-            .map(|v| Some(Mocked::Result(v)))
-            .map_err(|_| TestStateError::Validation("Mocked result must be valid JSON".into())),
+        (Some(r), None) => {
+            let v: Value = serde_json::from_str(r).map_err(|_| {
+                TestStateError::Validation("Mocked result must be valid JSON".into())
+            })?;
+            if let StateKind::Parallel(p) = &st.kind {
+                match &v {
+                    Value::Array(a) if a.len() == p.branches.len() => {}
+                    Value::Array(_) => return Err(TestStateError::Validation(
+                        "Mocked result must contain the same number of items as number of Parallel branches.".into(),
+                    )),
+                    _ => return Err(TestStateError::Validation(
+                        "Mocked result must be an array.".into(),
+                    )),
+                }
+            }
+            Ok(Some(Mocked::Result(v)))
+        }
         (None, Some(e)) => Ok(Some(Mocked::Error(StatesError::new(
             e.error.clone().unwrap_or_default(),
             e.cause.clone().unwrap_or_default(),
@@ -727,9 +748,10 @@ fn run(
             }
         }
         StateKind::Task(t) => run_task(c, st, t, &input, mock, insp, src),
+        StateKind::Parallel(_) => run_parallel(c, st, &input, mock, insp, src),
         // Refused in `check_mock`.
-        StateKind::Parallel(_) | StateKind::Map(_) => Err(Failure::plain(StatesError::runtime(
-            "TestState does not support Map or Parallel states",
+        StateKind::Map(_) => Err(Failure::plain(StatesError::runtime(
+            "TestState does not support Map states",
         ))),
     };
     let body = body.and_then(|d| finish(st, d));
@@ -1102,11 +1124,13 @@ fn wait_due(
                                 shown(&v)
                             )))
                         }
-                        None => return Err(rt(format!(
+                        None => {
+                            return Err(rt(format!(
                             "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
                             p.as_str(),
                             shown(&v)
-                        ))),
+                        )))
+                        }
                     }
                 }
                 Dyn::Jsonata(e) => {
@@ -1303,6 +1327,41 @@ fn run_task(
         None => Err(Failure::plain(StatesError::new(
             names::TASK_FAILED,
             "No mock given for the Task state",
+        ))),
+    }
+}
+
+/// A Parallel state with its branches' results mocked: its own input and result
+/// processing as in a run. AWS shows neither the effective input nor the raw result.
+fn run_parallel(
+    c: &Ctx,
+    st: &State,
+    input: &Arc<Value>,
+    mock: Option<Mocked>,
+    insp: &mut InspectionData,
+    src: &mut dyn Sources,
+) -> Result<Done, Failure> {
+    match st.query_language {
+        QueryLanguage::JsonPath => {
+            effective_input(c, st, input, &mut InspectionData::default(), src)?;
+        }
+        QueryLanguage::Jsonata => {
+            if let Some(a) = &st.io.arguments {
+                let states = c.states(input, &[]);
+                let scope = JsonataScope {
+                    states: &states,
+                    vars: &c.vars,
+                };
+                a.eval("Arguments", &scope, src)?;
+            }
+        }
+    }
+    match mock {
+        Some(Mocked::Result(r)) => complete_with_result(c, st, input, r, insp, src),
+        Some(Mocked::Error(e)) => Err(Failure::plain(e)),
+        None => Err(Failure::plain(StatesError::new(
+            names::BRANCH_FAILED,
+            "No mock given for the Parallel state",
         ))),
     }
 }

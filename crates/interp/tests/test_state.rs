@@ -680,6 +680,24 @@ fn request_validation() {
         refused(&r),
         ("InvalidDefinition".into(), "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]".into())
     );
+    let parallel = json!({"Type": "Parallel", "Branches": [
+        {"StartAt": "B1", "States": {"B1": {"Type": "Pass", "End": true}}}], "End": true});
+    assert_eq!(
+        refused(&req(parallel.clone(), "{}", InspectionLevel::Info)).0,
+        "InvalidDefinition"
+    );
+    // test_mock_result_is_not_array_on_parallel_state, ..._array_size_mismatch_...
+    for (mock, msg) in [
+        ("{}", "Mocked result must be an array."),
+        (
+            "[1, 2]",
+            "Mocked result must contain the same number of items as number of Parallel branches.",
+        ),
+    ] {
+        let mut r = req(parallel.clone(), "{}", InspectionLevel::Info);
+        r.mock = mocked(Some(mock), None);
+        assert_eq!(refused(&r), ("ValidationException".into(), msg.into()));
+    }
     let r = req(
         json!({"Type": "Parallel", "Branches": [], "End": true}),
         "{}",
@@ -804,4 +822,67 @@ fn runtime_errors_are_not_caught_by_states_all() {
         .cause
         .unwrap_or_default()
         .starts_with("An error occurred while executing the state 'StateName' (entered at the event id #2). Invalid path '$.missing'"));
+}
+
+fn io_parallel(jsonata: bool) -> Value {
+    let branches = json!([
+        {"StartAt": "B1", "States": {"B1": {"Type": "Pass", "End": true}}},
+        {"StartAt": "B2", "States": {"B2": {"Type": "Pass", "End": true}}}]);
+    if jsonata {
+        json!({"Type": "Parallel", "QueryLanguage": "JSONata",
+            "Arguments": "{% $states.input.parallelInput %}",
+            "Output": {"parallelInput": "{% $states.input.parallelInput %}",
+                "parallelResult": "{% $states.result %}"},
+            "Branches": branches, "End": true})
+    } else {
+        json!({"Type": "Parallel", "InputPath": "$.parallelInput",
+            "ResultPath": "$.parallelResult", "OutputPath": "$", "Branches": branches,
+            "End": true})
+    }
+}
+
+// test_test_state_mock_scenarios: test_io_parallel_state_mock_success[DEBUG] and
+// test_io_jsonata_parallel_state_mock_success[DEBUG]
+#[test]
+fn parallel_with_mocked_result() {
+    let input = r#"{"parallelInput": {"data": "input_value"}}"#;
+    let result = json!([{"branch1": "result"}, {"branch2": "result"}]);
+    let out = json!({"parallelInput": {"data": "input_value"}, "parallelResult": result});
+    let mut r = req(io_parallel(false), input, InspectionLevel::Debug);
+    r.mock = mocked(Some(&result.to_string()), None);
+    assert_eq!(
+        shown(&ok(&r)),
+        json!({"inspectionData": {"afterResultPath": out, "afterResultSelector": result,
+            "input": {"parallelInput": {"data": "input_value"}}},
+            "output": out, "status": "SUCCEEDED"})
+    );
+    let mut r = req(io_parallel(true), input, InspectionLevel::Debug);
+    r.mock = mocked(Some(&result.to_string()), None);
+    assert_eq!(
+        shown(&ok(&r)),
+        json!({"inspectionData": {"input": {"parallelInput": {"data": "input_value"}}},
+            "output": out, "status": "SUCCEEDED"})
+    );
+    r.mock = mocked(None, Some(("States.BranchFailed", "a branch failed")));
+    let resp = ok(&r);
+    assert_eq!(resp.status, TestStateStatus::Failed);
+    assert_eq!(resp.error.as_deref(), Some("States.BranchFailed"));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// Any request text is answered or refused, never a panic.
+    #[test]
+    fn never_panics(
+        def in r#"\{"Type": ?"(Pass|Task|Choice|Wait|Fail|Succeed|Parallel|Map|X)"(, "(End|Next|InputPath|Result|ResultPath|Seconds|Default|Resource)": ?("\$\.a"|true|1|"N"|\{\}|\[\]))*\}|[ -~]{0,40}"#,
+        input in r#"\{"a": ?(1|"x"|\[1\]|null)\}|[ -~]{0,10}"#,
+        with_mock in proptest::bool::ANY,
+    ) {
+        let mut r = req(Value::Null, &input, InspectionLevel::Debug);
+        r.definition = def;
+        if with_mock {
+            r.mock = mocked(Some("{\"ok\": 1}"), None);
+        }
+        let _ = run(&r);
+    }
 }
