@@ -57,6 +57,14 @@ impl ApiError {
             message: message.into(),
         }
     }
+    pub fn too_large(len: usize, limit: usize) -> ApiError {
+        ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            namespace: CORAL,
+            code: "RequestEntityTooLargeException".into(),
+            message: format!("Request body of {len} bytes exceeds the limit of {limit} bytes"),
+        }
+    }
     pub fn invalid_arn(message: impl Into<String>) -> ApiError {
         ApiError::new("InvalidArn", message)
     }

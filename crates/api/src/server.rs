@@ -17,6 +17,8 @@ pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
 /// Bodies beyond this are refused before parsing (AWS's largest field is 256 KiB).
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+/// The transport limit axum enforces; above ours so we can answer in AWS's shape.
+const TRANSPORT_LIMIT: usize = 2 * MAX_BODY_BYTES;
 
 /// The whole API as an axum router.
 pub fn router(engine: Engine) -> Router {
@@ -24,7 +26,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/", post(dispatch))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(DefaultBodyLimit::max(TRANSPORT_LIMIT))
         .with_state(engine)
 }
 
@@ -70,6 +72,9 @@ async fn dispatch(State(engine): State<Engine>, headers: HeaderMap, body: Bytes)
 }
 
 async fn call(engine: &Engine, target: &str, body: &[u8]) -> Result<Value, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::too_large(body.len(), MAX_BODY_BYTES));
+    }
     let action = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
     let Some(op) = shapes::operation(action) else {
         return Err(ApiError::unknown_operation(target));

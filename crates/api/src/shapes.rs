@@ -89,6 +89,15 @@ pub fn operation_names() -> impl Iterator<Item = &'static str> {
     model().operations.keys().copied()
 }
 
+/// The members of `op`'s input structure, in model order.
+pub fn input_members(op: &Operation) -> impl Iterator<Item = &'static str> {
+    op.input
+        .and_then(|name| model().shapes.get(name))
+        .map(|shape| shape.members.iter().map(|(m, _)| *m))
+        .into_iter()
+        .flatten()
+}
+
 /// The error codes the model declares for `op` (e.g. `InvalidArn`, `ValidationException`).
 pub fn errors(op: &Operation) -> &[&'static str] {
     op.errors()

@@ -245,6 +245,20 @@ fn acknowledged_work_survives_kill_9_and_sigterm_exits_zero() {
         );
         started.push(r["executionArn"].as_str().expect("arn").to_string());
     }
+    let metrics = ureq::get(&format!("{}/metrics", server.url()))
+        .call()
+        .expect("metrics")
+        .into_string()
+        .expect("metrics text");
+    for line in [
+        "stepwise_executions_started_total 50",
+        "stepwise_executions_finished_total{status=\"SUCCEEDED\"} 50",
+        "stepwise_state_transitions_total 50",
+        "stepwise_open_executions 0",
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} missing in:\n{metrics}");
+    }
+    assert!(metrics.contains("stepwise_commit_seconds_bucket"), "{metrics}");
     server.kill_and_restart();
     let c = server.client();
     for (i, e) in started.iter().enumerate() {
