@@ -628,4 +628,37 @@ mod tests {
         assert_eq!(s.transitions, 3);
         assert_eq!(s.last_event_id, 5);
     }
+
+    #[test]
+    fn a_redrive_reopens_the_execution_and_its_states() {
+        use EventType::*;
+        let mut h = vec![
+            entered(2, 0, TaskStateEntered, "T"),
+            ev(3, 2, TaskFailed, Details::None),
+            ev(
+                4,
+                3,
+                ExecutionFailed,
+                Details::Failure {
+                    error: Some("Boom".into()),
+                    cause: None,
+                },
+            ),
+        ];
+        let s = fold(&h);
+        assert_eq!(s.status, Status::Failed);
+        assert!(s.open_states.is_empty());
+        h.push(ev(
+            5,
+            4,
+            ExecutionRedriven,
+            Details::Redriven { redrive_count: 1 },
+        ));
+        h.push(entered(6, 5, TaskStateEntered, "T"));
+        let s = fold(&h);
+        assert_eq!(s.status, Status::Running);
+        assert_eq!(s.error, None);
+        assert_eq!(s.open_states.keys().copied().collect::<Vec<_>>(), vec![6]);
+        assert_eq!(s.transitions, 2);
+    }
 }

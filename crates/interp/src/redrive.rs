@@ -11,8 +11,8 @@
 //! failed, were aborted or never started run again.
 
 use super::{
-    child_start, states_at, Active, Blocked, Counts, Execution, FanKind, FanPoint, Fanout,
-    Frame, FrameId, Point, RedriveError, Stage, Status, Step, MAX_HISTORY_EVENTS,
+    child_start, states_at, Active, Blocked, Counts, Execution, FanKind, FanPoint, Fanout, Frame,
+    FrameId, Point, RedriveError, Stage, Status, Step, MAX_HISTORY_EVENTS,
 };
 use crate::history::{Details, EventType};
 use serde_json::{Map, Value};
@@ -53,28 +53,8 @@ impl Execution {
     /// The returned step starts with `ExecutionRedriven`; `$$.Execution.RedriveCount`
     /// counts one more, and the machine's `TimeoutSeconds` starts over.
     pub fn redrive(&mut self, sources: &mut dyn Sources) -> Result<Step, RedriveError> {
-        match self.status {
-            Status::Running => return Err(RedriveError::Running),
-            Status::Succeeded => return Err(RedriveError::Succeeded),
-            _ => {}
-        }
-        if self.info.express {
-            return Err(RedriveError::Express);
-        }
-        let events = self.next_event_id.saturating_sub(1);
-        if events >= REDRIVE_MAX_EVENTS
-            || self.cause.as_deref() == Some(history_limit_cause().as_str())
-        {
-            return Err(RedriveError::HistoryLimit);
-        }
         let now = sources.now_millis();
-        if now.saturating_sub(self.start_millis) > MAX_OPEN_MILLIS {
-            return Err(RedriveError::MaxExecutionTime);
-        }
-        // `now` was last set by the step that ended the execution.
-        if now.saturating_sub(self.now) > REDRIVABLE_MILLIS {
-            return Err(RedriveError::RedrivePeriod);
-        }
+        self.redrivable(now)?;
         let point = match self.redrive_point.take() {
             Some(p) => *p,
             None => self.capture(0).ok_or(RedriveError::NothingToRedrive)?,
@@ -118,6 +98,33 @@ impl Execution {
         self.resume(root, point);
         self.run(sources);
         Ok(std::mem::take(&mut self.out))
+    }
+
+    /// Whether [`Execution::redrive`] would accept the execution at `now_millis`
+    /// (DescribeExecution's `redriveStatus` / `redriveStatusReason`).
+    pub fn redrivable(&self, now_millis: i64) -> Result<(), RedriveError> {
+        match self.status {
+            Status::Running => return Err(RedriveError::Running),
+            Status::Succeeded => return Err(RedriveError::Succeeded),
+            _ => {}
+        }
+        if self.info.express {
+            return Err(RedriveError::Express);
+        }
+        let events = self.next_event_id.saturating_sub(1);
+        if events >= REDRIVE_MAX_EVENTS
+            || self.cause.as_deref() == Some(history_limit_cause().as_str())
+        {
+            return Err(RedriveError::HistoryLimit);
+        }
+        if now_millis.saturating_sub(self.start_millis) > MAX_OPEN_MILLIS {
+            return Err(RedriveError::MaxExecutionTime);
+        }
+        // `now` was last set by the step that ended the execution.
+        if now_millis.saturating_sub(self.now) > REDRIVABLE_MILLIS {
+            return Err(RedriveError::RedrivePeriod);
+        }
+        Ok(())
     }
 
     /// Put frame `fid` back where `point` says: ready to enter the state again, or (for
@@ -318,5 +325,131 @@ impl Execution {
     /// the order they started.
     pub fn map_runs(&self) -> Vec<super::MapRunInfo> {
         self.runs.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::{Event, ExecutionInfo, Machine};
+    use crate::run::VirtualClock;
+    use serde_json::json;
+
+    fn start(def: Value, input: Value) -> (Execution, VirtualClock) {
+        let sm = match stepwise_asl::parse_value(&def) {
+            Ok(sm) => sm,
+            Err(d) => panic!("invalid definition: {d:?}"),
+        };
+        let mut clock = VirtualClock::new(1_000, 1);
+        let (ex, _) = Execution::start(
+            Machine::new(sm),
+            ExecutionInfo::local("M", "e"),
+            input,
+            &mut clock,
+        );
+        (ex, clock)
+    }
+
+    fn distributed(max_concurrency: u64) -> Value {
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+            "MaxConcurrency": max_concurrency, "ToleratedFailurePercentage": 50,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}}}}})
+    }
+
+    #[test]
+    fn a_running_map_run_counts_its_items() {
+        let (ex, _) = start(distributed(1), json!([1, 2, 3]));
+        let runs = ex.map_runs();
+        assert_eq!(runs.len(), 1);
+        let r = &runs[0];
+        assert_eq!(r.status, Status::Running);
+        assert_eq!(r.start_millis, 1_000);
+        assert_eq!(r.stop_millis, None);
+        assert_eq!(r.max_concurrency, 1);
+        assert_eq!(r.tolerated_failure_percentage, 50.0);
+        assert_eq!(r.tolerated_failure_count, 0);
+        assert_eq!(
+            r.items,
+            Counts {
+                pending: 2,
+                running: 1,
+                total: 3,
+                ..Counts::default()
+            }
+        );
+    }
+
+    #[test]
+    fn map_runs_finish_and_stopping_aborts_them() {
+        let (mut ex, mut clock) = start(distributed(0), json!([1, 2]));
+        // Both iterations wait on timers 1 and 2.
+        clock.now += 10_000;
+        ex.handle(Event::TimerFired { timer: 1 }, &mut clock);
+        let r = &ex.map_runs()[0];
+        assert_eq!((r.items.succeeded, r.items.running), (1, 1));
+        // Snapshots keep the runs.
+        let back = Execution::restore(Arc::clone(&ex.machine), &ex.snapshot());
+        assert_eq!(back.map(|b| b.map_runs()).ok(), Some(ex.map_runs()));
+        ex.handle(
+            Event::Stop {
+                error: None,
+                cause: None,
+            },
+            &mut clock,
+        );
+        let r = &ex.map_runs()[0];
+        assert_eq!(r.status, Status::Aborted);
+        assert_eq!(r.stop_millis, Some(11_000));
+        assert_eq!(
+            (r.items.succeeded, r.items.aborted, r.items.running),
+            (1, 1, 0)
+        );
+
+        let (mut ex, mut clock) = start(distributed(0), json!([1]));
+        clock.now += 10_000;
+        ex.handle(Event::TimerFired { timer: 1 }, &mut clock);
+        assert_eq!(ex.status(), Status::Succeeded);
+        let r = &ex.map_runs()[0];
+        assert_eq!(r.status, Status::Succeeded);
+        assert_eq!(r.items.succeeded, 1);
+    }
+
+    #[test]
+    fn redrivable_names_the_reason() {
+        let (mut ex, mut clock) = start(distributed(0), json!([1]));
+        assert_eq!(ex.redrivable(clock.now), Err(RedriveError::Running));
+        ex.handle(
+            Event::Stop {
+                error: None,
+                cause: None,
+            },
+            &mut clock,
+        );
+        assert_eq!(ex.redrivable(clock.now), Ok(()));
+        assert_eq!(
+            ex.redrivable(clock.now + MAX_OPEN_MILLIS + 1),
+            Err(RedriveError::MaxExecutionTime)
+        );
+        // A stop inside a Map Run: the redrive reruns the aborted item.
+        let step = ex.redrive(&mut clock).map_err(|e| e.to_string());
+        let types: Vec<&str> = step
+            .as_ref()
+            .map(|s| s.events.iter().map(|e| e.event_type.as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(
+            types,
+            [
+                "ExecutionRedriven",
+                "MapStateEntered",
+                "MapStateStarted",
+                "MapRunRedriven"
+            ]
+        );
+        let r = &ex.map_runs()[0];
+        assert_eq!(r.status, Status::Running);
+        assert_eq!(r.redrive_count, 1);
+        assert_eq!((r.items.running, r.items.aborted), (1, 0));
+        assert_eq!(ex.info().redrive_count, 1);
     }
 }

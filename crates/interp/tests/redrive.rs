@@ -39,8 +39,8 @@ impl Driver {
 
     /// Started, nothing handled yet.
     fn paused(def: Value, input: Value, answer: Answer) -> Driver {
-        let sm = stepwise_asl::parse_value(&def)
-            .unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
+        let sm =
+            stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
         let machine = Machine::new(sm);
         let mut clock = VirtualClock::new(T0, 1);
         let (ex, step) = Execution::start(
@@ -101,7 +101,10 @@ impl Driver {
             .unwrap_or_else(|e| panic!("restore: {e}"));
         // HashMaps serialize in any order: compare as JSON values.
         let parse = |b: &[u8]| serde_json::from_slice::<Value>(b).ok();
-        assert!(parse(&back.snapshot()) == parse(&bytes), "snapshot round trip differs");
+        assert!(
+            parse(&back.snapshot()) == parse(&bytes),
+            "snapshot round trip differs"
+        );
         self.ex = back;
     }
 
@@ -161,7 +164,10 @@ fn answer(mut fail: impl FnMut(&TaskRequest) -> bool + 'static) -> Answer {
 }
 
 /// A switch the test flips between the first run and the redrive.
-fn switch() -> (Arc<std::sync::atomic::AtomicBool>, Arc<std::sync::atomic::AtomicBool>) {
+fn switch() -> (
+    Arc<std::sync::atomic::AtomicBool>,
+    Arc<std::sync::atomic::AtomicBool>,
+) {
     let s = Arc::new(std::sync::atomic::AtomicBool::new(true));
     (Arc::clone(&s), s)
 }
@@ -257,7 +263,11 @@ fn only_the_failed_parallel_branch_runs_again() {
     let t = d.types_from(d.history.len() as u64 - 2);
     assert_eq!(
         t,
-        ["ParallelStateSucceeded", "ParallelStateExited", "ExecutionSucceeded"]
+        [
+            "ParallelStateSucceeded",
+            "ParallelStateExited",
+            "ExecutionSucceeded"
+        ]
     );
 }
 
@@ -265,12 +275,12 @@ fn only_the_failed_parallel_branch_runs_again() {
 fn a_parallel_branch_that_succeeded_before_the_failure_is_kept() {
     // A succeeds at once; B waits, then fails; only B runs again.
     let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true,
-        "Branches": [
-            {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": TASK, "End": true}}},
-            {"StartAt": "W", "States": {
-                "W": {"Type": "Wait", "Seconds": 5, "Next": "B"},
-                "B": {"Type": "Task", "Resource": TASK, "End": true}}}
-        ]}}});
+    "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": TASK, "End": true}}},
+        {"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 5, "Next": "B"},
+            "B": {"Type": "Task", "Resource": TASK, "End": true}}}
+    ]}}});
     let (failing, flag) = switch();
     let mut d = Driver::start(
         def,
@@ -286,10 +296,7 @@ fn a_parallel_branch_that_succeeded_before_the_failure_is_kept() {
     // The Wait before B succeeded: not rerun.
     assert_eq!(d.entered("W"), 1);
     assert_eq!(d.entered("P"), 2);
-    assert_eq!(
-        d.ex.output(),
-        Some(&json!([{"done": 7}, {"done": 7}]))
-    );
+    assert_eq!(d.ex.output(), Some(&json!([{"done": 7}, {"done": 7}])));
 }
 
 #[test]
@@ -310,7 +317,10 @@ fn an_inline_map_reruns_only_its_failed_iterations() {
     assert_eq!(before, 5);
     d.redrive().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(d.ex.status(), Status::Succeeded);
-    let mut again: Vec<Value> = d.tasks_seen[before..].iter().map(|t| t.input.clone()).collect();
+    let mut again: Vec<Value> = d.tasks_seen[before..]
+        .iter()
+        .map(|t| t.input.clone())
+        .collect();
     again.sort_by_key(|v| v.as_i64());
     // Iteration 1 failed within tolerance and 3 failed past it: both run again, and 4
     // (still running when the Map failed, so aborted) too; 0 and 2 are kept.
@@ -323,7 +333,11 @@ fn an_inline_map_reruns_only_its_failed_iterations() {
         .history
         .iter()
         .filter(|e| e.event_type.as_str() == "MapIterationStarted")
-        .map(|e| e.to_aws_json(false)["mapIterationStartedEventDetails"]["index"].as_u64().unwrap_or(99))
+        .map(|e| {
+            e.to_aws_json(false)["mapIterationStartedEventDetails"]["index"]
+                .as_u64()
+                .unwrap_or(99)
+        })
         .collect();
     assert_eq!(started, [0, 1, 2, 3, 4, 1, 3, 4]);
 }
@@ -387,7 +401,8 @@ fn succeeded_running_and_express_executions_are_not_redrivable() {
         Some("Execution is SUCCEEDED and cannot be redriven")
     );
 
-    let wait = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}});
+    let wait =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 5, "End": true}}});
     let sm = stepwise_asl::parse_value(&wait).unwrap_or_else(|d| panic!("{d:?}"));
     let mut clock = VirtualClock::new(T0, 1);
     let (mut ex, _) = Execution::start(
@@ -497,8 +512,14 @@ fn a_failed_execution_survives_a_snapshot_and_is_redriven_from_it() {
     let before = d.tasks_seen.len();
     d.redrive().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(d.ex.status(), Status::Succeeded);
-    let again: Vec<Value> = d.tasks_seen[before..].iter().map(|t| t.input.clone()).collect();
-    assert!(again.contains(&json!(2)) && !again.contains(&json!(1)), "{again:?}");
+    let again: Vec<Value> = d.tasks_seen[before..]
+        .iter()
+        .map(|t| t.input.clone())
+        .collect();
+    assert!(
+        again.contains(&json!(2)) && !again.contains(&json!(1)),
+        "{again:?}"
+    );
     assert_eq!(
         d.ex.output(),
         Some(&json!([[{"done": 1}, {"done": 2}, {"done": 3}], [1, 2, 3]]))
@@ -527,7 +548,10 @@ fn a_distributed_map_run_is_listed_and_redriven() {
     assert!(r.arn.contains(":mapRun:M/M:"), "{}", r.arn);
     assert_eq!(r.items.total, 4);
     assert_eq!(r.items.failed, 1);
-    assert_eq!(r.items.succeeded + r.items.aborted + r.items.pending + r.items.failed, 4);
+    assert_eq!(
+        r.items.succeeded + r.items.aborted + r.items.pending + r.items.failed,
+        4
+    );
     assert!(r.stop_millis.is_some());
     off(&failing);
     d.redrive().unwrap_or_else(|e| panic!("{e}"));
