@@ -1,11 +1,14 @@
-//! `stepwise conformance DIR`: run recorded cases through the in-process engine.
+//! `stepwise conformance DIR`: run recorded cases through the in-process engine, or
+//! with `--server URL` through the AWS API of a running server (`conformance_remote`).
 
+use crate::conformance_remote::Remote;
 use crate::engine::{invalid_definition_message, load_machine};
 use clap::Args;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use stepwise_conformance::{Case, Engine, Outcome};
+use std::time::Duration;
+use stepwise_conformance::{Case, CompareOptions, Engine, Outcome, RunOptions};
 use stepwise_interp::run::{run_to_end, NoTasks, VirtualClock};
 use stepwise_interp::ExecutionInfo;
 
@@ -25,6 +28,16 @@ pub struct ConformanceArgs {
     /// Print each failing case's differences.
     #[arg(long, short)]
     verbose: bool,
+    /// Run the cases through the Step Functions API at this URL (e.g. http://127.0.0.1:8083)
+    /// instead of in this process. Start the server with `--time-scale 0` so Waits are instant.
+    #[arg(long, value_name = "URL")]
+    server: Option<String>,
+    /// Cases run at once (default: the number of cores, 8 with --server).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// With --server: seconds an execution may stay RUNNING before its case fails.
+    #[arg(long, default_value_t = 60)]
+    case_timeout: u64,
 }
 
 /// The in-process engine: parse, run on a virtual clock, return AWS-shaped results.
@@ -85,7 +98,22 @@ impl Engine for InProcess {
 
 pub fn main(a: ConformanceArgs) -> anyhow::Result<ExitCode> {
     let cases = stepwise_conformance::load_cases(&a.dir, a.filter.as_deref())?;
-    let report = stepwise_conformance::run_all(&cases, &InProcess, !a.no_history);
+    let compare = CompareOptions {
+        check_history: !a.no_history,
+        ..CompareOptions::default()
+    };
+    let report = match &a.server {
+        Some(url) => {
+            let remote = Remote::new(url, Duration::from_secs(a.case_timeout));
+            // Mostly waiting on HTTP round trips, so more threads than cores pay off.
+            let threads = a.threads.unwrap_or(8);
+            stepwise_conformance::run_all_with(&cases, &remote, RunOptions { compare, threads })
+        }
+        None => {
+            let threads = a.threads.unwrap_or(0);
+            stepwise_conformance::run_all_with(&cases, &InProcess, RunOptions { compare, threads })
+        }
+    };
     if a.verbose {
         for c in report.cases.iter().filter(|c| !c.passed) {
             println!(

@@ -6,6 +6,7 @@
 
 mod bench;
 mod conformance;
+mod conformance_remote;
 mod engine;
 mod run;
 mod serve;
