@@ -7,7 +7,8 @@
 //! Node.js, is installed on demand into a cache folder and runs the same loop through
 //! `bench-peer/aws-local-stepfunctions.mjs`, printing the same figures. Workloads
 //! without an expected output (`waitday`, `callback`) need a server and are listed as
-//! such. No figure here is asserted anywhere: benchmarks measure, tests check.
+//! such; `--server` benchmarks the server instead (`bench_server`). No figure here is
+//! asserted anywhere: benchmarks measure, tests check.
 
 use anyhow::{bail, Context};
 use clap::Args;
@@ -41,18 +42,31 @@ pub struct BenchArgs {
     /// Folder of workloads (NAME.json, NAME.input.json, NAME.expected.json).
     #[arg(long, default_value = "../shared/bench")]
     workloads: PathBuf,
-    /// Wall time of the timed loop, per workload and engine, in seconds.
-    #[arg(long, default_value_t = 2.0)]
-    seconds: f64,
+    /// Wall time of the timed loop, per workload and engine (with --server: per
+    /// measurement), in seconds. Default 2 (with --server: 3).
+    #[arg(long)]
+    seconds: Option<f64>,
     /// Run only this workload (repeatable).
     #[arg(long = "only", value_name = "NAME")]
     only: Vec<String>,
     /// Also write the figures as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
-    /// Do not run aws-local-stepfunctions.
-    #[arg(long)]
+    /// Do not run the peer (aws-local-stepfunctions; with --server: moto).
+    #[arg(long, visible_alias = "no-peers")]
     no_peer: bool,
+    /// Benchmark `stepwise serve` over the AWS API instead, side by side with moto's server.
+    #[arg(long)]
+    server: bool,
+    /// With --server: concurrent clients for the many-client measurements.
+    #[arg(long, default_value_t = 16, requires = "server")]
+    clients: usize,
+    /// With --server: how many `waitday` executions to park for the RSS and restart figures.
+    #[arg(long, default_value_t = 100_000, requires = "server")]
+    parked: u64,
+    /// With --server: skip the parked executions (RSS and restart time).
+    #[arg(long, requires = "server")]
+    skip_parked: bool,
     /// Where aws-local-stepfunctions is installed on demand (npm --prefix).
     #[arg(long, value_name = "DIR", default_value = "target/bench-peers")]
     peer_dir: PathBuf,
@@ -62,11 +76,27 @@ pub struct BenchArgs {
 }
 
 pub fn main(a: BenchArgs) -> anyhow::Result<ExitCode> {
-    if !(a.seconds.is_finite() && a.seconds > 0.0) {
-        bail!("--seconds must be a positive number, not {}", a.seconds);
+    let seconds = a.seconds.unwrap_or(if a.server { 3.0 } else { 2.0 });
+    if !(seconds.is_finite() && seconds > 0.0) {
+        bail!("--seconds must be a positive number, not {seconds}");
+    }
+    if a.server {
+        if a.clients == 0 {
+            bail!("--clients must be at least 1");
+        }
+        return crate::bench_server::main(crate::bench_server::Options {
+            workloads: a.workloads,
+            seconds,
+            clients: a.clients,
+            no_peer: a.no_peer,
+            skip_parked: a.skip_parked,
+            parked: a.parked,
+            peer_dir: a.peer_dir,
+            json: a.json,
+        });
     }
     if let Some(name) = &a.one {
-        let figures = measure_one(&a.workloads, name, a.seconds)?;
+        let figures = measure_one(&a.workloads, name, seconds)?;
         println!("{}", figures.to_json());
         return Ok(ExitCode::SUCCESS);
     }
@@ -95,7 +125,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<ExitCode> {
     }
     let exe = std::env::current_exe()
         .context("finding this program to run workloads in child processes")?;
-    let timeout = Duration::from_secs_f64(a.seconds * 10.0 + 120.0);
+    let timeout = Duration::from_secs_f64(seconds * 10.0 + 120.0);
     let mut rows = Vec::new();
     let mut failed = false;
     for name in &names {
@@ -115,7 +145,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<ExitCode> {
             .arg("--workloads")
             .arg(&a.workloads)
             .arg("--seconds")
-            .arg(a.seconds.to_string());
+            .arg(seconds.to_string());
         let stepwise = match run_child(cmd, timeout) {
             Ok(line) => Cell::Ran(Figures::from_json(&line)?),
             Err(e) => {
@@ -135,7 +165,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<ExitCode> {
                 cmd.arg(p.dir.join(PEER_SCRIPT_NAME))
                     .arg(p.workloads_abs(&a.workloads))
                     .arg(name)
-                    .arg(a.seconds.to_string())
+                    .arg(seconds.to_string())
                     .arg(s.transitions_per_exec.to_string());
                 match run_child(cmd, timeout).and_then(|v| peer_line(&v)) {
                     Ok(f) => Cell::Ran(f),
@@ -158,7 +188,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or(1);
     println!(
         "stepwise bench: {} s per workload and engine, {cores} cores; Stepwise {} in-process (virtual clock, history not kept); peer: {}",
-        a.seconds,
+        seconds,
         env!("CARGO_PKG_VERSION"),
         match &peer {
             Ok(p) => format!("{PEER_NAME} {} on Node.js {} (default options)", p.version, p.node),
@@ -178,7 +208,7 @@ pub fn main(a: BenchArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(path) = &a.json {
-        let doc = report_json(a.seconds, cores, &peer, &rows);
+        let doc = report_json(seconds, cores, &peer, &rows);
         let text = serde_json::to_string_pretty(&doc).context("encoding the report")?;
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
     }
@@ -384,7 +414,7 @@ fn check_output(
     Ok(())
 }
 
-fn clip(s: &str, max: usize) -> String {
+pub(crate) fn clip(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         Some((i, _)) => format!("{}…", &s[..i]),
         None => s.to_string(),
@@ -410,13 +440,13 @@ fn parse_vm_hwm_kib(status: &str) -> Option<u64> {
 const SUB: u64 = 64;
 
 /// A log-linear histogram of nanoseconds: exact below 128, then 64 buckets per octave.
-struct Histogram {
+pub(crate) struct Histogram {
     counts: Vec<u64>,
     n: u64,
 }
 
 impl Histogram {
-    fn new() -> Histogram {
+    pub(crate) fn new() -> Histogram {
         Histogram {
             counts: vec![0; (64 * SUB + 2 * SUB) as usize],
             n: 0,
@@ -444,7 +474,7 @@ impl Histogram {
         (top << shift) as f64 + (width - 1.0) / 2.0
     }
 
-    fn record(&mut self, ns: u64) {
+    pub(crate) fn record(&mut self, ns: u64) {
         let i = Histogram::bucket(ns);
         if let Some(c) = self.counts.get_mut(i) {
             *c += 1;
@@ -452,12 +482,20 @@ impl Histogram {
         }
     }
 
-    fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.n
     }
 
+    /// Add another histogram's counts (one per client thread).
+    pub(crate) fn merge(&mut self, other: &Histogram) {
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            *a += b;
+        }
+        self.n += other.n;
+    }
+
     /// The value at quantile `p` (0..=1), nearest-rank; 0 when empty.
-    fn percentile(&self, p: f64) -> f64 {
+    pub(crate) fn percentile(&self, p: f64) -> f64 {
         percentile_of_counts(&self.counts, self.n, p)
             .map(Histogram::value)
             .unwrap_or(0.0)
@@ -645,7 +683,7 @@ fn run_child(mut cmd: Command, timeout: Duration) -> Result<Value, String> {
     }
 }
 
-fn last_lines(s: &str, n: usize) -> String {
+pub(crate) fn last_lines(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
@@ -694,7 +732,7 @@ fn sort_workloads(names: &mut [String]) {
 }
 
 /// `1234567.8` → `1,234,568`.
-fn thousands(x: f64) -> String {
+pub(crate) fn thousands(x: f64) -> String {
     let digits = format!("{:.0}", x.max(0.0));
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

@@ -5,6 +5,7 @@
 //! only crate that uses `anyhow`.
 
 mod bench;
+mod bench_server;
 mod conformance;
 mod conformance_remote;
 mod engine;
@@ -41,7 +42,8 @@ enum Command {
     Validate(validate::ValidateArgs),
     /// Run a folder of recorded conformance cases and print the pass table.
     Conformance(conformance::ConformanceArgs),
-    /// Benchmark the in-process engine on the workloads, side by side with aws-local-stepfunctions.
+    /// Benchmark the in-process engine (or, with --server, `stepwise serve`) on the workloads,
+    /// side by side with aws-local-stepfunctions (with --server: moto's server).
     Bench(bench::BenchArgs),
 }
 
