@@ -86,7 +86,41 @@ def test_distributed_map_run(sfn):
         "MapRunSucceeded", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded",
     ]
 
-    # Child executions belong to the map run.
+
+
+def test_map_run_child_executions(sfn):
+    """Child executions of a Distributed Map are listed under their Map Run."""
+    activity_arn = sfn.create_activity(name=unique("act"))["activityArn"]
+    definition = {
+        "StartAt": "MapState",
+        "States": {"MapState": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Work",
+                "States": {"Work": {"Type": "Task", "Resource": activity_arn, "End": True}},
+            },
+            "End": True,
+        }},
+    }
+    sm = create_sm(sfn, definition)
+    sm_arn, sm_name = sm["stateMachineArn"], sm["stateMachineArn"].rsplit(":", 1)[1]
+    arn = start(sfn, sm_arn, {"items": [1, 2]})
+
+    started = wait_for_event(sfn, arn, "MapRunStarted")
+    map_run_arn = started["mapRunStartedEventDetails"]["mapRunArn"]
+    assert map_run_arn.startswith(f"arn:aws:states:us-east-1:123456789012:mapRun:{sm_name}/")
+
+    runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+    assert len(runs) == 1
+    assert runs[0]["mapRunArn"] == map_run_arn
+    assert runs[0]["executionArn"] == arn
+    # The map run's "state machine" is the machine's ARN plus "/<label>".
+    assert runs[0]["stateMachineArn"].startswith(f"{sm_arn}/")
+    assert isinstance(runs[0]["startDate"], datetime.datetime)
+
     children = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
     assert len(children) == 2
     assert all(c["status"] == "SUCCEEDED" and c["mapRunArn"] == map_run_arn for c in children)

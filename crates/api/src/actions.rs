@@ -122,24 +122,40 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         }
         "RedriveExecution" => {
             let a = r.execution_arn("executionArn")?;
-            let rec = e.describe_execution(a)?;
-            Err(ApiError::new(
-                "ExecutionNotRedrivable",
-                format!(
-                    "Execution {} cannot be redriven: redrive is not supported by this server yet (status {})",
-                    rec.arn, rec.status
-                ),
-            ))
+            let t = e.redrive_execution(a).await?;
+            Ok(json!({"redriveDate": ts(t)}))
         }
         "GetExecutionHistory" => history(e, r),
-        "DescribeMapRun" | "UpdateMapRun" => {
-            let a = r.req("mapRunArn")?;
-            Err(ApiError::new("ResourceNotFound", format!("Resource not found: '{a}'")))
+        "DescribeMapRun" => {
+            let (run, exec) = e.describe_map_run(r.req("mapRunArn")?)?;
+            Ok(map_run_json(&run, &exec))
+        }
+        "UpdateMapRun" => {
+            e.update_map_run(
+                r.req("mapRunArn")?,
+                r.u("maxConcurrency"),
+                r.u("toleratedFailureCount"),
+                r.0.get("toleratedFailurePercentage").and_then(Value::as_f64),
+            )
+            .await?;
+            Ok(json!({}))
         }
         "ListMapRuns" => {
             let a = r.execution_arn("executionArn")?;
-            e.describe_execution(a)?;
-            Ok(json!({"mapRuns": []}))
+            let all = e
+                .list_map_runs(a)?
+                .into_iter()
+                .map(|m| {
+                    let mut o = json!({"executionArn": a, "mapRunArn": m.arn, "stateMachineArn":
+                        format!("{}/{}", a.rsplitn(2, ':').nth(1).unwrap_or_default().replacen(":execution:", ":stateMachine:", 1), m.state_name),
+                        "startDate": ts(m.start_millis)});
+                    if let Some(s) = m.stop_millis {
+                        o["stopDate"] = ts(s);
+                    }
+                    o
+                })
+                .collect();
+            paged(all, r, "mapRuns")
         }
         "CreateActivity" => {
             let name = r.req("name")?;
@@ -218,9 +234,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
                 .collect();
             Ok(json!({"tags": tags}))
         }
-        "TestState" => Err(ApiError::validation(
-            "TestState is not supported by this server yet",
-        )),
+        "TestState" => test_state(e, r),
         other => Err(ApiError::unknown_operation(&format!("AWSStepFunctions.{other}"))),
     }
 }
@@ -817,4 +831,81 @@ mod ensure {
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
+}
+
+fn test_state(e: &Engine, r: Req<'_>) -> Res {
+    use stepwise_engine::{
+        InspectionLevel, MockErrorOutput, TestStateConfiguration, TestStateMock, TestStateRequest,
+    };
+    let inspection_level = match r.s("inspectionLevel") {
+        None => InspectionLevel::Info,
+        Some(l) => InspectionLevel::parse(l).unwrap_or(InspectionLevel::Info),
+    };
+    let mock = r.0.get("mock").map(|m| TestStateMock {
+        result: m.get("result").and_then(Value::as_str).map(String::from),
+        error_output: m.get("errorOutput").map(|eo| MockErrorOutput {
+            error: eo.get("error").and_then(Value::as_str).map(String::from),
+            cause: eo.get("cause").and_then(Value::as_str).map(String::from),
+        }),
+        field_validation_mode: m
+            .get("fieldValidationMode")
+            .and_then(Value::as_str)
+            .map(String::from),
+    });
+    let state_configuration = r.0.get("stateConfiguration").map(|c| TestStateConfiguration {
+        retrier_retry_count: c.get("retrierRetryCount").and_then(Value::as_u64).map(|n| n as u32),
+        error_caused_by_state: c.get("errorCausedByState").and_then(Value::as_str).map(String::from),
+        map_iteration_failure_count: c
+            .get("mapIterationFailureCount")
+            .and_then(Value::as_u64)
+            .map(|n| n as u32),
+        map_item_reader_data: c.get("mapItemReaderData").and_then(Value::as_str).map(String::from),
+    });
+    let req = TestStateRequest {
+        definition: r.req("definition")?.to_string(),
+        state_name: r.s("stateName").map(String::from),
+        input: r.s("input").map(String::from),
+        inspection_level,
+        variables: r.s("variables").map(String::from),
+        reveal_secrets: r.b("revealSecrets"),
+        role_arn: r.s("roleArn").map(String::from),
+        context: r.s("context").map(String::from),
+        mock,
+        state_configuration,
+        ..TestStateRequest::default()
+    };
+    Ok(e.test_state(req)?.to_aws_json())
+}
+
+fn counts_json(c: &stepwise_engine::Counts, with_results: bool) -> Value {
+    let mut v = json!({"pending": c.pending, "running": c.running, "succeeded": c.succeeded,
+        "failed": c.failed, "timedOut": c.timed_out, "aborted": c.aborted, "total": c.total,
+        "resultsWritten": c.succeeded});
+    if !with_results {
+        if let Some(o) = v.as_object_mut() {
+            o.shift_remove("resultsWritten");
+        }
+    }
+    v
+}
+
+fn map_run_json(run: &stepwise_engine::MapRunInfo, execution_arn: &str) -> Value {
+    let mut m = Map::new();
+    m.insert("mapRunArn".into(), json!(run.arn));
+    m.insert("executionArn".into(), json!(execution_arn));
+    m.insert("status".into(), json!(run.status.as_str()));
+    m.insert("startDate".into(), ts(run.start_millis));
+    if let Some(s) = run.stop_millis {
+        m.insert("stopDate".into(), ts(s));
+    }
+    m.insert("maxConcurrency".into(), json!(run.max_concurrency));
+    m.insert("toleratedFailurePercentage".into(), json!(run.tolerated_failure_percentage));
+    m.insert("toleratedFailureCount".into(), json!(run.tolerated_failure_count));
+    m.insert("itemCounts".into(), counts_json(&run.items, true));
+    m.insert("executionCounts".into(), counts_json(&run.items, true));
+    m.insert("redriveCount".into(), json!(run.redrive_count));
+    if let Some(t) = run.redrive_millis {
+        m.insert("redriveDate".into(), ts(t));
+    }
+    Value::Object(m)
 }

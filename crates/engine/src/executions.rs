@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Weak};
 use stepwise_expr::Sources;
-use stepwise_interp::{Command, Event, Execution, ExecutionInfo, Machine, Status, Step};
+use stepwise_interp::{Command, Event, Execution, ExecutionInfo, Machine, MapRunInfo, Status, Step};
 use stepwise_mock::{Lookup, MockResult};
 use stepwise_store::{
     Batch, ExecutionQuery, ExecutionRecord, ExecutionUpdate, MachineType, StoredEvent,
@@ -149,9 +149,19 @@ impl State {
             return;
         };
         let standard = r.record.machine_type == MachineType::Standard;
-        let before = r.ex.transitions();
+        // The record holds the count of the last commit (0 for a new execution, whose
+        // first step ran inside `Execution::start`).
+        let before = r.record.transitions;
         let mut pending: VecDeque<Event> = VecDeque::new();
         loop {
+            for e in &step.events {
+                if let stepwise_interp::Details::MapRunStarted { map_run_arn } = &e.details {
+                    batch.push(Write::PutMapRun {
+                        arn: map_run_arn.clone(),
+                        execution_arn: arn.to_string(),
+                    });
+                }
+            }
             if let Some(last) = step.events.last() {
                 r.record.history_len = last.id;
                 if standard {
@@ -206,7 +216,10 @@ impl State {
             self.tokens.remove(&token);
         }
         if standard {
-            batch.push(Write::UpdateExecution(update_of(&r.record, None)));
+            // Kept for RedriveExecution and Map Run queries; a plain success needs none.
+            let keep = r.ex.status() != Status::Succeeded || !r.ex.map_runs().is_empty();
+            let snapshot = keep.then(|| r.ex.snapshot());
+            batch.push(Write::UpdateExecution(update_of(&r.record, snapshot)));
             batch.push(Write::ClearExecutionWork {
                 execution_arn: arn.to_string(),
             });
@@ -836,5 +849,167 @@ pub(crate) async fn timer_loop(weak: Weak<Inner>) {
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(1), wake).await;
             }
         }
+    }
+}
+
+impl Engine {
+    /// RedriveExecution: resume a FAILED, TIMED_OUT or ABORTED Standard execution from
+    /// its unsuccessful states. Returns the redrive time.
+    pub async fn redrive_execution(&self, arn: &str) -> Result<i64> {
+        let inner = &self.inner;
+        let not_redrivable = |m: String| Error::new(ErrorCode::ExecutionNotRedrivable, m);
+        let record = self.describe_execution_full(arn)?;
+        let mut batch = Batch::default();
+        let mut fx = Effects::default();
+        let now = now_millis();
+        let seq = {
+            let mut st = inner.lock();
+            let key: Arc<str> = Arc::from(arn);
+            if st.running.contains_key(&key) {
+                return Err(not_redrivable(format!(
+                    "Execution {arn} cannot be redriven: Execution is RUNNING and cannot be redriven"
+                )));
+            }
+            let Some(snapshot) = &record.snapshot else {
+                return Err(not_redrivable(format!(
+                    "Execution {arn} cannot be redriven: Execution is {} and cannot be redriven",
+                    record.status
+                )));
+            };
+            let machine = st
+                .machine_for(&record.definition)
+                .map_err(|e| Error::new(ErrorCode::ServiceException, e))?;
+            let mut ex = Execution::restore(machine, snapshot).map_err(|e| {
+                tracing::error!(execution = arn, error = %e, "stored snapshot does not restore");
+                Error::new(ErrorCode::ServiceException, "The execution's stored state is unreadable")
+            })?;
+            let step = ex
+                .redrive(&mut SystemSources)
+                .map_err(|e| not_redrivable(format!("Execution {arn} cannot be redriven: {e}")))?;
+            let mut rec = record.clone();
+            rec.snapshot = None;
+            rec.status = "RUNNING".into();
+            rec.output = None;
+            rec.error = None;
+            rec.cause = None;
+            rec.stop_millis = None;
+            rec.redrive_count += 1;
+            rec.redrive_millis = Some(now);
+            st.recent.remove(&key);
+            st.running.insert(
+                Arc::clone(&key),
+                Running {
+                    ex,
+                    record: rec,
+                    timers: Default::default(),
+                    tasks: Default::default(),
+                    sync: Vec::new(),
+                },
+            );
+            st.drive(inner, &key, step, &mut batch, &mut fx);
+            inner.committer.submit(batch)
+        };
+        fx.complete(inner, seq);
+        inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+        Ok(now)
+    }
+
+    /// The stored record with its snapshot (running executions: from memory, no snapshot).
+    fn describe_execution_full(&self, arn: &str) -> Result<ExecutionRecord> {
+        {
+            let st = self.inner.lock();
+            if let Some(r) = st.running.get(arn) {
+                return Ok(r.record.clone());
+            }
+        }
+        self.inner
+            .store
+            .execution(arn)
+            .map_err(Error::store)?
+            .ok_or_else(|| does_not_exist(arn))
+    }
+
+    /// Map Runs of an execution, in start order.
+    pub fn list_map_runs(&self, execution_arn: &str) -> Result<Vec<MapRunInfo>> {
+        {
+            let st = self.inner.lock();
+            if let Some(r) = st.running.get(execution_arn) {
+                return Ok(r.ex.map_runs());
+            }
+        }
+        let record = self.describe_execution_full(execution_arn)?;
+        let Some(snapshot) = &record.snapshot else {
+            return Ok(Vec::new());
+        };
+        let machine = self
+            .inner
+            .lock()
+            .machine_for(&record.definition)
+            .map_err(|e| Error::new(ErrorCode::ServiceException, e))?;
+        let ex = Execution::restore(machine, snapshot)
+            .map_err(|_| Error::new(ErrorCode::ServiceException, "The execution's stored state is unreadable"))?;
+        Ok(ex.map_runs())
+    }
+
+    /// DescribeMapRun: the Map Run and the execution it belongs to.
+    pub fn describe_map_run(&self, map_run_arn: &str) -> Result<(MapRunInfo, String)> {
+        let missing = || {
+            Error::new(
+                ErrorCode::ResourceNotFound,
+                format!("Resource not found: '{map_run_arn}'"),
+            )
+        };
+        let exec = self
+            .inner
+            .store
+            .map_run_execution(map_run_arn)
+            .map_err(Error::store)?
+            .ok_or_else(missing)?;
+        let run = self
+            .list_map_runs(&exec)?
+            .into_iter()
+            .find(|r| r.arn == map_run_arn)
+            .ok_or_else(missing)?;
+        Ok((run, exec))
+    }
+
+    /// UpdateMapRun: new concurrency and failure tolerance for a running Map Run.
+    pub async fn update_map_run(
+        &self,
+        map_run_arn: &str,
+        max_concurrency: Option<u64>,
+        tolerated_count: Option<u64>,
+        tolerated_percentage: Option<f64>,
+    ) -> Result<()> {
+        let inner = &self.inner;
+        let (run, exec) = self.describe_map_run(map_run_arn)?;
+        let mut batch = Batch::default();
+        let mut fx = Effects::default();
+        let seq = {
+            let mut st = inner.lock();
+            let key: Arc<str> = Arc::from(exec.as_str());
+            let step = st.running.get_mut(&key).and_then(|r| {
+                r.ex.update_map_run(
+                    map_run_arn,
+                    max_concurrency,
+                    tolerated_count,
+                    tolerated_percentage,
+                    &mut SystemSources,
+                )
+            });
+            let Some(step) = step else {
+                return Err(Error::new(
+                    ErrorCode::ValidationException,
+                    format!(
+                        "Map Run {map_run_arn} is {} and cannot be updated",
+                        run.status.as_str()
+                    ),
+                ));
+            };
+            st.drive(inner, &key, step, &mut batch, &mut fx);
+            inner.committer.submit(batch)
+        };
+        fx.complete(inner, seq);
+        inner.committer.wait(seq).await.map_err(|_| Error::commit())
     }
 }

@@ -24,6 +24,7 @@ mod tasks;
 pub use catalog::{AliasView, MachineView, NewStateMachine, StateMachineUpdate, VersionView};
 pub use error::{Error, ErrorCode, Result};
 pub use executions::{ExecutionOutcome, StartRequest, StartedExecution};
+pub use stepwise_interp::{Counts, MapRunInfo};
 pub use tasks::ActivityTask;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -237,5 +238,27 @@ impl State {
         }
         self.parsed.insert(Arc::from(definition), Arc::downgrade(&m));
         Ok(m)
+    }
+}
+
+pub use stepwise_interp::test_state::{
+    InspectionLevel, MockErrorOutput, TestStateConfiguration, TestStateMock, TestStateRequest,
+    TestStateResponse,
+};
+
+impl Engine {
+    /// TestState: one state, run in isolation (nothing is stored).
+    pub fn test_state(&self, mut req: TestStateRequest) -> Result<TestStateResponse> {
+        use stepwise_interp::test_state::TestStateError as E;
+        req.region = self.inner.config.region.clone();
+        req.account = self.inner.config.account.clone();
+        stepwise_interp::test_state::test_state(&req, &mut sources::SystemSources).map_err(|e| {
+            let code = match e {
+                E::InvalidDefinition(_) => ErrorCode::InvalidDefinition,
+                E::InvalidExecutionInput(_) => ErrorCode::InvalidExecutionInput,
+                E::Validation(_) => ErrorCode::ValidationException,
+            };
+            Error::new(code, e.message())
+        })
     }
 }

@@ -326,6 +326,59 @@ impl Execution {
     pub fn map_runs(&self) -> Vec<super::MapRunInfo> {
         self.runs.clone()
     }
+
+    /// AWS `UpdateMapRun`: change a running Map Run's `MaxConcurrency` (0 = no limit) and
+    /// failure tolerance. A higher concurrency starts waiting items at once (the returned
+    /// step); `None` leaves a setting as it is. `false` when no running Map Run has `arn`.
+    pub fn update_map_run(
+        &mut self,
+        arn: &str,
+        max_concurrency: Option<u64>,
+        tolerated_count: Option<u64>,
+        tolerated_percentage: Option<f64>,
+        sources: &mut dyn Sources,
+    ) -> Option<Step> {
+        let run = self
+            .runs
+            .iter()
+            .position(|r| r.arn == arn && r.status == Status::Running)?;
+        let fid = (0..self.frames.len()).find(|&i| {
+            matches!(
+                self.frames.get(i).and_then(|f| f.as_ref()).map(|f| &f.stage),
+                Some(Stage::Active(a)) if matches!(&a.wait, Blocked::Fanout(f) if f.run == Some(run))
+            )
+        })?;
+        self.now = sources.now_millis();
+        let machine = Arc::clone(&self.machine);
+        let path = Arc::clone(&self.frame(fid).path);
+        let states = states_at(&machine.definition, &path);
+        let Stage::Active(a) = &mut self.frame(fid).stage else {
+            return None;
+        };
+        let state = a.state;
+        let Blocked::Fanout(mut fan) = std::mem::replace(&mut a.wait, Blocked::Nothing) else {
+            return None;
+        };
+        let info = &mut self.runs[run];
+        if let Some(m) = max_concurrency {
+            info.max_concurrency = m;
+            fan.limit = if m == 0 { usize::MAX } else { m as usize };
+        }
+        if let Some(c) = tolerated_count {
+            info.tolerated_failure_count = c;
+            fan.tolerated_count = Some(c);
+        }
+        if let Some(p) = tolerated_percentage {
+            info.tolerated_failure_percentage = p;
+            fan.tolerated_pct = Some(p);
+        }
+        self.fill(fid, states.get(state), &mut fan);
+        if let Stage::Active(a) = &mut self.frame(fid).stage {
+            a.wait = Blocked::Fanout(fan);
+        }
+        self.run(sources);
+        Some(std::mem::take(&mut self.out))
+    }
 }
 
 #[cfg(test)]
@@ -378,6 +431,30 @@ mod tests {
                 ..Counts::default()
             }
         );
+    }
+
+    #[test]
+    fn update_map_run_raises_concurrency_and_starts_waiting_items() {
+        let (mut ex, mut clock) = start(distributed(1), json!([1, 2, 3]));
+        let arn = ex.map_runs()[0].arn.clone();
+        assert_eq!(ex.map_runs()[0].items.running, 1);
+        assert!(ex
+            .update_map_run("arn:aws:states:us-east-1:1:mapRun:none/x:y", Some(5), None, None, &mut clock)
+            .is_none());
+        let step = ex
+            .update_map_run(&arn, Some(0), Some(2), Some(10.0), &mut clock)
+            .expect("running map run");
+        let r = &ex.map_runs()[0];
+        assert_eq!((r.max_concurrency, r.tolerated_failure_count), (0, 2));
+        assert_eq!(r.tolerated_failure_percentage, 10.0);
+        // The two waiting items started (each arms its Wait timer).
+        assert_eq!(r.items.running, 3);
+        let armed = step
+            .commands
+            .iter()
+            .filter(|c| matches!(c, crate::exec::Command::ArmTimer { .. }))
+            .count();
+        assert_eq!(armed, 2);
     }
 
     #[test]

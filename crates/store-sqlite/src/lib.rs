@@ -25,7 +25,10 @@ use std::sync::{Mutex, MutexGuard};
 use stepwise_store::*;
 
 /// Schema migrations, in order; entry `i` brings the schema to version `i + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_map_runs.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -553,6 +556,13 @@ fn apply(
         Write::DeleteTask { token } => {
             exec(tx, "DELETE FROM tasks WHERE token = ?1", params![token])?;
         }
+        Write::PutMapRun { arn, execution_arn } => {
+            exec(
+                tx,
+                "INSERT OR REPLACE INTO map_runs (arn, execution_arn) VALUES (?1, ?2)",
+                params![arn, execution_arn],
+            )?;
+        }
         Write::ClearExecutionWork { execution_arn } => {
             exec(
                 tx,
@@ -782,6 +792,14 @@ impl Store for SqliteStore {
             ))?
             .query_row(params![arn], exec_row)
             .optional()
+        })
+    }
+
+    fn map_run_execution(&self, map_run_arn: &str) -> Result<Option<String>> {
+        self.read(|c| {
+            c.prepare_cached("SELECT execution_arn FROM map_runs WHERE arn = ?1")?
+                .query_row(params![map_run_arn], |r| r.get(0))
+                .optional()
         })
     }
 

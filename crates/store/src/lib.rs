@@ -242,6 +242,8 @@ pub enum Write {
     DeleteTask {
         token: String,
     },
+    /// Records which execution a Map Run belongs to.
+    PutMapRun { arn: String, execution_arn: String },
     /// Drops every timer and task of a finished execution.
     ClearExecutionWork {
         execution_arn: String,
@@ -298,6 +300,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// One execution (with its snapshot, if running).
     fn execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
+
+    /// The execution a Map Run belongs to.
+    fn map_run_execution(&self, map_run_arn: &str) -> Result<Option<String>>;
 
     /// Executions, newest first (`start_millis` descending, then ARN).
     fn executions(&self, query: &ExecutionQuery) -> Result<Vec<ExecutionRecord>>;

@@ -39,6 +39,7 @@ pub fn run_all<S: Store>(make: &dyn Fn() -> S) {
         ("atomicity_existing", atomicity_existing),
         ("batches_apply_in_order", batches_apply_in_order),
         ("empty_commit", empty_commit),
+        ("map_runs", map_runs),
         ("reads_from_other_threads", reads_from_other_threads),
     ];
     for (name, case) in cases {
@@ -1224,6 +1225,35 @@ fn batches_apply_in_order(store: &dyn Store) {
     let r = recovery_of(store);
     assert_eq!(r.timers, vec![timer(&a.arn, 2, 200)]);
     assert_eq!(r.tasks, vec![]);
+}
+
+fn map_runs(store: &dyn Store) {
+    let run = format!("{REGION}:mapRun:m/Label:11111111-2222-3333-4444-555555555555");
+    let exec = format!("{REGION}:execution:m:e1");
+    let read = |arn: &str| {
+        store
+            .map_run_execution(arn)
+            .unwrap_or_else(|e| panic!("map_run_execution: {e}"))
+    };
+    assert_eq!(read(&run), None);
+    commit(
+        store,
+        vec![Write::PutMapRun {
+            arn: run.clone(),
+            execution_arn: exec.clone(),
+        }],
+    );
+    assert_eq!(read(&run), Some(exec.clone()));
+    // Writing it again (a redriven Map Run) is not an error.
+    commit(
+        store,
+        vec![Write::PutMapRun {
+            arn: run.clone(),
+            execution_arn: exec.clone(),
+        }],
+    );
+    assert_eq!(read(&run), Some(exec));
+    assert_eq!(read("arn:aws:states:us-east-1:123456789012:mapRun:other/L:x"), None);
 }
 
 fn empty_commit(store: &dyn Store) {
