@@ -34,7 +34,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
                 .collect();
             paged(all, r, "stateMachines")
         }
-        "DescribeStateMachineForExecution" => describe_for_execution(e, r),
+        "DescribeStateMachineForExecution" => describe_for_execution(e, r).await,
         "ValidateStateMachineDefinition" => validate_definition(r),
         "PublishStateMachineVersion" => {
             let a = r.machine_arn("stateMachineArn")?;
@@ -110,7 +110,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         "StartExecution" | "StartSyncExecution" => start_execution(e, r, action == "StartSyncExecution").await,
         "DescribeExecution" => {
             let a = r.execution_arn("executionArn")?;
-            Ok(describe_execution_json(&e.describe_execution(a)?))
+            Ok(describe_execution_json(&e.describe_execution(a).await?))
         }
         "ListExecutions" => list_executions(e, r),
         "StopExecution" => {
@@ -125,7 +125,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
             let t = e.redrive_execution(a).await?;
             Ok(json!({"redriveDate": ts(t)}))
         }
-        "GetExecutionHistory" => history(e, r),
+        "GetExecutionHistory" => history(e, r).await,
         "DescribeMapRun" => {
             let (run, exec) = e.describe_map_run(r.req("mapRunArn")?)?;
             Ok(map_run_json(&run, &exec))
@@ -496,9 +496,9 @@ async fn update_state_machine(e: &Engine, r: Req<'_>) -> Res {
     Ok(out)
 }
 
-fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
+async fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
     let a = r.execution_arn("executionArn")?;
-    let rec = e.describe_execution(a)?;
+    let rec = e.describe_execution(a).await?;
     let target = rec.version_arn.clone().unwrap_or_else(|| rec.machine_arn.clone());
     let mut out = Map::new();
     out.insert("stateMachineArn".into(), json!(target));
@@ -746,7 +746,7 @@ fn list_executions(e: &Engine, r: Req<'_>) -> Res {
 /// Data members GetExecutionHistory leaves out when `includeExecutionData` is false.
 const DATA_MEMBERS: [&str; 4] = ["input", "inputDetails", "output", "outputDetails"];
 
-fn history(e: &Engine, r: Req<'_>) -> Res {
+async fn history(e: &Engine, r: Req<'_>) -> Res {
     let a = r.execution_arn("executionArn")?;
     let reverse = r.b("reverseOrder");
     let include = r.0.get("includeExecutionData").and_then(Value::as_bool).unwrap_or(true);
@@ -762,7 +762,7 @@ fn history(e: &Engine, r: Req<'_>) -> Res {
             .and_then(|n| n.parse().ok())
             .ok_or_else(invalid_token)?,
     };
-    let events = e.execution_history(a, from, reverse, max + 1)?;
+    let events = e.execution_history(a, from, reverse, max + 1).await?;
     let more = events.len() > max;
     let mut out = Vec::with_capacity(events.len().min(max));
     let mut last_id = 0;

@@ -223,7 +223,16 @@ impl State {
             batch.push(Write::ClearExecutionWork {
                 execution_arn: arn.to_string(),
             });
-            self.recent.insert(Arc::clone(arn), 0);
+            self.finished.insert(
+                Arc::clone(arn),
+                crate::Finished {
+                    record: Arc::new(r.record.clone()),
+                    seq: u64::MAX,
+                    at: std::time::Instant::now(),
+                },
+            );
+            self.finished_order.push_back(Arc::clone(arn));
+            self.unstamped.push(Arc::clone(arn));
         } else {
             batch.push(Write::InsertExecution(r.record.clone()));
         }
@@ -538,6 +547,15 @@ impl Engine {
         let now = src.now_millis();
         let mut batch = Batch::default();
         let mut fx = Effects::default();
+        // A named execution may exist already: look in the store before taking the lock
+        // (names finished since are in `finished`, kept longer than this lookup takes).
+        let stored = match (&req.name, machine_name_of(machine_arn)) {
+            (Some(name), Some(machine)) => inner
+                .store
+                .execution(&format!("{}execution:{machine}:{name}", self.arn_prefix()))
+                .map_err(Error::store)?,
+            _ => None,
+        };
         let (started, rx, seq) = {
             let mut st = inner.lock();
             let target = st.resolve(machine_arn)?;
@@ -598,10 +616,10 @@ impl Engine {
                     }
                     return Err(already_exists(&arn));
                 }
-                if st.recent.contains_key(&arn) {
+                if st.finished.contains_key(&arn) {
                     return Err(already_exists(&arn));
                 }
-                if let Some(old) = inner.store.execution(&arn).map_err(Error::store)? {
+                if let Some(old) = stored.as_ref() {
                     if old.status == "RUNNING" && old.input == input_text {
                         return Ok((
                             StartedExecution {
@@ -659,11 +677,7 @@ impl Engine {
                 },
             );
             st.drive(inner, &arn, step, &mut batch, &mut fx);
-            let seq = inner.committer.submit(batch);
-            if let Some(v) = st.recent.get_mut(&arn) {
-                *v = seq;
-            }
-            st.prune_recent(inner);
+            let seq = st.submit(inner, batch);
             (
                 StartedExecution {
                     arn: arn.to_string(),
@@ -686,14 +700,28 @@ impl Engine {
         Ok((started, outcome))
     }
 
-    /// DescribeExecution: running ones from memory, the rest from the store.
-    pub fn describe_execution(&self, arn: &str) -> Result<ExecutionRecord> {
-        {
+    /// DescribeExecution: running and recently finished ones from memory (once durable),
+    /// the rest from the store.
+    pub async fn describe_execution(&self, arn: &str) -> Result<ExecutionRecord> {
+        let cached = {
             let st = self.inner.lock();
             if let Some(r) = st.running.get(arn) {
                 return Ok(r.record.clone());
             }
+            st.finished.get(arn).map(|f| (Arc::clone(&f.record), f.seq))
+        };
+        if let Some((record, seq)) = cached {
+            self.inner
+                .committer
+                .wait(seq)
+                .await
+                .map_err(|_| Error::commit())?;
+            return Ok(ExecutionRecord::clone(&record));
         }
+        self.stored_execution(arn)
+    }
+
+    fn stored_execution(&self, arn: &str) -> Result<ExecutionRecord> {
         self.inner
             .store
             .execution(arn)
@@ -726,14 +754,15 @@ impl Engine {
     }
 
     /// GetExecutionHistory: stored events (AWS JSON with data).
-    pub fn execution_history(
+    pub async fn execution_history(
         &self,
         arn: &str,
         from: u64,
         reverse: bool,
         limit: usize,
     ) -> Result<Vec<StoredEvent>> {
-        self.describe_execution(arn)?;
+        // Also waits until a just-finished execution's last events are durable.
+        self.describe_execution(arn).await?;
         self.inner
             .store
             .history(arn, from, reverse, limit)
@@ -755,18 +784,29 @@ impl Engine {
             let key: Arc<str> = Arc::from(arn);
             let Some(r) = st.running.get_mut(&key) else {
                 drop(st);
-                let rec = self.describe_execution(arn)?;
+                let rec = self.stored_execution(arn)?;
                 return Ok(rec.stop_millis.unwrap_or_else(now_millis));
             };
             let step = r.ex.handle(Event::Stop { error, cause }, &mut SystemSources);
             st.drive(inner, &key, step, &mut batch, &mut fx);
-            inner.committer.submit(batch)
+            st.submit(inner, batch)
         };
         fx.complete(inner, seq);
         inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
         Ok(now_millis())
     }
 }
+
+/// `NAME` of `arn:…:stateMachine:NAME[:qualifier]`.
+fn machine_name_of(arn: &str) -> Option<&str> {
+    arn.split_once(":stateMachine:")
+        .map(|(_, rest)| rest.split(':').next().unwrap_or(rest))
+}
+
+/// How many finished executions stay in memory.
+const FINISHED_CACHE: usize = 16_384;
+/// How long a finished execution stays in memory at least.
+const FINISHED_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn already_exists(arn: &str) -> Error {
     Error::new(
@@ -776,13 +816,35 @@ fn already_exists(arn: &str) -> Error {
 }
 
 impl State {
-    /// Forget finished executions whose batches are committed (the store has them now).
-    fn prune_recent(&mut self, inner: &Inner) {
-        if self.recent.len() < 4096 {
-            return;
+    /// Queue a batch for the writer and stamp the executions it finishes with its
+    /// sequence number. Every batch built under the lock goes through here.
+    pub(crate) fn submit(&mut self, inner: &Inner, batch: Batch) -> u64 {
+        let seq = inner.committer.submit(batch);
+        for arn in self.unstamped.drain(..) {
+            if let Some(f) = self.finished.get_mut(&arn) {
+                f.seq = seq;
+            }
         }
-        let committed = inner.committer.committed();
-        self.recent.retain(|_, seq| *seq > committed || *seq == 0);
+        self.evict_finished(inner.committer.committed());
+        seq
+    }
+
+    /// Keep the finished cache bounded: drop the oldest entries that are durable and old
+    /// enough that no StartExecution can still be between its store lookup and the lock.
+    fn evict_finished(&mut self, committed: u64) {
+        while self.finished_order.len() > FINISHED_CACHE {
+            let Some(arn) = self.finished_order.front() else {
+                break;
+            };
+            match self.finished.get(arn) {
+                Some(f) if f.seq > committed || f.at.elapsed() < FINISHED_GRACE => break,
+                _ => {
+                    if let Some(arn) = self.finished_order.pop_front() {
+                        self.finished.remove(&arn);
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -826,7 +888,7 @@ pub(crate) async fn timer_loop(weak: Weak<Inner>) {
                 let step = r.ex.handle(Event::TimerFired { timer }, &mut SystemSources);
                 st.drive(&inner, &arn, step, &mut batch, &mut fx);
             }
-            let seq = inner.committer.submit(batch);
+            let seq = st.submit(&inner, batch);
             fx.wake_timers = false;
             fx.complete(&inner, seq);
             if fired >= 2048 {
@@ -895,7 +957,7 @@ impl Engine {
             rec.stop_millis = None;
             rec.redrive_count += 1;
             rec.redrive_millis = Some(now);
-            st.recent.remove(&key);
+            st.finished.remove(&key);
             st.running.insert(
                 Arc::clone(&key),
                 Running {
@@ -907,7 +969,7 @@ impl Engine {
                 },
             );
             st.drive(inner, &key, step, &mut batch, &mut fx);
-            inner.committer.submit(batch)
+            st.submit(inner, batch)
         };
         fx.complete(inner, seq);
         inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
@@ -1007,7 +1069,7 @@ impl Engine {
                 ));
             };
             st.drive(inner, &key, step, &mut batch, &mut fx);
-            inner.committer.submit(batch)
+            st.submit(inner, batch)
         };
         fx.complete(inner, seq);
         inner.committer.wait(seq).await.map_err(|_| Error::commit())

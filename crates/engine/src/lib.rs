@@ -100,6 +100,13 @@ struct Running {
     sync: Vec<oneshot::Sender<(stepwise_store::ExecutionRecord, u64)>>,
 }
 
+/// A finished execution's final record and the batch that makes it durable.
+struct Finished {
+    record: Arc<stepwise_store::ExecutionRecord>,
+    seq: u64,
+    at: std::time::Instant,
+}
+
 /// An activity task or callback waiting for `SendTask*`.
 struct TokenEntry {
     execution: Arc<str>,
@@ -126,9 +133,13 @@ struct State {
     /// Parsed definitions by text, shared by executions and machines.
     parsed: HashMap<Arc<str>, std::sync::Weak<Machine>>,
     running: HashMap<Arc<str>, Running>,
-    /// Executions finished in memory whose batch may not be committed yet: their names
-    /// are taken even before the store has them (value: batch sequence number).
-    recent: HashMap<Arc<str>, u64>,
+    /// Recently finished executions: their names stay taken before the store has them,
+    /// and DescribeExecution answers from here (after their batch is durable).
+    finished: HashMap<Arc<str>, Finished>,
+    /// `finished` in finishing order, for eviction.
+    finished_order: VecDeque<Arc<str>>,
+    /// Finished in the current batch; stamped with its sequence number on submit.
+    unstamped: Vec<Arc<str>>,
     /// (wall due millis, execution, timer).
     wheel: BTreeSet<(i64, Arc<str>, u64)>,
     tokens: HashMap<String, TokenEntry>,

@@ -143,7 +143,7 @@ impl Engine {
                     &mut batch,
                     &mut fx,
                 )?;
-                let seq = inner.committer.submit(batch);
+                let seq = st.submit(inner, batch);
                 fx.complete(inner, seq);
                 Polled::Now(ActivityTask { token, input }, seq)
             } else {
@@ -191,7 +191,7 @@ impl Engine {
         let seq = {
             let mut st = inner.lock();
             st.answer(inner, token, event, finishes, &mut batch, &mut fx)?;
-            inner.committer.submit(batch)
+            st.submit(inner, batch)
         };
         fx.complete(inner, seq);
         inner.committer.wait(seq).await.map_err(|_| Error::commit())
