@@ -196,7 +196,15 @@ impl State {
         r.record.transitions = r.ex.transitions();
         if r.ex.status() == Status::Running {
             if standard {
-                batch.push(Write::UpdateExecution(update_of(&r.record, Some(r.ex.snapshot()))));
+                let snapshot = r.ex.snapshot();
+                match r.insert_at.take() {
+                    Some(i) => {
+                        let mut rec = r.record.clone();
+                        rec.snapshot = Some(snapshot);
+                        put_insert(batch, i, rec);
+                    }
+                    None => batch.push(Write::UpdateExecution(update_of(&r.record, Some(snapshot)))),
+                }
             }
             self.running.insert(Arc::clone(arn), r);
             return;
@@ -219,7 +227,14 @@ impl State {
             // Kept for RedriveExecution and Map Run queries; a plain success needs none.
             let keep = r.ex.status() != Status::Succeeded || !r.ex.map_runs().is_empty();
             let snapshot = keep.then(|| r.ex.snapshot());
-            batch.push(Write::UpdateExecution(update_of(&r.record, snapshot)));
+            match r.insert_at.take() {
+                Some(i) => {
+                    let mut rec = r.record.clone();
+                    rec.snapshot = snapshot;
+                    put_insert(batch, i, rec);
+                }
+                None => batch.push(Write::UpdateExecution(update_of(&r.record, snapshot))),
+            }
             batch.push(Write::ClearExecutionWork {
                 execution_arn: arn.to_string(),
             });
@@ -400,6 +415,15 @@ pub(crate) fn is_activity(resource: &str) -> bool {
     parts.len() == 6 && parts[2] == "states" && parts[5].starts_with("activity:")
 }
 
+/// Rewrite the placeholder `InsertExecution` at `i` with the record after the first step.
+fn put_insert(batch: &mut Batch, i: usize, rec: ExecutionRecord) {
+    match batch.writes.get_mut(i) {
+        Some(w @ Write::InsertExecution(_)) => *w = Write::InsertExecution(rec),
+        // Not where it was put: never expected, but an update keeps the store right.
+        _ => batch.push(Write::UpdateExecution(update_of(&rec, rec.snapshot.clone()))),
+    }
+}
+
 fn update_of(rec: &ExecutionRecord, snapshot: Option<Vec<u8>>) -> ExecutionUpdate {
     ExecutionUpdate {
         arn: rec.arn.clone(),
@@ -483,6 +507,7 @@ impl Engine {
                             timers: Default::default(),
                             tasks: Default::default(),
                             sync: Vec::new(),
+                            insert_at: None,
                         },
                     );
                     resumed += 1;
@@ -655,6 +680,8 @@ impl Engine {
                 history_len: 0,
                 transitions: 0,
             };
+            // A placeholder, rewritten with the record as it stands after the first step.
+            let insert_at = batch.writes.len();
             if !express {
                 batch.push(Write::InsertExecution(record.clone()));
             }
@@ -674,6 +701,7 @@ impl Engine {
                     timers: Default::default(),
                     tasks: Default::default(),
                     sync: tx,
+                    insert_at: (!express).then_some(insert_at),
                 },
             );
             st.drive(inner, &arn, step, &mut batch, &mut fx);
@@ -966,6 +994,7 @@ impl Engine {
                     timers: Default::default(),
                     tasks: Default::default(),
                     sync: Vec::new(),
+                    insert_at: None,
                 },
             );
             st.drive(inner, &key, step, &mut batch, &mut fx);

@@ -98,6 +98,9 @@ struct Running {
     tasks: HashMap<u64, String>,
     /// StartSyncExecution callers waiting for the end.
     sync: Vec<oneshot::Sender<(stepwise_store::ExecutionRecord, u64)>>,
+    /// Index of this execution's `InsertExecution` in the batch being built, when it
+    /// is new: the end of the step rewrites it instead of adding an update.
+    insert_at: Option<usize>,
 }
 
 /// A finished execution's final record and the batch that makes it durable.
