@@ -18,7 +18,9 @@ from helpers import (
 )
 
 
-def test_distributed_map_run(sfn):
+def start_distributed_map(sfn):
+    """A machine whose Distributed Map runs an activity Task per item, started on two
+    items: returns (machine ARN, execution ARN, Map Run ARN, activity ARN)."""
     activity_arn = sfn.create_activity(name=unique("act"))["activityArn"]
     definition = {
         "StartAt": "MapState",
@@ -42,6 +44,11 @@ def test_distributed_map_run(sfn):
     map_run_arn = started["mapRunStartedEventDetails"]["mapRunArn"]
     assert map_run_arn.startswith(f"arn:aws:states:us-east-1:123456789012:mapRun:{sm_name}/")
 
+    return sm_arn, arn, map_run_arn, activity_arn
+
+
+def test_distributed_map_run(sfn):
+    sm_arn, arn, map_run_arn, activity_arn = start_distributed_map(sfn)
     runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
     assert len(runs) == 1
     assert runs[0]["mapRunArn"] == map_run_arn
@@ -90,37 +97,13 @@ def test_distributed_map_run(sfn):
 
 def test_map_run_child_executions(sfn):
     """Child executions of a Distributed Map are listed under their Map Run."""
-    activity_arn = sfn.create_activity(name=unique("act"))["activityArn"]
-    definition = {
-        "StartAt": "MapState",
-        "States": {"MapState": {
-            "Type": "Map",
-            "ItemsPath": "$.items",
-            "MaxConcurrency": 1,
-            "ItemProcessor": {
-                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
-                "StartAt": "Work",
-                "States": {"Work": {"Type": "Task", "Resource": activity_arn, "End": True}},
-            },
-            "End": True,
-        }},
-    }
-    sm = create_sm(sfn, definition)
-    sm_arn, sm_name = sm["stateMachineArn"], sm["stateMachineArn"].rsplit(":", 1)[1]
-    arn = start(sfn, sm_arn, {"items": [1, 2]})
+    _, arn, map_run_arn, activity_arn = start_distributed_map(sfn)
 
-    started = wait_for_event(sfn, arn, "MapRunStarted")
-    map_run_arn = started["mapRunStartedEventDetails"]["mapRunArn"]
-    assert map_run_arn.startswith(f"arn:aws:states:us-east-1:123456789012:mapRun:{sm_name}/")
+    def echo(client, task):
+        client.send_task_success(taskToken=task["taskToken"], output=task["input"])
 
-    runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
-    assert len(runs) == 1
-    assert runs[0]["mapRunArn"] == map_run_arn
-    assert runs[0]["executionArn"] == arn
-    # The map run's "state machine" is the machine's ARN plus "/<label>".
-    assert runs[0]["stateMachineArn"].startswith(f"{sm_arn}/")
-    assert isinstance(runs[0]["startDate"], datetime.datetime)
-
+    Worker(sfn, activity_arn, echo, count=2).finish(timeout=60)
+    assert wait_for_execution(sfn, arn)["status"] == "SUCCEEDED"
     children = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
     assert len(children) == 2
     assert all(c["status"] == "SUCCEEDED" and c["mapRunArn"] == map_run_arn for c in children)

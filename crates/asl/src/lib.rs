@@ -38,9 +38,9 @@ pub fn check_express(def: &StateMachine) -> Vec<Diagnostic> {
                             || (pattern == ".sync" && tail.contains(".sync"))
                         {
                             out.push(Diagnostic::new(
-                                &format!("{at}/Resource"),
+                                format!("{at}/Resource"),
                                 "SCHEMA_VALIDATION_FAILED",
-                                &format!(
+                                format!(
                                     "Express state machine does not support '{pattern}' service integration "
                                 ),
                             ));

@@ -3089,7 +3089,7 @@ fn as_long(v: &Value) -> Option<i64> {
 
 /// `ErrorEquals` matching for Retry: `States.ALL` matches everything but
 /// `States.Runtime` and `States.DataLimitExceeded` (handled by the caller).
-fn error_matches(list: &[String], error: &str) -> bool {
+pub(crate) fn error_matches(list: &[String], error: &str) -> bool {
     list.iter().any(|e| {
         e == error
             || e == names::ALL
@@ -3105,7 +3105,7 @@ fn is_heartbeat_timeout(listed: &str, error: &str) -> bool {
 }
 
 /// Catch: `States.ALL` does not catch `States.Runtime` nor `States.DataLimitExceeded`.
-fn catch_matches(list: &[String], error: &str) -> bool {
+pub(crate) fn catch_matches(list: &[String], error: &str) -> bool {
     list.iter().any(|e| {
         e == error
             || (e == names::ALL && error != names::RUNTIME && error != names::DATA_LIMIT_EXCEEDED)

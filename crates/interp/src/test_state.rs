@@ -1530,30 +1530,7 @@ fn caught(
     })
 }
 
-/// Retry `ErrorEquals` (as `exec::error_matches`).
-fn error_matches(list: &[String], error: &str) -> bool {
-    list.iter().any(|e| {
-        e == error
-            || e == names::ALL
-            || (e == names::TASK_FAILED && is_task_failure(error))
-            || (e == names::HEARTBEAT_TIMEOUT && error == names::TIMEOUT)
-    })
-}
-
-/// Catch `ErrorEquals` (as `exec::catch_matches`): `States.ALL` does not catch
-/// `States.Runtime` nor `States.DataLimitExceeded`.
-fn catch_matches(list: &[String], error: &str) -> bool {
-    list.iter().any(|e| {
-        e == error
-            || (e == names::ALL && error != names::RUNTIME && error != names::DATA_LIMIT_EXCEEDED)
-            || (e == names::TASK_FAILED && is_task_failure(error))
-            || (e == names::HEARTBEAT_TIMEOUT && error == names::TIMEOUT)
-    })
-}
-
-fn is_task_failure(error: &str) -> bool {
-    !error.starts_with("States.") || error == names::TASK_FAILED
-}
+use crate::exec::{catch_matches, error_matches};
 
 #[cfg(test)]
 mod tests {
