@@ -146,8 +146,13 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
                 .list_map_runs(a)?
                 .into_iter()
                 .map(|m| {
-                    let mut o = json!({"executionArn": a, "mapRunArn": m.arn, "stateMachineArn":
-                        format!("{}/{}", a.rsplitn(2, ':').nth(1).unwrap_or_default().replacen(":execution:", ":stateMachine:", 1), m.state_name),
+                    // The Map Run's "state machine": the machine's ARN plus "/<state name>".
+                    let machine = a
+                        .rsplit_once(':')
+                        .map_or(a, |(m, _)| m)
+                        .replacen(":execution:", ":stateMachine:", 1);
+                    let mut o = json!({"executionArn": a, "mapRunArn": m.arn,
+                        "stateMachineArn": format!("{machine}/{}", m.state_name),
                         "startDate": ts(m.start_millis)});
                     if let Some(s) = m.stop_millis {
                         o["stopDate"] = ts(s);
