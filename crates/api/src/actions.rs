@@ -39,7 +39,11 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         "PublishStateMachineVersion" => {
             let a = r.machine_arn("stateMachineArn")?;
             let v = e
-                .publish_state_machine_version(a, r.s("revisionId"), r.s("description").map(String::from))
+                .publish_state_machine_version(
+                    a,
+                    r.s("revisionId"),
+                    r.s("description").map(String::from),
+                )
                 .await?;
             Ok(json!({"creationDate": ts(v.created_millis), "stateMachineVersionArn": v.arn}))
         }
@@ -95,7 +99,8 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
             Ok(json!({"updateDate": ts(t)}))
         }
         "DeleteStateMachineAlias" => {
-            e.delete_state_machine_alias(r.req("stateMachineAliasArn")?).await?;
+            e.delete_state_machine_alias(r.req("stateMachineAliasArn")?)
+                .await?;
             Ok(json!({}))
         }
         "ListStateMachineAliases" => {
@@ -107,7 +112,9 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
                 .collect();
             paged(all, r, "stateMachineAliases")
         }
-        "StartExecution" | "StartSyncExecution" => start_execution(e, r, action == "StartSyncExecution").await,
+        "StartExecution" | "StartSyncExecution" => {
+            start_execution(e, r, action == "StartSyncExecution").await
+        }
         "DescribeExecution" => {
             let a = r.execution_arn("executionArn")?;
             Ok(describe_execution_json(&e.describe_execution(a).await?))
@@ -116,7 +123,11 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         "StopExecution" => {
             let a = r.execution_arn("executionArn")?;
             let t = e
-                .stop_execution(a, r.s("error").map(String::from), r.s("cause").map(String::from))
+                .stop_execution(
+                    a,
+                    r.s("error").map(String::from),
+                    r.s("cause").map(String::from),
+                )
                 .await?;
             Ok(json!({"stopDate": ts(t)}))
         }
@@ -135,7 +146,8 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
                 r.req("mapRunArn")?,
                 r.u("maxConcurrency"),
                 r.u("toleratedFailureCount"),
-                r.0.get("toleratedFailurePercentage").and_then(Value::as_f64),
+                r.0.get("toleratedFailurePercentage")
+                    .and_then(Value::as_f64),
             )
             .await?;
             Ok(json!({}))
@@ -147,10 +159,11 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
                 .into_iter()
                 .map(|m| {
                     // The Map Run's "state machine": the machine's ARN plus "/<state name>".
-                    let machine = a
-                        .rsplit_once(':')
-                        .map_or(a, |(m, _)| m)
-                        .replacen(":execution:", ":stateMachine:", 1);
+                    let machine = a.rsplit_once(':').map_or(a, |(m, _)| m).replacen(
+                        ":execution:",
+                        ":stateMachine:",
+                        1,
+                    );
                     let mut o = json!({"executionArn": a, "mapRunArn": m.arn,
                         "stateMachineArn": format!("{machine}/{}", m.state_name),
                         "startDate": ts(m.start_millis)});
@@ -178,8 +191,10 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
                 .ok()
                 .and_then(|c| c.get("encryptionConfiguration").cloned())
                 .unwrap_or_else(|| json!({"type": "AWS_OWNED_KEY"}));
-            Ok(json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.created_millis),
-                      "encryptionConfiguration": enc}))
+            Ok(
+                json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.created_millis),
+                      "encryptionConfiguration": enc}),
+            )
         }
         "DeleteActivity" => {
             e.delete_activity(r.activity_arn("activityArn")?).await?;
@@ -195,13 +210,17 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         }
         "GetActivityTask" => {
             let a = r.activity_arn("activityArn")?;
-            match e.get_activity_task(a, r.s("workerName").map(String::from)).await? {
+            match e
+                .get_activity_task(a, r.s("workerName").map(String::from))
+                .await?
+            {
                 Some(t) => Ok(json!({"taskToken": t.token, "input": t.input})),
                 None => Ok(json!({})),
             }
         }
         "SendTaskSuccess" => {
-            e.send_task_success(r.req("taskToken")?, r.req("output")?).await?;
+            e.send_task_success(r.req("taskToken")?, r.req("output")?)
+                .await?;
             Ok(json!({}))
         }
         "SendTaskFailure" => {
@@ -222,12 +241,15 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
             Ok(json!({}))
         }
         "UntagResource" => {
-            let keys = r
-                .0
-                .get("tagKeys")
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(|k| k.as_str().map(String::from)).collect())
-                .unwrap_or_default();
+            let keys =
+                r.0.get("tagKeys")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|k| k.as_str().map(String::from))
+                            .collect()
+                    })
+                    .unwrap_or_default();
             e.untag_resource(r.req("resourceArn")?, keys).await?;
             Ok(json!({}))
         }
@@ -240,7 +262,9 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
             Ok(json!({"tags": tags}))
         }
         "TestState" => test_state(e, r),
-        other => Err(ApiError::unknown_operation(&format!("AWSStepFunctions.{other}"))),
+        other => Err(ApiError::unknown_operation(&format!(
+            "AWSStepFunctions.{other}"
+        ))),
     }
 }
 
@@ -293,8 +317,14 @@ impl<'a> Req<'a> {
             .iter()
             .map(|t| {
                 (
-                    t.get("key").and_then(Value::as_str).unwrap_or_default().to_string(),
-                    t.get("value").and_then(Value::as_str).unwrap_or_default().to_string(),
+                    t.get("key")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    t.get("value")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
                 )
             })
             .collect())
@@ -312,7 +342,12 @@ impl<'a> Req<'a> {
             let w = r.get("weight").and_then(Value::as_u64).unwrap_or(0) as u32;
             out.push((v.to_string(), w));
         }
-        let listed = || out.iter().map(|(v, _)| v.as_str()).collect::<Vec<_>>().join(", ");
+        let listed = || {
+            out.iter()
+                .map(|(v, _)| v.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         if out.iter().any(|(v, _)| ensure::expect_version(v).is_err()) {
             return Err(ApiError::validation(format!(
                 "Routing configuration must contain state machine version ARNs. Received: [{}]",
@@ -333,7 +368,10 @@ fn check_alias_name(name: &str) -> Result<(), ApiError> {
     arn::check_name(name).map_err(|m| ApiError::new("InvalidName", m))?;
     // An alias name must not look like a version number.
     if name.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::new("InvalidName", format!("Invalid Name: '{name}'")));
+        return Err(ApiError::new(
+            "InvalidName",
+            format!("Invalid Name: '{name}'"),
+        ));
     }
     Ok(())
 }
@@ -360,7 +398,10 @@ fn paged(all: Vec<Value>, r: Req<'_>, key: &str) -> Res {
         Some(t) => decode_offset(t)?,
     };
     let end = (start + max).min(all.len());
-    let page: Vec<Value> = all.get(start..end).map(<[Value]>::to_vec).unwrap_or_default();
+    let page: Vec<Value> = all
+        .get(start..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
     let mut m = Map::new();
     m.insert(key.into(), Value::Array(page));
     if end < all.len() {
@@ -394,7 +435,10 @@ fn machine_type(r: Req<'_>) -> Result<MachineType, ApiError> {
 fn machine_config(r: Req<'_>, defaults: bool) -> Map<String, Value> {
     let mut m = Map::new();
     for (k, default) in [
-        ("loggingConfiguration", json!({"level": "OFF", "includeExecutionData": false})),
+        (
+            "loggingConfiguration",
+            json!({"level": "OFF", "includeExecutionData": false}),
+        ),
         ("tracingConfiguration", json!({"enabled": false})),
         ("encryptionConfiguration", json!({"type": "AWS_OWNED_KEY"})),
     ] {
@@ -448,7 +492,11 @@ fn machine_json(m: &MachineView) -> Value {
     o.insert("roleArn".into(), json!(m.role_arn));
     o.insert("type".into(), json!(m.machine_type.as_str()));
     o.insert("creationDate".into(), ts(m.created_millis));
-    for k in ["loggingConfiguration", "tracingConfiguration", "encryptionConfiguration"] {
+    for k in [
+        "loggingConfiguration",
+        "tracingConfiguration",
+        "encryptionConfiguration",
+    ] {
         if let Some(v) = m.config.get(k) {
             o.insert(k.into(), v.clone());
         }
@@ -504,7 +552,10 @@ async fn update_state_machine(e: &Engine, r: Req<'_>) -> Res {
 async fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
     let a = r.execution_arn("executionArn")?;
     let rec = e.describe_execution(a).await?;
-    let target = rec.version_arn.clone().unwrap_or_else(|| rec.machine_arn.clone());
+    let target = rec
+        .version_arn
+        .clone()
+        .unwrap_or_else(|| rec.machine_arn.clone());
     let mut out = Map::new();
     out.insert("stateMachineArn".into(), json!(target));
     out.insert(
@@ -515,7 +566,11 @@ async fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
     // The role and configuration of the machine as it is now (we keep only the definition per execution).
     if let Ok(m) = e.describe_state_machine(&target) {
         out.insert("roleArn".into(), json!(m.role_arn));
-        for k in ["loggingConfiguration", "tracingConfiguration", "encryptionConfiguration"] {
+        for k in [
+            "loggingConfiguration",
+            "tracingConfiguration",
+            "encryptionConfiguration",
+        ] {
             if let Some(v) = m.config.get(k) {
                 out.insert(k.into(), v.clone());
             }
@@ -665,7 +720,10 @@ fn describe_execution_json(rec: &ExecutionRecord) -> Value {
         let (status, reason) = match rec.status.as_str() {
             "RUNNING" | "SUCCEEDED" | "PENDING_REDRIVE" => (
                 "NOT_REDRIVABLE",
-                Some(format!("Execution is {} and cannot be redriven", rec.status)),
+                Some(format!(
+                    "Execution is {} and cannot be redriven",
+                    rec.status
+                )),
             ),
             _ => ("REDRIVABLE", None),
         };
@@ -754,7 +812,10 @@ const DATA_MEMBERS: [&str; 4] = ["input", "inputDetails", "output", "outputDetai
 async fn history(e: &Engine, r: Req<'_>) -> Res {
     let a = r.execution_arn("executionArn")?;
     let reverse = r.b("reverseOrder");
-    let include = r.0.get("includeExecutionData").and_then(Value::as_bool).unwrap_or(true);
+    let include =
+        r.0.get("includeExecutionData")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
     let max = match r.u("maxResults") {
         Some(0) | None => DEFAULT_PAGE,
         Some(n) => n as usize,
@@ -819,7 +880,9 @@ mod ensure {
         let parsed = arn::parse_for(a, &[ResourceType::StateMachine]).map_err(|e| e.to_string())?;
         match parsed.resource {
             Resource::StateMachineVersion { .. } => Ok(()),
-            _ => Err(format!("Invalid Arn: 'Invalid State Machine Version Arn: {a}'")),
+            _ => Err(format!(
+                "Invalid Arn: 'Invalid State Machine Version Arn: {a}'"
+            )),
         }
     }
 
@@ -857,15 +920,26 @@ fn test_state(e: &Engine, r: Req<'_>) -> Res {
             .and_then(Value::as_str)
             .map(String::from),
     });
-    let state_configuration = r.0.get("stateConfiguration").map(|c| TestStateConfiguration {
-        retrier_retry_count: c.get("retrierRetryCount").and_then(Value::as_u64).map(|n| n as u32),
-        error_caused_by_state: c.get("errorCausedByState").and_then(Value::as_str).map(String::from),
-        map_iteration_failure_count: c
-            .get("mapIterationFailureCount")
-            .and_then(Value::as_u64)
-            .map(|n| n as u32),
-        map_item_reader_data: c.get("mapItemReaderData").and_then(Value::as_str).map(String::from),
-    });
+    let state_configuration =
+        r.0.get("stateConfiguration")
+            .map(|c| TestStateConfiguration {
+                retrier_retry_count: c
+                    .get("retrierRetryCount")
+                    .and_then(Value::as_u64)
+                    .map(|n| n as u32),
+                error_caused_by_state: c
+                    .get("errorCausedByState")
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                map_iteration_failure_count: c
+                    .get("mapIterationFailureCount")
+                    .and_then(Value::as_u64)
+                    .map(|n| n as u32),
+                map_item_reader_data: c
+                    .get("mapItemReaderData")
+                    .and_then(Value::as_str)
+                    .map(String::from),
+            });
     let req = TestStateRequest {
         definition: r.req("definition")?.to_string(),
         state_name: r.s("stateName").map(String::from),
@@ -904,8 +978,14 @@ fn map_run_json(run: &stepwise_engine::MapRunInfo, execution_arn: &str) -> Value
         m.insert("stopDate".into(), ts(s));
     }
     m.insert("maxConcurrency".into(), json!(run.max_concurrency));
-    m.insert("toleratedFailurePercentage".into(), json!(run.tolerated_failure_percentage));
-    m.insert("toleratedFailureCount".into(), json!(run.tolerated_failure_count));
+    m.insert(
+        "toleratedFailurePercentage".into(),
+        json!(run.tolerated_failure_percentage),
+    );
+    m.insert(
+        "toleratedFailureCount".into(),
+        json!(run.tolerated_failure_count),
+    );
     m.insert("itemCounts".into(), counts_json(&run.items, true));
     m.insert("executionCounts".into(), counts_json(&run.items, true));
     m.insert("redriveCount".into(), json!(run.redrive_count));

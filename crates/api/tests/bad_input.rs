@@ -29,8 +29,12 @@ async fn send(engine: &Engine, target: Option<&str>, body: Vec<u8>) -> (StatusCo
     let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
         .await
         .expect("body");
-    let v: Value = serde_json::from_slice(&bytes)
-        .unwrap_or_else(|e| panic!("response is not JSON ({e}): {:?}", String::from_utf8_lossy(&bytes)));
+    let v: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "response is not JSON ({e}): {:?}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
     (status, v)
 }
 
@@ -54,11 +58,20 @@ fn assert_client_error(status: StatusCode, v: &Value, what: &str) {
 async fn unknown_or_missing_action_is_unknown_operation() {
     let e = engine();
     let (s, v) = send(&e, Some("AWSStepFunctions.DoSomething"), b"{}".to_vec()).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "UnknownOperationException"));
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "UnknownOperationException")
+    );
     let (s, v) = send(&e, None, b"{}".to_vec()).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "UnknownOperationException"));
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "UnknownOperationException")
+    );
     let (s, v) = send(&e, Some("Other.ListActivities"), b"{}".to_vec()).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "UnknownOperationException"));
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "UnknownOperationException")
+    );
 }
 
 #[tokio::test]
@@ -70,7 +83,11 @@ async fn malformed_bodies_for_every_action() {
         let target = format!("AWSStepFunctions.{op}");
         for body in [&b"{not json"[..], b"[]", b"\"text\"", b"42", b"{\"a\":"] {
             let (s, v) = send(&e, Some(&target), body.to_vec()).await;
-            assert_client_error(s, &v, &format!("{op} with {:?}", String::from_utf8_lossy(body)));
+            assert_client_error(
+                s,
+                &v,
+                &format!("{op} with {:?}", String::from_utf8_lossy(body)),
+            );
         }
         // Every member of the wrong type.
         let shape = shapes::operation(op).expect("operation");
@@ -78,13 +95,23 @@ async fn malformed_bodies_for_every_action() {
             .map(|m| (m.to_string(), json!({"wrong": [1, 2]})))
             .collect();
         if !wrong.is_empty() {
-            let (s, v) = send(&e, Some(&target), Value::Object(wrong).to_string().into_bytes()).await;
+            let (s, v) = send(
+                &e,
+                Some(&target),
+                Value::Object(wrong).to_string().into_bytes(),
+            )
+            .await;
             assert_client_error(s, &v, &format!("{op} with wrong member types"));
             assert_eq!(code(&v), "SerializationException", "{op}: {v}");
         }
     }
     // Nothing was written by any of that.
-    let (s, v) = send(&e, Some("AWSStepFunctions.ListStateMachines"), b"{}".to_vec()).await;
+    let (s, v) = send(
+        &e,
+        Some("AWSStepFunctions.ListStateMachines"),
+        b"{}".to_vec(),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v, json!({"stateMachines": []}));
     let (_, v) = send(&e, Some("AWSStepFunctions.ListActivities"), b"{}".to_vec()).await;
@@ -95,12 +122,20 @@ async fn malformed_bodies_for_every_action() {
 async fn missing_required_member_and_bad_names() {
     let e = engine();
     let (s, v) = send(&e, Some("AWSStepFunctions.CreateActivity"), b"{}".to_vec()).await;
-    assert_eq!((s, code(&v)), (StatusCode::BAD_REQUEST, "ValidationException"));
+    assert_eq!(
+        (s, code(&v)),
+        (StatusCode::BAD_REQUEST, "ValidationException")
+    );
     assert_eq!(
         v["message"],
         "1 validation error detected: Value null at 'name' failed to satisfy constraint: Member must not be null"
     );
-    let (_, v) = send(&e, Some("AWSStepFunctions.CreateActivity"), br#"{"name":"a b"}"#.to_vec()).await;
+    let (_, v) = send(
+        &e,
+        Some("AWSStepFunctions.CreateActivity"),
+        br#"{"name":"a b"}"#.to_vec(),
+    )
+    .await;
     assert_eq!(code(&v), "InvalidName");
     let long = "x".repeat(81);
     let body = json!({"name": long}).to_string().into_bytes();
@@ -113,8 +148,16 @@ async fn missing_required_member_and_bad_names() {
     )
     .await;
     assert_eq!(code(&v), "InvalidArn");
-    assert_eq!(v["message"], "Invalid Arn: 'Resource type not valid in this context: activity'");
-    let (_, v) = send(&e, Some("AWSStepFunctions.SendTaskSuccess"), br#"{"taskToken":"nope","output":"{}"}"#.to_vec()).await;
+    assert_eq!(
+        v["message"],
+        "Invalid Arn: 'Resource type not valid in this context: activity'"
+    );
+    let (_, v) = send(
+        &e,
+        Some("AWSStepFunctions.SendTaskSuccess"),
+        br#"{"taskToken":"nope","output":"{}"}"#.to_vec(),
+    )
+    .await;
     assert_eq!(code(&v), "InvalidToken");
 }
 
@@ -122,7 +165,12 @@ async fn missing_required_member_and_bad_names() {
 async fn oversized_body_is_refused_in_aws_shape() {
     let e = engine();
     let big = json!({"name": "a", "tags": [{"key": "k", "value": "v".repeat(5 * 1024 * 1024)}]});
-    let (s, v) = send(&e, Some("AWSStepFunctions.CreateActivity"), big.to_string().into_bytes()).await;
+    let (s, v) = send(
+        &e,
+        Some("AWSStepFunctions.CreateActivity"),
+        big.to_string().into_bytes(),
+    )
+    .await;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
     assert_eq!(code(&v), "RequestEntityTooLargeException");
 }

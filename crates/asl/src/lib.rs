@@ -53,7 +53,11 @@ pub fn check_express(def: &StateMachine) -> Vec<Diagnostic> {
                     }
                 }
                 StateKind::Map(m) => {
-                    let field = if m.legacy_iterator { "Iterator" } else { "ItemProcessor" };
+                    let field = if m.legacy_iterator {
+                        "Iterator"
+                    } else {
+                        "ItemProcessor"
+                    };
                     walk(&m.processor, &format!("{at}/{field}"), out);
                 }
                 _ => {}

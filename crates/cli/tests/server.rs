@@ -84,7 +84,12 @@ fn machines() -> Vec<(&'static str, Value, Value, Value)> {
             json!([{"v": 2}, {"v": 4}, {"v": 6}, {"v": 8}, {"v": 10}, {"v": 12}, {"v": 14}, {"v": 16}]),
         ),
         ("parallel", parallel, json!({}), json!({"joined": 3})),
-        ("activity", activity, json!({"job": 1}), json!({"echo": {"job": 1}})),
+        (
+            "activity",
+            activity,
+            json!({"job": 1}),
+            json!({"echo": {"job": 1}}),
+        ),
     ]
 }
 
@@ -125,7 +130,11 @@ fn shape(history: &[Value]) -> BTreeMap<(String, String), usize> {
         let ty = e["type"].as_str().unwrap_or_default().to_string();
         let name = e
             .as_object()
-            .and_then(|o| o.values().find_map(|d| d.get("name")).and_then(Value::as_str))
+            .and_then(|o| {
+                o.values()
+                    .find_map(|d| d.get("name"))
+                    .and_then(Value::as_str)
+            })
             .unwrap_or_default()
             .to_string();
         *m.entry((ty, name)).or_insert(0) += 1;
@@ -208,7 +217,12 @@ fn kill_9_mid_run_resumes_every_execution() {
     let c = server.client();
     for (machine, arn, expected) in &runs {
         let d = c.wait_done(arn, Duration::from_secs(120));
-        assert_eq!(d["status"], "SUCCEEDED", "{arn}: {d}\n{}", server.log_text());
+        assert_eq!(
+            d["status"],
+            "SUCCEEDED",
+            "{arn}: {d}\n{}",
+            server.log_text()
+        );
         let out: Value = serde_json::from_str(d["output"].as_str().expect("output")).expect("json");
         assert_eq!(&out, expected, "{arn}");
         let h = c.history(arn);
@@ -256,9 +270,15 @@ fn acknowledged_work_survives_kill_9_and_sigterm_exits_zero() {
         "stepwise_state_transitions_total 50",
         "stepwise_open_executions 0",
     ] {
-        assert!(metrics.lines().any(|l| l == line), "{line} missing in:\n{metrics}");
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} missing in:\n{metrics}"
+        );
     }
-    assert!(metrics.contains("stepwise_commit_seconds_bucket"), "{metrics}");
+    assert!(
+        metrics.contains("stepwise_commit_seconds_bucket"),
+        "{metrics}"
+    );
     server.kill_and_restart();
     let c = server.client();
     for (i, e) in started.iter().enumerate() {
@@ -271,7 +291,10 @@ fn acknowledged_work_survives_kill_9_and_sigterm_exits_zero() {
         "StartExecution",
         json!({"stateMachineArn": arn, "name": "e0", "input": "{\"other\":1}"}),
     );
-    assert_eq!(again.map_err(|e| e.0), Err("ExecutionAlreadyExists".to_string()));
+    assert_eq!(
+        again.map_err(|e| e.0),
+        Err("ExecutionAlreadyExists".to_string())
+    );
     assert_eq!(server.terminate(), Some(0));
     assert!(server.log_text().contains("shutting down"));
     let _ = std::fs::remove_dir_all(&dir);

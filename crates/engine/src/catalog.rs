@@ -113,7 +113,8 @@ fn machine_view(rec: &StateMachineRecord) -> MachineView {
         role_arn: rec.role_arn.clone(),
         machine_type: rec.machine_type,
         created_millis: rec.created_millis,
-        revision_id: (!rec.revision_id.starts_with(INITIAL_REVISION)).then(|| rec.revision_id.clone()),
+        revision_id: (!rec.revision_id.starts_with(INITIAL_REVISION))
+            .then(|| rec.revision_id.clone()),
         config: parse_config(&rec.config),
         description: None,
     }
@@ -127,7 +128,9 @@ impl State {
                     self.machines
                         .insert(rec.arn.clone(), MachineEntry { rec, machine });
                 }
-                Err(e) => tracing::warn!(arn = %rec.arn, error = %e, "stored definition no longer parses"),
+                Err(e) => {
+                    tracing::warn!(arn = %rec.arn, error = %e, "stored definition no longer parses")
+                }
             }
         }
         for rec in cat.versions {
@@ -220,7 +223,11 @@ impl State {
     }
 }
 
-fn check_definition(st: &mut State, definition: &str, machine_type: MachineType) -> Result<Arc<Machine>> {
+fn check_definition(
+    st: &mut State,
+    definition: &str,
+    machine_type: MachineType,
+) -> Result<Arc<Machine>> {
     let m = st
         .machine_for(definition)
         .map_err(|m| Error::new(ErrorCode::InvalidDefinition, m))?;
@@ -564,7 +571,10 @@ impl Engine {
                 .map(|v| v.rec.machine_arn.clone())
                 .ok_or_else(|| {
                     let v = routing.first().map(|r| r.0.as_str()).unwrap_or_default();
-                    Error::new(ErrorCode::ResourceNotFound, format!("Resource not found: '{v}'"))
+                    Error::new(
+                        ErrorCode::ResourceNotFound,
+                        format!("Resource not found: '{v}'"),
+                    )
                 })?;
             Self::check_routing(&st, &machine_arn, &routing)?;
             let arn = format!("{machine_arn}:{name}");

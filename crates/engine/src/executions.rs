@@ -10,11 +10,13 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Weak};
 use stepwise_expr::Sources;
-use stepwise_interp::{Command, Event, Execution, ExecutionInfo, Machine, MapRunInfo, Status, Step};
+use stepwise_interp::{
+    Command, Event, Execution, ExecutionInfo, Machine, MapRunInfo, Status, Step,
+};
 use stepwise_mock::{Lookup, MockResult};
 use stepwise_store::{
-    Batch, ExecutionQuery, ExecutionRecord, ExecutionUpdate, MachineType, StoredEvent,
-    TaskRecord, TimerRecord, Write,
+    Batch, ExecutionQuery, ExecutionRecord, ExecutionUpdate, MachineType, StoredEvent, TaskRecord,
+    TimerRecord, Write,
 };
 use tokio::sync::oneshot;
 
@@ -118,7 +120,10 @@ impl State {
         } else {
             return Err(not_found(arn));
         };
-        let v = self.versions.get(&version_arn).ok_or_else(|| not_found(arn))?;
+        let v = self
+            .versions
+            .get(&version_arn)
+            .ok_or_else(|| not_found(arn))?;
         let m = self
             .machines
             .get(&v.rec.machine_arn)
@@ -203,7 +208,9 @@ impl State {
                         rec.snapshot = Some(snapshot);
                         put_insert(batch, i, rec);
                     }
-                    None => batch.push(Write::UpdateExecution(update_of(&r.record, Some(snapshot)))),
+                    None => {
+                        batch.push(Write::UpdateExecution(update_of(&r.record, Some(snapshot))))
+                    }
                 }
             }
             self.running.insert(Arc::clone(arn), r);
@@ -420,7 +427,10 @@ fn put_insert(batch: &mut Batch, i: usize, rec: ExecutionRecord) {
     match batch.writes.get_mut(i) {
         Some(w @ Write::InsertExecution(_)) => *w = Write::InsertExecution(rec),
         // Not where it was put: never expected, but an update keeps the store right.
-        _ => batch.push(Write::UpdateExecution(update_of(&rec, rec.snapshot.clone()))),
+        _ => batch.push(Write::UpdateExecution(update_of(
+            &rec,
+            rec.snapshot.clone(),
+        ))),
     }
 }
 
@@ -443,7 +453,10 @@ fn update_of(rec: &ExecutionRecord, snapshot: Option<Vec<u8>>) -> ExecutionUpdat
 fn invalid_input(text: &str, e: serde_json::Error) -> Error {
     Error::new(
         ErrorCode::InvalidExecutionInput,
-        format!("Invalid State Machine Execution Input: '{}'", json_error_text(text, &e)),
+        format!(
+            "Invalid State Machine Execution Input: '{}'",
+            json_error_text(text, &e)
+        ),
     )
 }
 
@@ -615,8 +628,12 @@ impl Engine {
                 i
             } else {
                 let mut i = ExecutionInfo::local(&target.machine_name, &name);
-                i.execution_arn =
-                    format!("{}execution:{}:{}", self.arn_prefix(), target.machine_name, name);
+                i.execution_arn = format!(
+                    "{}execution:{}:{}",
+                    self.arn_prefix(),
+                    target.machine_name,
+                    name
+                );
                 i
             };
             let info = ExecutionInfo {
@@ -716,11 +733,19 @@ impl Engine {
             )
         };
         fx.complete(inner, seq);
-        inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+        inner
+            .committer
+            .wait(seq)
+            .await
+            .map_err(|_| Error::commit())?;
         let outcome = match rx {
             Some(rx) => {
                 let (record, seq) = rx.await.map_err(|_| Error::commit())?;
-                inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+                inner
+                    .committer
+                    .wait(seq)
+                    .await
+                    .map_err(|_| Error::commit())?;
                 Some(ExecutionOutcome { record })
             }
             None => None,
@@ -815,12 +840,17 @@ impl Engine {
                 let rec = self.stored_execution(arn)?;
                 return Ok(rec.stop_millis.unwrap_or_else(now_millis));
             };
-            let step = r.ex.handle(Event::Stop { error, cause }, &mut SystemSources);
+            let step =
+                r.ex.handle(Event::Stop { error, cause }, &mut SystemSources);
             st.drive(inner, &key, step, &mut batch, &mut fx);
             st.submit(inner, batch)
         };
         fx.complete(inner, seq);
-        inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+        inner
+            .committer
+            .wait(seq)
+            .await
+            .map_err(|_| Error::commit())?;
         Ok(now_millis())
     }
 }
@@ -929,11 +959,8 @@ pub(crate) async fn timer_loop(weak: Weak<Inner>) {
         match next {
             Some(0) => tokio::task::yield_now().await,
             Some(ms) => {
-                let _ = tokio::time::timeout(
-                    std::time::Duration::from_millis(ms as u64),
-                    wake,
-                )
-                .await;
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_millis(ms as u64), wake).await;
             }
             None => {
                 let _ = tokio::time::timeout(std::time::Duration::from_secs(1), wake).await;
@@ -971,7 +998,10 @@ impl Engine {
                 .map_err(|e| Error::new(ErrorCode::ServiceException, e))?;
             let mut ex = Execution::restore(machine, snapshot).map_err(|e| {
                 tracing::error!(execution = arn, error = %e, "stored snapshot does not restore");
-                Error::new(ErrorCode::ServiceException, "The execution's stored state is unreadable")
+                Error::new(
+                    ErrorCode::ServiceException,
+                    "The execution's stored state is unreadable",
+                )
             })?;
             let step = ex
                 .redrive(&mut SystemSources)
@@ -1001,7 +1031,11 @@ impl Engine {
             st.submit(inner, batch)
         };
         fx.complete(inner, seq);
-        inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+        inner
+            .committer
+            .wait(seq)
+            .await
+            .map_err(|_| Error::commit())?;
         Ok(now)
     }
 
@@ -1037,8 +1071,12 @@ impl Engine {
             .lock()
             .machine_for(&record.definition)
             .map_err(|e| Error::new(ErrorCode::ServiceException, e))?;
-        let ex = Execution::restore(machine, snapshot)
-            .map_err(|_| Error::new(ErrorCode::ServiceException, "The execution's stored state is unreadable"))?;
+        let ex = Execution::restore(machine, snapshot).map_err(|_| {
+            Error::new(
+                ErrorCode::ServiceException,
+                "The execution's stored state is unreadable",
+            )
+        })?;
         Ok(ex.map_runs())
     }
 

@@ -31,9 +31,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 use stepwise_interp::{Execution, Machine};
 use stepwise_mock::MockConfig;
-use stepwise_store::{AliasRecord, ActivityRecord, Store, StateMachineRecord, VersionRecord};
+use stepwise_store::{ActivityRecord, AliasRecord, StateMachineRecord, Store, VersionRecord};
 use tokio::sync::{oneshot, Notify};
-
 
 use committer::Committer;
 use metrics::Metrics;
@@ -250,7 +249,8 @@ impl State {
         if self.parsed.len() > 1024 {
             self.parsed.retain(|_, w| w.strong_count() > 0);
         }
-        self.parsed.insert(Arc::from(definition), Arc::downgrade(&m));
+        self.parsed
+            .insert(Arc::from(definition), Arc::downgrade(&m));
         Ok(m)
     }
 }

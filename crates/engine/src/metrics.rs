@@ -44,7 +44,8 @@ impl Metrics {
     pub fn observe_commit(&self, batches: usize, took: Duration) {
         self.commits.fetch_add(1, Relaxed);
         self.commit_batches.fetch_add(batches as u64, Relaxed);
-        self.commit_micros.fetch_add(took.as_micros() as u64, Relaxed);
+        self.commit_micros
+            .fetch_add(took.as_micros() as u64, Relaxed);
         let secs = took.as_secs_f64();
         for (i, b) in LATENCY_BUCKETS.iter().enumerate() {
             if secs <= *b {
@@ -63,30 +64,94 @@ impl Metrics {
         let c = |s: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
         };
-        c(&mut s, "stepwise_executions_started_total", "Executions started.", self.executions_started.load(Relaxed));
+        c(
+            &mut s,
+            "stepwise_executions_started_total",
+            "Executions started.",
+            self.executions_started.load(Relaxed),
+        );
         let _ = writeln!(s, "# HELP stepwise_executions_finished_total Executions finished, by status.\n# TYPE stepwise_executions_finished_total counter");
-        for (i, st) in ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"].iter().enumerate() {
-            let _ = writeln!(s, "stepwise_executions_finished_total{{status=\"{st}\"}} {}", self.executions_finished[i].load(Relaxed));
+        for (i, st) in ["SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"]
+            .iter()
+            .enumerate()
+        {
+            let _ = writeln!(
+                s,
+                "stepwise_executions_finished_total{{status=\"{st}\"}} {}",
+                self.executions_finished[i].load(Relaxed)
+            );
         }
-        c(&mut s, "stepwise_state_transitions_total", "States entered.", self.transitions.load(Relaxed));
+        c(
+            &mut s,
+            "stepwise_state_transitions_total",
+            "States entered.",
+            self.transitions.load(Relaxed),
+        );
         let commits = self.commits.load(Relaxed);
-        histogram(&mut s, "stepwise_commit_batches", "Batches folded into one store transaction.", &SIZE_BUCKETS, &self.size_buckets, self.commit_batches.load(Relaxed) as f64, commits);
-        histogram(&mut s, "stepwise_commit_seconds", "Store transaction latency.", &LATENCY_BUCKETS, &self.latency_buckets, self.commit_micros.load(Relaxed) as f64 / 1e6, commits);
+        histogram(
+            &mut s,
+            "stepwise_commit_batches",
+            "Batches folded into one store transaction.",
+            &SIZE_BUCKETS,
+            &self.size_buckets,
+            self.commit_batches.load(Relaxed) as f64,
+            commits,
+        );
+        histogram(
+            &mut s,
+            "stepwise_commit_seconds",
+            "Store transaction latency.",
+            &LATENCY_BUCKETS,
+            &self.latency_buckets,
+            self.commit_micros.load(Relaxed) as f64 / 1e6,
+            commits,
+        );
         let gauge = |s: &mut String, name: &str, help: &str, v: u64| {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
         };
-        gauge(&mut s, "stepwise_open_executions", "RUNNING executions held by this node.", g.open_executions as u64);
-        gauge(&mut s, "stepwise_timers", "Armed durable timers.", g.timers as u64);
-        gauge(&mut s, "stepwise_activity_pollers", "GetActivityTask calls waiting.", g.activity_pollers as u64);
-        gauge(&mut s, "stepwise_commit_queue", "Batches waiting for the writer.", g.queued_batches);
+        gauge(
+            &mut s,
+            "stepwise_open_executions",
+            "RUNNING executions held by this node.",
+            g.open_executions as u64,
+        );
+        gauge(
+            &mut s,
+            "stepwise_timers",
+            "Armed durable timers.",
+            g.timers as u64,
+        );
+        gauge(
+            &mut s,
+            "stepwise_activity_pollers",
+            "GetActivityTask calls waiting.",
+            g.activity_pollers as u64,
+        );
+        gauge(
+            &mut s,
+            "stepwise_commit_queue",
+            "Batches waiting for the writer.",
+            g.queued_batches,
+        );
         s
     }
 }
 
-fn histogram(s: &mut String, name: &str, help: &str, bounds: &[f64], counts: &[AtomicU64], sum: f64, count: u64) {
+fn histogram(
+    s: &mut String,
+    name: &str,
+    help: &str,
+    bounds: &[f64],
+    counts: &[AtomicU64],
+    sum: f64,
+    count: u64,
+) {
     let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} histogram");
     for (b, c) in bounds.iter().zip(counts) {
         let _ = writeln!(s, "{name}_bucket{{le=\"{b}\"}} {}", c.load(Relaxed));
     }
-    let _ = writeln!(s, "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}");
+    let _ = writeln!(
+        s,
+        "{name}_bucket{{le=\"+Inf\"}} {count}\n{name}_sum {sum}\n{name}_count {count}"
+    );
 }

@@ -147,32 +147,40 @@ impl Engine {
                 fx.complete(inner, seq);
                 Polled::Now(ActivityTask { token, input }, seq)
             } else {
-            if inner.stopping.load(std::sync::atomic::Ordering::Relaxed) {
-                return Ok(None);
-            }
-            let queue = st.queues.entry(activity_arn.to_string()).or_default();
-            queue.pollers.retain(|p| !p.tx.is_closed());
-            if queue.pollers.len() >= MAX_POLLERS {
-                return Err(Error::new(
+                if inner.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+                    return Ok(None);
+                }
+                let queue = st.queues.entry(activity_arn.to_string()).or_default();
+                queue.pollers.retain(|p| !p.tx.is_closed());
+                if queue.pollers.len() >= MAX_POLLERS {
+                    return Err(Error::new(
                     ErrorCode::ActivityWorkerLimitExceeded,
                     format!("Activity Worker Limit Exceeded: at most {MAX_POLLERS} GetActivityTask calls may wait on '{activity_arn}'"),
                 ));
-            }
-            let (tx, rx) = oneshot::channel();
-            queue.pollers.push_back(crate::tasks::Poller { worker, tx });
-            Polled::Wait(rx)
+                }
+                let (tx, rx) = oneshot::channel();
+                queue.pollers.push_back(crate::tasks::Poller { worker, tx });
+                Polled::Wait(rx)
             }
         };
         let rx = match polled {
             Polled::Now(task, seq) => {
-                inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+                inner
+                    .committer
+                    .wait(seq)
+                    .await
+                    .map_err(|_| Error::commit())?;
                 return Ok(Some(task));
             }
             Polled::Wait(rx) => rx,
         };
         match tokio::time::timeout(wait, rx).await {
             Ok(Ok((task, seq))) => {
-                inner.committer.wait(seq).await.map_err(|_| Error::commit())?;
+                inner
+                    .committer
+                    .wait(seq)
+                    .await
+                    .map_err(|_| Error::commit())?;
                 Ok(Some(task))
             }
             _ => Ok(None),
@@ -198,9 +206,8 @@ impl Engine {
     }
 
     pub async fn send_task_success(&self, token: &str, output: &str) -> Result<()> {
-        let output: serde_json::Value = serde_json::from_str(output).map_err(|e| {
-            Error::new(ErrorCode::InvalidOutput, format!("Invalid Output: '{e}'"))
-        })?;
+        let output: serde_json::Value = serde_json::from_str(output)
+            .map_err(|e| Error::new(ErrorCode::InvalidOutput, format!("Invalid Output: '{e}'")))?;
         self.answer_task(token, |task| Event::TaskSucceeded { task, output }, true)
             .await
     }

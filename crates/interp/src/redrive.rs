@@ -439,7 +439,13 @@ mod tests {
         let arn = ex.map_runs()[0].arn.clone();
         assert_eq!(ex.map_runs()[0].items.running, 1);
         assert!(ex
-            .update_map_run("arn:aws:states:us-east-1:1:mapRun:none/x:y", Some(5), None, None, &mut clock)
+            .update_map_run(
+                "arn:aws:states:us-east-1:1:mapRun:none/x:y",
+                Some(5),
+                None,
+                None,
+                &mut clock
+            )
             .is_none());
         let step = ex
             .update_map_run(&arn, Some(0), Some(2), Some(10.0), &mut clock)

@@ -243,7 +243,10 @@ pub enum Write {
         token: String,
     },
     /// Records which execution a Map Run belongs to.
-    PutMapRun { arn: String, execution_arn: String },
+    PutMapRun {
+        arn: String,
+        execution_arn: String,
+    },
     /// Drops every timer and task of a finished execution.
     ClearExecutionWork {
         execution_arn: String,
@@ -309,6 +312,11 @@ pub trait Store: Send + Sync + 'static {
 
     /// At most `limit` history events: ascending with `id > from`, or, when `reverse`,
     /// descending with `id < from` (pass `u64::MAX` to start from the newest).
-    fn history(&self, execution_arn: &str, from: u64, reverse: bool, limit: usize)
-        -> Result<Vec<StoredEvent>>;
+    fn history(
+        &self,
+        execution_arn: &str,
+        from: u64,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<StoredEvent>>;
 }

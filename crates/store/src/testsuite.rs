@@ -1253,7 +1253,10 @@ fn map_runs(store: &dyn Store) {
         }],
     );
     assert_eq!(read(&run), Some(exec));
-    assert_eq!(read("arn:aws:states:us-east-1:123456789012:mapRun:other/L:x"), None);
+    assert_eq!(
+        read("arn:aws:states:us-east-1:123456789012:mapRun:other/L:x"),
+        None
+    );
 }
 
 fn empty_commit(store: &dyn Store) {

@@ -63,7 +63,11 @@ impl Server {
                     return;
                 }
             }
-            if let Some(st) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(st) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 panic!("server exited early ({st}):\n{}", self.log_text());
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -144,7 +148,9 @@ impl Client {
             .send_string(&body.to_string());
         match r {
             Ok(resp) => {
-                let text = resp.into_string().map_err(|e| ("Transport".into(), e.to_string()))?;
+                let text = resp
+                    .into_string()
+                    .map_err(|e| ("Transport".into(), e.to_string()))?;
                 serde_json::from_str(&text).map_err(|e| ("Transport".into(), e.to_string()))
             }
             Err(ureq::Error::Status(_, resp)) => {
