@@ -1,0 +1,311 @@
+//! The engine over a real SQLite file: timers, activities, callbacks, stop, mocks,
+//! reopening a store with work in flight, and the activity poller limit.
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use stepwise_engine::{Config, Engine, ErrorCode, NewStateMachine, StartRequest};
+use stepwise_store::MachineType;
+use stepwise_store_sqlite::SqliteStore;
+
+const PREFIX: &str = "arn:aws:states:us-east-1:123456789012:";
+
+struct TempDb(std::path::PathBuf);
+
+impl TempDb {
+    fn new(name: &str) -> TempDb {
+        let dir =
+            std::env::temp_dir().join(format!("stepwise-engine-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        TempDb(dir)
+    }
+    fn open(&self, config: Config) -> Engine {
+        let store = SqliteStore::open(&self.0.join("db.sqlite")).expect("open store");
+        Engine::open(Arc::new(store), config).expect("open engine")
+    }
+}
+
+impl Drop for TempDb {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn instant() -> Config {
+    Config {
+        time_scale: 0.0,
+        ..Config::default()
+    }
+}
+
+async fn machine(e: &Engine, name: &str, def: Value) -> String {
+    let (m, _) = e
+        .create_state_machine(NewStateMachine {
+            name: name.into(),
+            definition: def.to_string(),
+            role_arn: "arn:aws:iam::123456789012:role/r".into(),
+            machine_type: MachineType::Standard,
+            config: Default::default(),
+            tags: Vec::new(),
+            publish: false,
+            version_description: None,
+        })
+        .await
+        .expect("create machine");
+    m.arn
+}
+
+async fn start(e: &Engine, machine_arn: &str, name: &str, input: Value) -> String {
+    let (s, _) = e
+        .start_execution(
+            StartRequest {
+                state_machine_arn: machine_arn.into(),
+                name: Some(name.into()),
+                input: Some(input.to_string()),
+                trace_header: None,
+            },
+            false,
+        )
+        .await
+        .expect("start");
+    s.arn
+}
+
+/// Poll until the execution leaves RUNNING; returns (status, output).
+async fn finished(e: &Engine, arn: &str) -> (String, Option<Value>) {
+    for _ in 0..500 {
+        let r = e.describe_execution(arn).await.expect("describe");
+        if r.status != "RUNNING" {
+            let out = r
+                .output
+                .map(|o| serde_json::from_str(&o).expect("output JSON"));
+            return (r.status, out);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{arn} still RUNNING after 5 s");
+}
+
+async fn history_types(e: &Engine, arn: &str) -> Vec<String> {
+    e.execution_history(arn, 0, false, 1000)
+        .await
+        .expect("history")
+        .iter()
+        .map(|ev| {
+            let v: Value = serde_json::from_str(&ev.json).expect("event JSON");
+            v["type"].as_str().unwrap_or_default().to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waits_fire_from_the_timer_loop() {
+    let db = TempDb::new("wait");
+    let e = db.open(instant());
+    let m = machine(
+        &e,
+        "waits",
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 86400, "Next": "P"},
+               "P": {"Type": "Pass", "Result": "done", "End": true}}}),
+    )
+    .await;
+    let arn = start(&e, &m, "one", json!({})).await;
+    assert_eq!(
+        finished(&e, &arn).await,
+        ("SUCCEEDED".into(), Some(json!("done")))
+    );
+    assert_eq!(
+        history_types(&e, &arn).await,
+        [
+            "ExecutionStarted",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    e.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_activity_task_survives_reopening_the_store() {
+    let db = TempDb::new("reopen");
+    let activity = format!("{PREFIX}activity:jobs");
+    let def = json!({"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": true}}});
+    let arn = {
+        let e = db.open(instant());
+        e.create_activity("jobs", Vec::new(), Default::default())
+            .await
+            .expect("activity");
+        let m = machine(&e, "jobs", def).await;
+        let arn = start(&e, &m, "first", json!({"n": 1})).await;
+        e.shutdown();
+        arn
+    };
+    // A new engine on the same file: the execution is RUNNING and its task is queued.
+    let e = db.open(instant());
+    assert_eq!(
+        e.describe_execution(&arn).await.expect("describe").status,
+        "RUNNING"
+    );
+    let task = e
+        .get_activity_task_within(&activity, Some("w".into()), Duration::from_secs(5))
+        .await
+        .expect("poll")
+        .expect("the queued task");
+    assert_eq!(
+        serde_json::from_str::<Value>(&task.input).expect("input"),
+        json!({"n": 1})
+    );
+    e.send_task_success(&task.token, r#"{"ok":true}"#)
+        .await
+        .expect("answer");
+    assert_eq!(
+        finished(&e, &arn).await,
+        ("SUCCEEDED".into(), Some(json!({"ok": true})))
+    );
+    // The token is spent.
+    let again = e
+        .send_task_success(&task.token, "{}")
+        .await
+        .expect_err("spent token");
+    assert_eq!(again.code, ErrorCode::TaskTimedOut);
+    e.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callbacks_stop_and_unknown_tokens() {
+    let db = TempDb::new("callback");
+    let e = db.open(Config::default());
+    let def = json!({"StartAt": "Ask", "States": {"Ask": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+        "Catch": [{"ErrorEquals": ["Rejected"], "Next": "No"}], "End": true},
+        "No": {"Type": "Pass", "Result": "rejected", "End": true}}});
+    let m = machine(&e, "asks", def).await;
+    let token_of = |e: Engine, arn: String| async move {
+        let events = e
+            .execution_history(&arn, 0, false, 100)
+            .await
+            .expect("history");
+        let scheduled: Value = events
+            .iter()
+            .map(|ev| serde_json::from_str::<Value>(&ev.json).expect("json"))
+            .find(|v| v["type"] == "TaskScheduled")
+            .expect("TaskScheduled");
+        let params: Value = serde_json::from_str(
+            scheduled["taskScheduledEventDetails"]["parameters"]
+                .as_str()
+                .expect("parameters"),
+        )
+        .expect("parameters JSON");
+        params["Payload"]["token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    };
+    let a = start(&e, &m, "a", json!({})).await;
+    let token = token_of(e.clone(), a.clone()).await;
+    e.send_task_failure(&token, Some("Rejected".into()), Some("no".into()))
+        .await
+        .expect("failure");
+    assert_eq!(
+        finished(&e, &a).await,
+        ("SUCCEEDED".into(), Some(json!("rejected")))
+    );
+
+    let b = start(&e, &m, "b", json!({})).await;
+    e.stop_execution(&b, Some("Bored".into()), None)
+        .await
+        .expect("stop");
+    assert_eq!(finished(&e, &b).await.0, "ABORTED");
+    assert_eq!(
+        history_types(&e, &b).await.last().map(String::as_str),
+        Some("ExecutionAborted")
+    );
+
+    let bad = e
+        .send_task_success("not-a-token", "{}")
+        .await
+        .expect_err("bad token");
+    assert_eq!(bad.code, ErrorCode::InvalidToken);
+    e.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mocked_tasks_answer_inline() {
+    let mocks = stepwise_mock::MockConfig::parse(
+        &json!({
+            "StateMachines": {"orders": {"TestCases": {"Flaky": {"Charge": "FailThenOk"}}}},
+            "MockedResponses": {"FailThenOk": {
+                "0": {"Throw": {"Error": "Card.Declined", "Cause": "busy"}},
+                "1": {"Return": {"charged": 5}}}}
+        })
+        .to_string(),
+    )
+    .expect("mock file");
+    let db = TempDb::new("mocks");
+    let e = db.open(Config {
+        mocks: Some(Arc::new(mocks)),
+        ..instant()
+    });
+    let def = json!({"StartAt": "Charge", "States": {"Charge": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Retry": [{"ErrorEquals": ["Card.Declined"], "IntervalSeconds": 60}], "End": true}}});
+    let m = machine(&e, "orders", def).await;
+    let arn = start(&e, &format!("{m}#Flaky"), "x", json!({})).await;
+    assert_eq!(
+        finished(&e, &arn).await,
+        ("SUCCEEDED".into(), Some(json!({"charged": 5})))
+    );
+    // Without a test case nothing answers a Lambda task: a clear failure.
+    let plain = start(&e, &m, "y", json!({})).await;
+    assert_eq!(finished(&e, &plain).await.0, "FAILED");
+    let rec = e.describe_execution(&plain).await.expect("describe");
+    assert!(
+        rec.cause
+            .unwrap_or_default()
+            .contains("no local integration"),
+        "cause names the gap"
+    );
+    e.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_most_1000_pollers_wait_per_activity() {
+    let db = TempDb::new("pollers");
+    let e = db.open(instant());
+    let act = e
+        .create_activity("busy", Vec::new(), Default::default())
+        .await
+        .expect("activity");
+    let mut waiting = Vec::new();
+    for _ in 0..1000 {
+        let (e, arn) = (e.clone(), act.arn.clone());
+        waiting.push(tokio::spawn(async move {
+            e.get_activity_task_within(&arn, None, Duration::from_secs(30))
+                .await
+        }));
+    }
+    // Let them all register.
+    for _ in 0..200 {
+        if e.metrics_text().contains("stepwise_activity_pollers 1000") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(e.metrics_text().contains("stepwise_activity_pollers 1000"));
+    let over = e
+        .get_activity_task_within(&act.arn, None, Duration::from_secs(1))
+        .await
+        .expect_err("the 1001st poller");
+    assert_eq!(over.code, ErrorCode::ActivityWorkerLimitExceeded);
+    // Shutting down releases them with no task.
+    e.release_pollers();
+    for w in waiting {
+        assert_eq!(w.await.expect("join").expect("poll"), None);
+    }
+    e.shutdown();
+}
