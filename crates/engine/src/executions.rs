@@ -73,7 +73,7 @@ struct Target {
     machine_name: String,
     machine_type: MachineType,
     role_arn: String,
-    definition: String,
+    definition: Arc<str>,
     machine: Arc<Machine>,
 }
 
@@ -98,7 +98,7 @@ impl State {
                 machine_name: m.rec.name.clone(),
                 machine_type: m.rec.machine_type,
                 role_arn: m.rec.role_arn.clone(),
-                definition: m.rec.definition.clone(),
+                definition: self.shared_definition(&m.rec.definition),
                 machine: Arc::clone(&m.machine),
             });
         }
@@ -135,7 +135,7 @@ impl State {
             machine_name: m.rec.name.clone(),
             machine_type: m.rec.machine_type,
             role_arn: v.rec.role_arn.clone(),
-            definition: v.rec.definition.clone(),
+            definition: self.shared_definition(&v.rec.definition),
             machine: Arc::clone(&v.machine),
         })
     }
@@ -204,7 +204,7 @@ impl State {
                 let snapshot = r.ex.snapshot();
                 match r.insert_at.take() {
                     Some(i) => {
-                        let mut rec = r.record.clone();
+                        let mut rec = r.full_record();
                         rec.snapshot = Some(snapshot);
                         put_insert(batch, i, rec);
                     }
@@ -236,7 +236,7 @@ impl State {
             let snapshot = keep.then(|| r.ex.snapshot());
             match r.insert_at.take() {
                 Some(i) => {
-                    let mut rec = r.record.clone();
+                    let mut rec = r.full_record();
                     rec.snapshot = snapshot;
                     put_insert(batch, i, rec);
                 }
@@ -249,6 +249,7 @@ impl State {
                 Arc::clone(arn),
                 crate::Finished {
                     record: Arc::new(r.record.clone()),
+                    definition: Arc::clone(&r.definition),
                     seq: u64::MAX,
                     at: std::time::Instant::now(),
                 },
@@ -256,7 +257,7 @@ impl State {
             self.finished_order.push_back(Arc::clone(arn));
             self.unstamped.push(Arc::clone(arn));
         } else {
-            batch.push(Write::InsertExecution(r.record.clone()));
+            batch.push(Write::InsertExecution(r.full_record()));
         }
         for tx in r.sync.drain(..) {
             fx.finished.push((tx, r.record.clone()));
@@ -512,16 +513,19 @@ impl Engine {
                 Ok(ex) => {
                     let mut record = record;
                     record.snapshot = None;
+                    let definition = st.shared_definition(&record.definition);
+                    record.definition = String::new();
                     st.running.insert(
                         arn,
-                        Running {
+                        Box::new(Running {
                             ex,
                             record,
+                            definition,
                             timers: Default::default(),
                             tasks: Default::default(),
                             sync: Vec::new(),
                             insert_at: None,
-                        },
+                        }),
                     );
                     resumed += 1;
                 }
@@ -690,7 +694,7 @@ impl Engine {
                 stop_millis: None,
                 redrive_count: 0,
                 redrive_millis: None,
-                definition: target.definition.clone(),
+                definition: String::new(),
                 test_case: test_case.map(str::to_string),
                 trace_header: req.trace_header.clone(),
                 snapshot: None,
@@ -712,14 +716,15 @@ impl Engine {
             };
             st.running.insert(
                 Arc::clone(&arn),
-                Running {
+                Box::new(Running {
                     ex,
                     record,
+                    definition: Arc::clone(&target.definition),
                     timers: Default::default(),
                     tasks: Default::default(),
                     sync: tx,
                     insert_at: (!express).then_some(insert_at),
-                },
+                }),
             );
             st.drive(inner, &arn, step, &mut batch, &mut fx);
             let seq = st.submit(inner, batch);
@@ -759,17 +764,21 @@ impl Engine {
         let cached = {
             let st = self.inner.lock();
             if let Some(r) = st.running.get(arn) {
-                return Ok(r.record.clone());
+                return Ok(r.full_record());
             }
-            st.finished.get(arn).map(|f| (Arc::clone(&f.record), f.seq))
+            st.finished
+                .get(arn)
+                .map(|f| (Arc::clone(&f.record), Arc::clone(&f.definition), f.seq))
         };
-        if let Some((record, seq)) = cached {
+        if let Some((record, definition, seq)) = cached {
             self.inner
                 .committer
                 .wait(seq)
                 .await
                 .map_err(|_| Error::commit())?;
-            return Ok(ExecutionRecord::clone(&record));
+            let mut rec = ExecutionRecord::clone(&record);
+            rec.definition = definition.to_string();
+            return Ok(rec);
         }
         self.stored_execution(arn)
     }
@@ -1007,6 +1016,8 @@ impl Engine {
                 .redrive(&mut SystemSources)
                 .map_err(|e| not_redrivable(format!("Execution {arn} cannot be redriven: {e}")))?;
             let mut rec = record.clone();
+            let definition = st.shared_definition(&rec.definition);
+            rec.definition = String::new();
             rec.snapshot = None;
             rec.status = "RUNNING".into();
             rec.output = None;
@@ -1018,14 +1029,15 @@ impl Engine {
             st.finished.remove(&key);
             st.running.insert(
                 Arc::clone(&key),
-                Running {
+                Box::new(Running {
                     ex,
                     record: rec,
+                    definition,
                     timers: Default::default(),
                     tasks: Default::default(),
                     sync: Vec::new(),
                     insert_at: None,
-                },
+                }),
             );
             st.drive(inner, &key, step, &mut batch, &mut fx);
             st.submit(inner, batch)
@@ -1044,7 +1056,7 @@ impl Engine {
         {
             let st = self.inner.lock();
             if let Some(r) = st.running.get(arn) {
-                return Ok(r.record.clone());
+                return Ok(r.full_record());
             }
         }
         self.inner

@@ -89,8 +89,10 @@ struct VersionEntry {
 /// A RUNNING execution held in memory.
 struct Running {
     ex: Execution,
-    /// The record as inserted (status and results are updated when it finishes).
+    /// The record as inserted (status and results are updated when it finishes), without
+    /// its `definition`, which is shared here instead: many executions, one text.
     record: stepwise_store::ExecutionRecord,
+    definition: Arc<str>,
     /// Armed timers: id → wall-clock due time.
     timers: HashMap<u64, i64>,
     /// Open tasks: id → token (empty for tasks answered at once).
@@ -104,7 +106,9 @@ struct Running {
 
 /// A finished execution's final record and the batch that makes it durable.
 struct Finished {
+    /// Without its definition (see `Running::record`).
     record: Arc<stepwise_store::ExecutionRecord>,
+    definition: Arc<str>,
     seq: u64,
     at: std::time::Instant,
 }
@@ -134,7 +138,8 @@ struct State {
     tags: HashMap<String, Vec<(String, String)>>,
     /// Parsed definitions by text, shared by executions and machines.
     parsed: HashMap<Arc<str>, std::sync::Weak<Machine>>,
-    running: HashMap<Arc<str>, Running>,
+    /// Boxed: the table stays small however large an execution's state is.
+    running: HashMap<Arc<str>, Box<Running>>,
     /// Recently finished executions: their names stay taken before the store has them,
     /// and DescribeExecution answers from here (after their batch is durable).
     finished: HashMap<Arc<str>, Finished>,
@@ -237,7 +242,24 @@ impl Inner {
     }
 }
 
+impl Running {
+    /// The record with its definition, as the store and DescribeExecution want it.
+    fn full_record(&self) -> stepwise_store::ExecutionRecord {
+        let mut rec = self.record.clone();
+        rec.definition = self.definition.to_string();
+        rec
+    }
+}
+
 impl State {
+    /// One shared copy of a definition text (the parsed-definition cache's key).
+    fn shared_definition(&self, text: &str) -> Arc<str> {
+        match self.parsed.get_key_value(text) {
+            Some((k, _)) => Arc::clone(k),
+            None => Arc::from(text),
+        }
+    }
+
     /// A parsed definition, shared with every holder of the same text.
     fn machine_for(&mut self, definition: &str) -> std::result::Result<Arc<Machine>, String> {
         if let Some(m) = self.parsed.get(definition).and_then(|w| w.upgrade()) {
