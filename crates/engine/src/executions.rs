@@ -242,9 +242,11 @@ impl State {
                 }
                 None => batch.push(Write::UpdateExecution(update_of(&r.record, snapshot))),
             }
-            batch.push(Write::ClearExecutionWork {
-                execution_arn: arn.to_string(),
-            });
+            if r.stored_work {
+                batch.push(Write::ClearExecutionWork {
+                    execution_arn: arn.to_string(),
+                });
+            }
             self.finished.insert(
                 Arc::clone(arn),
                 crate::Finished {
@@ -284,6 +286,7 @@ impl State {
                 r.timers.insert(timer, due);
                 self.wheel.insert((due, Arc::clone(arn), timer));
                 if standard {
+                    r.stored_work = true;
                     batch.push(Write::PutTimer(TimerRecord {
                         execution_arn: arn.to_string(),
                         timer,
@@ -364,6 +367,7 @@ impl State {
                 let input = req.input.to_string();
                 r.tasks.insert(req.task, token.clone());
                 if standard {
+                    r.stored_work = true;
                     batch.push(Write::PutTask(TaskRecord {
                         token: token.clone(),
                         execution_arn: arn.to_string(),
@@ -524,6 +528,7 @@ impl Engine {
                             timers: Default::default(),
                             tasks: Default::default(),
                             sync: Vec::new(),
+                            stored_work: true,
                             insert_at: None,
                         }),
                     );
@@ -723,6 +728,7 @@ impl Engine {
                     timers: Default::default(),
                     tasks: Default::default(),
                     sync: tx,
+                    stored_work: false,
                     insert_at: (!express).then_some(insert_at),
                 }),
             );
@@ -1036,6 +1042,8 @@ impl Engine {
                     timers: Default::default(),
                     tasks: Default::default(),
                     sync: Vec::new(),
+                    // A redriven execution's old timers and tasks were cleared at its end.
+                    stored_work: false,
                     insert_at: None,
                 }),
             );

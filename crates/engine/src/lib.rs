@@ -99,6 +99,8 @@ struct Running {
     tasks: HashMap<u64, String>,
     /// StartSyncExecution callers waiting for the end.
     sync: Vec<oneshot::Sender<(stepwise_store::ExecutionRecord, u64)>>,
+    /// Whether it ever stored a timer or a task (its end then clears them).
+    stored_work: bool,
     /// Index of this execution's `InsertExecution` in the batch being built, when it
     /// is new: the end of the step rewrites it instead of adding an update.
     insert_at: Option<usize>,
