@@ -487,7 +487,7 @@ fn machine_json(m: &MachineView) -> Value {
     let mut o = Map::new();
     o.insert("stateMachineArn".into(), json!(m.arn));
     o.insert("name".into(), json!(m.name));
-    o.insert("status".into(), json!("ACTIVE"));
+    o.insert("status".into(), json!(m.status));
     o.insert("definition".into(), json!(m.definition));
     o.insert("roleArn".into(), json!(m.role_arn));
     o.insert("type".into(), json!(m.machine_type.as_str()));

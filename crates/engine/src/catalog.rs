@@ -58,6 +58,8 @@ pub struct MachineView {
     pub config: Map<String, Value>,
     /// Versions only.
     pub description: Option<String>,
+    /// ACTIVE, or DELETING while executions of a deleted machine still run.
+    pub status: &'static str,
 }
 
 /// A version in ListStateMachineVersions.
@@ -91,6 +93,13 @@ impl From<&AliasRecord> for AliasView {
     }
 }
 
+pub(crate) fn deleting(arn: &str) -> Error {
+    Error::new(
+        ErrorCode::StateMachineDeleting,
+        format!("State Machine is being deleted: '{arn}'"),
+    )
+}
+
 pub(crate) fn not_found(arn: &str) -> Error {
     Error::new(
         ErrorCode::StateMachineDoesNotExist,
@@ -117,6 +126,7 @@ fn machine_view(rec: &StateMachineRecord) -> MachineView {
             .then(|| rec.revision_id.clone()),
         config: parse_config(&rec.config),
         description: None,
+        status: "ACTIVE",
     }
 }
 
@@ -269,6 +279,9 @@ impl Engine {
         let mut batch = Batch::default();
         let out = {
             let mut st = self.inner.lock();
+            if st.deleting.contains_key(&arn) {
+                return Err(deleting(&arn));
+            }
             check_definition(&mut st, &req.definition, req.machine_type)?;
             let config_text = Value::Object(req.config.clone()).to_string();
             if let Some(existing) = st.machines.get(&arn) {
@@ -334,6 +347,12 @@ impl Engine {
         if let Some(e) = st.machines.get(arn) {
             return Ok(machine_view(&e.rec));
         }
+        if let Some(e) = st.deleting.get(arn) {
+            return Ok(MachineView {
+                status: "DELETING",
+                ..machine_view(&e.rec)
+            });
+        }
         if let Some(v) = st.versions.get(arn) {
             let machine_type = st
                 .machines
@@ -360,6 +379,7 @@ impl Engine {
                 ),
                 config: parse_config(&v.rec.config),
                 description: v.rec.description.clone(),
+                status: "ACTIVE",
             });
         }
         Err(not_found(arn))
@@ -438,8 +458,11 @@ impl Engine {
         }
         {
             let mut st = self.inner.lock();
-            if st.machines.remove(arn).is_none() {
+            let Some(entry) = st.machines.remove(arn) else {
                 return Ok(());
+            };
+            if entry.rec.machine_type == MachineType::Standard && st.runs_executions_of(arn) {
+                st.deleting.insert(arn.to_string(), entry);
             }
             st.versions.retain(|_, v| v.rec.machine_arn != arn);
             st.aliases.retain(|_, a| a.machine_arn != arn);

@@ -89,7 +89,35 @@ fn status_str(s: Status) -> &'static str {
 }
 
 impl State {
+    /// Whether any RUNNING execution belongs to the machine `arn`.
+    pub(crate) fn runs_executions_of(&self, arn: &str) -> bool {
+        self.running.values().any(|r| r.record.machine_arn == arn)
+    }
+
+    /// What an event becomes for an execution whose machine was deleted: AWS fails it
+    /// at its next transition ("State machine NAME has been deleted.").
+    pub(crate) fn deleted_check(&self, r: &Running, event: Event) -> Event {
+        // A worker taking a task or a heartbeat is not a transition; a stop stays a stop.
+        let transition = matches!(
+            event,
+            Event::TimerFired { .. } | Event::TaskSucceeded { .. } | Event::TaskFailed { .. }
+        );
+        if !transition || !self.deleting.contains_key(&r.record.machine_arn) {
+            return event;
+        }
+        Event::Terminate {
+            error: "States.Runtime".into(),
+            cause: format!(
+                "State machine {} has been deleted.",
+                r.ex.info().state_machine_name
+            ),
+        }
+    }
+
     fn resolve(&self, arn: &str) -> Result<Target> {
+        if self.deleting.contains_key(arn) {
+            return Err(crate::catalog::deleting(arn));
+        }
         if let Some(m) = self.machines.get(arn) {
             return Ok(Target {
                 machine_arn: m.rec.arn.clone(),
@@ -217,6 +245,12 @@ impl State {
             return;
         }
         // Finished.
+        if self.deleting.contains_key(&r.record.machine_arn)
+            && !self.runs_executions_of(&r.record.machine_arn)
+        {
+            // Its last execution ended: the deletion completes.
+            self.deleting.remove(&r.record.machine_arn);
+        }
         let status = status_str(r.ex.status());
         r.record.status = status.to_string();
         r.record.output = r.ex.output().map(|v| v.to_string());
@@ -958,7 +992,14 @@ pub(crate) async fn timer_loop(weak: Weak<Inner>) {
                         timer,
                     });
                 }
-                let step = r.ex.handle(Event::TimerFired { timer }, &mut SystemSources);
+                let Some(r) = st.running.get(&arn) else {
+                    continue;
+                };
+                let event = st.deleted_check(r, Event::TimerFired { timer });
+                let Some(r) = st.running.get_mut(&arn) else {
+                    continue;
+                };
+                let step = r.ex.handle(event, &mut SystemSources);
                 st.drive(&inner, &arn, step, &mut batch, &mut fx);
             }
             let seq = st.submit(&inner, batch);

@@ -134,6 +134,9 @@ struct ActivityQueue {
 #[derive(Default)]
 struct State {
     machines: BTreeMap<String, MachineEntry>,
+    /// Deleted Standard machines whose executions still run (AWS's DELETING status):
+    /// each of those executions fails at its next transition.
+    deleting: HashMap<String, MachineEntry>,
     versions: BTreeMap<String, VersionEntry>,
     aliases: BTreeMap<String, AliasRecord>,
     activities: BTreeMap<String, ActivityRecord>,

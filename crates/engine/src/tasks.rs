@@ -75,10 +75,14 @@ impl State {
                 token: token.to_string(),
             });
         }
+        let Some(r) = self.running.get(&arn) else {
+            return Err(unknown_token(token));
+        };
+        let event = self.deleted_check(r, event(task));
         let Some(r) = self.running.get_mut(&arn) else {
             return Err(unknown_token(token));
         };
-        let step = r.ex.handle(event(task), &mut SystemSources);
+        let step = r.ex.handle(event, &mut SystemSources);
         self.drive(inner, &arn, step, batch, fx);
         Ok(())
     }

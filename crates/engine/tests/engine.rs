@@ -309,3 +309,55 @@ async fn at_most_1000_pollers_wait_per_activity() {
     }
     e.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_machine_fails_its_executions_at_their_next_transition() {
+    let db = TempDb::new("deleting");
+    let e = db.open(instant());
+    let activity = format!("{PREFIX}activity:slow");
+    e.create_activity("slow", Vec::new(), Default::default())
+        .await
+        .expect("activity");
+    let def = json!({"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "Next": "After"},
+        "After": {"Type": "Pass", "End": true}}});
+    let m = machine(&e, "doomed", def).await;
+    let arn = start(&e, &m, "running", json!({})).await;
+    e.delete_state_machine(&m).await.expect("delete");
+    assert_eq!(
+        e.describe_state_machine(&m)
+            .expect("still described")
+            .status,
+        "DELETING"
+    );
+    let again = e
+        .start_execution(
+            StartRequest {
+                state_machine_arn: m.clone(),
+                ..StartRequest::default()
+            },
+            false,
+        )
+        .await
+        .expect_err("no new executions");
+    assert_eq!(again.code, ErrorCode::StateMachineDeleting);
+    // The task's answer is its next transition: the execution fails instead.
+    let task = e
+        .get_activity_task_within(&activity, None, Duration::from_secs(5))
+        .await
+        .expect("poll")
+        .expect("task");
+    e.send_task_success(&task.token, "{}")
+        .await
+        .expect("answer");
+    let rec = e.describe_execution(&arn).await.expect("describe");
+    assert_eq!(rec.status, "FAILED");
+    assert_eq!(rec.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(
+        rec.cause.as_deref(),
+        Some("State machine doomed has been deleted.")
+    );
+    // With its last execution over, the machine is gone.
+    let gone = e.describe_state_machine(&m).expect_err("deleted");
+    assert_eq!(gone.code, ErrorCode::StateMachineDoesNotExist);
+    e.shutdown();
+}

@@ -171,6 +171,11 @@ pub enum Event {
         error: Option<String>,
         cause: Option<String>,
     },
+    /// The execution fails at once with this error (its state machine was deleted).
+    Terminate {
+        error: String,
+        cause: String,
+    },
 }
 
 /// Work for the edges.
@@ -653,6 +658,9 @@ impl Execution {
             }
             Event::TaskHeartbeat { task } => self.task_heartbeat(task),
             Event::Stop { error, cause } => self.stop(error, cause),
+            Event::Terminate { error, cause } => {
+                self.finish_execution(Status::Failed, None, Some(error), Some(cause))
+            }
         }
         self.run(sources);
         std::mem::take(&mut self.out)

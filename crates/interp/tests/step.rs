@@ -781,3 +781,27 @@ fn retry_count_is_in_the_context_of_retrying_states_only() {
     assert_eq!(state["Name"], "P");
     assert!(state.get("RetryCount").is_none(), "{state}");
 }
+
+#[test]
+fn terminate_fails_the_execution_with_the_given_error() {
+    let def =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 60, "End": true}}});
+    let (mut ex, step, mut clock) = start(def, json!({}));
+    assert_eq!(timers(&step).len(), 1);
+    let step = ex.handle(
+        Event::Terminate {
+            error: "States.Runtime".into(),
+            cause: "State machine M has been deleted.".into(),
+        },
+        &mut clock,
+    );
+    assert_eq!(types(&step), ["ExecutionFailed"]);
+    assert_eq!(ex.status(), stepwise_interp::Status::Failed);
+    assert_eq!(ex.error(), Some("States.Runtime"));
+    assert_eq!(ex.cause(), Some("State machine M has been deleted."));
+    // Nothing happens afterwards.
+    assert!(ex
+        .handle(Event::TimerFired { timer: 1 }, &mut clock)
+        .events
+        .is_empty());
+}
