@@ -8,6 +8,7 @@ import json
 from helpers import (
     ROLE_ARN,
     SM_ARN_PREFIX,
+    Worker,
     create_sm,
     error_of,
     pass_definition,
@@ -299,3 +300,31 @@ def test_describe_state_machine_for_execution(sfn):
     assert resp["loggingConfiguration"] == {"level": "OFF", "includeExecutionData": False}
     # Recorded shape: no status, type or creationDate here.
     assert "status" not in resp and "type" not in resp and "creationDate" not in resp
+
+
+def test_delete_with_running_execution_is_deleting_until_it_transitions(sfn):
+    """DeleteStateMachine: DELETING while Standard executions run; each fails with
+    States.Runtime at its next transition (AWS's documented behaviour and the error users
+    report in re:Post "state machine stuck in DELETING")."""
+    activity_arn = sfn.create_activity(name=unique("act"))["activityArn"]
+    definition = {"StartAt": "Work", "States": {
+        "Work": {"Type": "Task", "Resource": activity_arn, "Next": "After"},
+        "After": {"Type": "Pass", "End": True}}}
+    sm_arn = create_sm(sfn, definition)["stateMachineArn"]
+    name = sm_arn.rsplit(":", 1)[1]
+    exec_arn = sfn.start_execution(stateMachineArn=sm_arn, input="{}")["executionArn"]
+    sfn.delete_state_machine(stateMachineArn=sm_arn)
+    assert sfn.describe_state_machine(stateMachineArn=sm_arn)["status"] == "DELETING"
+    err = error_of(sfn.start_execution, stateMachineArn=sm_arn, input="{}")
+    assert err["Code"] == "StateMachineDeleting"
+
+    def answer(client, task):
+        client.send_task_success(taskToken=task["taskToken"], output="{}")
+
+    Worker(sfn, activity_arn, answer).finish()
+    desc = wait_for_execution(sfn, exec_arn)
+    assert desc["status"] == "FAILED"
+    assert desc["error"] == "States.Runtime"
+    assert desc["cause"] == f"State machine {name} has been deleted."
+    err = error_of(sfn.describe_state_machine, stateMachineArn=sm_arn)
+    assert err["Code"] == "StateMachineDoesNotExist"
