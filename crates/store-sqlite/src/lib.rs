@@ -28,6 +28,7 @@ use stepwise_store::*;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_map_runs.sql"),
+    include_str!("../migrations/0003_history_runs.sql"),
 ];
 
 /// The schema version this build writes.
@@ -507,12 +508,21 @@ fn apply(
                 })?;
             let mut s = tx
                 .prepare_cached(
-                    "INSERT INTO history_events (execution_id, id, json) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO history_events (execution_id, id, last_id, json)
+                     VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(backend)?;
-            for ev in events {
-                s.execute(params![id, i(ev.id), ev.json]).map_err(|err| {
-                    StoreError::Backend(format!("event {} of {execution_arn}: {err}", ev.id))
+            for run in consecutive_runs(events) {
+                let (first, last) = (run[0].id, run[run.len() - 1].id);
+                let mut text = String::with_capacity(run.iter().map(|e| e.json.len() + 1).sum());
+                for (n, ev) in run.iter().enumerate() {
+                    if n > 0 {
+                        text.push(RUN_SEPARATOR);
+                    }
+                    text.push_str(&ev.json);
+                }
+                s.execute(params![id, i(first), i(last), text]).map_err(|err| {
+                    StoreError::Backend(format!("events {first}-{last} of {execution_arn}: {err}"))
                 })?;
             }
         }
@@ -852,31 +862,116 @@ impl Store for SqliteStore {
         limit_n: usize,
     ) -> Result<Vec<StoredEvent>> {
         let from = i64::try_from(from).unwrap_or(i64::MAX);
+        // Rows are runs of events (see migrations/0003): start at the run holding the
+        // first wanted event and split runs until `limit_n` events are gathered.
         let sql = if reverse {
             "SELECT h.id, h.json FROM history_events h
              WHERE h.execution_id = (SELECT id FROM executions WHERE arn = ?1) AND h.id < ?2
-             ORDER BY h.id DESC LIMIT ?3"
+             ORDER BY h.id DESC"
         } else {
             "SELECT h.id, h.json FROM history_events h
-             WHERE h.execution_id = (SELECT id FROM executions WHERE arn = ?1) AND h.id > ?2
-             ORDER BY h.id LIMIT ?3"
+             WHERE h.execution_id = (SELECT id FROM executions WHERE arn = ?1)
+               AND h.id >= COALESCE((SELECT MAX(x.id) FROM history_events x
+                   WHERE x.execution_id = h.execution_id AND x.id <= ?2 + 1), 0)
+             ORDER BY h.id"
         };
         self.read(|c| {
-            c.prepare_cached(sql)?
-                .query_map(params![execution_arn, from, limit(limit_n)], |r| {
-                    Ok(StoredEvent {
-                        id: u(r.get(0)?),
-                        json: r.get(1)?,
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()
+            let mut stmt = c.prepare_cached(sql)?;
+            let mut rows = stmt.query(params![execution_arn, from])?;
+            let mut out = Vec::new();
+            while out.len() < limit_n {
+                let Some(row) = rows.next()? else {
+                    break;
+                };
+                let first = u(row.get(0)?);
+                let text: String = row.get(1)?;
+                let run = text.split(RUN_SEPARATOR).enumerate().map(|(k, json)| StoredEvent {
+                    id: first + k as u64,
+                    json: json.to_string(),
+                });
+                let from = from as u64;
+                if reverse {
+                    let mut run: Vec<StoredEvent> = run.filter(|e| e.id < from).collect();
+                    run.reverse();
+                    out.extend(run);
+                } else {
+                    out.extend(run.filter(|e| e.id > from));
+                }
+            }
+            out.truncate(limit_n);
+            Ok(out)
         })
     }
+}
+
+/// Joins the events of a history run: ASCII record separator, a control character that
+/// valid JSON text never holds unescaped (not even as whitespace).
+const RUN_SEPARATOR: char = '\u{1e}';
+
+/// Split events into runs of consecutive ids (one row each).
+fn consecutive_runs(events: &[StoredEvent]) -> Vec<&[StoredEvent]> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    for k in 1..=events.len() {
+        if k == events.len() || events[k].id != events[k - 1].id + 1 {
+            if start < k {
+                runs.push(&events[start..k]);
+            }
+            start = k;
+        }
+    }
+    runs
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_written_before_runs_reads_after_the_migration() {
+        let dir = std::env::temp_dir().join(format!("stepwise-mig3-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("db.sqlite");
+        {
+            // A database as schema 2 left it: one row per event.
+            let conn = Connection::open(&path).unwrap();
+            for sql in &MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
+            conn.execute_batch(
+                "PRAGMA user_version=2;
+                 INSERT INTO definitions (id, hash, text) VALUES (1, 'h', '{}');
+                 INSERT INTO executions (id, arn, machine_arn, name, machine_type, status, input,
+                     start_millis, redrive_count, definition_id, history_len, transitions)
+                 VALUES (7, 'arn:e', 'arn:m', 'e', 'STANDARD', 'RUNNING', '{}', 1, 0, 1, 3, 1);
+                 INSERT INTO history_events (execution_id, id, json) VALUES
+                     (7, 1, '{\"id\":1}'), (7, 2, '{\"id\":2}'), (7, 3, '{\"id\":3}');",
+            )
+            .unwrap();
+        }
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .commit(&[Batch {
+                writes: vec![Write::AppendHistory {
+                    execution_arn: "arn:e".into(),
+                    events: (4..=6)
+                        .map(|n| StoredEvent { id: n, json: format!("{{\"id\":{n}}}") })
+                        .collect(),
+                }],
+            }])
+            .unwrap();
+        let ids = |from, reverse, limit| -> Vec<u64> {
+            store.history("arn:e", from, reverse, limit).unwrap().iter().map(|e| e.id).collect()
+        };
+        assert_eq!(ids(0, false, 100), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(ids(2, false, 3), [3, 4, 5]);
+        assert_eq!(ids(u64::MAX, true, 4), [6, 5, 4, 3]);
+        let all = store.history("arn:e", 0, false, 100).unwrap();
+        assert_eq!(all[4].json, r#"{"id":5}"#);
+        drop(store);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     fn exec(name: &str, def: &str) -> ExecutionRecord {
         ExecutionRecord {
