@@ -398,33 +398,30 @@ impl State {
                     });
                     return;
                 };
-                let input = req.input.to_string();
                 r.tasks.insert(req.task, token.clone());
-                if standard {
-                    r.stored_work = true;
-                    batch.push(Write::PutTask(TaskRecord {
+                let mut entry = TokenEntry {
+                    execution: Arc::clone(arn),
+                    task: req.task,
+                    started: false,
+                    record: TaskRecord {
                         token: token.clone(),
                         execution_arn: arn.to_string(),
                         task: req.task,
                         state_name: req.state_name.clone(),
                         resource: req.resource.clone(),
                         activity_arn: activity.clone(),
-                        input: input.clone(),
+                        input: req.input.to_string(),
                         created_millis: now_millis(),
                         worker: None,
-                    }));
-                }
-                let mut entry = TokenEntry {
-                    execution: Arc::clone(arn),
-                    task: req.task,
-                    started: false,
-                    input: input.clone(),
+                    },
+                    durable: standard,
                 };
                 if let Some(act) = activity {
                     let queue = self.queues.entry(act).or_default();
                     match take_poller(&mut queue.pollers) {
                         Some(Poller { worker, tx }) => {
                             entry.started = true;
+                            entry.record.worker = Some(worker.clone());
                             pending.push_back(Event::TaskStarted {
                                 task: req.task,
                                 worker_name: worker,
@@ -433,12 +430,16 @@ impl State {
                                 tx,
                                 ActivityTask {
                                     token: token.clone(),
-                                    input,
+                                    input: entry.record.input.clone(),
                                 },
                             ));
                         }
                         None => queue.tasks.push_back(token.clone()),
                     }
+                }
+                if standard {
+                    r.stored_work = true;
+                    batch.push(Write::PutTask(entry.record.clone()));
                 }
                 self.tokens.insert(token, entry);
             }
@@ -597,12 +598,13 @@ impl Engine {
                     .push_back(t.token.clone());
             }
             st.tokens.insert(
-                t.token,
+                t.token.clone(),
                 TokenEntry {
                     execution: arn,
                     task: t.task,
                     started: t.worker.is_some(),
-                    input: t.input,
+                    record: t,
+                    durable: true,
                 },
             );
         }

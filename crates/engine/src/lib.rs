@@ -121,7 +121,10 @@ struct TokenEntry {
     task: u64,
     /// The activity task was handed to a worker.
     started: bool,
-    input: String,
+    /// As stored (Standard executions), so a hand-out can record its worker; the input
+    /// is what workers receive.
+    record: stepwise_store::TaskRecord,
+    durable: bool,
 }
 
 #[derive(Default)]

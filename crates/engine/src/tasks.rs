@@ -129,7 +129,12 @@ impl Engine {
                 if let Some(e) = st.tokens.get_mut(&token) {
                     if !e.started {
                         e.started = true;
-                        found = Some((token, e.input.clone()));
+                        // Taken for good: a restart must not hand it out again.
+                        e.record.worker = Some(worker.clone());
+                        if e.durable {
+                            batch.push(Write::PutTask(e.record.clone()));
+                        }
+                        found = Some((token, e.record.input.clone()));
                         break;
                     }
                 }

@@ -361,3 +361,46 @@ async fn deleting_a_machine_fails_its_executions_at_their_next_transition() {
     assert_eq!(gone.code, ErrorCode::StateMachineDoesNotExist);
     e.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_taken_by_a_worker_is_not_handed_out_again_after_reopening() {
+    let db = TempDb::new("taken");
+    let activity = format!("{PREFIX}activity:once");
+    let def = json!({"StartAt": "Work", "States": {"Work": {"Type": "Task", "Resource": activity, "End": true}}});
+    let (arn, token) = {
+        let e = db.open(instant());
+        e.create_activity("once", Vec::new(), Default::default())
+            .await
+            .expect("activity");
+        let m = machine(&e, "once", def).await;
+        let arn = start(&e, &m, "one", json!({})).await;
+        let task = e
+            .get_activity_task_within(&activity, Some("first".into()), Duration::from_secs(5))
+            .await
+            .expect("poll")
+            .expect("task");
+        e.shutdown();
+        (arn, task.token)
+    };
+    let e = db.open(instant());
+    let again = e
+        .get_activity_task_within(&activity, Some("second".into()), Duration::from_millis(200))
+        .await
+        .expect("poll");
+    assert_eq!(again, None, "the first worker still holds the task");
+    // The first worker's answer still lands.
+    e.send_task_success(&token, "\"done\"")
+        .await
+        .expect("answer");
+    assert_eq!(
+        finished(&e, &arn).await,
+        ("SUCCEEDED".into(), Some(json!("done")))
+    );
+    let started = history_types(&e, &arn)
+        .await
+        .iter()
+        .filter(|t| *t == "ActivityStarted")
+        .count();
+    assert_eq!(started, 1);
+    e.shutdown();
+}

@@ -521,9 +521,12 @@ fn apply(
                     }
                     text.push_str(&ev.json);
                 }
-                s.execute(params![id, i(first), i(last), text]).map_err(|err| {
-                    StoreError::Backend(format!("events {first}-{last} of {execution_arn}: {err}"))
-                })?;
+                s.execute(params![id, i(first), i(last), text])
+                    .map_err(|err| {
+                        StoreError::Backend(format!(
+                            "events {first}-{last} of {execution_arn}: {err}"
+                        ))
+                    })?;
             }
         }
         Write::PutTimer(t) => {
@@ -885,10 +888,13 @@ impl Store for SqliteStore {
                 };
                 let first = u(row.get(0)?);
                 let text: String = row.get(1)?;
-                let run = text.split(RUN_SEPARATOR).enumerate().map(|(k, json)| StoredEvent {
-                    id: first + k as u64,
-                    json: json.to_string(),
-                });
+                let run = text
+                    .split(RUN_SEPARATOR)
+                    .enumerate()
+                    .map(|(k, json)| StoredEvent {
+                        id: first + k as u64,
+                        json: json.to_string(),
+                    });
                 let from = from as u64;
                 if reverse {
                     let mut run: Vec<StoredEvent> = run.filter(|e| e.id < from).collect();
@@ -956,13 +962,21 @@ mod tests {
                 writes: vec![Write::AppendHistory {
                     execution_arn: "arn:e".into(),
                     events: (4..=6)
-                        .map(|n| StoredEvent { id: n, json: format!("{{\"id\":{n}}}") })
+                        .map(|n| StoredEvent {
+                            id: n,
+                            json: format!("{{\"id\":{n}}}"),
+                        })
                         .collect(),
                 }],
             }])
             .unwrap();
         let ids = |from, reverse, limit| -> Vec<u64> {
-            store.history("arn:e", from, reverse, limit).unwrap().iter().map(|e| e.id).collect()
+            store
+                .history("arn:e", from, reverse, limit)
+                .unwrap()
+                .iter()
+                .map(|e| e.id)
+                .collect()
         };
         assert_eq!(ids(0, false, 100), [1, 2, 3, 4, 5, 6]);
         assert_eq!(ids(2, false, 3), [3, 4, 5]);
