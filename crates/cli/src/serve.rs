@@ -90,6 +90,10 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         let t = std::time::Instant::now();
         let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
         let engine = Engine::open(Arc::new(store), config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        // Recovery read every RUNNING execution with its snapshot at once; give the
+        // freed pages back to the OS rather than keep them as the process's high-water mark.
+        // SAFETY: mi_collect only walks and frees mimalloc's own free pages.
+        unsafe { libmimalloc_sys::mi_collect(true) };
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("listening on {addr}"))?;

@@ -539,6 +539,7 @@ impl Engine {
         let rec = self.inner.store.load_recovery().map_err(Error::store)?;
         let mut st = self.inner.lock();
         let (mut resumed, mut broken) = (0usize, 0usize);
+        st.running.reserve(rec.running.len());
         for record in rec.running {
             let arn: Arc<str> = Arc::from(record.arn.as_str());
             let restored = st
