@@ -483,15 +483,8 @@ async fn create_state_machine(e: &Engine, r: Req<'_>) -> Res {
     Ok(out)
 }
 
-fn machine_json(m: &MachineView) -> Value {
-    let mut o = Map::new();
-    o.insert("stateMachineArn".into(), json!(m.arn));
-    o.insert("name".into(), json!(m.name));
-    o.insert("status".into(), json!(m.status));
-    o.insert("definition".into(), json!(m.definition));
-    o.insert("roleArn".into(), json!(m.role_arn));
-    o.insert("type".into(), json!(m.machine_type.as_str()));
-    o.insert("creationDate".into(), ts(m.created_millis));
+/// A machine's logging, tracing and encryption configuration and its revision id.
+fn put_config(o: &mut Map<String, Value>, m: &MachineView) {
     for k in [
         "loggingConfiguration",
         "tracingConfiguration",
@@ -504,6 +497,18 @@ fn machine_json(m: &MachineView) -> Value {
     if let Some(r) = &m.revision_id {
         o.insert("revisionId".into(), json!(r));
     }
+}
+
+fn machine_json(m: &MachineView) -> Value {
+    let mut o = Map::new();
+    o.insert("stateMachineArn".into(), json!(m.arn));
+    o.insert("name".into(), json!(m.name));
+    o.insert("status".into(), json!(m.status));
+    o.insert("definition".into(), json!(m.definition));
+    o.insert("roleArn".into(), json!(m.role_arn));
+    o.insert("type".into(), json!(m.machine_type.as_str()));
+    o.insert("creationDate".into(), ts(m.created_millis));
+    put_config(&mut o, m);
     if let Some(d) = &m.description {
         o.insert("description".into(), json!(d));
     }
@@ -566,18 +571,7 @@ async fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
     // The role and configuration of the machine as it is now (we keep only the definition per execution).
     if let Ok(m) = e.describe_state_machine(&target) {
         out.insert("roleArn".into(), json!(m.role_arn));
-        for k in [
-            "loggingConfiguration",
-            "tracingConfiguration",
-            "encryptionConfiguration",
-        ] {
-            if let Some(v) = m.config.get(k) {
-                out.insert(k.into(), v.clone());
-            }
-        }
-        if let Some(r) = &m.revision_id {
-            out.insert("revisionId".into(), json!(r));
-        }
+        put_config(&mut out, &m);
     }
     out.insert("updateDate".into(), ts(rec.start_millis));
     if let Some(al) = &rec.alias_arn {

@@ -881,29 +881,43 @@ impl Engine {
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<i64> {
+        let running = self.inner.lock().running.contains_key(arn);
+        if !running {
+            let rec = self.stored_execution(arn)?;
+            return Ok(rec.stop_millis.unwrap_or_else(now_millis));
+        }
+        self.step_durably(arn, |st| match st.running.get_mut(arn) {
+            Some(r) => {
+                Ok(r.ex.handle(Event::Stop { error, cause }, &mut SystemSources))
+            }
+            // Finished in between: stopping it is a no-op.
+            None => Ok(Step::default()),
+        })
+        .await?;
+        Ok(now_millis())
+    }
+}
+
+impl Engine {
+    /// Under the lock, let `step_of` produce a step of execution `arn` (after its own
+    /// checks), drive it, and wait until the batch holding it is durable.
+    pub(crate) async fn step_durably(
+        &self,
+        arn: &str,
+        step_of: impl FnOnce(&mut State) -> Result<Step>,
+    ) -> Result<()> {
         let inner = &self.inner;
+        let key: Arc<str> = Arc::from(arn);
         let mut batch = Batch::default();
         let mut fx = Effects::default();
         let seq = {
             let mut st = inner.lock();
-            let key: Arc<str> = Arc::from(arn);
-            let Some(r) = st.running.get_mut(&key) else {
-                drop(st);
-                let rec = self.stored_execution(arn)?;
-                return Ok(rec.stop_millis.unwrap_or_else(now_millis));
-            };
-            let step =
-                r.ex.handle(Event::Stop { error, cause }, &mut SystemSources);
+            let step = step_of(&mut st)?;
             st.drive(inner, &key, step, &mut batch, &mut fx);
             st.submit(inner, batch)
         };
         fx.complete(inner, seq);
-        inner
-            .committer
-            .wait(seq)
-            .await
-            .map_err(|_| Error::commit())?;
-        Ok(now_millis())
+        inner.committer.wait(seq).await.map_err(|_| Error::commit())
     }
 }
 
@@ -1032,14 +1046,10 @@ impl Engine {
     /// RedriveExecution: resume a FAILED, TIMED_OUT or ABORTED Standard execution from
     /// its unsuccessful states. Returns the redrive time.
     pub async fn redrive_execution(&self, arn: &str) -> Result<i64> {
-        let inner = &self.inner;
         let not_redrivable = |m: String| Error::new(ErrorCode::ExecutionNotRedrivable, m);
         let record = self.describe_execution_full(arn)?;
-        let mut batch = Batch::default();
-        let mut fx = Effects::default();
         let now = now_millis();
-        let seq = {
-            let mut st = inner.lock();
+        self.step_durably(arn, |st| {
             let key: Arc<str> = Arc::from(arn);
             if st.running.contains_key(&key) {
                 return Err(not_redrivable(format!(
@@ -1091,15 +1101,9 @@ impl Engine {
                     insert_at: None,
                 }),
             );
-            st.drive(inner, &key, step, &mut batch, &mut fx);
-            st.submit(inner, batch)
-        };
-        fx.complete(inner, seq);
-        inner
-            .committer
-            .wait(seq)
-            .await
-            .map_err(|_| Error::commit())?;
+            Ok(step)
+        })
+        .await?;
         Ok(now)
     }
 
@@ -1174,35 +1178,29 @@ impl Engine {
         tolerated_count: Option<u64>,
         tolerated_percentage: Option<f64>,
     ) -> Result<()> {
-        let inner = &self.inner;
         let (run, exec) = self.describe_map_run(map_run_arn)?;
-        let mut batch = Batch::default();
-        let mut fx = Effects::default();
-        let seq = {
-            let mut st = inner.lock();
-            let key: Arc<str> = Arc::from(exec.as_str());
-            let step = st.running.get_mut(&key).and_then(|r| {
-                r.ex.update_map_run(
-                    map_run_arn,
-                    max_concurrency,
-                    tolerated_count,
-                    tolerated_percentage,
-                    &mut SystemSources,
-                )
-            });
-            let Some(step) = step else {
-                return Err(Error::new(
-                    ErrorCode::ValidationException,
-                    format!(
-                        "Map Run {map_run_arn} is {} and cannot be updated",
-                        run.status.as_str()
-                    ),
-                ));
-            };
-            st.drive(inner, &key, step, &mut batch, &mut fx);
-            st.submit(inner, batch)
-        };
-        fx.complete(inner, seq);
-        inner.committer.wait(seq).await.map_err(|_| Error::commit())
+        self.step_durably(&exec, |st| {
+            st.running
+                .get_mut(exec.as_str())
+                .and_then(|r| {
+                    r.ex.update_map_run(
+                        map_run_arn,
+                        max_concurrency,
+                        tolerated_count,
+                        tolerated_percentage,
+                        &mut SystemSources,
+                    )
+                })
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::ValidationException,
+                        format!(
+                            "Map Run {map_run_arn} is {} and cannot be updated",
+                            run.status.as_str()
+                        ),
+                    )
+                })
+        })
+        .await
     }
 }
