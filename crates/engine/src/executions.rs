@@ -284,7 +284,8 @@ impl State {
             self.finished.insert(
                 Arc::clone(arn),
                 crate::Finished {
-                    record: Arc::new(r.record.clone()),
+                    record: (payload_bytes(&r.record) <= FINISHED_PAYLOAD_LIMIT)
+                        .then(|| Arc::new(r.record.clone())),
                     definition: Arc::clone(&r.definition),
                     seq: u64::MAX,
                     at: std::time::Instant::now(),
@@ -811,7 +812,7 @@ impl Engine {
             }
             st.finished
                 .get(arn)
-                .map(|f| (Arc::clone(&f.record), Arc::clone(&f.definition), f.seq))
+                .map(|f| (f.record.clone(), Arc::clone(&f.definition), f.seq))
         };
         if let Some((record, definition, seq)) = cached {
             self.inner
@@ -819,9 +820,11 @@ impl Engine {
                 .wait(seq)
                 .await
                 .map_err(|_| Error::commit())?;
-            let mut rec = ExecutionRecord::clone(&record);
-            rec.definition = definition.to_string();
-            return Ok(rec);
+            if let Some(record) = record {
+                let mut rec = ExecutionRecord::clone(&record);
+                rec.definition = definition.to_string();
+                return Ok(rec);
+            }
         }
         self.stored_execution(arn)
     }
@@ -925,6 +928,17 @@ impl Engine {
 fn machine_name_of(arn: &str) -> Option<&str> {
     arn.split_once(":stateMachine:")
         .map(|(_, rest)| rest.split(':').next().unwrap_or(rest))
+}
+
+/// Finished executions whose input, output, error and cause together exceed this keep
+/// only their name reservation in memory (payloads reach 256 KiB each).
+const FINISHED_PAYLOAD_LIMIT: usize = 2048;
+
+fn payload_bytes(r: &ExecutionRecord) -> usize {
+    r.input.len()
+        + r.output.as_ref().map_or(0, String::len)
+        + r.error.as_ref().map_or(0, String::len)
+        + r.cause.as_ref().map_or(0, String::len)
 }
 
 /// How many finished executions stay in memory.

@@ -108,8 +108,9 @@ struct Running {
 
 /// A finished execution's final record and the batch that makes it durable.
 struct Finished {
-    /// Without its definition (see `Running::record`).
-    record: Arc<stepwise_store::ExecutionRecord>,
+    /// Without its definition (see `Running::record`); `None` when its payloads are too
+    /// large to keep (the entry then only reserves the name; reads go to the store).
+    record: Option<Arc<stepwise_store::ExecutionRecord>>,
     definition: Arc<str>,
     seq: u64,
     at: std::time::Instant,

@@ -404,3 +404,39 @@ async fn a_task_taken_by_a_worker_is_not_handed_out_again_after_reopening() {
     assert_eq!(started, 1);
     e.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_finished_executions_are_read_back_from_the_store() {
+    let db = TempDb::new("large");
+    let e = db.open(instant());
+    let m = machine(
+        &e,
+        "big",
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    )
+    .await;
+    let big = json!({"blob": "x".repeat(100_000)});
+    let arn = start(&e, &m, "big-one", big.clone()).await;
+    // Not kept in memory (too large), so this reads the store — and must be complete.
+    let rec = e.describe_execution(&arn).await.expect("describe");
+    assert_eq!(rec.status, "SUCCEEDED");
+    assert_eq!(
+        serde_json::from_str::<Value>(rec.output.as_deref().unwrap_or("null")).expect("json"),
+        big
+    );
+    // The name stays taken.
+    let again = e
+        .start_execution(
+            StartRequest {
+                state_machine_arn: m.clone(),
+                name: Some("big-one".into()),
+                input: Some("{}".into()),
+                trace_header: None,
+            },
+            false,
+        )
+        .await
+        .expect_err("name taken");
+    assert_eq!(again.code, ErrorCode::ExecutionAlreadyExists);
+    e.shutdown();
+}
