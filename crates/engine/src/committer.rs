@@ -2,33 +2,34 @@
 //! applies them in one store transaction. Each batch gets a sequence number; callers
 //! wait until the committed watermark passes theirs before they acknowledge anything.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Instant;
 use stepwise_store::{Batch, Store};
-use tokio::sync::watch;
+use tokio::sync::oneshot;
 
 use crate::metrics::Metrics;
 
 /// Most batches folded into one transaction.
 const MAX_GROUP: usize = 2048;
 
-/// Where the writer is: every batch with `seq <= committed` is durable. After a store
-/// error the writer is *poisoned*: memory is ahead of the store, so nothing more is
-/// committed or acknowledged (fail-stop; a restart recovers from the store).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Watermark {
-    pub committed: u64,
-    pub poisoned: bool,
-}
+/// Callers waiting for a sequence number, woken by the commit that covers it (and only
+/// that one: a watch channel would wake every waiter on every commit).
+type Waiters = BTreeMap<u64, Vec<oneshot::Sender<bool>>>;
 
 /// The queue to the writer and the last sequence number handed out.
 type Queue = (mpsc::Sender<(u64, Batch)>, u64);
 
+/// Every batch with `seq <= committed` is durable. After a store error the writer is
+/// *poisoned*: memory is ahead of the store, so nothing more is committed or
+/// acknowledged (fail-stop; a restart recovers from the store).
 pub struct Committer {
     /// Sender and the sequence counter move together so channel order = seq order.
     tx: Mutex<Option<Queue>>,
-    mark: watch::Receiver<Watermark>,
+    committed: AtomicU64,
+    poisoned: AtomicBool,
+    waiters: Mutex<Waiters>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     pub(crate) queued: AtomicU64,
 }
@@ -36,17 +37,18 @@ pub struct Committer {
 impl Committer {
     pub fn start(store: Arc<dyn Store>, metrics: Arc<Metrics>) -> Arc<Committer> {
         let (tx, rx) = mpsc::channel::<(u64, Batch)>();
-        let (mark_tx, mark_rx) = watch::channel(Watermark::default());
         let c = Arc::new(Committer {
             tx: Mutex::new(Some((tx, 0))),
-            mark: mark_rx,
+            committed: AtomicU64::new(0),
+            poisoned: AtomicBool::new(false),
+            waiters: Mutex::new(BTreeMap::new()),
             thread: Mutex::new(None),
             queued: AtomicU64::new(0),
         });
         let me = Arc::clone(&c);
         let handle = std::thread::Builder::new()
             .name("stepwise-commit".into())
-            .spawn(move || writer(rx, store, mark_tx, metrics, me))
+            .spawn(move || writer(rx, store, metrics, me))
             .ok();
         if let Ok(mut t) = c.thread.lock() {
             *t = handle;
@@ -77,29 +79,57 @@ impl Committer {
 
     /// Wait until batch `seq` is durable.
     pub async fn wait(&self, seq: u64) -> Result<(), CommitFailed> {
-        if seq == 0 {
+        if seq == 0 || self.committed() >= seq {
             return Ok(());
         }
-        let mut rx = self.mark.clone();
-        loop {
-            let m = *rx.borrow_and_update();
-            if m.committed >= seq {
+        if seq == u64::MAX || self.poisoned() {
+            return Err(CommitFailed);
+        }
+        let rx = {
+            let mut w = lock(&self.waiters);
+            // Re-check under the lock: the writer marks progress before it takes it.
+            if self.committed() >= seq {
                 return Ok(());
             }
-            if m.poisoned || seq == u64::MAX || rx.changed().await.is_err() {
+            if self.poisoned() {
                 return Err(CommitFailed);
             }
+            let (tx, rx) = oneshot::channel();
+            w.entry(seq).or_default().push(tx);
+            rx
+        };
+        match rx.await {
+            Ok(true) => Ok(()),
+            _ => Err(CommitFailed),
         }
     }
 
     /// The highest sequence number known durable.
     pub fn committed(&self) -> u64 {
-        self.mark.borrow().committed
+        self.committed.load(Ordering::Acquire)
     }
 
     /// Whether a commit failed (the server must be restarted).
     pub fn poisoned(&self) -> bool {
-        self.mark.borrow().poisoned
+        self.poisoned.load(Ordering::Acquire)
+    }
+
+    /// Mark `last` durable (or everything failed) and wake exactly the callers covered.
+    fn settle(&self, last: u64, ok: bool) {
+        let woken = {
+            let mut w = lock(&self.waiters);
+            if ok {
+                self.committed.store(last, Ordering::Release);
+                let later = w.split_off(&(last + 1));
+                std::mem::replace(&mut *w, later)
+            } else {
+                self.poisoned.store(true, Ordering::Release);
+                std::mem::take(&mut *w)
+            }
+        };
+        for tx in woken.into_values().flatten() {
+            let _ = tx.send(ok);
+        }
     }
 
     /// Stop accepting batches, write what is queued and join the writer.
@@ -119,10 +149,16 @@ impl Committer {
 #[error("the store failed to commit")]
 pub struct CommitFailed;
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
 fn writer(
     rx: mpsc::Receiver<(u64, Batch)>,
     store: Arc<dyn Store>,
-    mark: watch::Sender<Watermark>,
     metrics: Arc<Metrics>,
     me: Arc<Committer>,
 ) {
@@ -141,18 +177,17 @@ fn writer(
             }
         }
         me.queued.fetch_sub(group.len() as u64, Ordering::Relaxed);
-        if mark.borrow().poisoned {
+        if me.poisoned() {
             continue;
         }
         let t = Instant::now();
         let res = store.commit(&group);
         metrics.observe_commit(group.len(), t.elapsed());
-        mark.send_modify(|m| match res {
-            Ok(()) => m.committed = last,
-            Err(ref e) => {
-                tracing::error!(error = %e, batches = group.len(), "commit failed; refusing further writes");
-                m.poisoned = true;
-            }
-        });
+        if let Err(e) = &res {
+            tracing::error!(error = %e, batches = group.len(), "commit failed; refusing further writes");
+        }
+        me.settle(last, res.is_ok());
     }
+    // The queue is closed and drained: whoever still waits will never be acknowledged.
+    me.settle(0, false);
 }
