@@ -96,8 +96,14 @@ def test_distributed_map_run(sfn):
 
 
 def test_map_run_child_executions(sfn):
-    """Child executions of a Distributed Map are listed under their Map Run."""
-    _, arn, map_run_arn, activity_arn = start_distributed_map(sfn)
+    """Child executions of a Distributed Map are listed under their Map Run, each with
+    its own description and history."""
+    sm_arn, arn, map_run_arn, activity_arn = start_distributed_map(sfn)
+    label_machine = map_run_arn.split(":mapRun:", 1)[1].rsplit(":", 1)[0]
+
+    # MaxConcurrency 1: one child runs, the other has not started.
+    running = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
+    assert [c["status"] for c in running] == ["RUNNING"]
 
     def echo(client, task):
         client.send_task_success(taskToken=task["taskToken"], output=task["input"])
@@ -107,6 +113,45 @@ def test_map_run_child_executions(sfn):
     children = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
     assert len(children) == 2
     assert all(c["status"] == "SUCCEEDED" and c["mapRunArn"] == map_run_arn for c in children)
+    assert all(c["stateMachineArn"] == f"arn:aws:states:us-east-1:123456789012:stateMachine:{label_machine}"
+               for c in children)
+    assert all(c["executionArn"].startswith(
+        f"arn:aws:states:us-east-1:123456789012:execution:{label_machine}:") for c in children)
+    # Filters and paging work as for any listing.
+    assert sfn.list_executions(mapRunArn=map_run_arn, statusFilter="FAILED")["executions"] == []
+    page = sfn.list_executions(mapRunArn=map_run_arn, maxResults=1)
+    assert len(page["executions"]) == 1 and "nextToken" in page
+    # The parent machine's listing does not show them.
+    parent_list = sfn.list_executions(stateMachineArn=sm_arn)["executions"]
+    assert [e["executionArn"] for e in parent_list] == [arn]
+
+    inputs = []
+    for c in children:
+        desc = sfn.describe_execution(executionArn=c["executionArn"])
+        assert desc["status"] == "SUCCEEDED"
+        assert desc["mapRunArn"] == map_run_arn
+        assert json.loads(desc["output"]) == json.loads(desc["input"])
+        inputs.append(json.loads(desc["input"]))
+        events = history(sfn, c["executionArn"])
+        assert types(events) == [
+            "ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted",
+            "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded",
+        ]
+        assert [e["id"] for e in events] == list(range(1, 8))
+        sm = sfn.describe_state_machine_for_execution(executionArn=c["executionArn"])
+        assert sm["mapRunArn"] == map_run_arn
+        assert sm["label"] == label_machine.split("/", 1)[1]
+        assert sm["roleArn"]
+    assert sorted(inputs) == [1, 2]
+
+
+def test_stopping_the_parent_aborts_map_run_children(sfn):
+    _, arn, map_run_arn, _ = start_distributed_map(sfn)
+    wait_for_event(sfn, arn, "MapRunStarted")
+    sfn.stop_execution(executionArn=arn)
+    children = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
+    assert [c["status"] for c in children] == ["ABORTED"]
+    assert types(history(sfn, children[0]["executionArn"]))[-1] == "ExecutionAborted"
 
 
 def test_map_run_errors(sfn):
@@ -114,4 +159,6 @@ def test_map_run_errors(sfn):
     err = error_of(sfn.describe_map_run, mapRunArn=missing)
     assert err["Code"] == "ResourceNotFound"
     err = error_of(sfn.update_map_run, mapRunArn=missing, maxConcurrency=3)
+    assert err["Code"] == "ResourceNotFound"
+    err = error_of(sfn.list_executions, mapRunArn=missing)
     assert err["Code"] == "ResourceNotFound"

@@ -568,14 +568,26 @@ async fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
         json!(rec.machine_arn.rsplit(':').next().unwrap_or_default()),
     );
     out.insert("definition".into(), json!(rec.definition));
-    // The role and configuration of the machine as it is now (we keep only the definition per execution).
-    if let Ok(m) = e.describe_state_machine(&target) {
+    // The role and configuration of the machine as it is now (we keep only the definition
+    // per execution); a Distributed Map child's (`…:stateMachine:NAME/LABEL`) are its
+    // parent machine's.
+    let owner = match rec.map_run_arn {
+        Some(_) => target.rsplit_once('/').map_or(target.as_str(), |(m, _)| m),
+        None => target.as_str(),
+    };
+    if let Ok(m) = e.describe_state_machine(owner) {
         out.insert("roleArn".into(), json!(m.role_arn));
         put_config(&mut out, &m);
     }
     out.insert("updateDate".into(), ts(rec.start_millis));
     if let Some(al) = &rec.alias_arn {
         out.insert("stateMachineAliasArn".into(), json!(al));
+    }
+    if let Some(run) = &rec.map_run_arn {
+        out.insert("mapRunArn".into(), json!(run));
+        if let Some((_, label)) = target.rsplit_once('/') {
+            out.insert("label".into(), json!(label));
+        }
     }
     Ok(Value::Object(out))
 }
@@ -706,6 +718,9 @@ fn describe_execution_json(rec: &ExecutionRecord) -> Value {
     if let Some(v) = &rec.alias_arn {
         m.insert("stateMachineAliasArn".into(), json!(v));
     }
+    if let Some(v) = &rec.map_run_arn {
+        m.insert("mapRunArn".into(), json!(v));
+    }
     if rec.machine_type == MachineType::Standard {
         m.insert("redriveCount".into(), json!(rec.redrive_count));
         if let Some(t) = rec.redrive_millis {
@@ -747,9 +762,9 @@ fn list_executions(e: &Engine, r: Req<'_>) -> Res {
             ensure::MachineRef::Version => q.version_arn = Some(a.to_string()),
             ensure::MachineRef::Alias => q.alias_arn = Some(a.to_string()),
         }
-    } else {
-        // Map Runs are not kept yet: nothing runs under one.
-        return Ok(json!({"executions": []}));
+    } else if let Some(run) = r.s("mapRunArn") {
+        e.describe_map_run(run)?;
+        q.map_run_arn = Some(run.to_string());
     }
     let max = match r.u("maxResults") {
         Some(0) | None => DEFAULT_PAGE,
@@ -787,6 +802,10 @@ fn list_executions(e: &Engine, r: Req<'_>) -> Res {
             }
             if rec.redrive_count > 0 {
                 m.insert("redriveCount".into(), json!(rec.redrive_count));
+            }
+            // Only when listing by Map Run, as AWS.
+            if let Some(run) = &q.map_run_arn {
+                m.insert("mapRunArn".into(), json!(run));
             }
             Value::Object(m)
         })

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Weak};
 use stepwise_expr::Sources;
 use stepwise_interp::{
-    Command, Event, Execution, ExecutionInfo, Machine, MapRunInfo, Status, Step,
+    ChildChange, Command, Event, Execution, ExecutionInfo, Machine, MapRunInfo, Status, Step,
 };
 use stepwise_mock::{Lookup, MockResult};
 use stepwise_store::{
@@ -194,6 +194,9 @@ impl State {
                         execution_arn: arn.to_string(),
                     });
                 }
+            }
+            if standard {
+                child_writes(&r, &mut step, batch);
             }
             if let Some(last) = step.events.last() {
                 r.record.history_len = last.id;
@@ -475,6 +478,81 @@ fn put_insert(batch: &mut Batch, i: usize, rec: ExecutionRecord) {
     }
 }
 
+/// Distributed Map child executions of a step: a record for each one that started
+/// (before its events), their history events, and the outcome of each one that ended.
+fn child_writes(parent: &Running, step: &mut Step, batch: &mut Batch) {
+    let (started, ended): (Vec<ChildChange>, Vec<ChildChange>) = step
+        .children
+        .drain(..)
+        .partition(|c| matches!(c, ChildChange::Started(_)));
+    for c in started {
+        if let ChildChange::Started(c) = c {
+            batch.push(Write::InsertExecution(ExecutionRecord {
+                arn: c.arn.to_string(),
+                machine_arn: c.state_machine_arn,
+                version_arn: None,
+                alias_arn: None,
+                name: c.name,
+                machine_type: if c.express {
+                    MachineType::Express
+                } else {
+                    MachineType::Standard
+                },
+                status: status_str(c.status).to_string(),
+                input: c.input.to_string(),
+                output: None,
+                error: None,
+                cause: None,
+                start_millis: c.start_millis,
+                stop_millis: None,
+                redrive_count: 0,
+                redrive_millis: None,
+                definition: parent.definition.to_string(),
+                test_case: parent.record.test_case.clone(),
+                trace_header: None,
+                snapshot: None,
+                history_len: c.history_len,
+                transitions: 0,
+                map_run_arn: Some(c.map_run_arn),
+            }));
+        }
+    }
+    let events = std::mem::take(&mut step.child_events);
+    let mut rest = events.as_slice();
+    while let Some((arn, _)) = rest.first() {
+        let n = rest.iter().take_while(|(a, _)| a == arn).count();
+        let (run, tail) = rest.split_at(n);
+        batch.push(Write::AppendHistory {
+            execution_arn: arn.to_string(),
+            events: run
+                .iter()
+                .map(|(_, e)| StoredEvent {
+                    id: e.id,
+                    json: e.to_aws_json(true).to_string(),
+                })
+                .collect(),
+        });
+        rest = tail;
+    }
+    for c in ended {
+        if let ChildChange::Finished(c) = c {
+            batch.push(Write::UpdateExecution(ExecutionUpdate {
+                arn: c.arn.to_string(),
+                status: status_str(c.status).to_string(),
+                output: c.output.map(|v| v.to_string()),
+                error: c.error,
+                cause: c.cause,
+                stop_millis: c.stop_millis,
+                redrive_count: 0,
+                redrive_millis: None,
+                snapshot: None,
+                history_len: c.history_len,
+                transitions: 0,
+            }));
+        }
+    }
+}
+
 fn update_of(rec: &ExecutionRecord, snapshot: Option<Vec<u8>>) -> ExecutionUpdate {
     ExecutionUpdate {
         arn: rec.arn.clone(),
@@ -743,6 +821,7 @@ impl Engine {
                 snapshot: None,
                 history_len: 0,
                 transitions: 0,
+                map_run_arn: None,
             };
             // A placeholder, rewritten with the record as it stands after the first step.
             let insert_at = batch.writes.len();

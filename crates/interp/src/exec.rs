@@ -13,7 +13,7 @@ use crate::history::{Details, EventType, HistoryEvent};
 use crate::timefmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use stepwise_asl::{
     Assign, Catcher, ChoiceRule, Dyn, FilterPath, InputOutput, JitterStrategy, MapSelector,
@@ -230,6 +230,40 @@ impl Status {
 pub struct Step {
     pub events: Vec<HistoryEvent>,
     pub commands: Vec<Command>,
+    /// Events of Distributed Map child executions, in order, each with its child's ARN
+    /// (each child has its own history, ids from 1).
+    pub child_events: Vec<(Arc<str>, HistoryEvent)>,
+    /// Child executions that started or ended in this step, as they are after it.
+    pub children: Vec<ChildChange>,
+}
+
+/// A child execution of a Distributed Map: one per item, with its own ARN
+/// (`execution:MACHINE/LABEL:NAME`) and history, listed under its Map Run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChildExecution {
+    pub arn: Arc<str>,
+    pub name: String,
+    /// `stateMachine:MACHINE/LABEL`.
+    pub state_machine_arn: String,
+    pub map_run_arn: String,
+    /// `ProcessorConfig.ExecutionType` is EXPRESS.
+    pub express: bool,
+    pub input: Arc<Value>,
+    pub start_millis: i64,
+    pub status: Status,
+    pub stop_millis: Option<i64>,
+    pub output: Option<Arc<Value>>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// Events in its history so far (the id of the last one).
+    pub history_len: u64,
+}
+
+/// A change to a [`ChildExecution`] (a child that starts and ends in one step gives both).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ChildChange {
+    Started(ChildExecution),
+    Finished(ChildExecution),
 }
 
 type FrameId = usize;
@@ -477,8 +511,10 @@ struct Frame {
     path: Arc<[(u32, u32)]>,
     vars: Map<String, Value>,
     last: u64,
-    /// Events of this frame go to a child execution's history (distributed Map).
-    silent: bool,
+    /// The Distributed Map child execution whose history this frame's events go to
+    /// (`None`: the execution's own history).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sink: Option<u32>,
     stage: Stage,
 }
 
@@ -507,7 +543,7 @@ pub struct Execution {
     invocations: HashMap<String, u32>,
     map_runs: u32,
     transitions: u64,
-    /// StateEntered events recorded (`transitions` also counts the silent states of
+    /// StateEntered events recorded here (`transitions` also counts the states of
     /// distributed Map runs, whose events belong to child executions).
     recorded_entered: u64,
     /// Where the execution stopped when it failed (for [`Execution::redrive`]); stopped
@@ -515,10 +551,53 @@ pub struct Execution {
     redrive_point: Option<Box<Point>>,
     /// Every Distributed Map run started so far.
     runs: Vec<MapRunInfo>,
+    /// Distributed Map child executions still running, by number.
+    children: BTreeMap<u32, ChildExecution>,
+    next_child: u32,
     /// Events and commands produced by the current step.
     #[serde(skip)]
     out: Step,
     now: i64,
+}
+
+/// How an execution (or a Distributed Map child) ended, for its last event.
+#[derive(Debug, Default)]
+struct End {
+    output: Option<Arc<Value>>,
+    error: Option<String>,
+    cause: Option<String>,
+}
+
+impl End {
+    /// `Err` of a frame: empty error and cause texts are left out, as AWS does.
+    fn failure(e: StatesError) -> End {
+        End {
+            output: None,
+            error: (!e.error.is_empty()).then_some(e.error),
+            cause: (!e.cause.is_empty()).then_some(e.cause),
+        }
+    }
+
+    fn event(&self, status: Status) -> (EventType, Details) {
+        let failure = || Details::Failure {
+            error: self.error.clone(),
+            cause: self.cause.clone(),
+        };
+        match status {
+            Status::Succeeded => (
+                EventType::ExecutionSucceeded,
+                Details::Output {
+                    output: self
+                        .output
+                        .clone()
+                        .unwrap_or_else(|| Arc::new(Value::Null)),
+                },
+            ),
+            Status::Failed => (EventType::ExecutionFailed, failure()),
+            Status::TimedOut => (EventType::ExecutionTimedOut, failure()),
+            Status::Running | Status::Aborted => (EventType::ExecutionAborted, failure()),
+        }
+    }
 }
 
 /// Resolve a frame path to its `States`.
@@ -598,9 +677,11 @@ impl Execution {
             recorded_entered: 0,
             redrive_point: None,
             runs: Vec::new(),
+            children: BTreeMap::new(),
+            next_child: 0,
             out: Step {
                 events: Vec::with_capacity(16),
-                commands: Vec::new(),
+                ..Step::default()
             },
             now,
         };
@@ -623,7 +704,7 @@ impl Execution {
             path: Arc::from(Vec::new()),
             vars: Map::new(),
             last: 0,
-            silent: false,
+            sink: None,
             stage: Stage::Ready {
                 state: start,
                 input,
@@ -721,24 +802,43 @@ impl Execution {
         id
     }
 
+    /// Append an event to the history of `sink`: the execution's own (`None`) or a
+    /// Distributed Map child's. Returns its id (`prev` if the child already ended).
+    fn push_in(&mut self, sink: Option<u32>, prev: u64, t: EventType, d: Details) -> u64 {
+        let Some(c) = sink else {
+            return self.push_event(prev, t, d);
+        };
+        let Some(child) = self.children.get_mut(&c) else {
+            return prev;
+        };
+        child.history_len += 1;
+        let id = child.history_len;
+        self.out.child_events.push((
+            Arc::clone(&child.arn),
+            HistoryEvent {
+                id,
+                previous_event_id: prev,
+                timestamp_millis: self.now,
+                event_type: t,
+                details: d,
+            },
+        ));
+        id
+    }
+
     /// Emit in frame `fid`, chaining from its last event.
     fn emit(&mut self, fid: FrameId, t: EventType, d: Details) -> u64 {
         let f = self.frame(fid);
-        if f.silent {
-            return f.last;
-        }
-        let prev = f.last;
-        let id = self.push_event(prev, t, d);
+        let (sink, prev) = (f.sink, f.last);
+        let id = self.push_in(sink, prev, t, d);
         self.frame(fid).last = id;
         id
     }
 
     /// Emit with an explicit previous event id, leaving the frame's chain alone.
     fn emit_with_prev(&mut self, fid: FrameId, prev: u64, t: EventType, d: Details) -> u64 {
-        if self.frame(fid).silent {
-            return prev;
-        }
-        self.push_event(prev, t, d)
+        let sink = self.frame(fid).sink;
+        self.push_in(sink, prev, t, d)
     }
 
     fn arm_timer(&mut self, due_millis: i64) -> u64 {
@@ -935,7 +1035,7 @@ impl Execution {
         src: &mut dyn Sources,
     ) -> Flow {
         self.transitions += 1;
-        if !self.frame(fid).silent {
+        if self.frame(fid).sink.is_none() {
             self.recorded_entered += 1;
         }
         let entered_prev = self.frame(fid).last;
@@ -978,7 +1078,7 @@ impl Execution {
             Stage::Active(a) => std::mem::replace(&mut a.input, Arc::new(Value::Null)),
             _ => return Flow::Done,
         };
-        // Shared with the StateEntered event anyway (unless silent), so this costs nothing.
+        // Shared with the StateEntered event anyway, so this costs nothing.
         let kept = (!keeps_input).then(|| Arc::clone(&input));
         let ctx = self.context_for(fid, st);
         let result = match &st.kind {
@@ -1159,9 +1259,7 @@ impl Execution {
         match exit_prev {
             Some(prev) => {
                 let id = self.emit_with_prev(fid, prev, t, details);
-                if !self.frame(fid).silent {
-                    self.frame(fid).last = id;
-                }
+                self.frame(fid).last = id;
             }
             None => {
                 self.emit(fid, t, details);
@@ -2042,9 +2140,7 @@ impl Execution {
                     state: st.name.to_string(),
                 },
             );
-            if !self.frame(fid).silent {
-                self.frame(fid).last = id;
-            }
+            self.frame(fid).last = id;
         }
         // Retry.
         let retriable = err.error != names::RUNTIME && err.error != names::DATA_LIMIT_EXCEEDED;
@@ -2185,20 +2281,26 @@ impl Execution {
                 Ok(out) => self.finish_execution(Status::Succeeded, Some(out), None, None),
                 Err((e, point)) => {
                     self.redrive_point = point.map(Box::new);
-                    let cause = if e.cause.is_empty() {
-                        None
-                    } else {
-                        Some(e.cause)
-                    };
-                    let error = if e.error.is_empty() {
-                        None
-                    } else {
-                        Some(e.error)
-                    };
-                    self.finish_execution(Status::Failed, None, error, cause)
+                    let end = End::failure(e);
+                    self.finish_execution(Status::Failed, None, end.error, end.cause)
                 }
             },
             Some((pid, index)) => {
+                if let Some(c) = self.child_root(fid) {
+                    let end = match &result {
+                        Ok(out) => End {
+                            output: Some(Arc::clone(out)),
+                            ..End::default()
+                        },
+                        Err((e, _)) => End::failure(e.clone()),
+                    };
+                    let status = if result.is_ok() {
+                        Status::Succeeded
+                    } else {
+                        Status::Failed
+                    };
+                    self.close_child(c, last, status, end);
+                }
                 self.frames[fid] = None;
                 self.free.push(fid);
                 self.child_done(pid, index, last, result, src);
@@ -2222,40 +2324,24 @@ impl Execution {
             .and_then(|f| f.as_ref())
             .map(|f| f.last)
             .unwrap_or(0);
-        let (t, d) = match status {
-            Status::Succeeded => (
-                EventType::ExecutionSucceeded,
-                Details::Output {
-                    output: output.clone().unwrap_or_else(|| Arc::new(Value::Null)),
-                },
-            ),
-            Status::Failed => (
-                EventType::ExecutionFailed,
-                Details::Failure {
-                    error: error.clone(),
-                    cause: cause.clone(),
-                },
-            ),
-            Status::TimedOut => (
-                EventType::ExecutionTimedOut,
-                Details::Failure {
-                    error: error.clone(),
-                    cause: cause.clone(),
-                },
-            ),
-            _ => (
-                EventType::ExecutionAborted,
-                Details::Failure {
-                    error: error.clone(),
-                    cause: cause.clone(),
-                },
-            ),
+        let end = End {
+            output,
+            error,
+            cause,
         };
+        let (t, d) = end.event(status);
         self.push_event(prev, t, d);
         self.status = status;
-        self.output = output;
-        self.error = error;
-        self.cause = cause;
+        self.output = end.output;
+        self.error = end.error;
+        self.cause = end.cause;
+        // Distributed Map children still running end with it.
+        let open: Vec<(u32, u64)> = (0..self.frames.len())
+            .filter_map(|f| Some((self.child_root(f)?, self.frames[f].as_ref()?.last)))
+            .collect();
+        for (c, last) in open {
+            self.close_child(c, last, Status::Aborted, End::default());
+        }
         // Everything still pending is dropped.
         let timers: Vec<u64> = self.timers.keys().copied().collect();
         for t in timers {
@@ -2695,8 +2781,7 @@ impl Execution {
                 .fanout_succeeded(fid, st, fan, src)
                 .map(|out| Self::transition(st, out));
         }
-        let _ = src;
-        self.fill(fid, st, &mut fan);
+        self.fill(fid, st, &mut fan, src);
         if let Stage::Active(a) = &mut self.frame(fid).stage {
             a.wait = Blocked::Fanout(Box::new(fan));
         }
@@ -2705,13 +2790,13 @@ impl Execution {
 
     /// Start children up to the concurrency limit: those a redrive runs again first,
     /// then the ones not started yet.
-    fn fill(&mut self, fid: FrameId, st: &State, fan: &mut Fanout) {
+    fn fill(&mut self, fid: FrameId, st: &State, fan: &mut Fanout, src: &mut dyn Sources) {
         let state_idx = match &self.frame(fid).stage {
             Stage::Active(a) => a.state as u32,
             _ => return,
         };
         let parent_path = Arc::clone(&self.frame(fid).path);
-        let parent_silent = self.frame(fid).silent;
+        let parent_sink = self.frame(fid).sink;
         while fan.running < fan.limit {
             let (index, point) = if let Some((index, point)) = fan.redo.pop_front() {
                 (index, point)
@@ -2733,16 +2818,21 @@ impl Execution {
             };
             let mut path: Vec<(u32, u32)> = parent_path.to_vec();
             path.push((state_idx, branch));
-            let last = match fan.kind {
-                FanKind::Map => self.emit(
-                    fid,
-                    EventType::MapIterationStarted,
-                    Details::MapIteration {
-                        name: st.name.clone(),
-                        index,
-                    },
-                ),
-                _ => self.frame(fid).last,
+            let (sink, last) = match fan.kind {
+                FanKind::Map => {
+                    let id = self.emit(
+                        fid,
+                        EventType::MapIterationStarted,
+                        Details::MapIteration {
+                            name: st.name.clone(),
+                            index,
+                        },
+                    );
+                    (parent_sink, id)
+                }
+                FanKind::Parallel => (parent_sink, self.frame(fid).last),
+                // A child execution of its own: its first state points at 0, as a root's.
+                FanKind::MapRun => (Some(self.open_child(fan.run, st, &point.input, src)), 0),
             };
             // MapIterationStarted does not move the Map's own chain forward.
             let child = self.alloc(Frame {
@@ -2750,12 +2840,96 @@ impl Execution {
                 path: Arc::from(path),
                 vars: Map::new(),
                 last,
-                silent: parent_silent || fan.kind == FanKind::MapRun,
+                sink,
                 stage: Stage::Finished,
             });
             fan.children.push(child);
-            self.resume(child, point);
+            self.resume(child, point, src);
         }
+    }
+
+    /// Start a Distributed Map child execution for one item: its record and its
+    /// `ExecutionStarted`. Returns its number (the frames' sink).
+    fn open_child(
+        &mut self,
+        run: Option<usize>,
+        st: &State,
+        input: &Arc<Value>,
+        src: &mut dyn Sources,
+    ) -> u32 {
+        let c = self.next_child;
+        self.next_child += 1;
+        let map_run_arn = run
+            .and_then(|i| self.runs.get(i))
+            .map(|r| r.arn.clone())
+            .unwrap_or_default();
+        // `…:mapRun:MACHINE/LABEL:ID` → `MACHINE/LABEL`.
+        let machine_label = map_run_arn
+            .split_once(":mapRun:")
+            .and_then(|(_, rest)| rest.rsplit_once(':'))
+            .map(|(m, _)| m.to_string())
+            .unwrap_or_else(|| format!("{}/{}", self.info.state_machine_name, st.name));
+        let (region, account) = (&self.info.region, &self.info.account);
+        let name = src.uuid();
+        let express = matches!(&st.kind, StateKind::Map(m)
+            if m.execution_type.as_deref() == Some("EXPRESS"));
+        let child = ChildExecution {
+            arn: Arc::from(format!(
+                "arn:aws:states:{region}:{account}:execution:{machine_label}:{name}"
+            )),
+            state_machine_arn: format!(
+                "arn:aws:states:{region}:{account}:stateMachine:{machine_label}"
+            ),
+            name,
+            map_run_arn,
+            express,
+            input: Arc::clone(input),
+            start_millis: self.now,
+            status: Status::Running,
+            stop_millis: None,
+            output: None,
+            error: None,
+            cause: None,
+            history_len: 0,
+        };
+        self.out.children.push(ChildChange::Started(child.clone()));
+        self.children.insert(c, child);
+        let role_arn = self.info.role_arn.clone();
+        self.push_in(
+            Some(c),
+            0,
+            EventType::ExecutionStarted,
+            Details::ExecutionStarted {
+                input: Arc::clone(input),
+                role_arn,
+            },
+        );
+        c
+    }
+
+    /// End child execution `c` with its last event (`prev`) and outcome.
+    fn close_child(&mut self, c: u32, prev: u64, status: Status, end: End) {
+        let (t, d) = end.event(status);
+        self.push_in(Some(c), prev, t, d);
+        if let Some(mut child) = self.children.remove(&c) {
+            child.status = status;
+            child.stop_millis = Some(self.now);
+            child.output = end.output;
+            child.error = end.error;
+            child.cause = end.cause;
+            self.out.children.push(ChildChange::Finished(child));
+        }
+    }
+
+    /// The child execution frame `fid` is the first frame of, if any.
+    fn child_root(&self, fid: FrameId) -> Option<u32> {
+        let f = self.frames.get(fid)?.as_ref()?;
+        let c = f.sink?;
+        let parent_sink = f
+            .parent
+            .and_then(|(p, _)| self.frames.get(p)?.as_ref())
+            .and_then(|p| p.sink);
+        (parent_sink != Some(c)).then_some(c)
     }
 
     fn child_done(
@@ -2896,7 +3070,7 @@ impl Execution {
                 }
             }
         }
-        self.fill(pid, st, &mut fan);
+        self.fill(pid, st, &mut fan, src);
         if let Stage::Active(a) = &mut self.frame(pid).stage {
             a.wait = Blocked::Fanout(fan);
         }
@@ -2924,6 +3098,10 @@ impl Execution {
             if let Some(inner) = child_fan {
                 self.abort_children(c, &inner);
                 self.abort_run(inner.run);
+            }
+            if let Some(k) = self.child_root(c) {
+                let last = self.frames[c].as_ref().map_or(0, |f| f.last);
+                self.close_child(k, last, Status::Aborted, End::default());
             }
             self.count_run(fan.run, |k| {
                 k.running = k.running.saturating_sub(1);

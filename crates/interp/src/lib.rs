@@ -24,7 +24,7 @@ pub mod test_state;
 pub mod timefmt;
 
 pub use exec::{
-    Command, Counts, Event, Execution, ExecutionInfo, Machine, MapRunInfo, RedriveError,
+    ChildChange, ChildExecution, Command, Counts, Event, Execution, ExecutionInfo, Machine, MapRunInfo, RedriveError,
     SnapshotError, Status, Step, TaskRequest,
 };
 pub use fold::{fold, Folder, OpenState, Summary};

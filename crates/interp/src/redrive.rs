@@ -92,10 +92,10 @@ impl Execution {
             path: Arc::from(Vec::new()),
             vars: Map::new(),
             last: redriven,
-            silent: false,
+            sink: None,
             stage: Stage::Finished,
         });
-        self.resume(root, point);
+        self.resume(root, point, sources);
         self.run(sources);
         Ok(std::mem::take(&mut self.out))
     }
@@ -129,7 +129,7 @@ impl Execution {
 
     /// Put frame `fid` back where `point` says: ready to enter the state again, or (for
     /// a Parallel/Map with kept children) inside it with the other children restarted.
-    pub(super) fn resume(&mut self, fid: FrameId, point: Point) {
+    pub(super) fn resume(&mut self, fid: FrameId, point: Point, src: &mut dyn Sources) {
         let Point {
             state,
             input,
@@ -150,7 +150,7 @@ impl Execution {
         let path = Arc::clone(&self.frame(fid).path);
         let st = states_at(&machine.definition, &path).get(state);
         self.transitions += 1;
-        if !self.frame(fid).silent {
+        if self.frame(fid).sink.is_none() {
             self.recorded_entered += 1;
         }
         let entered_prev = self.frame(fid).last;
@@ -210,7 +210,7 @@ impl Execution {
             tolerated_points: Vec::new(),
             run,
         };
-        self.fill(fid, st, &mut fan);
+        self.fill(fid, st, &mut fan, src);
         if let Stage::Active(a) = &mut self.frame(fid).stage {
             a.wait = Blocked::Fanout(Box::new(fan));
         }
@@ -372,7 +372,7 @@ impl Execution {
             info.tolerated_failure_percentage = p;
             fan.tolerated_pct = Some(p);
         }
-        self.fill(fid, states.get(state), &mut fan);
+        self.fill(fid, states.get(state), &mut fan, sources);
         if let Stage::Active(a) = &mut self.frame(fid).stage {
             a.wait = Blocked::Fanout(fan);
         }

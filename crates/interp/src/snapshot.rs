@@ -8,7 +8,7 @@
 //! does not fit fails here instead of panicking in a later step.
 
 use super::{
-    Blocked, Execution, ExecutionInfo, FanKind, FanPoint, Fanout, FrameId, Machine, MapRunInfo,
+    Blocked, ChildExecution, Execution, ExecutionInfo, FanKind, FanPoint, Fanout, FrameId, Machine, MapRunInfo,
     Point, Stage, Status, Step, MAX_HISTORY_EVENTS,
 };
 use crate::fold::{OpenState, Summary};
@@ -90,6 +90,10 @@ struct Parts {
     redrive_point: Option<Box<Point>>,
     #[serde(default)]
     runs: Vec<MapRunInfo>,
+    #[serde(default)]
+    children: BTreeMap<u32, ChildExecution>,
+    #[serde(default)]
+    next_child: u32,
     now: i64,
 }
 
@@ -163,6 +167,8 @@ impl Execution {
             recorded_entered: p.recorded_entered,
             redrive_point: p.redrive_point,
             runs: p.runs,
+            children: p.children,
+            next_child: p.next_child,
             out: Step::default(),
             now: p.now,
         };
@@ -191,7 +197,7 @@ impl Execution {
         let mut open_states = BTreeMap::new();
         let mut open_children = 0;
         if self.status == Status::Running {
-            for f in self.frames.iter().flatten().filter(|f| !f.silent) {
+            for f in self.frames.iter().flatten().filter(|f| f.sink.is_none()) {
                 let Stage::Active(a) = &f.stage else {
                     continue;
                 };
@@ -264,6 +270,9 @@ fn validate(ex: &Execution) -> Result<(), String> {
                     return Err(format!("frame {id}: path does not extend its parent's"));
                 }
             }
+        }
+        if f.sink.is_some_and(|c| c >= ex.next_child) {
+            return Err(format!("frame {id}: child execution {:?} was never started", f.sink));
         }
         let state = match &f.stage {
             Stage::Ready { state, .. } => *state,

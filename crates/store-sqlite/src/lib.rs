@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_map_runs.sql"),
     include_str!("../migrations/0003_history_runs.sql"),
+    include_str!("../migrations/0004_child_executions.sql"),
 ];
 
 /// The schema version this build writes.
@@ -244,7 +245,7 @@ fn decode_routing(s: &str) -> rusqlite::Result<Vec<(String, u32)>> {
 const EXEC_COLUMNS: &str = "e.arn, e.machine_arn, e.version_arn, e.alias_arn, e.name, \
     e.machine_type, e.status, e.input, e.output, e.error, e.cause, e.start_millis, \
     e.stop_millis, e.redrive_count, e.redrive_millis, d.text, e.test_case, \
-    e.trace_header, e.snapshot, e.history_len, e.transitions";
+    e.trace_header, e.snapshot, e.history_len, e.transitions, e.map_run_arn";
 
 const EXEC_FROM: &str = "executions e JOIN definitions d ON d.id = e.definition_id";
 
@@ -271,6 +272,7 @@ fn exec_row(r: &Row) -> rusqlite::Result<ExecutionRecord> {
         snapshot: r.get(18)?,
         history_len: u(r.get(19)?),
         transitions: u(r.get(20)?),
+        map_run_arn: r.get(21)?,
     })
 }
 
@@ -431,9 +433,9 @@ fn apply(
                 "INSERT INTO executions (arn, machine_arn, version_arn, alias_arn, name,
                      machine_type, status, input, output, error, cause, start_millis,
                      stop_millis, redrive_count, redrive_millis, definition_id, test_case,
-                     trace_header, snapshot, history_len, transitions)
+                     trace_header, snapshot, history_len, transitions, map_run_arn)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,
-                     ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+                     ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -457,7 +459,8 @@ fn apply(
                     e.trace_header,
                     e.snapshot,
                     i(e.history_len),
-                    i(e.transitions)
+                    i(e.transitions),
+                    e.map_run_arn
                 ])
             })
             .map_err(|err| StoreError::Backend(format!("insert execution {}: {err}", e.arn)))?;
@@ -766,7 +769,7 @@ impl Store for SqliteStore {
                 let running = c
                     .prepare_cached(&format!(
                         "SELECT {EXEC_COLUMNS} FROM {EXEC_FROM} WHERE e.status = 'RUNNING'
-                         ORDER BY e.id"
+                         AND e.map_run_arn IS NULL ORDER BY e.id"
                     ))?
                     .query_map([], exec_row)?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -831,6 +834,10 @@ impl Store for SqliteStore {
         if let Some(a) = &q.alias_arn {
             sql.push_str(&format!(" AND e.alias_arn = ?{}", args.len() + 1));
             args.push(a);
+        }
+        if let Some(r) = &q.map_run_arn {
+            sql.push_str(&format!(" AND e.map_run_arn = ?{}", args.len() + 1));
+            args.push(r);
         }
         if let Some(s) = &q.status {
             sql.push_str(&format!(" AND e.status = ?{}", args.len() + 1));
@@ -1010,6 +1017,7 @@ mod tests {
             snapshot: None,
             history_len: 0,
             transitions: 0,
+            map_run_arn: None,
         }
     }
 

@@ -39,6 +39,7 @@ fn record(n: usize, def: &str) -> ExecutionRecord {
         snapshot: Some(vec![7; 160]),
         history_len: 0,
         transitions: 0,
+        map_run_arn: None,
     }
 }
 

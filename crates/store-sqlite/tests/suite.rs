@@ -45,6 +45,7 @@ fn sample_writes() -> Vec<Write> {
         snapshot: Some(vec![1, 2, 3]),
         history_len: 1,
         transitions: 0,
+        map_run_arn: None,
     };
     vec![
         Write::PutStateMachine(StateMachineRecord {

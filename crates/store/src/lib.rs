@@ -147,6 +147,9 @@ pub struct ExecutionRecord {
     pub history_len: u64,
     /// State transitions so far (Map Runs, metrics).
     pub transitions: u64,
+    /// Set for a Distributed Map child execution: the Map Run that started it. Its
+    /// state lives in the parent's snapshot; recovery does not load it.
+    pub map_run_arn: Option<String>,
 }
 
 /// What changes about an execution after a step.
@@ -274,6 +277,8 @@ pub struct ExecutionQuery {
     pub machine_arn: Option<String>,
     pub version_arn: Option<String>,
     pub alias_arn: Option<String>,
+    /// Child executions of this Map Run.
+    pub map_run_arn: Option<String>,
     pub status: Option<String>,
     /// Continue after this (start_millis, arn) position.
     pub after: Option<(i64, String)>,

@@ -14,6 +14,8 @@
 //! - recovery lists only RUNNING executions and only the timers and tasks that belong
 //!   to them;
 //! - `DeleteActivity` removes the activity's tags too;
+//! - Distributed Map children (`map_run_arn` set) are listed by their Map Run and never
+//!   recovered (their state is in the parent's snapshot);
 //! - inserting an execution whose ARN exists fails the whole commit.
 
 use crate::*;
@@ -40,6 +42,7 @@ pub fn run_all<S: Store>(make: &dyn Fn() -> S) {
         ("batches_apply_in_order", batches_apply_in_order),
         ("empty_commit", empty_commit),
         ("map_runs", map_runs),
+        ("map_run_children", map_run_children),
         ("reads_from_other_threads", reads_from_other_threads),
     ];
     for (name, case) in cases {
@@ -155,6 +158,7 @@ fn execution(machine: &str, name: &str, start: i64) -> ExecutionRecord {
         snapshot: Some(format!("snap-{name}").into_bytes()),
         history_len: 0,
         transitions: 0,
+        map_run_arn: None,
     }
 }
 
@@ -1257,6 +1261,58 @@ fn map_runs(store: &dyn Store) {
         read("arn:aws:states:us-east-1:123456789012:mapRun:other/L:x"),
         None
     );
+}
+
+fn map_run_children(store: &dyn Store) {
+    let run = format!("{REGION}:mapRun:m/Label:11111111-2222-3333-4444-555555555555");
+    let parent = execution("m", "parent", 1_000);
+    let child = |name: &str, start: i64| ExecutionRecord {
+        arn: exec_arn("m/Label", name),
+        machine_arn: machine_arn("m/Label"),
+        map_run_arn: Some(run.clone()),
+        ..execution("m/Label", name, start)
+    };
+    let (c1, c2) = (child("c1", 1_001), child("c2", 1_002));
+    let other = ExecutionRecord {
+        map_run_arn: Some(format!("{REGION}:mapRun:m/Label:other")),
+        ..child("c3", 1_003)
+    };
+    commit(
+        store,
+        vec![
+            Write::InsertExecution(parent.clone()),
+            Write::InsertExecution(c1.clone()),
+            Write::InsertExecution(c2.clone()),
+            Write::InsertExecution(other),
+            Write::AppendHistory {
+                execution_arn: c1.arn.clone(),
+                events: vec![event(1), event(2)],
+            },
+        ],
+    );
+    let q = ExecutionQuery {
+        map_run_arn: Some(run.clone()),
+        limit: 10,
+        ..ExecutionQuery::default()
+    };
+    let listed = list(store, &q);
+    assert_eq!(arns(&listed), vec![c2.arn.clone(), c1.arn.clone()]);
+    assert_eq!(listed[1], c1, "a child's record round-trips");
+    let by_status = ExecutionQuery {
+        status: Some("SUCCEEDED".into()),
+        ..q.clone()
+    };
+    assert!(list(store, &by_status).is_empty());
+    // The parent's machine lists only the parent.
+    let q = ExecutionQuery {
+        machine_arn: Some(machine_arn("m")),
+        limit: 10,
+        ..ExecutionQuery::default()
+    };
+    assert_eq!(arns(&list(store, &q)), vec![parent.arn.clone()]);
+    assert_eq!(hist(store, &c1.arn, 0, false, 10), vec![1, 2]);
+    // RUNNING children are not recovered: the parent's snapshot holds them.
+    assert_eq!(arns(&recovery_of(store).running), vec![parent.arn.clone()]);
 }
 
 fn empty_commit(store: &dyn Store) {

@@ -1,0 +1,200 @@
+//! Distributed Map items run as child executions: each has its own ARN and history,
+//! reported in `Step::children` / `Step::child_events`, and none of their events reach
+//! the parent's history.
+
+use serde_json::{json, Value};
+use std::sync::Arc;
+use stepwise_interp::run::VirtualClock;
+use stepwise_interp::{
+    ChildChange, ChildExecution, Event, Execution, ExecutionInfo, HistoryEvent, Machine, Status,
+    Step,
+};
+
+fn machine(def: &Value) -> Arc<Machine> {
+    let sm = stepwise_asl::parse_value(def).unwrap_or_else(|d| panic!("invalid: {d:?}"));
+    Machine::new(sm)
+}
+
+fn start(def: Value, input: Value) -> (Execution, Step, VirtualClock) {
+    let mut clock = VirtualClock::new(1_000, 7);
+    let (ex, step) = Execution::start(
+        machine(&def),
+        ExecutionInfo::local("Parent", "e"),
+        input,
+        &mut clock,
+    );
+    (ex, step, clock)
+}
+
+fn distributed(processor: Value, extra: Value) -> Value {
+    let mut m = json!({"Type": "Map", "End": true, "Label": "Items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}});
+    for (k, v) in processor.as_object().into_iter().flatten() {
+        m["ItemProcessor"][k] = v.clone();
+    }
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        m[k] = v.clone();
+    }
+    json!({"StartAt": "M", "States": {"M": m}})
+}
+
+fn started(step: &Step) -> Vec<&ChildExecution> {
+    step.children
+        .iter()
+        .filter_map(|c| match c {
+            ChildChange::Started(c) => Some(c),
+            ChildChange::Finished(_) => None,
+        })
+        .collect()
+}
+
+fn finished(step: &Step) -> Vec<&ChildExecution> {
+    step.children
+        .iter()
+        .filter_map(|c| match c {
+            ChildChange::Finished(c) => Some(c),
+            ChildChange::Started(_) => None,
+        })
+        .collect()
+}
+
+/// (id, previousEventId, type) of one child's events in a step.
+fn history_of(step: &Step, arn: &str) -> Vec<(u64, u64, &'static str)> {
+    step.child_events
+        .iter()
+        .filter(|(a, _)| &**a == arn)
+        .map(|(_, e): &(Arc<str>, HistoryEvent)| (e.id, e.previous_event_id, e.event_type.as_str()))
+        .collect()
+}
+
+#[test]
+fn each_item_is_a_child_execution_with_its_own_history() {
+    let def = distributed(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+        json!({}),
+    );
+    let (ex, step, _) = start(def, json!([{"n": 1}, {"n": 2}]));
+    assert_eq!(ex.status(), Status::Succeeded);
+    let run_arn = ex.map_runs()[0].arn.clone();
+    let s = started(&step);
+    let f = finished(&step);
+    assert_eq!((s.len(), f.len()), (2, 2));
+    for (i, c) in f.iter().enumerate() {
+        assert!(
+            c.arn.starts_with("arn:aws:states:us-east-1:123456789012:execution:Parent/Items:"),
+            "{}",
+            c.arn
+        );
+        assert_eq!(
+            c.state_machine_arn,
+            "arn:aws:states:us-east-1:123456789012:stateMachine:Parent/Items"
+        );
+        assert_eq!(c.map_run_arn, run_arn);
+        assert_eq!(c.status, Status::Succeeded);
+        assert_eq!(*c.input, json!({"n": i + 1}));
+        assert_eq!(c.output.as_deref(), Some(&json!({"n": i + 1})));
+        assert!(!c.express);
+        assert_eq!(c.history_len, 4);
+        assert_eq!(
+            history_of(&step, &c.arn),
+            vec![
+                (1, 0, "ExecutionStarted"),
+                (2, 0, "PassStateEntered"),
+                (3, 2, "PassStateExited"),
+                (4, 3, "ExecutionSucceeded"),
+            ]
+        );
+    }
+    assert_ne!(f[0].arn, f[1].arn);
+    // The parent's own history has no state of the children.
+    assert!(step
+        .events
+        .iter()
+        .all(|e| !e.event_type.as_str().starts_with("Pass")));
+}
+
+#[test]
+fn a_failing_item_fails_its_child_and_inline_maps_stay_inside_it() {
+    let def = distributed(
+        json!({"StartAt": "Inner", "States": {"Inner": {"Type": "Map", "Next": "F",
+            "ItemsPath": "$.xs",
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}},
+            "F": {"Type": "Fail", "Error": "Bad", "Cause": "item failed"}}}),
+        json!({"ToleratedFailureCount": 1}),
+    );
+    let (ex, step, _) = start(def, json!([{"xs": [1, 2]}]));
+    assert_eq!(ex.status(), Status::Succeeded, "one failure is tolerated");
+    let f = finished(&step);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].status, Status::Failed);
+    assert_eq!(f[0].error.as_deref(), Some("Bad"));
+    assert_eq!(f[0].cause.as_deref(), Some("item failed"));
+    let types: Vec<&str> = history_of(&step, &f[0].arn)
+        .into_iter()
+        .map(|(_, _, t)| t)
+        .collect();
+    assert_eq!(
+        types,
+        vec![
+            "ExecutionStarted",
+            "MapStateEntered",
+            "MapStateStarted",
+            // Unlimited concurrency: both iterations start first, as in any history.
+            "MapIterationStarted",
+            "MapIterationStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "MapIterationSucceeded",
+            "PassStateEntered",
+            "PassStateExited",
+            "MapIterationSucceeded",
+            "MapStateSucceeded",
+            "MapStateExited",
+            "FailStateEntered",
+            "ExecutionFailed",
+        ]
+    );
+    // Ids are the child's own, one after another.
+    let ids: Vec<u64> = history_of(&step, &f[0].arn).iter().map(|e| e.0).collect();
+    assert_eq!(ids, (1..=15).collect::<Vec<u64>>());
+}
+
+#[test]
+fn stopping_the_parent_aborts_running_children_and_snapshots_keep_them() {
+    let def = distributed(
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}}),
+        json!({"MaxConcurrency": 1}),
+    );
+    let (ex, step, mut clock) = start(def.clone(), json!([1, 2]));
+    // Only one item runs at a time.
+    assert_eq!(started(&step).len(), 1);
+    let first = started(&step)[0].arn.clone();
+    // A restored execution goes on with the same child.
+    let mut ex = Execution::restore(machine(&def), &ex.snapshot()).expect("restore");
+    clock.now += 10_000;
+    let step = ex.handle(Event::TimerFired { timer: 1 }, &mut clock);
+    let f = finished(&step);
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].arn.clone(), f[0].status), (first.clone(), Status::Succeeded));
+    assert_eq!(
+        history_of(&step, &first),
+        vec![(3, 2, "WaitStateExited"), (4, 3, "ExecutionSucceeded")]
+    );
+    let second = started(&step)[0].arn.clone();
+    let step = ex.handle(
+        Event::Stop {
+            error: None,
+            cause: None,
+        },
+        &mut clock,
+    );
+    assert_eq!(ex.status(), Status::Aborted);
+    let f = finished(&step);
+    assert_eq!(f.len(), 1);
+    assert_eq!((f[0].arn.clone(), f[0].status), (second.clone(), Status::Aborted));
+    assert_eq!(f[0].stop_millis, Some(11_000));
+    assert_eq!(
+        history_of(&step, &second),
+        vec![(3, 2, "ExecutionAborted")]
+    );
+}
