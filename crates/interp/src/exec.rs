@@ -2509,12 +2509,22 @@ impl Execution {
                 let mut run = None;
                 if kind == FanKind::MapRun {
                     self.map_runs += 1;
+                    // Inside a child execution, its machine (`NAME/LABEL`) owns the run.
+                    let owner = self
+                        .frame(fid)
+                        .sink
+                        .and_then(|c| self.children.get(&c))
+                        .and_then(|c| c.state_machine_arn.split_once(":stateMachine:"))
+                        .map_or_else(
+                            || self.info.state_machine_name.clone(),
+                            |(_, m)| m.to_string(),
+                        );
+                    // Without a Label, AWS generates one.
+                    let label = m.label.clone().unwrap_or_else(|| src.uuid());
                     let arn = format!(
-                        "arn:aws:states:{}:{}:mapRun:{}/{}:{}",
+                        "arn:aws:states:{}:{}:mapRun:{owner}/{label}:{}",
                         self.info.region,
                         self.info.account,
-                        self.info.state_machine_name,
-                        m.label.clone().unwrap_or_else(|| st.name.to_string()),
                         map_run_id(src)
                     );
                     run = Some(self.runs.len());
