@@ -857,34 +857,58 @@ impl Execution {
 
     /// The Context object. `retry_count` is `State.RetryCount`, which AWS shows only for
     /// states that can retry (Task, Parallel, Map).
+    /// The Context object of a state of frame `fid`: a Distributed Map child's frames
+    /// see their child execution (its ARN, name, input, start, `NAME/LABEL` machine).
     fn context_value(
         &self,
+        fid: FrameId,
         state_name: &str,
         entered_millis: i64,
         retry_count: Option<u32>,
         extra: Option<(&str, Value)>,
     ) -> Value {
+        let child = self
+            .frames
+            .get(fid)
+            .and_then(|f| f.as_ref()?.sink)
+            .and_then(|c| self.children.get(&c));
+        let (id, input, start, name, sm_id, sm_name, redrives) = match child {
+            Some(c) => (
+                &*c.arn,
+                &c.input,
+                c.start_millis,
+                c.name.as_str(),
+                c.state_machine_arn.as_str(),
+                c.state_machine_arn
+                    .split_once(":stateMachine:")
+                    .map_or("", |(_, m)| m),
+                0,
+            ),
+            None => (
+                self.info.execution_arn.as_str(),
+                &self.input,
+                self.start_millis,
+                self.info.name.as_str(),
+                self.info.state_machine_arn.as_str(),
+                self.info.state_machine_name.as_str(),
+                self.info.redrive_count,
+            ),
+        };
         let mut exec = Map::new();
-        exec.insert("Id".into(), Value::String(self.info.execution_arn.clone()));
-        exec.insert("Input".into(), Value::clone(&self.input));
+        exec.insert("Id".into(), Value::String(id.to_string()));
+        exec.insert("Input".into(), Value::clone(input));
         exec.insert(
             "StartTime".into(),
-            Value::String(timefmt::format_millis(self.start_millis)),
+            Value::String(timefmt::format_millis(start)),
         );
-        exec.insert("Name".into(), Value::String(self.info.name.clone()));
+        exec.insert("Name".into(), Value::String(name.to_string()));
         exec.insert("RoleArn".into(), Value::String(self.info.role_arn.clone()));
         if !self.info.express {
-            exec.insert("RedriveCount".into(), Value::from(self.info.redrive_count));
+            exec.insert("RedriveCount".into(), Value::from(redrives));
         }
         let mut sm = Map::new();
-        sm.insert(
-            "Id".into(),
-            Value::String(self.info.state_machine_arn.clone()),
-        );
-        sm.insert(
-            "Name".into(),
-            Value::String(self.info.state_machine_name.clone()),
-        );
+        sm.insert("Id".into(), Value::String(sm_id.to_string()));
+        sm.insert("Name".into(), Value::String(sm_name.to_string()));
         let mut st = Map::new();
         st.insert("Name".into(), Value::String(state_name.to_string()));
         st.insert(
@@ -909,7 +933,7 @@ impl Execution {
     fn context_for(&self, fid: FrameId, state: &State) -> Value {
         if self.machine.needs_context(state) {
             let (entered, retries) = self.entered_and_retries(fid, state);
-            self.context_value(&state.name, entered, retries, None)
+            self.context_value(fid, &state.name, entered, retries, None)
         } else {
             Value::Null
         }
@@ -1739,6 +1763,7 @@ impl Execution {
                 let mut task = Map::new();
                 task.insert("Token".into(), Value::String(tok.clone()));
                 ctx_owned = self.context_value(
+                    fid,
                     &st.name,
                     entered,
                     retries,
@@ -2451,6 +2476,7 @@ impl Execution {
                             let ictx = if needs_item_ctx {
                                 let retries = self.entered_and_retries(fid, st).1;
                                 self.context_value(
+                                    fid,
                                     &st.name,
                                     entered,
                                     retries,

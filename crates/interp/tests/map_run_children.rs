@@ -198,3 +198,29 @@ fn stopping_the_parent_aborts_running_children_and_snapshots_keep_them() {
         vec![(3, 2, "ExecutionAborted")]
     );
 }
+
+#[test]
+fn a_child_sees_its_own_execution_in_the_context_object() {
+    let def = distributed(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true, "Parameters": {
+            "id.$": "$$.Execution.Id", "name.$": "$$.Execution.Name",
+            "input.$": "$$.Execution.Input", "machine.$": "$$.StateMachine.Id",
+            "machineName.$": "$$.StateMachine.Name"}}}}),
+        json!({"ItemSelector": {"item.$": "$$.Map.Item.Value", "parent.$": "$$.Execution.Id"}}),
+    );
+    let (ex, step, _) = start(def, json!(["a"]));
+    assert_eq!(ex.status(), Status::Succeeded);
+    let c = finished(&step)[0];
+    let parent = "arn:aws:states:us-east-1:123456789012:execution:Parent:e";
+    assert_eq!(
+        c.output.as_deref(),
+        Some(&json!({
+            "id": &*c.arn,
+            "name": c.name,
+            // The ItemSelector ran in the parent: its context is the parent's.
+            "input": {"item": "a", "parent": parent},
+            "machine": c.state_machine_arn,
+            "machineName": "Parent/Items",
+        }))
+    );
+}
