@@ -24,6 +24,31 @@ impl Env<'_> {
     }
 }
 
+/// The number a `…Path` field (`TimeoutSecondsPath`, `MaxConcurrencyPath`…) selected
+/// (`selected`), with AWS's causes: a path that selects nothing fails as any unmatched
+/// path does; a value that `parse` refuses is named with the `kind` expected.
+pub fn path_number<T>(
+    path: &stepwise_expr::jsonpath::JsonPath,
+    selected: Option<Value>,
+    field: &str,
+    kind: &str,
+    parse: impl Fn(&Value) -> Option<T>,
+) -> Result<T, StatesError> {
+    let Some(v) = selected else {
+        return Err(StatesError::runtime(path.no_results_cause()));
+    };
+    parse(&v).ok_or_else(|| {
+        let shown = match &v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        StatesError::runtime(format!(
+            "The {field}Path field refers to value \"{shown}\" which is not a valid {kind}: {}",
+            path.as_str()
+        ))
+    })
+}
+
 /// `InputPath`/`OutputPath`: `$` by default, `{}` when null. A path that matches
 /// nothing fails with `States.Runtime` ("Invalid path … : No results for path: …").
 /// A value nobody else holds is taken apart rather than copied.

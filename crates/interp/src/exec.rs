@@ -2686,21 +2686,8 @@ impl Execution {
         Ok(Some(match d {
             Dyn::Literal(v) => literal(v),
             Dyn::Path(p) => {
-                let v = p.select(&env.scope(input));
-                match v.as_ref().and_then(&parse) {
-                    Some(n) => n,
-                    None => {
-                        let shown = match &v {
-                            Some(Value::String(s)) => s.clone(),
-                            Some(other) => other.to_string(),
-                            None => "null".into(),
-                        };
-                        return Err(Failure::eval(StatesError::runtime(format!(
-                            "The {field}Path field refers to value \"{shown}\" which is not a valid {kind}: {}",
-                            p.as_str()
-                        ))));
-                    }
-                }
+                dataflow::path_number(p, p.select(&env.scope(input)), field, kind, parse)
+                    .map_err(Failure::eval)?
             }
             Dyn::Jsonata(e) => {
                 let states = Self::states_value(input, ctx, &[]);

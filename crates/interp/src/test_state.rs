@@ -1380,26 +1380,12 @@ fn task_seconds(
     let n: i64 = match d {
         Dyn::Literal(v) => i64::try_from(*v).unwrap_or(i64::MAX),
         Dyn::Path(p) => {
-            let v = p.select(&c.env().scope(input));
-            let parsed = match &v {
-                Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
-                Some(other) => as_long(other),
-                None => None,
+            let parse = |v: &Value| match v {
+                Value::String(s) => s.trim().parse::<i64>().ok(),
+                other => as_long(other),
             };
-            match parsed {
-                Some(n) => n,
-                None => {
-                    let shown = match &v {
-                        Some(Value::String(s)) => s.clone(),
-                        Some(other) => other.to_string(),
-                        None => "null".into(),
-                    };
-                    return Err(Failure::eval(StatesError::runtime(format!(
-                        "The {field}Path field refers to value \"{shown}\" which is not a valid integer: {}",
-                        p.as_str()
-                    ))));
-                }
-            }
+            dataflow::path_number(p, p.select(&c.env().scope(input)), field, "integer", parse)
+                .map_err(Failure::eval)?
         }
         Dyn::Jsonata(e) => {
             let states = c.states(input, &[]);

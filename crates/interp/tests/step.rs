@@ -805,3 +805,36 @@ fn terminate_fails_the_execution_with_the_given_error() {
         .events
         .is_empty());
 }
+
+#[test]
+fn a_seconds_path_that_selects_nothing_fails_like_any_unmatched_path() {
+    for field in ["TimeoutSecondsPath", "HeartbeatSecondsPath", "MaxConcurrencyPath"] {
+        let def = if field == "MaxConcurrencyPath" {
+            json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
+                "MaxConcurrencyPath": "$.missing", "ItemsPath": "$.items",
+                "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}}}})
+        } else {
+            lambda_task(json!({ field: "$.missing" }))
+        };
+        let (ex, _, _) = start(def, json!({"items": [1]}));
+        assert_eq!(ex.status(), Status::Failed, "{field}");
+        assert_eq!(ex.error(), Some("States.Runtime"), "{field}");
+        let cause = ex.cause().unwrap_or_default();
+        assert!(
+            cause.ends_with("Invalid path '$.missing' : No results for path: $['missing']"),
+            "{field}: {cause}"
+        );
+    }
+    // A path to a value that is not a number keeps its own message.
+    let (ex, _, _) = start(
+        lambda_task(json!({"TimeoutSecondsPath": "$.t"})),
+        json!({"t": "soon"}),
+    );
+    assert!(
+        ex.cause().unwrap_or_default().ends_with(
+            "The TimeoutSecondsPath field refers to value \"soon\" which is not a valid integer: $.t"
+        ),
+        "{:?}",
+        ex.cause()
+    );
+}
