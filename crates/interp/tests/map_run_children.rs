@@ -38,24 +38,23 @@ fn distributed(processor: Value, extra: Value) -> Value {
     json!({"StartAt": "M", "States": {"M": m}})
 }
 
-fn started(step: &Step) -> Vec<&ChildExecution> {
+/// The children that started (`true`) or ended (`false`) in a step.
+fn changes(step: &Step, started: bool) -> Vec<&ChildExecution> {
     step.children
         .iter()
-        .filter_map(|c| match c {
-            ChildChange::Started(c) => Some(c),
-            ChildChange::Finished(_) => None,
+        .filter_map(|c| match (c, started) {
+            (ChildChange::Started(c), true) | (ChildChange::Finished(c), false) => Some(c),
+            _ => None,
         })
         .collect()
 }
 
+fn started(step: &Step) -> Vec<&ChildExecution> {
+    changes(step, true)
+}
+
 fn finished(step: &Step) -> Vec<&ChildExecution> {
-    step.children
-        .iter()
-        .filter_map(|c| match c {
-            ChildChange::Finished(c) => Some(c),
-            ChildChange::Started(_) => None,
-        })
-        .collect()
+    changes(step, false)
 }
 
 /// (id, previousEventId, type) of one child's events in a step.
