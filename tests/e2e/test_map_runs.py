@@ -154,6 +154,38 @@ def test_stopping_the_parent_aborts_map_run_children(sfn):
     assert types(history(sfn, children[0]["executionArn"]))[-1] == "ExecutionAborted"
 
 
+def test_redriven_map_run_redrives_the_failed_child(sfn):
+    """A failed item's child execution runs again under the same ARN when the parent is
+    redriven: RUNNING again, then SUCCEEDED, with redriveCount 1 and ExecutionRedriven."""
+    _, arn, map_run_arn, activity_arn = start_distributed_map(sfn)
+    answers = iter(["fail", "ok"])
+
+    def first_fails(client, task):
+        if next(answers) == "fail":
+            client.send_task_failure(taskToken=task["taskToken"], error="Boom", cause="first")
+        else:
+            client.send_task_success(taskToken=task["taskToken"], output=task["input"])
+
+    # MaxConcurrency 1: the first item fails, the Map Run fails, the second never starts.
+    Worker(sfn, activity_arn, first_fails, count=1).finish(timeout=60)
+    assert wait_for_execution(sfn, arn)["status"] == "FAILED"
+    [failed] = sfn.list_executions(mapRunArn=map_run_arn)["executions"]
+    assert failed["status"] == "FAILED"
+
+    sfn.redrive_execution(executionArn=arn)
+    Worker(sfn, activity_arn, lambda c, t: c.send_task_success(taskToken=t["taskToken"], output=t["input"]),
+           count=2).finish(timeout=60)
+    assert wait_for_execution(sfn, arn)["status"] == "SUCCEEDED"
+    children = {c["executionArn"]: c for c in sfn.list_executions(mapRunArn=map_run_arn)["executions"]}
+    assert len(children) == 2
+    again = sfn.describe_execution(executionArn=failed["executionArn"])
+    assert again["status"] == "SUCCEEDED"
+    assert again.get("redriveCount") == 1
+    kinds = types(history(sfn, failed["executionArn"]))
+    assert kinds[kinds.index("ExecutionFailed") + 1] == "ExecutionRedriven"
+    assert kinds[-1] == "ExecutionSucceeded"
+
+
 def test_map_run_errors(sfn):
     missing = f"arn:aws:states:us-east-1:123456789012:mapRun:{unique('sm')}/label:{unique('id')}"
     err = error_of(sfn.describe_map_run, mapRunArn=missing)

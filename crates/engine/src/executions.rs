@@ -479,7 +479,8 @@ fn put_insert(batch: &mut Batch, i: usize, rec: ExecutionRecord) {
 }
 
 /// Distributed Map child executions of a step: a record for each one that started
-/// (before its events), their history events, and the outcome of each one that ended.
+/// (before its events), their history events, and the new status of each one that was
+/// redriven or ended.
 fn child_writes(parent: &Running, step: &mut Step, batch: &mut Batch) {
     let (started, ended): (Vec<ChildChange>, Vec<ChildChange>) = step
         .children
@@ -534,22 +535,22 @@ fn child_writes(parent: &Running, step: &mut Step, batch: &mut Batch) {
         });
         rest = tail;
     }
+    // Redriven (RUNNING again) and finished, in the order they happened.
     for c in ended {
-        if let ChildChange::Finished(c) = c {
-            batch.push(Write::UpdateExecution(ExecutionUpdate {
-                arn: c.arn.to_string(),
-                status: status_str(c.status).to_string(),
-                output: c.output.map(|v| v.to_string()),
-                error: c.error,
-                cause: c.cause,
-                stop_millis: c.stop_millis,
-                redrive_count: 0,
-                redrive_millis: None,
-                snapshot: None,
-                history_len: c.history_len,
-                transitions: 0,
-            }));
-        }
+        let (ChildChange::Redriven(c) | ChildChange::Finished(c) | ChildChange::Started(c)) = c;
+        batch.push(Write::UpdateExecution(ExecutionUpdate {
+            arn: c.arn.to_string(),
+            status: status_str(c.status).to_string(),
+            output: c.output.map(|v| v.to_string()),
+            error: c.error,
+            cause: c.cause,
+            stop_millis: c.stop_millis,
+            redrive_count: c.redrive_count,
+            redrive_millis: c.redrive_millis,
+            snapshot: None,
+            history_len: c.history_len,
+            transitions: 0,
+        }));
     }
 }
 

@@ -257,12 +257,21 @@ pub struct ChildExecution {
     pub cause: Option<String>,
     /// Events in its history so far (the id of the last one).
     pub history_len: u64,
+    /// Its item's index in the Map Run.
+    #[serde(default)]
+    pub item_index: u64,
+    #[serde(default)]
+    pub redrive_count: u32,
+    #[serde(default)]
+    pub redrive_millis: Option<i64>,
 }
 
 /// A change to a [`ChildExecution`] (a child that starts and ends in one step gives both).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChildChange {
     Started(ChildExecution),
+    /// An unsuccessful child runs again in a redriven Map Run (same ARN, RUNNING again).
+    Redriven(ChildExecution),
     Finished(ChildExecution),
 }
 
@@ -554,6 +563,10 @@ pub struct Execution {
     /// Distributed Map child executions still running, by number.
     children: BTreeMap<u32, ChildExecution>,
     next_child: u32,
+    /// Children that ended unsuccessfully, by Map Run ARN and item index: a redrive of
+    /// their Map Run runs them again under the same ARN.
+    /// (Keyed `INDEX:MAP_RUN_ARN`: snapshot JSON wants string keys.)
+    unsuccessful: BTreeMap<String, ChildExecution>,
     /// Events and commands produced by the current step.
     #[serde(skip)]
     out: Step,
@@ -679,6 +692,7 @@ impl Execution {
             runs: Vec::new(),
             children: BTreeMap::new(),
             next_child: 0,
+            unsuccessful: BTreeMap::new(),
             out: Step {
                 events: Vec::with_capacity(16),
                 ..Step::default()
@@ -882,7 +896,7 @@ impl Execution {
                 c.state_machine_arn
                     .split_once(":stateMachine:")
                     .map_or("", |(_, m)| m),
-                0,
+                c.redrive_count,
             ),
             None => (
                 self.info.execution_arn.as_str(),
@@ -2357,6 +2371,10 @@ impl Execution {
         let (t, d) = end.event(status);
         self.push_event(prev, t, d);
         self.status = status;
+        if status == Status::Succeeded {
+            // Nothing is redriven after a success.
+            self.unsuccessful.clear();
+        }
         self.output = end.output;
         self.error = end.error;
         self.cause = end.cause;
@@ -2855,7 +2873,7 @@ impl Execution {
                 }
                 FanKind::Parallel => (parent_sink, self.frame(fid).last),
                 // A child execution of its own: its first state points at 0, as a root's.
-                FanKind::MapRun => (Some(self.open_child(fan.run, st, &point.input, src)), 0),
+                FanKind::MapRun => self.open_child(fan.run, st, index, &point.input, src),
             };
             // MapIterationStarted does not move the Map's own chain forward.
             let child = self.alloc(Frame {
@@ -2871,21 +2889,43 @@ impl Execution {
         }
     }
 
-    /// Start a Distributed Map child execution for one item: its record and its
-    /// `ExecutionStarted`. Returns its number (the frames' sink).
+    /// Start a Distributed Map child execution for item `index`: its record and its
+    /// `ExecutionStarted` (or, in a redriven Map Run, the unsuccessful child of that item
+    /// again, with `ExecutionRedriven`). Returns its number (the frames' sink) and the
+    /// event its first state chains from.
     fn open_child(
         &mut self,
         run: Option<usize>,
         st: &State,
+        index: usize,
         input: &Arc<Value>,
         src: &mut dyn Sources,
-    ) -> u32 {
+    ) -> (Option<u32>, u64) {
         let c = self.next_child;
         self.next_child += 1;
         let map_run_arn = run
             .and_then(|i| self.runs.get(i))
             .map(|r| r.arn.clone())
             .unwrap_or_default();
+        if let Some(mut child) = self.unsuccessful.remove(&format!("{index}:{map_run_arn}")) {
+            child.status = Status::Running;
+            child.stop_millis = None;
+            child.output = None;
+            child.error = None;
+            child.cause = None;
+            child.redrive_count += 1;
+            child.redrive_millis = Some(self.now);
+            let (prev, redrive_count) = (child.history_len, child.redrive_count);
+            self.out.children.push(ChildChange::Redriven(child.clone()));
+            self.children.insert(c, child);
+            let id = self.push_in(
+                Some(c),
+                prev,
+                EventType::ExecutionRedriven,
+                Details::Redriven { redrive_count },
+            );
+            return (Some(c), id);
+        }
         // `…:mapRun:MACHINE/LABEL:ID` → `MACHINE/LABEL`.
         let machine_label = map_run_arn
             .split_once(":mapRun:")
@@ -2914,6 +2954,9 @@ impl Execution {
             error: None,
             cause: None,
             history_len: 0,
+            item_index: index as u64,
+            redrive_count: 0,
+            redrive_millis: None,
         };
         self.out.children.push(ChildChange::Started(child.clone()));
         self.children.insert(c, child);
@@ -2927,7 +2970,7 @@ impl Execution {
                 role_arn,
             },
         );
-        c
+        (Some(c), 0)
     }
 
     /// End child execution `c` with its last event (`prev`) and outcome.
@@ -2940,6 +2983,10 @@ impl Execution {
             child.output = end.output;
             child.error = end.error;
             child.cause = end.cause;
+            if status != Status::Succeeded && !child.express {
+                let key = format!("{}:{}", child.item_index, child.map_run_arn);
+                self.unsuccessful.insert(key, child.clone());
+            }
             self.out.children.push(ChildChange::Finished(child));
         }
     }

@@ -94,6 +94,8 @@ struct Parts {
     children: BTreeMap<u32, ChildExecution>,
     #[serde(default)]
     next_child: u32,
+    #[serde(default)]
+    unsuccessful: BTreeMap<String, ChildExecution>,
     now: i64,
 }
 
@@ -169,6 +171,7 @@ impl Execution {
             runs: p.runs,
             children: p.children,
             next_child: p.next_child,
+            unsuccessful: p.unsuccessful,
             out: Step::default(),
             now: p.now,
         };

@@ -223,3 +223,79 @@ fn a_child_sees_its_own_execution_in_the_context_object() {
         }))
     );
 }
+
+fn dispatched(step: &Step) -> Vec<(u64, Value)> {
+    step.commands
+        .iter()
+        .filter_map(|c| match c {
+            stepwise_interp::Command::DispatchTask(t) => Some((t.task, t.input.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_redriven_map_run_runs_its_failed_child_again_under_the_same_arn() {
+    let def = distributed(
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}),
+        json!({}),
+    );
+    let (mut ex, step, mut clock) = start(def.clone(), json!([1, 2]));
+    let tasks = dispatched(&step);
+    assert_eq!(tasks.len(), 2);
+    let first = ex.handle(
+        Event::TaskSucceeded {
+            task: tasks[0].0,
+            output: json!("one"),
+        },
+        &mut clock,
+    );
+    assert_eq!(finished(&first)[0].status, Status::Succeeded);
+    let failed = ex.handle(
+        Event::TaskFailed {
+            task: tasks[1].0,
+            error: "Boom".into(),
+            cause: "item 2".into(),
+        },
+        &mut clock,
+    );
+    assert_eq!(ex.status(), Status::Failed);
+    let child = finished(&failed)[0].clone();
+    assert_eq!((child.status, child.item_index), (Status::Failed, 1));
+    // The snapshot keeps what a redrive needs.
+    let mut ex = Execution::restore(machine(&def), &ex.snapshot()).expect("restore");
+    clock.now += 1_000;
+    let step = ex.redrive(&mut clock).expect("redrivable");
+    // Only the failed item runs again, as the same child execution.
+    assert!(started(&step).is_empty());
+    let again: Vec<&ChildExecution> = step
+        .children
+        .iter()
+        .filter_map(|c| match c {
+            ChildChange::Redriven(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].arn, child.arn);
+    assert_eq!((again[0].status, again[0].redrive_count), (Status::Running, 1));
+    let n = child.history_len;
+    let events = history_of(&step, &child.arn);
+    assert_eq!(events[0], (n + 1, n, "ExecutionRedriven"));
+    assert_eq!(events[1].2, "TaskStateEntered");
+    let tasks = dispatched(&step);
+    assert_eq!(tasks.len(), 1);
+    let done = ex.handle(
+        Event::TaskSucceeded {
+            task: tasks[0].0,
+            output: json!("two"),
+        },
+        &mut clock,
+    );
+    assert_eq!(ex.status(), Status::Succeeded);
+    assert_eq!(ex.output(), Some(&json!(["one", "two"])));
+    let f = finished(&done);
+    assert_eq!((f[0].arn.clone(), f[0].status), (child.arn.clone(), Status::Succeeded));
+    assert_eq!(f[0].redrive_count, 1);
+}
