@@ -75,8 +75,31 @@ fn machines() -> Vec<(&'static str, Value, Value, Value)> {
             "End": {"Type": "Pass", "End": true}
         }
     });
+    let distributed = json!({
+        "StartAt": "Items",
+        "States": {
+            "Items": {
+                "Type": "Map", "MaxConcurrency": 2, "Label": "Items",
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "Nap",
+                    "States": {
+                        "Nap": {"Type": "Wait", "Seconds": 10, "Next": "Triple"},
+                        "Triple": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, States.MathAdd($, $))"}, "End": true}
+                    }
+                },
+                "End": true
+            }
+        }
+    });
     vec![
         ("waits", waits, json!({"n": 7}), json!({"n": 7, "step": 2})),
+        (
+            "distributed",
+            distributed,
+            json!([1, 2, 3, 4]),
+            json!([{"v": 3}, {"v": 6}, {"v": 9}, {"v": 12}]),
+        ),
         (
             "mapwaits",
             map,
@@ -142,6 +165,32 @@ fn shape(history: &[Value]) -> BTreeMap<(String, String), usize> {
     m
 }
 
+/// An execution's Map Runs and their child executions, each SUCCEEDED with well-formed
+/// ids: (Map Runs, children, the distinct shapes of their histories).
+type Children = (usize, usize, Vec<BTreeMap<(String, String), usize>>);
+
+fn children_of(c: &Client, arn: &str) -> Children {
+    let runs = c.ok("ListMapRuns", json!({"executionArn": arn}));
+    let mut shapes = Vec::new();
+    for run in runs["mapRuns"].as_array().into_iter().flatten() {
+        let list = c.ok(
+            "ListExecutions",
+            json!({"mapRunArn": run["mapRunArn"], "maxResults": 100}),
+        );
+        for child in list["executions"].as_array().into_iter().flatten() {
+            let carn = child["executionArn"].as_str().expect("child arn");
+            assert_eq!(child["status"], "SUCCEEDED", "{carn}: {child}");
+            let h = c.history(carn);
+            check_ids(carn, &h);
+            shapes.push(shape(&h));
+        }
+    }
+    let n = shapes.len();
+    shapes.sort();
+    shapes.dedup();
+    (runs["mapRuns"].as_array().map_or(0, |r| r.len()), n, shapes)
+}
+
 fn check_ids(arn: &str, history: &[Value]) {
     for (i, e) in history.iter().enumerate() {
         assert_eq!(e["id"], json!(i + 1), "{arn}: event ids must be 1..n: {e}");
@@ -192,6 +241,7 @@ fn kill_9_mid_run_resumes_every_execution() {
     // Reference: the same executions without a crash.
     let reference = start_all(&c, 1, "ref");
     let mut expected_shape = BTreeMap::new();
+    let mut expected_children = BTreeMap::new();
     for (machine, arn, expected) in &reference {
         let d = c.wait_done(arn, Duration::from_secs(60));
         assert_eq!(d["status"], "SUCCEEDED", "{arn}: {d}");
@@ -200,7 +250,10 @@ fn kill_9_mid_run_resumes_every_execution() {
         let h = c.history(arn);
         check_ids(arn, &h);
         expected_shape.insert(machine.clone(), shape(&h));
+        expected_children.insert(machine.clone(), children_of(&c, arn));
     }
+    let (runs, children, shapes) = &expected_children["distributed"];
+    assert_eq!((*runs, *children, shapes.len()), (1, 4, 1), "one Map Run, 4 children alike");
 
     // Now kill -9 the server three times while executions wait, run Maps and hold tasks.
     let runs = start_all(&c, 4, "crash");
@@ -237,6 +290,12 @@ fn kill_9_mid_run_resumes_every_execution() {
                 "{arn}: history differs from a run without crashes"
             );
         }
+        // Child executions (Distributed Map) come back too, each once, none twice.
+        assert_eq!(
+            children_of(&c, arn),
+            expected_children[machine],
+            "{arn}: child executions differ from a run without crashes"
+        );
     }
     stop.store(true, Ordering::Relaxed);
     assert_eq!(server.terminate(), Some(0), "SIGTERM must exit 0");
