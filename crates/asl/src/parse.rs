@@ -365,7 +365,9 @@ impl Parser {
     ) -> Option<PayloadTemplate> {
         let raw = obj.get(field)?;
         let at = join(p, field);
-        if !raw.is_object() {
+        // AWS's schema takes `Parameters` of any JSON type (an array of templates, a
+        // string…); `ResultSelector` and `Assign` must be objects.
+        if !raw.is_object() && field != "Parameters" {
             self.wrong(p, field, "an OBJECT");
             return None;
         }
@@ -1523,12 +1525,17 @@ impl Parser {
                 ("BatchInput", false),
             ],
         );
+        // `WriterConfig` alone is allowed (the results are formatted into the state's
+        // output, nothing is written); otherwise `Resource` says where to write.
+        let writer_only = obj
+            .get("ResultWriter")
+            .is_some_and(|w| w.get("WriterConfig").is_some());
         let result_writer = self.shape(
             obj,
             p,
             "ResultWriter",
             ql,
-            &[("Resource", true), ("WriterConfig", false)],
+            &[("Resource", !writer_only), ("WriterConfig", false)],
         );
         Some(crate::definition::Map {
             processor: processor?,
@@ -2677,6 +2684,28 @@ mod tests {
             "Field 'Extra' is not supported"
         );
         has(&d, "/States/M/Label", "INVALID_LABEL_NAME");
+    }
+
+    #[test]
+    fn a_result_writer_may_be_only_a_writer_config_and_parameters_any_json() {
+        let d = diags(map(
+            json!({"ResultWriter": {"WriterConfig": {"OutputType": "JSON", "Transformation": "FLATTEN"}}}),
+        ));
+        assert!(d.is_empty(), "{d:?}");
+        let d = diags(map(json!({"ResultWriter": {}})));
+        assert_eq!(
+            has(&d, "/States/M/ResultWriter", SCHEMA),
+            "The field 'Resource' is required but was missing"
+        );
+        for params in [json!([{"a.$": "$.x"}]), json!("text"), json!(3), json!(null)] {
+            let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true, "Parameters": params}}});
+            assert!(diags(def.clone()).is_empty(), "{def}");
+        }
+        let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true, "Parameters": [{"a.$": "$$$"}]}}});
+        has(&diags(def), "/States/P/Parameters", SCHEMA);
+        let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "End": true,
+            "Resource": "arn:aws:states:::lambda:invoke", "ResultSelector": [1]}}});
+        has(&diags(def), "/States/T/ResultSelector", SCHEMA);
     }
 
     #[test]

@@ -872,6 +872,11 @@ impl<'s> Parser<'s> {
                     segs.push(self.bracket()?);
                 }
                 Some(_) if self.in_filter => break,
+                // Jayway reads a name straight after a bracket as a property step
+                // (`$.a[0]b` is `$.a[0].b`), and so does AWS.
+                Some(c) if !segs.is_empty() && (c.is_alphanumeric() || c == '_' || c == '$') => {
+                    segs.push(Segment::Field(self.name()?));
+                }
                 Some(_) => return self.err("Unexpected character"),
             }
         }
@@ -1294,7 +1299,9 @@ impl<'s> Parser<'s> {
                             .and_then(serde_json::Number::from_f64)
                         {
                             Some(n) => Ok(Operand::Literal(Value::Number(n))),
-                            None => self.err(&format!("Unexpected token '{word}'")),
+                            // AWS accepts an unquoted word (`@.status == Failure`) and
+                            // compares with it as text.
+                            None => Ok(Operand::Literal(Value::String(word.to_string()))),
                         },
                     },
                 }
@@ -1335,6 +1342,23 @@ mod tests {
 
     fn sel(path: &str, v: &Value) -> Option<Value> {
         JsonPath::parse(path).unwrap().select_in(v)
+    }
+
+    #[test]
+    fn an_unquoted_word_in_a_filter_compares_as_text() {
+        let v = json!({"r": [{"s": "Failure", "n": 1}, {"s": "Success", "n": 2}]});
+        assert_eq!(sel("$.r[?(@.s==Failure)].n", &v), Some(json!([1])));
+        assert_eq!(sel("$..r[?(@.s != Failure)].n", &v), Some(json!([2])));
+        // Numbers, booleans and null keep their types.
+        assert_eq!(sel("$.r[?(@.n==2)].s", &v), Some(json!(["Success"])));
+    }
+
+    #[test]
+    fn a_name_straight_after_a_bracket_is_a_property_step() {
+        let v = json!({"a": [{"b": {"c": 7}}]});
+        assert_eq!(sel("$.a[0]b", &v), Some(json!({"c": 7})));
+        assert_eq!(sel("$.a[0]b.c", &v), Some(json!(7)));
+        assert!(JsonPath::parse("$.a b").is_err());
     }
 
     fn store() -> Value {
