@@ -1229,7 +1229,7 @@ impl Parser {
                 None
             }
             Some(Value::String(r)) => {
-                if !validate::is_arn(r) {
+                if !validate::is_arn(r) || validate::is_unknown_integration(r) {
                     self.err(
                         join(p, "Resource"),
                         format!("The resource provided {r} is not recognized. The value is not a valid resource ARN, or the resource is not available in this region."),

@@ -208,6 +208,51 @@ pub(crate) fn is_arn(s: &str) -> bool {
         && !s.chars().any(char::is_whitespace)
 }
 
+/// An optimised integration (`arn:PARTITION:states:::SERVICE:ACTION[.PATTERN]`) that AWS
+/// does not have, for the services whose whole action list is known here: AWS rejects
+/// `arn:aws:states:::dynamodb:query` ("The resource provided … is not recognized", recorded
+/// in LocalStack's snapshots); SDK calls go through `aws-sdk:SERVICE:ACTION`. Services not
+/// listed are accepted as written.
+pub(crate) fn is_unknown_integration(resource: &str) -> bool {
+    const KNOWN: &[(&str, &[&str])] = &[
+        ("lambda", &["invoke"]),
+        ("dynamodb", &["getItem", "putItem", "updateItem", "deleteItem"]),
+        ("sqs", &["sendMessage"]),
+        ("sns", &["publish"]),
+        ("events", &["putEvents"]),
+        ("states", &["startExecution"]),
+        ("http", &["invoke"]),
+        ("apigateway", &["invoke"]),
+        ("batch", &["submitJob"]),
+        ("ecs", &["runTask"]),
+        ("glue", &["startJobRun"]),
+        (
+            "athena",
+            &["startQueryExecution", "stopQueryExecution", "getQueryExecution", "getQueryResults"],
+        ),
+    ];
+    let mut parts = resource.splitn(6, ':');
+    let (Some("arn"), Some(_), Some("states"), Some(""), Some(""), Some(rest)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    let Some((service, action)) = rest.split_once(':') else {
+        return false;
+    };
+    // `.sync`, `.sync:2`, `.waitForTaskToken`.
+    let action = action.split(['.', ':']).next().unwrap_or(action);
+    KNOWN
+        .iter()
+        .find(|(s, _)| *s == service)
+        .is_some_and(|(_, actions)| !actions.contains(&action))
+}
+
 /// RFC 3339 `date-time`: `YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)`, with a real calendar date.
 pub(crate) fn is_rfc3339(s: &str) -> bool {
     let b = s.as_bytes();
@@ -368,6 +413,31 @@ impl<'de> Visitor<'de> for Seed<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn optimised_integrations_aws_does_not_have() {
+        for bad in [
+            "arn:aws:states:::dynamodb:query",
+            "arn:aws:states:::sqs:receiveMessage",
+            "arn:aws:states:::lambda:invokeAsync",
+            "arn:aws:states:::states:describeExecution",
+        ] {
+            assert!(is_unknown_integration(bad), "{bad}");
+        }
+        for good in [
+            "arn:aws:states:::dynamodb:putItem",
+            "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "arn:aws:states:::states:startExecution.sync:2",
+            "arn:aws:states:::ecs:runTask.sync",
+            "arn:aws:states:::aws-sdk:dynamodb:query",
+            // Services not listed here are taken as written.
+            "arn:aws:states:::sagemaker:createTrainingJob.sync",
+            "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "arn:aws:states:us-east-1:123456789012:activity:a",
+        ] {
+            assert!(!is_unknown_integration(good), "{good}");
+        }
+    }
 
     #[test]
     fn rfc3339() {
