@@ -474,7 +474,26 @@ impl Parser {
             return None;
         };
         if intrinsic && Intrinsic::looks_like(s) {
+            // ErrorPath/CausePath take only the intrinsics that return a string (AWS's
+            // Fail state documentation lists them).
+            use stepwise_expr::intrinsics::Function as F;
+            let string_valued = |i: &Intrinsic| {
+                matches!(
+                    i.function(),
+                    F::Format
+                        | F::JsonToString
+                        | F::ArrayGetItem
+                        | F::Base64Encode
+                        | F::Base64Decode
+                        | F::Hash
+                        | F::Uuid
+                )
+            };
             return match Intrinsic::parse(s) {
+                Ok(i) if !string_valued(&i) => {
+                    self.err(at, format!("The value for the field '{pf}' must be a valid JSONPath or a valid intrinsic function call: {} does not return a string", i.function().name()));
+                    None
+                }
                 Ok(i) => Some(Dyn::Intrinsic(i)),
                 Err(e) => {
                     self.err(at, format!("The value for the field '{pf}' must be a valid JSONPath or a valid intrinsic function call: {e}"));
@@ -2706,6 +2725,27 @@ mod tests {
         let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "End": true,
             "Resource": "arn:aws:states:::lambda:invoke", "ResultSelector": [1]}}});
         has(&diags(def), "/States/T/ResultSelector", SCHEMA);
+    }
+
+    #[test]
+    fn error_and_cause_paths_take_only_string_valued_intrinsics() {
+        let fail = |f: Value| json!({"StartAt": "F", "States": {"F": f}});
+        let d = diags(fail(json!({"Type": "Fail",
+            "ErrorPath": "States.StringToJson($.e)", "CausePath": "States.MathAdd($.a, $.b)"})));
+        assert!(has(&d, "/States/F/ErrorPath", SCHEMA).ends_with("States.StringToJson does not return a string"));
+        has(&d, "/States/F/CausePath", SCHEMA);
+        for ok in [
+            "States.Format('{}', $.a)",
+            "States.JsonToString($.a)",
+            "States.ArrayGetItem($.a, 0)",
+            "States.Base64Encode($.a)",
+            "States.Base64Decode($.a)",
+            "States.Hash($.a, 'SHA-1')",
+            "States.UUID()",
+        ] {
+            let d = diags(fail(json!({"Type": "Fail", "CausePath": ok})));
+            assert!(d.is_empty(), "{ok}: {d:?}");
+        }
     }
 
     #[test]
