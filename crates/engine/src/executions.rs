@@ -206,7 +206,7 @@ impl State {
                         .iter()
                         .map(|e| StoredEvent {
                             id: e.id,
-                            json: e.to_aws_json(true).to_string(),
+                            json: e.aws_json_text(true),
                         })
                         .collect();
                     batch.push(Write::AppendHistory {
@@ -529,7 +529,7 @@ fn child_writes(parent: &Running, step: &mut Step, batch: &mut Batch) {
                 .iter()
                 .map(|(_, e)| StoredEvent {
                     id: e.id,
-                    json: e.to_aws_json(true).to_string(),
+                    json: e.aws_json_text(true),
                 })
                 .collect(),
         });
@@ -714,10 +714,14 @@ impl Engine {
         // A named execution may exist already: look in the store before taking the lock
         // (names finished since are in `finished`, kept longer than this lookup takes).
         let stored = match (&req.name, machine_name_of(machine_arn)) {
-            (Some(name), Some(machine)) => inner
-                .store
-                .execution(&format!("{}execution:{machine}:{name}", self.arn_prefix()))
-                .map_err(Error::store)?,
+            (Some(name), Some(machine)) => {
+                let arn = format!("{}execution:{machine}:{name}", self.arn_prefix());
+                if inner.names().may_contain(&arn) {
+                    inner.store.execution(&arn).map_err(Error::store)?
+                } else {
+                    None
+                }
+            }
             _ => None,
         };
         let (started, rx, seq) = {
@@ -771,6 +775,7 @@ impl Engine {
             };
             let arn: Arc<str> = Arc::from(info.execution_arn.as_str());
             if !express {
+                inner.names().insert(&arn);
                 if let Some(r) = st.running.get(&arn) {
                     if r.record.input == input_text {
                         // Idempotent: same name and input while running.

@@ -17,6 +17,7 @@ mod catalog;
 pub mod committer;
 mod error;
 mod executions;
+mod names;
 pub mod metrics;
 pub mod sources;
 mod tasks;
@@ -71,6 +72,9 @@ struct Inner {
     committer: Arc<Committer>,
     metrics: Arc<Metrics>,
     state: Mutex<State>,
+    /// Execution ARNs that may be taken (see `names`): StartExecution reads the store
+    /// for a name only when this says "maybe".
+    names: Mutex<names::NameFilter>,
     /// Wakes the timer loop when an earlier timer is armed.
     timer_wake: Notify,
     stopping: std::sync::atomic::AtomicBool,
@@ -174,10 +178,19 @@ impl Engine {
             committer,
             metrics,
             state: Mutex::new(State::default()),
+            names: Mutex::new(names::NameFilter::new()),
             timer_wake: Notify::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
         });
         let engine = Engine { inner };
+        {
+            let mut names = engine.inner.names();
+            engine
+                .inner
+                .store
+                .execution_arns(&mut |a| names.insert(a))
+                .map_err(Error::store)?;
+        }
         engine.recover()?;
         let weak = Arc::downgrade(&engine.inner);
         tokio::spawn(executions::timer_loop(weak));
@@ -246,6 +259,13 @@ impl Inner {
         match self.state.lock() {
             Ok(g) => g,
             // A panic while holding the lock is a bug; the data is still usable.
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    fn names(&self) -> MutexGuard<'_, names::NameFilter> {
+        match self.names.lock() {
+            Ok(g) => g,
             Err(p) => p.into_inner(),
         }
     }

@@ -269,13 +269,101 @@ pub struct HistoryEvent {
     pub details: Details,
 }
 
-fn text(v: &Value) -> Value {
-    Value::String(v.to_string())
+/// Where the fields of an event's details go: a JSON value ([`HistoryEvent::to_aws_json`])
+/// or JSON text written directly ([`HistoryEvent::aws_json_text`], the store's hot path).
+/// One walk over the details ([`HistoryEvent::details_fields`]) feeds both, so the two
+/// shapes cannot drift apart.
+trait Fields {
+    fn str(&mut self, key: &str, v: &str);
+    /// A JSON value as JSON text (AWS's `input`, `output`, `parameters`).
+    fn text(&mut self, key: &str, v: &Value);
+    fn num(&mut self, key: &str, v: u64);
+    /// `{"truncated": false}`.
+    fn not_truncated(&mut self, key: &str);
+    /// An object whose values are JSON texts (`assignedVariables`).
+    fn texts(&mut self, key: &str, vars: &Map<String, Value>);
+    fn opt(&mut self, key: &str, v: &Option<String>) {
+        if let Some(v) = v {
+            self.str(key, v);
+        }
+    }
 }
 
-fn put_opt(m: &mut Map<String, Value>, k: &str, v: &Option<String>) {
-    if let Some(v) = v {
-        m.insert(k.into(), Value::String(v.clone()));
+impl Fields for Map<String, Value> {
+    fn str(&mut self, key: &str, v: &str) {
+        self.insert(key.into(), Value::String(v.to_string()));
+    }
+    fn text(&mut self, key: &str, v: &Value) {
+        self.insert(key.into(), Value::String(v.to_string()));
+    }
+    fn num(&mut self, key: &str, v: u64) {
+        self.insert(key.into(), json!(v));
+    }
+    fn not_truncated(&mut self, key: &str) {
+        self.insert(key.into(), json!({"truncated": false}));
+    }
+    fn texts(&mut self, key: &str, vars: &Map<String, Value>) {
+        let m = vars
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.to_string())))
+            .collect();
+        self.insert(key.into(), Value::Object(m));
+    }
+}
+
+/// JSON text of one object, written as serde_json writes a `Value` (same escaping, same
+/// number format), field by field.
+struct Text {
+    out: Vec<u8>,
+    first: bool,
+}
+
+impl Text {
+    fn key(&mut self, key: &str) {
+        if !std::mem::replace(&mut self.first, false) {
+            self.out.push(b',');
+        }
+        self.string(key);
+        self.out.push(b':');
+    }
+    fn string(&mut self, s: &str) {
+        // Writing a str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.out, s);
+    }
+    fn open(&mut self) {
+        self.out.push(b'{');
+        self.first = true;
+    }
+    fn close(&mut self) {
+        self.out.push(b'}');
+        self.first = false;
+    }
+}
+
+impl Fields for Text {
+    fn str(&mut self, key: &str, v: &str) {
+        self.key(key);
+        self.string(v);
+    }
+    fn text(&mut self, key: &str, v: &Value) {
+        self.key(key);
+        self.string(&v.to_string());
+    }
+    fn num(&mut self, key: &str, v: u64) {
+        self.key(key);
+        let _ = serde_json::to_writer(&mut self.out, &v);
+    }
+    fn not_truncated(&mut self, key: &str) {
+        self.key(key);
+        self.out.extend_from_slice(b"{\"truncated\":false}");
+    }
+    fn texts(&mut self, key: &str, vars: &Map<String, Value>) {
+        self.key(key);
+        self.open();
+        for (k, v) in vars {
+            self.text(k, v);
+        }
+        self.close();
     }
 }
 
@@ -294,42 +382,66 @@ impl HistoryEvent {
         );
         m.insert("id".into(), json!(self.id));
         m.insert("previousEventId".into(), json!(self.previous_event_id));
-        if let (Some(key), Some(d)) = (
-            self.event_type.details_key(),
-            self.details_json(include_data),
-        ) {
-            m.insert(key.into(), d);
+        if let Some(key) = self.event_type.details_key() {
+            let mut d = Map::new();
+            if self.details_fields(include_data, &mut d) {
+                m.insert(key.into(), Value::Object(d));
+            }
         }
         Value::Object(m)
     }
 
-    fn details_json(&self, data: bool) -> Option<Value> {
-        let trunc = || json!({"truncated": false});
-        let mut m = Map::new();
+    /// `to_aws_json(include_data).to_string()`, written directly (no intermediate value).
+    pub fn aws_json_text(&self, include_data: bool) -> String {
+        let mut t = Text {
+            out: Vec::with_capacity(256),
+            first: true,
+        };
+        t.open();
+        t.key("timestamp");
+        let _ = serde_json::to_writer(&mut t.out, &(self.timestamp_millis as f64 / 1000.0));
+        t.str("type", self.event_type.as_str());
+        t.num("id", self.id);
+        t.num("previousEventId", self.previous_event_id);
+        if let Some(key) = self.event_type.details_key() {
+            if !matches!(self.details, Details::None) {
+                t.key(key);
+                t.open();
+                self.details_fields(include_data, &mut t);
+                t.close();
+            }
+        }
+        t.close();
+        // serde_json writes UTF-8 only.
+        String::from_utf8(t.out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// Write the details' fields in AWS's order; `false` for an event without details.
+    fn details_fields(&self, data: bool, m: &mut dyn Fields) -> bool {
         match &self.details {
-            Details::None => return None,
+            Details::None => return false,
             Details::ExecutionStarted { input, role_arn } => {
                 if data {
-                    m.insert("input".into(), text(input));
-                    m.insert("inputDetails".into(), trunc());
+                    m.text("input", input);
+                    m.not_truncated("inputDetails");
                 }
-                m.insert("roleArn".into(), Value::String(role_arn.clone()));
+                m.str("roleArn", role_arn);
             }
             Details::Output { output } => {
                 if data {
-                    m.insert("output".into(), text(output));
-                    m.insert("outputDetails".into(), trunc());
+                    m.text("output", output);
+                    m.not_truncated("outputDetails");
                 }
             }
             Details::Failure { error, cause } => {
-                put_opt(&mut m, "error", error);
-                put_opt(&mut m, "cause", cause);
+                m.opt("error", error);
+                m.opt("cause", cause);
             }
             Details::StateEntered { name, input } => {
-                m.insert("name".into(), Value::String(name.to_string()));
+                m.str("name", name);
                 if data {
-                    m.insert("input".into(), text(input));
-                    m.insert("inputDetails".into(), trunc());
+                    m.text("input", input);
+                    m.not_truncated("inputDetails");
                 }
             }
             Details::StateExited {
@@ -337,28 +449,22 @@ impl HistoryEvent {
                 output,
                 assigned_variables,
             } => {
-                m.insert("name".into(), Value::String(name.to_string()));
+                m.str("name", name);
                 if data {
-                    m.insert("output".into(), text(output));
-                    m.insert("outputDetails".into(), trunc());
+                    m.text("output", output);
+                    m.not_truncated("outputDetails");
                 }
                 if let Some(vars) = assigned_variables {
-                    let vars: Map<String, Value> =
-                        vars.iter().map(|(k, v)| (k.clone(), text(v))).collect();
-                    m.insert("assignedVariables".into(), Value::Object(vars));
-                    m.insert("assignedVariablesDetails".into(), trunc());
+                    m.texts("assignedVariables", vars);
+                    m.not_truncated("assignedVariablesDetails");
                 }
             }
-            Details::MapStateStarted { length } => {
-                m.insert("length".into(), json!(length));
-            }
+            Details::MapStateStarted { length } => m.num("length", *length as u64),
             Details::MapIteration { name, index } => {
-                m.insert("name".into(), Value::String(name.to_string()));
-                m.insert("index".into(), json!(index));
+                m.str("name", name);
+                m.num("index", *index as u64);
             }
-            Details::MapRunStarted { map_run_arn } => {
-                m.insert("mapRunArn".into(), Value::String(map_run_arn.clone()));
-            }
+            Details::MapRunStarted { map_run_arn } => m.str("mapRunArn", map_run_arn),
             Details::TaskScheduled {
                 resource_type,
                 resource,
@@ -367,34 +473,34 @@ impl HistoryEvent {
                 timeout_in_seconds,
                 heartbeat_in_seconds,
             } => {
-                m.insert("resourceType".into(), Value::String(resource_type.clone()));
-                m.insert("resource".into(), Value::String(resource.clone()));
-                m.insert("region".into(), Value::String(region.clone()));
-                m.insert("parameters".into(), text(parameters));
+                m.str("resourceType", resource_type);
+                m.str("resource", resource);
+                m.str("region", region);
+                m.text("parameters", parameters);
                 if let Some(t) = timeout_in_seconds {
-                    m.insert("timeoutInSeconds".into(), json!(t));
+                    m.num("timeoutInSeconds", *t);
                 }
                 if let Some(h) = heartbeat_in_seconds {
-                    m.insert("heartbeatInSeconds".into(), json!(h));
+                    m.num("heartbeatInSeconds", *h);
                 }
             }
             Details::TaskStarted {
                 resource_type,
                 resource,
             } => {
-                m.insert("resourceType".into(), Value::String(resource_type.clone()));
-                m.insert("resource".into(), Value::String(resource.clone()));
+                m.str("resourceType", resource_type);
+                m.str("resource", resource);
             }
             Details::TaskOutput {
                 resource_type,
                 resource,
                 output,
             } => {
-                m.insert("resourceType".into(), Value::String(resource_type.clone()));
-                m.insert("resource".into(), Value::String(resource.clone()));
+                m.str("resourceType", resource_type);
+                m.str("resource", resource);
                 if data {
-                    m.insert("output".into(), text(output));
-                    m.insert("outputDetails".into(), trunc());
+                    m.text("output", output);
+                    m.not_truncated("outputDetails");
                 }
             }
             Details::TaskFailure {
@@ -403,10 +509,10 @@ impl HistoryEvent {
                 error,
                 cause,
             } => {
-                m.insert("resourceType".into(), Value::String(resource_type.clone()));
-                m.insert("resource".into(), Value::String(resource.clone()));
-                put_opt(&mut m, "error", error);
-                put_opt(&mut m, "cause", cause);
+                m.str("resourceType", resource_type);
+                m.str("resource", resource);
+                m.opt("error", error);
+                m.opt("cause", cause);
             }
             Details::ActivityScheduled {
                 resource,
@@ -414,33 +520,31 @@ impl HistoryEvent {
                 timeout_in_seconds,
                 heartbeat_in_seconds,
             } => {
-                m.insert("resource".into(), Value::String(resource.clone()));
+                m.str("resource", resource);
                 if data {
-                    m.insert("input".into(), text(input));
-                    m.insert("inputDetails".into(), trunc());
+                    m.text("input", input);
+                    m.not_truncated("inputDetails");
                 }
                 if let Some(t) = timeout_in_seconds {
-                    m.insert("timeoutInSeconds".into(), json!(t));
+                    m.num("timeoutInSeconds", *t);
                 }
                 if let Some(h) = heartbeat_in_seconds {
-                    m.insert("heartbeatInSeconds".into(), json!(h));
+                    m.num("heartbeatInSeconds", *h);
                 }
             }
-            Details::ActivityStarted { worker_name } => {
-                m.insert("workerName".into(), Value::String(worker_name.clone()));
-            }
+            Details::ActivityStarted { worker_name } => m.str("workerName", worker_name),
             Details::LambdaFunctionScheduled {
                 resource,
                 input,
                 timeout_in_seconds,
             } => {
-                m.insert("resource".into(), Value::String(resource.clone()));
+                m.str("resource", resource);
                 if data {
-                    m.insert("input".into(), text(input));
-                    m.insert("inputDetails".into(), trunc());
+                    m.text("input", input);
+                    m.not_truncated("inputDetails");
                 }
                 if let Some(t) = timeout_in_seconds {
-                    m.insert("timeoutInSeconds".into(), json!(t));
+                    m.num("timeoutInSeconds", *t);
                 }
             }
             Details::EvaluationFailed {
@@ -449,23 +553,23 @@ impl HistoryEvent {
                 location,
                 state,
             } => {
-                m.insert("error".into(), Value::String(error.clone()));
-                m.insert("cause".into(), Value::String(cause.clone()));
-                put_opt(&mut m, "location", location);
-                m.insert("state".into(), Value::String(state.clone()));
+                m.str("error", error);
+                m.str("cause", cause);
+                m.opt("location", location);
+                m.str("state", state);
             }
             Details::Redriven { redrive_count } => {
-                m.insert("redriveCount".into(), json!(redrive_count));
+                m.num("redriveCount", u64::from(*redrive_count))
             }
             Details::MapRunRedriven {
                 map_run_arn,
                 redrive_count,
             } => {
-                m.insert("mapRunArn".into(), Value::String(map_run_arn.clone()));
-                m.insert("redriveCount".into(), json!(redrive_count));
+                m.str("mapRunArn", map_run_arn);
+                m.num("redriveCount", u64::from(*redrive_count));
             }
         }
-        Some(Value::Object(m))
+        true
     }
 }
 
@@ -500,6 +604,47 @@ mod tests {
         );
         let j = e.to_aws_json(false);
         assert!(j["stateEnteredEventDetails"].get("input").is_none());
+    }
+
+    #[test]
+    fn json_text_is_the_json_value_written() {
+        let mut vars = Map::new();
+        vars.insert("x".into(), json!({"q": "\"quoted\"\n"}));
+        let all = [
+            Details::None,
+            Details::ExecutionStarted { input: Arc::new(json!({"a": [1, 2.5, "é"]})), role_arn: "r".into() },
+            Details::Output { output: Arc::new(json!(null)) },
+            Details::Failure { error: Some("E".into()), cause: None },
+            Details::StateExited { name: Arc::from("S"), output: Arc::new(json!("o")), assigned_variables: Some(vars) },
+            Details::MapStateStarted { length: 3 },
+            Details::MapIteration { name: Arc::from("M"), index: 1 },
+            Details::MapRunStarted { map_run_arn: "arn".into() },
+            Details::TaskScheduled { resource_type: "lambda".into(), resource: "invoke".into(), region: "us-east-1".into(),
+                parameters: json!({"p": 1}), timeout_in_seconds: Some(5), heartbeat_in_seconds: None },
+            Details::TaskStarted { resource_type: "t".into(), resource: "r".into() },
+            Details::TaskOutput { resource_type: "t".into(), resource: "r".into(), output: json!([true]) },
+            Details::TaskFailure { resource_type: "t".into(), resource: "r".into(), error: None, cause: Some("c\u{1}".into()) },
+            Details::ActivityScheduled { resource: "a".into(), input: json!({}), timeout_in_seconds: None, heartbeat_in_seconds: Some(9) },
+            Details::ActivityStarted { worker_name: "w".into() },
+            Details::LambdaFunctionScheduled { resource: "l".into(), input: json!(1), timeout_in_seconds: Some(1) },
+            Details::EvaluationFailed { error: "E".into(), cause: "C".into(), location: Some("L".into()), state: "S".into() },
+            Details::Redriven { redrive_count: 2 },
+            Details::MapRunRedriven { map_run_arn: "m".into(), redrive_count: 1 },
+        ];
+        for (i, details) in all.into_iter().enumerate() {
+            for &event_type in EventType::ALL {
+                let e = HistoryEvent {
+                    id: i as u64 + 1,
+                    previous_event_id: i as u64,
+                    timestamp_millis: 1_700_000_000_123,
+                    event_type,
+                    details: details.clone(),
+                };
+                for data in [true, false] {
+                    assert_eq!(e.aws_json_text(data), e.to_aws_json(data).to_string());
+                }
+            }
+        }
     }
 
     #[test]

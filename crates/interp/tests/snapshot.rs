@@ -138,6 +138,14 @@ fn check_run(
     seen: &mut Seen,
 ) -> Result<Finished, String> {
     let plain = run(machine, info.clone(), input);
+    // The store's JSON text of each event is the API's JSON value, written directly.
+    for e in &plain.history {
+        for data in [true, false] {
+            if e.aws_json_text(data) != e.to_aws_json(data).to_string() {
+                return Err(format!("event #{} text differs from its JSON value", e.id));
+            }
+        }
+    }
     let resumed = run_interrupted(machine, info, input, seen)?;
     let same = plain.status == resumed.status
         && plain.output == resumed.output

@@ -822,6 +822,17 @@ impl Store for SqliteStore {
         })
     }
 
+    fn execution_arns(&self, each: &mut dyn FnMut(&str)) -> Result<()> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT arn FROM executions")?;
+            let mut rows = stmt.query([])?;
+            while let Some(row) = rows.next()? {
+                each(row.get_ref(0)?.as_str()?);
+            }
+            Ok(())
+        })
+    }
+
     fn executions(&self, q: &ExecutionQuery) -> Result<Vec<ExecutionRecord>> {
         let mut sql = format!("SELECT {EXEC_COLUMNS} FROM {EXEC_FROM} WHERE 1");
         let mut args: Vec<&dyn rusqlite::ToSql> = Vec::new();

@@ -312,6 +312,10 @@ pub trait Store: Send + Sync + 'static {
     /// The execution a Map Run belongs to.
     fn map_run_execution(&self, map_run_arn: &str) -> Result<Option<String>>;
 
+    /// Calls `each` with the ARN of every stored execution (any order), for the engine's
+    /// filter of names in use.
+    fn execution_arns(&self, each: &mut dyn FnMut(&str)) -> Result<()>;
+
     /// Executions, newest first (`start_millis` descending, then ARN).
     fn executions(&self, query: &ExecutionQuery) -> Result<Vec<ExecutionRecord>>;
 

@@ -1313,6 +1313,15 @@ fn map_run_children(store: &dyn Store) {
     assert_eq!(hist(store, &c1.arn, 0, false, 10), vec![1, 2]);
     // RUNNING children are not recovered: the parent's snapshot holds them.
     assert_eq!(arns(&recovery_of(store).running), vec![parent.arn.clone()]);
+    // Every stored ARN is listed, children included.
+    let mut all = Vec::new();
+    store
+        .execution_arns(&mut |a| all.push(a.to_string()))
+        .unwrap_or_else(|e| panic!("execution_arns: {e}"));
+    all.sort();
+    let mut expected = vec![parent.arn, c1.arn, c2.arn, exec_arn("m/Label", "c3")];
+    expected.sort();
+    assert_eq!(all, expected);
 }
 
 fn empty_commit(store: &dyn Store) {
