@@ -178,23 +178,7 @@ pub(crate) fn check_unique_labels(labels: &[(String, String)], diags: &mut Vec<D
 /// An ARN as AWS writes resources: `arn:partition:service:region:account:resource`
 /// (region and account may be empty, as in `arn:aws:states:::lambda:invoke`).
 pub(crate) fn is_arn(s: &str) -> bool {
-    let mut parts = s.splitn(6, ':');
-    let (
-        Some("arn"),
-        Some(partition),
-        Some(service),
-        Some(_region),
-        Some(_account),
-        Some(resource),
-    ) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    )
-    else {
+    let Some([partition, service, _region, _account, resource]) = arn_parts(s) else {
         return false;
     };
     // A real partition (`aws`, `aws-cn`, `aws-us-gov`, …): AWS rejects a template's
@@ -206,6 +190,19 @@ pub(crate) fn is_arn(s: &str) -> bool {
         && !service.is_empty()
         && !resource.is_empty()
         && !s.chars().any(char::is_whitespace)
+}
+
+/// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE` → the five parts after `arn`.
+fn arn_parts(s: &str) -> Option<[&str; 5]> {
+    let mut parts = s.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    let mut out = [""; 5];
+    for slot in &mut out {
+        *slot = parts.next()?;
+    }
+    Some(out)
 }
 
 /// An optimised integration (`arn:PARTITION:states:::SERVICE:ACTION[.PATTERN]`) that AWS
@@ -231,15 +228,7 @@ pub(crate) fn is_unknown_integration(resource: &str) -> bool {
             &["startQueryExecution", "stopQueryExecution", "getQueryExecution", "getQueryResults"],
         ),
     ];
-    let mut parts = resource.splitn(6, ':');
-    let (Some("arn"), Some(_), Some("states"), Some(""), Some(""), Some(rest)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some([_, "states", "", "", rest]) = arn_parts(resource) else {
         return false;
     };
     let Some((service, action)) = rest.split_once(':') else {
