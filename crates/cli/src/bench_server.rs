@@ -4,7 +4,8 @@
 //! dir) and moto's server (PyPI `moto[server]`, installed on demand into a venv under the
 //! peer folder, with its `stepfunctions.execute_state_machine` setting turned on through
 //! `POST /moto-api/config`), and drives each in turn with the same load client: threads,
-//! one keep-alive HTTP agent each, AWS's JSON 1.0 protocol. Every execution that the
+//! one keep-alive connection each (`bench_http`: a request is one `write`), AWS's JSON
+//! 1.0 protocol. Every execution that the
 //! client waits for is checked against `NAME.expected.json` (or, for `callback`, against
 //! its input plus the answer sent): a benchmark of a wrong result is worthless. The
 //! parked-executions figures (RSS, restart after `kill -9`) are Stepwise's only. Per
@@ -12,6 +13,7 @@
 //! printed below the table, to show where the time goes. No figure is asserted anywhere.
 
 use crate::bench::{clip, last_lines, thousands, Histogram};
+use crate::bench_http::{text, Conn};
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -252,7 +254,10 @@ impl Workloads {
 /// One keep-alive connection's worth of AWS JSON 1.0 client.
 struct Api {
     url: String,
+    /// For the odd GET and moto's configuration call.
     agent: ureq::Agent,
+    /// The timed calls.
+    conn: std::cell::RefCell<Conn>,
 }
 
 /// Unique execution names across threads and measurements (moto needs a name).
@@ -272,6 +277,7 @@ impl Api {
         Api {
             url: url.to_string(),
             agent,
+            conn: std::cell::RefCell::new(Conn::new(url)),
         }
     }
 
@@ -285,38 +291,34 @@ impl Api {
         let auth = format!(
             "AWS4-HMAC-SHA256 Credential=bench/20250101/{REGION}/{scope}/aws4_request, SignedHeaders=host;x-amz-target, Signature=0"
         );
-        let r = self
-            .agent
-            .post(&format!("{}/", self.url))
-            .set("Content-Type", "application/x-amz-json-1.0")
-            .set("X-Amz-Target", target)
-            .set("Authorization", &auth)
-            .send_string(&body.to_string());
-        match r {
-            Ok(resp) => {
-                let text = resp
-                    .into_string()
-                    .with_context(|| format!("{target}: reading the answer"))?;
-                serde_json::from_str(&text).with_context(|| {
-                    format!("{target}: the answer is not JSON: {}", clip(&text, 200))
-                })
-            }
-            Err(ureq::Error::Status(status, resp)) => {
-                let text = resp.into_string().unwrap_or_default();
-                let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-                let ty = v["__type"].as_str().unwrap_or("");
-                let code = ty.rsplit('#').next().unwrap_or("");
-                let msg = v["message"]
-                    .as_str()
-                    .or(v["Message"].as_str())
-                    .unwrap_or("");
-                if code.is_empty() {
-                    bail!("{target}: HTTP {status}: {}", clip(&text, 200))
-                }
-                bail!("{target}: {code}: {msg}")
-            }
-            Err(e) => bail!("{target}: {e}"),
+        let body = body.to_string();
+        let mut conn = self.conn.borrow_mut();
+        let a = conn
+            .post(
+                &[
+                    ("Content-Type", "application/x-amz-json-1.0"),
+                    ("X-Amz-Target", target),
+                    ("Authorization", &auth),
+                ],
+                body.as_bytes(),
+            )
+            .with_context(|| target.to_string())?;
+        if a.status == 200 {
+            return serde_json::from_slice(a.body).with_context(|| {
+                format!("{target}: the answer is not JSON: {}", clip(&text(a.body), 200))
+            });
         }
+        let v: Value = serde_json::from_slice(a.body).unwrap_or(Value::Null);
+        let ty = v["__type"].as_str().unwrap_or("");
+        let code = ty.rsplit('#').next().unwrap_or("");
+        let msg = v["message"]
+            .as_str()
+            .or(v["Message"].as_str())
+            .unwrap_or("");
+        if code.is_empty() {
+            bail!("{target}: HTTP {}: {}", a.status, clip(&text(a.body), 200))
+        }
+        bail!("{target}: {code}: {msg}")
     }
 
     fn get(&self, path: &str) -> anyhow::Result<String> {

@@ -5,6 +5,7 @@
 //! only crate that uses `anyhow`.
 
 mod bench;
+mod bench_http;
 mod bench_server;
 mod conformance;
 mod conformance_remote;

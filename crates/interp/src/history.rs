@@ -318,6 +318,77 @@ struct Text {
     first: bool,
 }
 
+/// Writes `v.to_string()` (serde_json's compact text) as the body of a JSON string, in
+/// one walk: what serde_json escapes once inside strings is escaped again here, and the
+/// text's own quotes become `\"`. Numbers are written by serde_json itself (their text
+/// never needs escaping), so the output is exactly the two-step result.
+fn write_escaped_json(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        // Writing into a Vec cannot fail.
+        Value::Number(n) => {
+            let _ = serde_json::to_writer(&mut *out, n);
+        }
+        Value::String(s) => write_escaped_string(out, s),
+        Value::Array(a) => {
+            out.push(b'[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_escaped_json(out, x);
+            }
+            out.push(b']');
+        }
+        Value::Object(m) => {
+            out.push(b'{');
+            for (i, (k, x)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_escaped_string(out, k);
+                out.push(b':');
+                write_escaped_json(out, x);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+/// A JSON string (quotes included) as serde_json writes it, escaped once more.
+fn write_escaped_string(out: &mut Vec<u8>, s: &str) {
+    out.extend_from_slice(b"\\\"");
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let twice: &[u8] = match b {
+            b'"' => b"\\\\\\\"",
+            b'\\' => b"\\\\\\\\",
+            b'\n' => b"\\\\n",
+            b'\r' => b"\\\\r",
+            b'\t' => b"\\\\t",
+            0x08 => b"\\\\b",
+            0x0c => b"\\\\f",
+            0x00..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if twice.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xf)]);
+        } else {
+            out.extend_from_slice(twice);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.extend_from_slice(b"\\\"");
+}
+
 impl Text {
     fn key(&mut self, key: &str) {
         if !std::mem::replace(&mut self.first, false) {
@@ -347,7 +418,9 @@ impl Fields for Text {
     }
     fn text(&mut self, key: &str, v: &Value) {
         self.key(key);
-        self.string(&v.to_string());
+        self.out.push(b'"');
+        write_escaped_json(&mut self.out, v);
+        self.out.push(b'"');
     }
     fn num(&mut self, key: &str, v: u64) {
         self.key(key);
@@ -614,6 +687,9 @@ mod tests {
             Details::None,
             Details::ExecutionStarted { input: Arc::new(json!({"a": [1, 2.5, "é"]})), role_arn: "r".into() },
             Details::Output { output: Arc::new(json!(null)) },
+            // Quotes, backslashes, control characters and non-ASCII inside a value: the
+            // text is escaped twice (once as JSON, once as a JSON string).
+            Details::Output { output: Arc::new(json!({"q\"k": "a\"b\\c\n\t\u{1f}\u{7f}é\u{2028}😀", "e": "\\\""})) },
             Details::Failure { error: Some("E".into()), cause: None },
             Details::StateExited { name: Arc::from("S"), output: Arc::new(json!("o")), assigned_variables: Some(vars) },
             Details::MapStateStarted { length: 3 },
@@ -644,6 +720,37 @@ mod tests {
                     assert_eq!(e.aws_json_text(data), e.to_aws_json(data).to_string());
                 }
             }
+        }
+    }
+
+    fn any_json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|f| json!(f)),
+            any::<String>().prop_map(Value::String),
+            "[\"\\\\\u{0}-\u{1f}\u{7f}a/é]{0,8}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                proptest::collection::vec((any::<String>(), inner), 0..5)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// The one-walk escaper writes exactly what serializing then escaping writes.
+        #[test]
+        fn escaped_json_is_the_string_of_the_text(v in any_json()) {
+            let mut out = Vec::new();
+            write_escaped_json(&mut out, &v);
+            let want = Value::String(v.to_string()).to_string();
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), &want[1..want.len() - 1]);
         }
     }
 

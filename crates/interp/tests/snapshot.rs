@@ -141,7 +141,8 @@ fn check_run(
     // The store's JSON text of each event is the API's JSON value, written directly.
     for e in &plain.history {
         for data in [true, false] {
-            if e.aws_json_text(data) != e.to_aws_json(data).to_string() {
+            let (text, value) = (e.aws_json_text(data), e.to_aws_json(data).to_string());
+            if text != value {
                 return Err(format!("event #{} text differs from its JSON value", e.id));
             }
         }

@@ -16,7 +16,8 @@
 //!   refused with [`StoreError::SchemaTooNew`].
 //! - **Layout.** Execution definitions are stored once per distinct text (table
 //!   `definitions`), so many executions of one machine share one copy. History
-//!   events are keyed by the execution's integer id.
+//!   events are stored in runs (one row per append) in a rowid table keyed by the
+//!   execution's integer id and the run's first event id.
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior};
 use std::collections::HashMap;
@@ -30,7 +31,19 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_map_runs.sql"),
     include_str!("../migrations/0003_history_runs.sql"),
     include_str!("../migrations/0004_child_executions.sql"),
+    include_str!("../migrations/0005_history_rowid.sql"),
 ];
+
+/// History rows are keyed `execution id * HISTORY_SPAN + first event id` (migrations/0005).
+const HISTORY_SPAN: i64 = 1 << 32;
+
+/// The first history key of an execution, or an error past the key space (2^31 executions).
+fn history_base(execution_id: i64) -> Result<i64> {
+    execution_id
+        .checked_mul(HISTORY_SPAN)
+        .filter(|_| execution_id >= 0)
+        .ok_or_else(|| StoreError::Backend(format!("execution id {execution_id} is past the history key space")))
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -512,14 +525,17 @@ fn apply(
                 .ok_or_else(|| {
                     StoreError::Backend(format!("history for unknown execution {execution_arn}"))
                 })?;
+            let base = history_base(id)?;
             let mut s = tx
-                .prepare_cached(
-                    "INSERT INTO history_events (execution_id, id, last_id, json)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )
+                .prepare_cached("INSERT INTO history (key, last_id, json) VALUES (?1, ?2, ?3)")
                 .map_err(backend)?;
             for run in consecutive_runs(events) {
                 let (first, last) = (run[0].id, run[run.len() - 1].id);
+                if first == 0 || i(last) >= HISTORY_SPAN {
+                    return Err(StoreError::Backend(format!(
+                        "event ids {first}-{last} of {execution_arn} are outside 1..2^32"
+                    )));
+                }
                 let mut text = String::with_capacity(run.iter().map(|e| e.json.len() + 1).sum());
                 for (n, ev) in run.iter().enumerate() {
                     if n > 0 {
@@ -527,7 +543,7 @@ fn apply(
                     }
                     text.push_str(&ev.json);
                 }
-                s.execute(params![id, i(first), i(last), text])
+                s.execute(params![base + i(first), i(last), text])
                     .map_err(|err| {
                         StoreError::Backend(format!(
                             "events {first}-{last} of {execution_arn}: {err}"
@@ -885,29 +901,45 @@ impl Store for SqliteStore {
         reverse: bool,
         limit_n: usize,
     ) -> Result<Vec<StoredEvent>> {
-        let from = i64::try_from(from).unwrap_or(i64::MAX);
-        // Rows are runs of events (see migrations/0003): start at the run holding the
-        // first wanted event and split runs until `limit_n` events are gathered.
-        let sql = if reverse {
-            "SELECT h.id, h.json FROM history_events h
-             WHERE h.execution_id = (SELECT id FROM executions WHERE arn = ?1) AND h.id < ?2
-             ORDER BY h.id DESC"
-        } else {
-            "SELECT h.id, h.json FROM history_events h
-             WHERE h.execution_id = (SELECT id FROM executions WHERE arn = ?1)
-               AND h.id >= COALESCE((SELECT MAX(x.id) FROM history_events x
-                   WHERE x.execution_id = h.execution_id AND x.id <= ?2 + 1), 0)
-             ORDER BY h.id"
-        };
+        // Event ids are below HISTORY_SPAN (checked on write).
+        let from_id = i64::try_from(from).unwrap_or(i64::MAX).min(HISTORY_SPAN);
+        // Rows are runs of events (see migrations/0003 and 0005): start at the run
+        // holding the first wanted event and split runs until `limit_n` events are gathered.
         self.read(|c| {
-            let mut stmt = c.prepare_cached(sql)?;
-            let mut rows = stmt.query(params![execution_arn, from])?;
+            let Some(execution_id) = c
+                .prepare_cached("SELECT id FROM executions WHERE arn = ?1")?
+                .query_row(params![execution_arn], |r| r.get::<_, i64>(0))
+                .optional()?
+            else {
+                return Ok(Vec::new());
+            };
+            let base = execution_id.saturating_mul(HISTORY_SPAN);
+            let (low, high) = if reverse {
+                (base, base + from_id)
+            } else {
+                let first_run: Option<i64> = c
+                    .prepare_cached(
+                        "SELECT key FROM history WHERE key >= ?1 AND key <= ?2
+                         ORDER BY key DESC LIMIT 1",
+                    )?
+                    .query_row(params![base, base + (from_id + 1).min(HISTORY_SPAN - 1)], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                (first_run.unwrap_or(base), base + HISTORY_SPAN)
+            };
+            let mut stmt = c.prepare_cached(if reverse {
+                "SELECT key, json FROM history WHERE key >= ?1 AND key < ?2 ORDER BY key DESC"
+            } else {
+                "SELECT key, json FROM history WHERE key >= ?1 AND key < ?2 ORDER BY key"
+            })?;
+            let mut rows = stmt.query(params![low, high])?;
             let mut out = Vec::new();
             while out.len() < limit_n {
                 let Some(row) = rows.next()? else {
                     break;
                 };
-                let first = u(row.get(0)?);
+                let first = u(row.get::<_, i64>(0)? - base);
                 let text: String = row.get(1)?;
                 let run = text
                     .split(RUN_SEPARATOR)
@@ -916,7 +948,6 @@ impl Store for SqliteStore {
                         id: first + k as u64,
                         json: json.to_string(),
                     });
-                let from = from as u64;
                 if reverse {
                     let mut run: Vec<StoredEvent> = run.filter(|e| e.id < from).collect();
                     run.reverse();
@@ -1154,6 +1185,6 @@ mod tests {
                 writes: vec![append]
             }])
             .is_err());
-        assert_eq!(count(&store, "history_events"), 0);
+        assert_eq!(count(&store, "history"), 0);
     }
 }
