@@ -358,3 +358,66 @@ fn acknowledged_work_survives_kill_9_and_sigterm_exits_zero() {
     assert!(server.log_text().contains("shutting down"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A loop with no Wait or Task runs in bounded steps: an EXPRESS one (no history
+/// limit) times out at its five minutes (3 s at `--time-scale 0.01`) while the server
+/// keeps answering, and a long Standard loop finishes with one unbroken history.
+#[test]
+fn long_loops_yield_and_express_ones_time_out() {
+    let data = temp_dir("yield");
+    let server = Server::start(&data, &["--time-scale", "0.01"]);
+    let c = server.client();
+    let spin = json!({"StartAt": "Spin", "States": {
+        "Spin": {"Type": "Pass", "Next": "Again"},
+        "Again": {"Type": "Choice",
+                  "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "End"}],
+                  "Default": "Spin"},
+        "End": {"Type": "Succeed"}}});
+    let express = c
+        .ok(
+            "CreateStateMachine",
+            json!({"name": "spin", "type": "EXPRESS", "definition": spin.to_string(),
+                   "roleArn": "arn:aws:iam::123456789012:role/stepwise"}),
+        )["stateMachineArn"]
+        .as_str()
+        .expect("stateMachineArn")
+        .to_string();
+    let sync = {
+        let c = c.clone();
+        std::thread::spawn(move || {
+            c.ok("StartSyncExecution", json!({"stateMachineArn": express, "input": "{}"}))
+        })
+    };
+    // Meanwhile the server answers others (it used to spin inside one step, lock held).
+    std::thread::sleep(Duration::from_millis(300));
+    let counter = json!({"StartAt": "Add", "States": {
+        "Add": {"Type": "Pass",
+                "Parameters": {"n.$": "States.MathAdd($.n, 1)", "to.$": "$.to"},
+                "Next": "Done?"},
+        "Done?": {"Type": "Choice",
+                  "Choices": [{"Variable": "$.n", "NumericGreaterThanEqualsPath": "$.to",
+                               "Next": "End"}],
+                  "Default": "Add"},
+        "End": {"Type": "Succeed"}}});
+    let standard = c.create_machine("counter", &counter);
+    let e = c.ok(
+        "StartExecution",
+        json!({"stateMachineArn": standard, "input": json!({"n": 0, "to": 6000}).to_string()}),
+    )["executionArn"]
+        .as_str()
+        .expect("executionArn")
+        .to_string();
+    let d = c.wait_done(&e, Duration::from_secs(60));
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    let output: Value = serde_json::from_str(d["output"].as_str().unwrap_or("null")).unwrap();
+    assert_eq!(output, json!({"n": 6000, "to": 6000}));
+    let h = c.history(&e);
+    check_ids(&e, &h);
+    // ExecutionStarted, 6,000 rounds of Pass and Choice (4 events each), End's two,
+    // ExecutionSucceeded: nothing twice at the yields.
+    assert_eq!(h.len(), 1 + 6000 * 4 + 2 + 1, "history length");
+
+    let r = sync.join().expect("StartSyncExecution thread");
+    assert_eq!(r["status"], "TIMED_OUT", "{r}");
+    assert_eq!(r["error"], "States.Timeout");
+}

@@ -100,7 +100,10 @@ impl State {
         // A worker taking a task or a heartbeat is not a transition; a stop stays a stop.
         let transition = matches!(
             event,
-            Event::TimerFired { .. } | Event::TaskSucceeded { .. } | Event::TaskFailed { .. }
+            Event::TimerFired { .. }
+                | Event::TaskSucceeded { .. }
+                | Event::TaskFailed { .. }
+                | Event::Continue
         );
         if !transition || !self.deleting.contains_key(&r.record.machine_arn) {
             return event;
@@ -319,7 +322,17 @@ impl State {
         match cmd {
             Command::ArmTimer { timer, due_millis } => {
                 let now = now_millis();
-                let wait = (due_millis - now).max(0) as f64 * inner.config.time_scale;
+                // `--time-scale 0` makes waits instant; an EXPRESS execution's time limit
+                // then stays real, or every one that waits on a task would time out at once.
+                let scale = if inner.config.time_scale == 0.0
+                    && !standard
+                    && r.ex.is_execution_timer(timer)
+                {
+                    1.0
+                } else {
+                    inner.config.time_scale
+                };
+                let wait = (due_millis - now).max(0) as f64 * scale;
                 let due = now + wait as i64;
                 r.timers.insert(timer, due);
                 self.wheel.insert((due, Arc::clone(arn), timer));
@@ -331,6 +344,10 @@ impl State {
                         due_millis: due,
                     }));
                 }
+                fx.wake_timers = true;
+            }
+            Command::Continue => {
+                self.continues.push_back(Arc::clone(arn));
                 fx.wake_timers = true;
             }
             Command::CancelTimer { timer } => {
@@ -636,7 +653,7 @@ impl Engine {
                     let definition = st.shared_definition(&record.definition);
                     record.definition = String::new();
                     st.running.insert(
-                        arn,
+                        Arc::clone(&arn),
                         Box::new(Running {
                             ex,
                             record,
@@ -648,6 +665,10 @@ impl Engine {
                             insert_at: None,
                         }),
                     );
+                    if st.running.get(&arn).is_some_and(|r| r.ex.has_runnable()) {
+                        // It yielded before the crash: it goes on from its snapshot.
+                        st.continues.push_back(Arc::clone(&arn));
+                    }
                     resumed += 1;
                 }
                 Err(e) => {
@@ -1118,10 +1139,25 @@ pub(crate) async fn timer_loop(weak: Weak<Inner>) {
                 let step = r.ex.handle(event, &mut SystemSources);
                 st.drive(&inner, &arn, step, &mut batch, &mut fx);
             }
+            // Executions that yielded go on, each once this turn (one that yields again
+            // waits for the next turn, after whatever else is waiting for the lock).
+            let continues = std::mem::take(&mut st.continues);
+            let continued = !continues.is_empty();
+            for arn in continues {
+                let Some(r) = st.running.get(&arn) else {
+                    continue;
+                };
+                let event = st.deleted_check(r, Event::Continue);
+                let Some(r) = st.running.get_mut(&arn) else {
+                    continue;
+                };
+                let step = r.ex.handle(event, &mut SystemSources);
+                st.drive(&inner, &arn, step, &mut batch, &mut fx);
+            }
             let seq = st.submit(&inner, batch);
             fx.wake_timers = false;
             fx.complete(&inner, seq);
-            if fired >= 2048 {
+            if fired >= 2048 || continued || !st.continues.is_empty() {
                 Some(0)
             } else {
                 st.wheel.first().map(|(due, _, _)| (due - now).max(0))

@@ -162,6 +162,9 @@ struct State {
     unstamped: Vec<Arc<str>>,
     /// (wall due millis, execution, timer).
     wheel: BTreeSet<(i64, Arc<str>, u64)>,
+    /// Executions whose last step yielded with more to run (`Command::Continue`); the
+    /// timer loop steps them again, each once per turn, between other work.
+    continues: VecDeque<Arc<str>>,
     tokens: HashMap<String, TokenEntry>,
     queues: HashMap<String, ActivityQueue>,
 }

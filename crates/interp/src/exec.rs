@@ -176,6 +176,8 @@ pub enum Event {
         error: String,
         cause: String,
     },
+    /// Go on after [`Command::Continue`]: nothing happened, there is more to run.
+    Continue,
 }
 
 /// Work for the edges.
@@ -185,7 +187,16 @@ pub enum Command {
     CancelTimer { timer: u64 },
     DispatchTask(TaskRequest),
     CancelTask { task: u64 },
+    /// The step stopped after [`MAX_TRANSITIONS_PER_STEP`] states with more to run (a
+    /// long loop of Pass and Choice states): feed [`Event::Continue`] when other work
+    /// has had its turn.
+    Continue,
 }
+
+/// States entered in one step before it yields with [`Command::Continue`]. A step runs
+/// until every frame is blocked; without this bound, a loop with no Wait or Task in an
+/// EXPRESS execution (no history limit) would never return.
+pub const MAX_TRANSITIONS_PER_STEP: u64 = 10_000;
 
 /// A Task state's call, as the edges need it.
 #[derive(Debug, Clone, PartialEq)]
@@ -290,6 +301,9 @@ type Outcome = Result<Arc<Value>, (StatesError, Option<Point>)>;
 
 /// Builds the failure for an unparsable Wait timestamp (wording depends on the field).
 type TimestampError = Box<dyn Fn(&str) -> Failure>;
+
+/// AWS's limit on the duration of an EXPRESS execution, in seconds.
+pub const EXPRESS_MAX_SECONDS: u64 = 300;
 
 /// AWS's limit on the history of a Standard execution.
 pub const MAX_HISTORY_EVENTS: u64 = 25_000;
@@ -570,6 +584,9 @@ pub struct Execution {
     /// Events and commands produced by the current step.
     #[serde(skip)]
     out: Step,
+    /// `transitions` when the current step began (for [`MAX_TRANSITIONS_PER_STEP`]).
+    #[serde(skip)]
+    step_from: u64,
     now: i64,
 }
 
@@ -697,6 +714,7 @@ impl Execution {
                 events: Vec::with_capacity(16),
                 ..Step::default()
             },
+            step_from: 0,
             now,
         };
         let role_arn = ex.info.role_arn.clone();
@@ -708,7 +726,14 @@ impl Execution {
                 role_arn,
             },
         );
-        if let Some(t) = ex.machine.definition.timeout_seconds {
+        let timeout = ex.machine.definition.timeout_seconds;
+        // An EXPRESS execution lasts five minutes at most, whatever TimeoutSeconds says.
+        let timeout = if ex.info.express {
+            Some(timeout.map_or(EXPRESS_MAX_SECONDS, |t| t.min(EXPRESS_MAX_SECONDS)))
+        } else {
+            timeout
+        };
+        if let Some(t) = timeout {
             let timer = ex.arm_timer(now + (t as i64) * 1000);
             ex.execution_timer = Some(timer);
         }
@@ -737,6 +762,7 @@ impl Execution {
         }
         self.now = sources.now_millis();
         match event {
+            Event::Continue => {}
             Event::TimerFired { timer } => self.timer_fired(timer, sources),
             Event::TaskStarted { task, worker_name } => {
                 if let Some(&fid) = self.tasks.get(&task) {
@@ -759,6 +785,18 @@ impl Execution {
         }
         self.run(sources);
         std::mem::take(&mut self.out)
+    }
+
+    /// Whether `timer` is the execution's own time limit (machine `TimeoutSeconds`, or
+    /// an EXPRESS execution's five minutes), not a state's.
+    pub fn is_execution_timer(&self, timer: u64) -> bool {
+        self.execution_timer == Some(timer)
+    }
+
+    /// Whether states are ready to run: the last step yielded ([`Command::Continue`]),
+    /// so [`Event::Continue`] goes on (also after a restore from its snapshot).
+    pub fn has_runnable(&self) -> bool {
+        self.status == Status::Running && !self.runnable.is_empty()
     }
 
     pub fn status(&self) -> Status {
@@ -977,11 +1015,57 @@ impl Execution {
         !self.info.express && self.next_event_id + 3 > MAX_HISTORY_EVENTS
     }
 
+    /// [`Self::history_full`] for Distributed Map child `c` (its events are its own).
+    /// EXPRESS children are held to it too: their history is kept here, and AWS ends a
+    /// runaway one at its five minutes, which a child's states never see pass.
+    fn child_history_full(&self, c: u32) -> bool {
+        self.children
+            .get(&c)
+            .is_some_and(|k| k.history_len + 3 > MAX_HISTORY_EVENTS)
+    }
+
+    /// A child execution outgrew AWS's history limit: like a Standard execution it fails
+    /// with `States.Runtime` (no Catch applies), and whatever runs inside it is dropped.
+    fn fail_child_at_history_limit(&mut self, c: u32, src: &mut dyn Sources) {
+        let Some(root) = (0..self.frames.len()).find(|&f| self.child_root(f) == Some(c)) else {
+            return;
+        };
+        let fan = match self.frames.get_mut(root) {
+            Some(Some(f)) => match &mut f.stage {
+                Stage::Active(a) => match std::mem::replace(&mut a.wait, Blocked::Nothing) {
+                    Blocked::Fanout(fan) => Some(fan),
+                    other => {
+                        a.wait = other;
+                        None
+                    }
+                },
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(fan) = fan {
+            self.abort_children(root, &fan);
+            self.abort_run(fan.run);
+        }
+        self.drop_pending_work(root);
+        let err = StatesError::new(names::RUNTIME, redrive::history_limit_cause());
+        self.finish_frame(root, Err((err, None)), src);
+    }
+
     fn run(&mut self, src: &mut dyn Sources) {
+        self.step_from = self.transitions;
         while let Some(fid) = self.runnable.pop_front() {
             if self.status != Status::Running {
                 self.runnable.clear();
                 break;
+            }
+            if self.transitions - self.step_from >= MAX_TRANSITIONS_PER_STEP
+                && !self.history_full()
+            {
+                // Yield: the frame goes on in the next step, where it was.
+                self.runnable.push_front(fid);
+                self.out.commands.push(Command::Continue);
+                return;
             }
             self.run_frame(fid, src);
         }
@@ -1002,6 +1086,19 @@ impl Execution {
         loop {
             if self.status != Status::Running || self.history_full() {
                 return;
+            }
+            if self.transitions - self.step_from >= MAX_TRANSITIONS_PER_STEP
+                && matches!(self.frame(fid).stage, Stage::Ready { .. })
+            {
+                // Back in the queue at its place; `run` yields before running it.
+                self.runnable.push_front(fid);
+                return;
+            }
+            if let Some(c) = self.frame(fid).sink {
+                if self.child_history_full(c) {
+                    self.fail_child_at_history_limit(c, src);
+                    return;
+                }
             }
             let (path, stage) = {
                 let f = self.frame(fid);
@@ -3177,22 +3274,28 @@ impl Execution {
                 k.running = k.running.saturating_sub(1);
                 k.aborted += 1;
             });
-            // Drop the child's timers and tasks; the child is discarded.
-            self.timers.retain(|_, f| *f != c);
-            let tasks: Vec<u64> = self
-                .tasks
-                .iter()
-                .filter(|(_, f)| **f == c)
-                .map(|(t, _)| *t)
-                .collect();
-            for t in tasks {
-                self.tasks.remove(&t);
-                self.out.commands.push(Command::CancelTask { task: t });
-            }
-            self.runnable.retain(|f| *f != c);
+            // The child is discarded with its timers and tasks.
+            self.drop_pending_work(c);
             self.frames[c] = None;
             self.free.push(c);
         }
+    }
+
+    /// Forget frame `f`'s timers and tasks (cancelling the tasks) and its place in the
+    /// run queue.
+    fn drop_pending_work(&mut self, f: FrameId) {
+        self.timers.retain(|_, g| *g != f);
+        let tasks: Vec<u64> = self
+            .tasks
+            .iter()
+            .filter(|(_, g)| **g == f)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in tasks {
+            self.tasks.remove(&t);
+            self.out.commands.push(Command::CancelTask { task: t });
+        }
+        self.runnable.retain(|g| *g != f);
     }
 
     /// Update the item counts of a Map Run (when the fanout is one).

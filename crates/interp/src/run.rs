@@ -98,16 +98,35 @@ pub fn run_to_end_with(
     };
     edge.absorb(step, tasks, observer);
     after_step(&mut ex, &edge.history);
+    // Steps in a row that yielded (Command::Continue) with nothing else happening.
+    let mut yields = 0;
     while ex.status() == Status::Running {
-        let event = if let Some(e) = edge.events.pop_front() {
-            e
-        } else if let Some((due, timer)) = edge.timers.pop_first() {
-            edge.due.remove(&timer);
-            observer.waiting(due);
-            clock.advance_to(due);
-            Event::TimerFired { timer }
-        } else {
-            break;
+        let next = edge.events.pop_front();
+        // No wall clock runs here: an execution that keeps yielding (a loop with no Wait
+        // or Task, which only an EXPRESS execution's lack of a history limit allows) is
+        // taken to have let its time pass, so its next timer (at the latest its five
+        // minutes) fires, as it would on a real clock.
+        let time_passes = matches!(next, Some(Event::Continue))
+            && yields >= YIELDS_BEFORE_TIME_PASSES
+            && !edge.timers.is_empty();
+        let event = match next {
+            Some(e) if !time_passes => {
+                yields = if matches!(e, Event::Continue) { yields + 1 } else { 0 };
+                e
+            }
+            held => {
+                if let Some(e) = held {
+                    edge.events.push_front(e);
+                }
+                yields = 0;
+                let Some((due, timer)) = edge.timers.pop_first() else {
+                    break;
+                };
+                edge.due.remove(&timer);
+                observer.waiting(due);
+                clock.advance_to(due);
+                Event::TimerFired { timer }
+            }
         };
         let step = ex.handle(event, clock);
         edge.absorb(step, tasks, observer);
@@ -123,6 +142,10 @@ pub fn run_to_end_with(
         transitions: ex.transitions(),
     }
 }
+
+/// Yielded steps in a row (each [`crate::exec::MAX_TRANSITIONS_PER_STEP`] states) after
+/// which [`run_to_end`] lets virtual time pass.
+pub const YIELDS_BEFORE_TIME_PASSES: u32 = 10;
 
 /// What the in-process edge holds between steps: armed timers in due order, events
 /// waiting to be fed back, and the history so far.
@@ -170,6 +193,8 @@ impl Edge {
                     },
                 }),
                 Command::CancelTask { .. } => {}
+                // After the events already due (task answers), as the server does.
+                Command::Continue => self.events.push_back(Event::Continue),
             }
         }
     }

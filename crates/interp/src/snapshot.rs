@@ -173,6 +173,7 @@ impl Execution {
             next_child: p.next_child,
             unsuccessful: p.unsuccessful,
             out: Step::default(),
+            step_from: p.transitions,
             now: p.now,
         };
         validate(&ex).map_err(SnapshotError::Invalid)?;

@@ -299,3 +299,44 @@ fn a_redriven_map_run_runs_its_failed_child_again_under_the_same_arn() {
     assert_eq!((f[0].arn.clone(), f[0].status), (child.arn.clone(), Status::Succeeded));
     assert_eq!(f[0].redrive_count, 1);
 }
+
+/// A child execution that loops without end stops at AWS's history limit, as a
+/// Standard execution does: it fails with States.Runtime (a failed item of the Map Run)
+/// instead of running forever inside one step.
+#[test]
+fn a_runaway_child_fails_at_the_history_limit() {
+    let def = distributed(
+        json!({"StartAt": "Loop", "States": {
+            "Loop": {"Type": "Pass", "Next": "Again"},
+            "Again": {"Type": "Choice",
+                      "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "Done"}],
+                      "Default": "Loop"},
+            "Done": {"Type": "Succeed"}}}),
+        json!({"ToleratedFailureCount": 1}),
+    );
+    let (mut ex, mut step, mut clock) = start(def, json!([{"stop": true}, {"n": 2}]));
+    // Steps yield every MAX_TRANSITIONS_PER_STEP states: go on, keeping every step's output.
+    let mut yields = 0;
+    while ex.has_runnable() {
+        let next = ex.handle(Event::Continue, &mut clock);
+        step.child_events.extend(next.child_events);
+        step.children.extend(next.children);
+        yields += 1;
+    }
+    assert!(yields >= 1);
+    assert_eq!(ex.status(), Status::Succeeded, "{:?}", ex.error());
+    let ended = finished(&step);
+    assert_eq!(ended.len(), 2);
+    let runaway = ended.iter().find(|c| c.item_index == 1).unwrap();
+    assert_eq!(runaway.status, Status::Failed);
+    assert_eq!(runaway.error.as_deref(), Some("States.Runtime"));
+    assert!(runaway.cause.as_deref().unwrap_or("").contains("25000"), "{:?}", runaway.cause);
+    let h = history_of(&step, &runaway.arn);
+    assert!(h.len() <= 25_000, "{} events", h.len());
+    assert_eq!(h.last().map(|e| e.2), Some("ExecutionFailed"));
+    // Ids stay a chain: each event's previous is an earlier event.
+    assert!(h.windows(2).all(|w| w[0].0 + 1 == w[1].0));
+    let fine = ended.iter().find(|c| c.item_index == 0).unwrap();
+    assert_eq!(fine.status, Status::Succeeded);
+    assert_eq!(ex.map_runs()[0].items.failed, 1);
+}

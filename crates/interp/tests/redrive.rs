@@ -87,6 +87,7 @@ impl Driver {
                 Command::CancelTask { task } => self.events.retain(|e| {
                     !matches!(e, Event::TaskSucceeded { task: t, .. } | Event::TaskFailed { task: t, .. } if t == task)
                 }),
+                Command::Continue => self.events.push_back(Event::Continue),
             }
         }
         self.history.extend(step.events);
