@@ -390,15 +390,8 @@ fn long_loops_yield_and_express_ones_time_out() {
     };
     // Meanwhile the server answers others (it used to spin inside one step, lock held).
     std::thread::sleep(Duration::from_millis(300));
-    let counter = json!({"StartAt": "Add", "States": {
-        "Add": {"Type": "Pass",
-                "Parameters": {"n.$": "States.MathAdd($.n, 1)", "to.$": "$.to"},
-                "Next": "Done?"},
-        "Done?": {"Type": "Choice",
-                  "Choices": [{"Variable": "$.n", "NumericGreaterThanEqualsPath": "$.to",
-                               "Next": "End"}],
-                  "Default": "Add"},
-        "End": {"Type": "Succeed"}}});
+    let counter: Value =
+        serde_json::from_str(include_str!("../../../testdata/loops/counter.json")).unwrap();
     let standard = c.create_machine("counter", &counter);
     let e = c.ok(
         "StartExecution",

@@ -17,15 +17,7 @@ fn machine(def: &Value) -> Arc<Machine> {
 
 /// Counts `$.n` up to `$.to`: two states per round.
 fn counter() -> Value {
-    json!({"StartAt": "Add", "States": {
-        "Add": {"Type": "Pass",
-                "Parameters": {"n.$": "States.MathAdd($.n, 1)", "to.$": "$.to"},
-                "Next": "Done?"},
-        "Done?": {"Type": "Choice",
-                  "Choices": [{"Variable": "$.n", "NumericGreaterThanEqualsPath": "$.to",
-                               "Next": "End"}],
-                  "Default": "Add"},
-        "End": {"Type": "Succeed"}}})
+    serde_json::from_str(include_str!("../../../testdata/loops/counter.json")).unwrap()
 }
 
 /// A loop that never ends by itself.
