@@ -1015,6 +1015,11 @@ impl Execution {
         !self.info.express && self.next_event_id + 3 > MAX_HISTORY_EVENTS
     }
 
+    /// The current step entered [`MAX_TRANSITIONS_PER_STEP`] states: it yields.
+    fn step_spent(&self) -> bool {
+        self.transitions - self.step_from >= MAX_TRANSITIONS_PER_STEP
+    }
+
     /// [`Self::history_full`] for Distributed Map child `c` (its events are its own).
     /// EXPRESS children are held to it too: their history is kept here, and AWS ends a
     /// runaway one at its five minutes, which a child's states never see pass.
@@ -1059,9 +1064,7 @@ impl Execution {
                 self.runnable.clear();
                 break;
             }
-            if self.transitions - self.step_from >= MAX_TRANSITIONS_PER_STEP
-                && !self.history_full()
-            {
+            if self.step_spent() && !self.history_full() {
                 // Yield: the frame goes on in the next step, where it was.
                 self.runnable.push_front(fid);
                 self.out.commands.push(Command::Continue);
@@ -1087,9 +1090,7 @@ impl Execution {
             if self.status != Status::Running || self.history_full() {
                 return;
             }
-            if self.transitions - self.step_from >= MAX_TRANSITIONS_PER_STEP
-                && matches!(self.frame(fid).stage, Stage::Ready { .. })
-            {
+            if self.step_spent() && matches!(self.frame(fid).stage, Stage::Ready { .. }) {
                 // Back in the queue at its place; `run` yields before running it.
                 self.runnable.push_front(fid);
                 return;
