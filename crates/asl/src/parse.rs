@@ -2716,7 +2716,12 @@ mod tests {
             has(&d, "/States/M/ResultWriter", SCHEMA),
             "The field 'Resource' is required but was missing"
         );
-        for params in [json!([{"a.$": "$.x"}]), json!("text"), json!(3), json!(null)] {
+        for params in [
+            json!([{"a.$": "$.x"}]),
+            json!("text"),
+            json!(3),
+            json!(null),
+        ] {
             let def = json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true, "Parameters": params}}});
             assert!(diags(def.clone()).is_empty(), "{def}");
         }
@@ -2732,7 +2737,8 @@ mod tests {
         let fail = |f: Value| json!({"StartAt": "F", "States": {"F": f}});
         let d = diags(fail(json!({"Type": "Fail",
             "ErrorPath": "States.StringToJson($.e)", "CausePath": "States.MathAdd($.a, $.b)"})));
-        assert!(has(&d, "/States/F/ErrorPath", SCHEMA).ends_with("States.StringToJson does not return a string"));
+        assert!(has(&d, "/States/F/ErrorPath", SCHEMA)
+            .ends_with("States.StringToJson does not return a string"));
         has(&d, "/States/F/CausePath", SCHEMA);
         for ok in [
             "States.Format('{}', $.a)",

@@ -213,7 +213,10 @@ fn arn_parts(s: &str) -> Option<[&str; 5]> {
 pub(crate) fn is_unknown_integration(resource: &str) -> bool {
     const KNOWN: &[(&str, &[&str])] = &[
         ("lambda", &["invoke"]),
-        ("dynamodb", &["getItem", "putItem", "updateItem", "deleteItem"]),
+        (
+            "dynamodb",
+            &["getItem", "putItem", "updateItem", "deleteItem"],
+        ),
         ("sqs", &["sendMessage"]),
         ("sns", &["publish"]),
         ("events", &["putEvents"]),
@@ -225,7 +228,12 @@ pub(crate) fn is_unknown_integration(resource: &str) -> bool {
         ("glue", &["startJobRun"]),
         (
             "athena",
-            &["startQueryExecution", "stopQueryExecution", "getQueryExecution", "getQueryResults"],
+            &[
+                "startQueryExecution",
+                "stopQueryExecution",
+                "getQueryExecution",
+                "getQueryResults",
+            ],
         ),
     ];
     let Some([_, "states", "", "", rest]) = arn_parts(resource) else {

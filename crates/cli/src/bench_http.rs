@@ -52,7 +52,10 @@ impl Conn {
                 self.exchange(headers, body)
                     .map_err(|_| anyhow::anyhow!("POST {}: connection closed", self.addr))?
             }
-            Err(Stale) => bail!("POST {}: the connection failed before a whole answer", self.addr),
+            Err(Stale) => bail!(
+                "POST {}: the connection failed before a whole answer",
+                self.addr
+            ),
         };
         Ok(Answer {
             status,
@@ -65,7 +68,11 @@ impl Conn {
             .inspect_err(|_| self.stream = None)
     }
 
-    fn try_exchange(&mut self, headers: &[(&str, &str)], body: &[u8]) -> Result<(u16, usize), Stale> {
+    fn try_exchange(
+        &mut self,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<(u16, usize), Stale> {
         if self.stream.is_none() {
             let s = TcpStream::connect(&self.addr).map_err(|_| Stale)?;
             let _ = s.set_nodelay(true);
@@ -199,7 +206,9 @@ mod tests {
 
     #[test]
     fn chunked_is_refused() {
-        let url = serve(vec!["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n"]);
+        let url = serve(vec![
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+        ]);
         let mut c = Conn::new(&url);
         assert!(c.post(&[], b"{}").is_err());
     }

@@ -305,7 +305,10 @@ impl Api {
             .with_context(|| target.to_string())?;
         if a.status == 200 {
             return serde_json::from_slice(a.body).with_context(|| {
-                format!("{target}: the answer is not JSON: {}", clip(&text(a.body), 200))
+                format!(
+                    "{target}: the answer is not JSON: {}",
+                    clip(&text(a.body), 200)
+                )
             });
         }
         let v: Value = serde_json::from_slice(a.body).unwrap_or(Value::Null);

@@ -253,7 +253,11 @@ fn kill_9_mid_run_resumes_every_execution() {
         expected_children.insert(machine.clone(), children_of(&c, arn));
     }
     let (runs, children, shapes) = &expected_children["distributed"];
-    assert_eq!((*runs, *children, shapes.len()), (1, 4, 1), "one Map Run, 4 children alike");
+    assert_eq!(
+        (*runs, *children, shapes.len()),
+        (1, 4, 1),
+        "one Map Run, 4 children alike"
+    );
 
     // Now kill -9 the server three times while executions wait, run Maps and hold tasks.
     let runs = start_all(&c, 4, "crash");
@@ -373,19 +377,21 @@ fn long_loops_yield_and_express_ones_time_out() {
                   "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "End"}],
                   "Default": "Spin"},
         "End": {"Type": "Succeed"}}});
-    let express = c
-        .ok(
-            "CreateStateMachine",
-            json!({"name": "spin", "type": "EXPRESS", "definition": spin.to_string(),
+    let express = c.ok(
+        "CreateStateMachine",
+        json!({"name": "spin", "type": "EXPRESS", "definition": spin.to_string(),
                    "roleArn": "arn:aws:iam::123456789012:role/stepwise"}),
-        )["stateMachineArn"]
+    )["stateMachineArn"]
         .as_str()
         .expect("stateMachineArn")
         .to_string();
     let sync = {
         let c = c.clone();
         std::thread::spawn(move || {
-            c.ok("StartSyncExecution", json!({"stateMachineArn": express, "input": "{}"}))
+            c.ok(
+                "StartSyncExecution",
+                json!({"stateMachineArn": express, "input": "{}"}),
+            )
         })
     };
     // Meanwhile the server answers others (it used to spin inside one step, lock held).

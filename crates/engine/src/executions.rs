@@ -264,8 +264,9 @@ impl State {
         r.record.cause = r.ex.cause().map(str::to_string);
         r.record.stop_millis = Some(now_millis());
         inner.metrics.finished(status);
-        for (timer, due) in r.timers.drain() {
-            self.wheel.remove(&(due, Arc::clone(arn), timer));
+        for (timer, (due, virtual_due)) in r.timers.drain() {
+            self.wheel
+                .remove(&(due, virtual_due, Arc::clone(arn), timer));
         }
         for (_, token) in r.tasks.drain() {
             self.tokens.remove(&token);
@@ -334,8 +335,8 @@ impl State {
                 };
                 let wait = (due_millis - now).max(0) as f64 * scale;
                 let due = now + wait as i64;
-                r.timers.insert(timer, due);
-                self.wheel.insert((due, Arc::clone(arn), timer));
+                r.timers.insert(timer, (due, due_millis));
+                self.wheel.insert((due, due_millis, Arc::clone(arn), timer));
                 if standard {
                     r.stored_work = true;
                     batch.push(Write::PutTimer(TimerRecord {
@@ -351,8 +352,9 @@ impl State {
                 fx.wake_timers = true;
             }
             Command::CancelTimer { timer } => {
-                if let Some(due) = r.timers.remove(&timer) {
-                    self.wheel.remove(&(due, Arc::clone(arn), timer));
+                if let Some((due, virtual_due)) = r.timers.remove(&timer) {
+                    self.wheel
+                        .remove(&(due, virtual_due, Arc::clone(arn), timer));
                     if standard {
                         batch.push(Write::DeleteTimer {
                             execution_arn: arn.to_string(),
@@ -680,8 +682,9 @@ impl Engine {
         for t in rec.timers {
             let arn: Arc<str> = Arc::from(t.execution_arn.as_str());
             if let Some(r) = st.running.get_mut(&arn) {
-                r.timers.insert(t.timer, t.due_millis);
-                st.wheel.insert((t.due_millis, arn, t.timer));
+                // The unscaled due time is not stored; after a restart it is the due time.
+                r.timers.insert(t.timer, (t.due_millis, t.due_millis));
+                st.wheel.insert((t.due_millis, t.due_millis, arn, t.timer));
             }
         }
         let mut tasks = rec.tasks;
@@ -1106,20 +1109,23 @@ pub(crate) async fn timer_loop(weak: Weak<Inner>) {
             let mut fx = Effects::default();
             let mut st = inner.lock();
             let now = now_millis();
-            let mut fired = 0;
-            while fired < 2048 {
-                let Some((due, arn, timer)) = st.wheel.first().cloned() else {
-                    break;
-                };
-                if due > now {
-                    break;
+            // Every timer due now fires in the order of its unscaled due time, so at
+            // `--time-scale 0` a 1 s wait still ends before a 2 s one armed earlier.
+            let mut due_now = Vec::new();
+            while due_now.len() < 2048 {
+                match st.wheel.first() {
+                    Some(key) if key.0 <= now => {}
+                    _ => break,
                 }
-                st.wheel.pop_first();
-                fired += 1;
+                due_now.extend(st.wheel.pop_first());
+            }
+            due_now.sort_by(|a, b| (a.1, &a.2, a.3).cmp(&(b.1, &b.2, b.3)));
+            let fired = due_now.len();
+            for (due, virtual_due, arn, timer) in due_now {
                 let Some(r) = st.running.get_mut(&arn) else {
                     continue;
                 };
-                if r.timers.get(&timer) != Some(&due) {
+                if r.timers.get(&timer) != Some(&(due, virtual_due)) {
                     continue;
                 }
                 r.timers.remove(&timer);
@@ -1160,7 +1166,7 @@ pub(crate) async fn timer_loop(weak: Weak<Inner>) {
             if fired >= 2048 || continued || !st.continues.is_empty() {
                 Some(0)
             } else {
-                st.wheel.first().map(|(due, _, _)| (due - now).max(0))
+                st.wheel.first().map(|(due, ..)| (due - now).max(0))
             }
         };
         let wake = inner.timer_wake.notified();

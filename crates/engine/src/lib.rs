@@ -17,8 +17,8 @@ mod catalog;
 pub mod committer;
 mod error;
 mod executions;
-mod names;
 pub mod metrics;
+mod names;
 pub mod sources;
 mod tasks;
 
@@ -97,8 +97,8 @@ struct Running {
     /// its `definition`, which is shared here instead: many executions, one text.
     record: stepwise_store::ExecutionRecord,
     definition: Arc<str>,
-    /// Armed timers: id → wall-clock due time.
-    timers: HashMap<u64, i64>,
+    /// Armed timers: id → (wall-clock due time, due time before `--time-scale`).
+    timers: HashMap<u64, (i64, i64)>,
     /// Open tasks: id → token (empty for tasks answered at once).
     tasks: HashMap<u64, String>,
     /// StartSyncExecution callers waiting for the end.
@@ -160,8 +160,8 @@ struct State {
     finished_order: VecDeque<Arc<str>>,
     /// Finished in the current batch; stamped with its sequence number on submit.
     unstamped: Vec<Arc<str>>,
-    /// (wall due millis, execution, timer).
-    wheel: BTreeSet<(i64, Arc<str>, u64)>,
+    /// (wall-clock due, unscaled due, execution, timer).
+    wheel: BTreeSet<(i64, i64, Arc<str>, u64)>,
     /// Executions whose last step yielded with more to run (`Command::Continue`); the
     /// timer loop steps them again, each once per turn, between other work.
     continues: VecDeque<Arc<str>>,

@@ -101,14 +101,22 @@ mod tests {
         let mut f = NameFilter::new();
         let n = 3 * FIRST_CAPACITY + 17;
         for i in 0..n {
-            f.insert(&format!("arn:aws:states:us-east-1:123456789012:execution:m:e-{i}"));
+            f.insert(&format!(
+                "arn:aws:states:us-east-1:123456789012:execution:m:e-{i}"
+            ));
         }
         assert!(f.filters.len() >= 2, "it grew");
         for i in 0..n {
-            assert!(f.may_contain(&format!("arn:aws:states:us-east-1:123456789012:execution:m:e-{i}")));
+            assert!(f.may_contain(&format!(
+                "arn:aws:states:us-east-1:123456789012:execution:m:e-{i}"
+            )));
         }
         let false_positives = (0..100_000)
-            .filter(|i| f.may_contain(&format!("arn:aws:states:us-east-1:123456789012:execution:m:x-{i}")))
+            .filter(|i| {
+                f.may_contain(&format!(
+                    "arn:aws:states:us-east-1:123456789012:execution:m:x-{i}"
+                ))
+            })
             .count();
         assert!(false_positives < 4_000, "{false_positives} in 100,000");
     }

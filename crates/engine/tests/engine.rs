@@ -130,6 +130,40 @@ async fn waits_fire_from_the_timer_loop() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instant_waits_end_in_the_order_of_their_length() {
+    let db = TempDb::new("wait-order");
+    let e = db.open(instant());
+    let wait = |name: &str, seconds: u64| json!({"StartAt": name, "States": {name: {"Type": "Wait", "Seconds": seconds, "End": true}}});
+    // Branch order is the reverse of wait length: arm order alone would end "Long" first.
+    let m = machine(
+        &e,
+        "wait-order",
+        json!({"StartAt": "Both", "States": {"Both": {"Type": "Parallel", "End": true,
+               "Branches": [wait("Long", 172800), wait("Middle", 86400), wait("Short", 60)]}}}),
+    )
+    .await;
+    let arn = start(&e, &m, "one", json!({})).await;
+    assert_eq!(finished(&e, &arn).await.0, "SUCCEEDED");
+    let exits: Vec<String> = e
+        .execution_history(&arn, 0, false, 1000)
+        .await
+        .expect("history")
+        .iter()
+        .filter_map(|ev| {
+            let v: Value = serde_json::from_str(&ev.json).expect("event JSON");
+            (v["type"] == "WaitStateExited").then(|| {
+                v["stateExitedEventDetails"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+        })
+        .collect();
+    assert_eq!(exits, ["Short", "Middle", "Long"]);
+    e.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_activity_task_survives_reopening_the_store() {
     let db = TempDb::new("reopen");
     let activity = format!("{PREFIX}activity:jobs");

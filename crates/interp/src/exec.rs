@@ -183,10 +183,17 @@ pub enum Event {
 /// Work for the edges.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    ArmTimer { timer: u64, due_millis: i64 },
-    CancelTimer { timer: u64 },
+    ArmTimer {
+        timer: u64,
+        due_millis: i64,
+    },
+    CancelTimer {
+        timer: u64,
+    },
     DispatchTask(TaskRequest),
-    CancelTask { task: u64 },
+    CancelTask {
+        task: u64,
+    },
     /// The step stopped after [`MAX_TRANSITIONS_PER_STEP`] states with more to run (a
     /// long loop of Pass and Choice states): feed [`Event::Continue`] when other work
     /// has had its turn.
@@ -617,10 +624,7 @@ impl End {
             Status::Succeeded => (
                 EventType::ExecutionSucceeded,
                 Details::Output {
-                    output: self
-                        .output
-                        .clone()
-                        .unwrap_or_else(|| Arc::new(Value::Null)),
+                    output: self.output.clone().unwrap_or_else(|| Arc::new(Value::Null)),
                 },
             ),
             Status::Failed => (EventType::ExecutionFailed, failure()),

@@ -486,7 +486,8 @@ impl HistoryEvent {
         }
         t.close();
         // serde_json writes UTF-8 only.
-        String::from_utf8(t.out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(t.out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// Write the details' fields in AWS's order; `false` for an event without details.
@@ -631,9 +632,7 @@ impl HistoryEvent {
                 m.opt("location", location);
                 m.str("state", state);
             }
-            Details::Redriven { redrive_count } => {
-                m.num("redriveCount", u64::from(*redrive_count))
-            }
+            Details::Redriven { redrive_count } => m.num("redriveCount", u64::from(*redrive_count)),
             Details::MapRunRedriven {
                 map_run_arn,
                 redrive_count,
@@ -685,27 +684,85 @@ mod tests {
         vars.insert("x".into(), json!({"q": "\"quoted\"\n"}));
         let all = [
             Details::None,
-            Details::ExecutionStarted { input: Arc::new(json!({"a": [1, 2.5, "é"]})), role_arn: "r".into() },
-            Details::Output { output: Arc::new(json!(null)) },
+            Details::ExecutionStarted {
+                input: Arc::new(json!({"a": [1, 2.5, "é"]})),
+                role_arn: "r".into(),
+            },
+            Details::Output {
+                output: Arc::new(json!(null)),
+            },
             // Quotes, backslashes, control characters and non-ASCII inside a value: the
             // text is escaped twice (once as JSON, once as a JSON string).
-            Details::Output { output: Arc::new(json!({"q\"k": "a\"b\\c\n\t\u{1f}\u{7f}é\u{2028}😀", "e": "\\\""})) },
-            Details::Failure { error: Some("E".into()), cause: None },
-            Details::StateExited { name: Arc::from("S"), output: Arc::new(json!("o")), assigned_variables: Some(vars) },
+            Details::Output {
+                output: Arc::new(
+                    json!({"q\"k": "a\"b\\c\n\t\u{1f}\u{7f}é\u{2028}😀", "e": "\\\""}),
+                ),
+            },
+            Details::Failure {
+                error: Some("E".into()),
+                cause: None,
+            },
+            Details::StateExited {
+                name: Arc::from("S"),
+                output: Arc::new(json!("o")),
+                assigned_variables: Some(vars),
+            },
             Details::MapStateStarted { length: 3 },
-            Details::MapIteration { name: Arc::from("M"), index: 1 },
-            Details::MapRunStarted { map_run_arn: "arn".into() },
-            Details::TaskScheduled { resource_type: "lambda".into(), resource: "invoke".into(), region: "us-east-1".into(),
-                parameters: json!({"p": 1}), timeout_in_seconds: Some(5), heartbeat_in_seconds: None },
-            Details::TaskStarted { resource_type: "t".into(), resource: "r".into() },
-            Details::TaskOutput { resource_type: "t".into(), resource: "r".into(), output: json!([true]) },
-            Details::TaskFailure { resource_type: "t".into(), resource: "r".into(), error: None, cause: Some("c\u{1}".into()) },
-            Details::ActivityScheduled { resource: "a".into(), input: json!({}), timeout_in_seconds: None, heartbeat_in_seconds: Some(9) },
-            Details::ActivityStarted { worker_name: "w".into() },
-            Details::LambdaFunctionScheduled { resource: "l".into(), input: json!(1), timeout_in_seconds: Some(1) },
-            Details::EvaluationFailed { error: "E".into(), cause: "C".into(), location: Some("L".into()), state: "S".into() },
+            Details::MapIteration {
+                name: Arc::from("M"),
+                index: 1,
+            },
+            Details::MapRunStarted {
+                map_run_arn: "arn".into(),
+            },
+            Details::TaskScheduled {
+                resource_type: "lambda".into(),
+                resource: "invoke".into(),
+                region: "us-east-1".into(),
+                parameters: json!({"p": 1}),
+                timeout_in_seconds: Some(5),
+                heartbeat_in_seconds: None,
+            },
+            Details::TaskStarted {
+                resource_type: "t".into(),
+                resource: "r".into(),
+            },
+            Details::TaskOutput {
+                resource_type: "t".into(),
+                resource: "r".into(),
+                output: json!([true]),
+            },
+            Details::TaskFailure {
+                resource_type: "t".into(),
+                resource: "r".into(),
+                error: None,
+                cause: Some("c\u{1}".into()),
+            },
+            Details::ActivityScheduled {
+                resource: "a".into(),
+                input: json!({}),
+                timeout_in_seconds: None,
+                heartbeat_in_seconds: Some(9),
+            },
+            Details::ActivityStarted {
+                worker_name: "w".into(),
+            },
+            Details::LambdaFunctionScheduled {
+                resource: "l".into(),
+                input: json!(1),
+                timeout_in_seconds: Some(1),
+            },
+            Details::EvaluationFailed {
+                error: "E".into(),
+                cause: "C".into(),
+                location: Some("L".into()),
+                state: "S".into(),
+            },
             Details::Redriven { redrive_count: 2 },
-            Details::MapRunRedriven { map_run_arn: "m".into(), redrive_count: 1 },
+            Details::MapRunRedriven {
+                map_run_arn: "m".into(),
+                redrive_count: 1,
+            },
         ];
         for (i, details) in all.into_iter().enumerate() {
             for &event_type in EventType::ALL {

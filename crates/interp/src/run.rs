@@ -111,7 +111,11 @@ pub fn run_to_end_with(
             && !edge.timers.is_empty();
         let event = match next {
             Some(e) if !time_passes => {
-                yields = if matches!(e, Event::Continue) { yields + 1 } else { 0 };
+                yields = if matches!(e, Event::Continue) {
+                    yields + 1
+                } else {
+                    0
+                };
                 e
             }
             held => {

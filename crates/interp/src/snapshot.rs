@@ -8,8 +8,8 @@
 //! does not fit fails here instead of panicking in a later step.
 
 use super::{
-    Blocked, ChildExecution, Execution, ExecutionInfo, FanKind, FanPoint, Fanout, FrameId, Machine, MapRunInfo,
-    Point, Stage, Status, Step, MAX_HISTORY_EVENTS,
+    Blocked, ChildExecution, Execution, ExecutionInfo, FanKind, FanPoint, Fanout, FrameId, Machine,
+    MapRunInfo, Point, Stage, Status, Step, MAX_HISTORY_EVENTS,
 };
 use crate::fold::{OpenState, Summary};
 use serde::{Deserialize, Serialize};
@@ -276,7 +276,10 @@ fn validate(ex: &Execution) -> Result<(), String> {
             }
         }
         if f.sink.is_some_and(|c| c >= ex.next_child) {
-            return Err(format!("frame {id}: child execution {:?} was never started", f.sink));
+            return Err(format!(
+                "frame {id}: child execution {:?} was never started",
+                f.sink
+            ));
         }
         let state = match &f.stage {
             Stage::Ready { state, .. } => *state,

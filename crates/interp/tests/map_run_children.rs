@@ -80,7 +80,8 @@ fn each_item_is_a_child_execution_with_its_own_history() {
     assert_eq!((s.len(), f.len()), (2, 2));
     for (i, c) in f.iter().enumerate() {
         assert!(
-            c.arn.starts_with("arn:aws:states:us-east-1:123456789012:execution:Parent/Items:"),
+            c.arn
+                .starts_with("arn:aws:states:us-east-1:123456789012:execution:Parent/Items:"),
             "{}",
             c.arn
         );
@@ -174,7 +175,10 @@ fn stopping_the_parent_aborts_running_children_and_snapshots_keep_them() {
     let step = ex.handle(Event::TimerFired { timer: 1 }, &mut clock);
     let f = finished(&step);
     assert_eq!(f.len(), 1);
-    assert_eq!((f[0].arn.clone(), f[0].status), (first.clone(), Status::Succeeded));
+    assert_eq!(
+        (f[0].arn.clone(), f[0].status),
+        (first.clone(), Status::Succeeded)
+    );
     assert_eq!(
         history_of(&step, &first),
         vec![(3, 2, "WaitStateExited"), (4, 3, "ExecutionSucceeded")]
@@ -190,12 +194,12 @@ fn stopping_the_parent_aborts_running_children_and_snapshots_keep_them() {
     assert_eq!(ex.status(), Status::Aborted);
     let f = finished(&step);
     assert_eq!(f.len(), 1);
-    assert_eq!((f[0].arn.clone(), f[0].status), (second.clone(), Status::Aborted));
-    assert_eq!(f[0].stop_millis, Some(11_000));
     assert_eq!(
-        history_of(&step, &second),
-        vec![(3, 2, "ExecutionAborted")]
+        (f[0].arn.clone(), f[0].status),
+        (second.clone(), Status::Aborted)
     );
+    assert_eq!(f[0].stop_millis, Some(11_000));
+    assert_eq!(history_of(&step, &second), vec![(3, 2, "ExecutionAborted")]);
 }
 
 #[test]
@@ -279,7 +283,10 @@ fn a_redriven_map_run_runs_its_failed_child_again_under_the_same_arn() {
         .collect();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].arn, child.arn);
-    assert_eq!((again[0].status, again[0].redrive_count), (Status::Running, 1));
+    assert_eq!(
+        (again[0].status, again[0].redrive_count),
+        (Status::Running, 1)
+    );
     let n = child.history_len;
     let events = history_of(&step, &child.arn);
     assert_eq!(events[0], (n + 1, n, "ExecutionRedriven"));
@@ -296,7 +303,10 @@ fn a_redriven_map_run_runs_its_failed_child_again_under_the_same_arn() {
     assert_eq!(ex.status(), Status::Succeeded);
     assert_eq!(ex.output(), Some(&json!(["one", "two"])));
     let f = finished(&done);
-    assert_eq!((f[0].arn.clone(), f[0].status), (child.arn.clone(), Status::Succeeded));
+    assert_eq!(
+        (f[0].arn.clone(), f[0].status),
+        (child.arn.clone(), Status::Succeeded)
+    );
     assert_eq!(f[0].redrive_count, 1);
 }
 
@@ -330,7 +340,11 @@ fn a_runaway_child_fails_at_the_history_limit() {
     let runaway = ended.iter().find(|c| c.item_index == 1).unwrap();
     assert_eq!(runaway.status, Status::Failed);
     assert_eq!(runaway.error.as_deref(), Some("States.Runtime"));
-    assert!(runaway.cause.as_deref().unwrap_or("").contains("25000"), "{:?}", runaway.cause);
+    assert!(
+        runaway.cause.as_deref().unwrap_or("").contains("25000"),
+        "{:?}",
+        runaway.cause
+    );
     let h = history_of(&step, &runaway.arn);
     assert!(h.len() <= 25_000, "{} events", h.len());
     assert_eq!(h.last().map(|e| e.2), Some("ExecutionFailed"));

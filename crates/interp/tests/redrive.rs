@@ -547,7 +547,10 @@ fn a_distributed_map_run_is_listed_and_redriven() {
     assert_eq!(r.state_name, "M");
     assert_eq!(r.max_concurrency, 2);
     // No Label: a generated one (a UUID), then the run's id.
-    let label = r.arn.split_once(":mapRun:M/").map(|(_, l)| l.split(':').next());
+    let label = r
+        .arn
+        .split_once(":mapRun:M/")
+        .map(|(_, l)| l.split(':').next());
     assert!(
         matches!(label, Some(Some(l)) if l.len() == 36 && l != "M"),
         "{}",

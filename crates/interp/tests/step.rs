@@ -808,7 +808,11 @@ fn terminate_fails_the_execution_with_the_given_error() {
 
 #[test]
 fn a_seconds_path_that_selects_nothing_fails_like_any_unmatched_path() {
-    for field in ["TimeoutSecondsPath", "HeartbeatSecondsPath", "MaxConcurrencyPath"] {
+    for field in [
+        "TimeoutSecondsPath",
+        "HeartbeatSecondsPath",
+        "MaxConcurrencyPath",
+    ] {
         let def = if field == "MaxConcurrencyPath" {
             json!({"StartAt": "M", "States": {"M": {"Type": "Map", "End": true,
                 "MaxConcurrencyPath": "$.missing", "ItemsPath": "$.items",

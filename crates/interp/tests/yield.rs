@@ -62,7 +62,10 @@ fn a_long_loop_yields_and_goes_on_to_the_same_result() {
     assert_eq!(ex.output().cloned(), Some(json!({"n": 6000, "to": 6000})));
     assert_eq!(ex.transitions(), 12_001);
     // The history is one chain: ids 1..=N, nothing repeated at the yield.
-    assert_eq!(a.events.first().map(|e| e.id), Some(step.events.len() as u64 + 1));
+    assert_eq!(
+        a.events.first().map(|e| e.id),
+        Some(step.events.len() as u64 + 1)
+    );
     assert_eq!(a.events.last().map(|e| e.id), Some(events as u64));
 
     // run_to_end feeds the Continue itself.
@@ -104,10 +107,19 @@ fn an_express_loop_without_end_times_out_at_five_minutes() {
 
 #[test]
 fn an_express_machine_timeout_under_five_minutes_still_applies() {
-    let mut def = json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": true}}});
+    let mut def =
+        json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 100, "End": true}}});
     let info = ExecutionInfo::local_express("W", "e", "00000000-0000-4000-8000-000000000000");
     let run = |def: &Value| {
-        run_to_end(machine(def), info.clone(), json!({}), &mut VirtualClock::new(0, 1), &mut NoTasks, &mut (), false)
+        run_to_end(
+            machine(def),
+            info.clone(),
+            json!({}),
+            &mut VirtualClock::new(0, 1),
+            &mut NoTasks,
+            &mut (),
+            false,
+        )
     };
     assert_eq!(run(&def).status, Status::Succeeded);
     def["TimeoutSeconds"] = json!(50);

@@ -42,7 +42,11 @@ fn history_base(execution_id: i64) -> Result<i64> {
     execution_id
         .checked_mul(HISTORY_SPAN)
         .filter(|_| execution_id >= 0)
-        .ok_or_else(|| StoreError::Backend(format!("execution id {execution_id} is past the history key space")))
+        .ok_or_else(|| {
+            StoreError::Backend(format!(
+                "execution id {execution_id} is past the history key space"
+            ))
+        })
 }
 
 /// The schema version this build writes.
@@ -922,9 +926,10 @@ impl Store for SqliteStore {
                         "SELECT key FROM history WHERE key >= ?1 AND key <= ?2
                          ORDER BY key DESC LIMIT 1",
                     )?
-                    .query_row(params![base, base + (from_id + 1).min(HISTORY_SPAN - 1)], |r| {
-                        r.get(0)
-                    })
+                    .query_row(
+                        params![base, base + (from_id + 1).min(HISTORY_SPAN - 1)],
+                        |r| r.get(0),
+                    )
                     .optional()?;
                 (first_run.unwrap_or(base), base + HISTORY_SPAN)
             };
