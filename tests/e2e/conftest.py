@@ -30,7 +30,7 @@ LONG_POLL_TEST = "test_zz_long_poll.py"
 class Server:
     """One `stepwise serve` child process."""
 
-    def __init__(self, binary: str, time_scale: str):
+    def __init__(self, binary: str, time_scale: str, extra_args: tuple[str, ...] = ()):
         self.tmp = tempfile.TemporaryDirectory(prefix="stepwise-e2e-")
         self.port = _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
@@ -44,6 +44,7 @@ class Server:
             "--data-dir", str(data_dir),
             "--mock-config", str(MOCKS),
             "--time-scale", time_scale,
+            *extra_args,
         ]
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)

@@ -29,6 +29,15 @@ impl ApiError {
             message: message.into(),
         }
     }
+    /// An error of the service framework (authentication, routing), HTTP 400.
+    pub fn coral(code: &str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            namespace: CORAL,
+            code: code.to_string(),
+            message: message.into(),
+        }
+    }
     pub fn unknown_operation(target: &str) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,

@@ -3,13 +3,15 @@
 //!
 //! [`shapes`] checks request bodies against AWS's service model (required members,
 //! types, lengths, patterns) with AWS's `ValidationException` wording; [`arn`] parses
-//! Step Functions ARNs. This is the only crate that knows the wire format.
+//! Step Functions ARNs; [`sigv4`] checks request signatures when keys are configured.
+//! This is the only crate that knows the wire format.
 
 mod actions;
 pub mod arn;
 mod error;
 mod server;
 pub mod shapes;
+pub mod sigv4;
 
 pub use error::ApiError;
-pub use server::{router, CONTENT_TYPE};
+pub use server::{router, router_with_sigv4, CONTENT_TYPE};

@@ -3,13 +3,15 @@
 use crate::actions;
 use crate::error::ApiError;
 use crate::shapes;
+use crate::sigv4;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
+use std::sync::Arc;
 use stepwise_engine::Engine;
 
 /// The JSON 1.0 content type AWS's clients send and expect.
@@ -20,17 +22,39 @@ const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// The transport limit axum enforces; above ours so we can answer in AWS's shape.
 const TRANSPORT_LIMIT: usize = 2 * MAX_BODY_BYTES;
 
-/// The whole API as an axum router.
+/// The whole API as an axum router; requests need no signature.
 pub fn router(engine: Engine) -> Router {
+    build(Api {
+        engine,
+        sigv4: None,
+    })
+}
+
+/// The API with every `POST /` checked against `credentials` (AWS Signature Version 4,
+/// scoped to the engine's region). `/health` and `/metrics` stay open.
+pub fn router_with_sigv4(engine: Engine, credentials: sigv4::Credentials) -> Router {
+    build(Api {
+        engine,
+        sigv4: Some(Arc::new(credentials)),
+    })
+}
+
+#[derive(Clone)]
+struct Api {
+    engine: Engine,
+    sigv4: Option<Arc<sigv4::Credentials>>,
+}
+
+fn build(api: Api) -> Router {
     Router::new()
         .route("/", post(dispatch))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(TRANSPORT_LIMIT))
-        .with_state(engine)
+        .with_state(api)
 }
 
-async fn health(State(engine): State<Engine>) -> Response {
+async fn health(State(Api { engine, .. }): State<Api>) -> Response {
     if engine.healthy() {
         (StatusCode::OK, "ok\n").into_response()
     } else {
@@ -38,7 +62,7 @@ async fn health(State(engine): State<Engine>) -> Response {
     }
 }
 
-async fn metrics(State(engine): State<Engine>) -> Response {
+async fn metrics(State(Api { engine, .. }): State<Api>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
@@ -49,12 +73,37 @@ async fn metrics(State(engine): State<Engine>) -> Response {
         .into_response()
 }
 
-async fn dispatch(State(engine): State<Engine>, headers: HeaderMap, body: Bytes) -> Response {
+async fn dispatch(
+    State(api): State<Api>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let result = call(&engine, target, &body).await;
+    let signed = match &api.sigv4 {
+        Some(creds) => {
+            let req = sigv4::SignedRequest {
+                method: method.as_str(),
+                path: uri.path(),
+                query: uri.query().unwrap_or_default(),
+                headers: &headers,
+                body: &body,
+            };
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            sigv4::verify(creds, api.engine.region(), &req, now)
+        }
+        None => Ok(()),
+    };
+    let result = match signed {
+        Ok(()) => call(&api.engine, target, &body).await,
+        Err(e) => Err(e),
+    };
     let mut resp = match result {
         Ok(v) => (StatusCode::OK, v.to_string()).into_response(),
         Err(e) => {

@@ -32,6 +32,10 @@ pub struct ServeArgs {
     /// Account id in ARNs.
     #[arg(long, default_value = "123456789012")]
     account: String,
+    /// Require AWS Signature Version 4 on every API request, by a key in this file (the
+    /// AWS shared credentials format, e.g. ~/.aws/credentials; every profile's key counts).
+    #[arg(long, value_name = "FILE")]
+    sigv4_credentials: Option<PathBuf>,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -63,6 +67,17 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 stepwise_mock::MockConfig::parse(&text)
                     .with_context(|| format!("mock file {}", f.display()))?,
             ))
+        }
+        None => None,
+    };
+    let sigv4 = match &a.sigv4_credentials {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("reading credentials file {}", f.display()))?;
+            Some(
+                stepwise_api::sigv4::Credentials::parse_ini(&text)
+                    .with_context(|| format!("credentials file {}", f.display()))?,
+            )
         }
         None => None,
     };
@@ -106,7 +121,14 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 engine.release_pollers();
             }
         };
-        axum::serve(listener, stepwise_api::router(engine.clone()))
+        let app = match sigv4 {
+            Some(creds) => {
+                tracing::info!(keys = creds.len(), "requests must carry an AWS Signature Version 4");
+                stepwise_api::router_with_sigv4(engine.clone(), creds)
+            }
+            None => stepwise_api::router(engine.clone()),
+        };
+        axum::serve(listener, app)
             .with_graceful_shutdown(on_signal)
             .await
             .context("serving")?;

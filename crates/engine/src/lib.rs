@@ -222,6 +222,11 @@ impl Engine {
         self.inner.metrics.render(&gauges)
     }
 
+    /// The region in this engine's ARNs.
+    pub fn region(&self) -> &str {
+        &self.inner.config.region
+    }
+
     /// Whether the engine can still make changes durable.
     pub fn healthy(&self) -> bool {
         !self.inner.committer.poisoned()

@@ -1,0 +1,104 @@
+"""`stepwise serve --sigv4-credentials FILE`: requests signed by a listed key pass, others
+get AWS's authentication errors and change nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+import helpers
+from conftest import Server
+
+KEY_ID = "AKIASIGV4TESTKEY0001"
+SECRET = "sigv4-e2e-secret/with+chars"
+
+
+@pytest.fixture(scope="module")
+def signed_endpoint(tmp_path_factory):
+    binary = os.environ.get("STEPWISE_BIN")
+    if not binary:
+        pytest.skip("needs STEPWISE_BIN: this test starts its own server")
+    creds = tmp_path_factory.mktemp("sigv4") / "credentials"
+    creds.write_text(
+        f"[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"
+        "[other]\naws_access_key_id = AKIAOTHERKEY00000000\naws_secret_access_key = other\n"
+    )
+    server = Server(binary, "0", ("--sigv4-credentials", str(creds)))
+    try:
+        yield server.endpoint
+    finally:
+        code = server.stop()
+        tail = server.log_tail()
+        server.close()
+        assert code == 0, f"stepwise serve exited with {code}:\n{tail}"
+
+
+def _client(endpoint: str, key_id: str, secret: str, region: str = helpers.REGION):
+    return boto3.client(
+        "stepfunctions",
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+        config=Config(inject_host_prefix=False, retries={"total_max_attempts": 1}),
+    )
+
+
+def _code(excinfo) -> str:
+    return excinfo.value.response["Error"]["Code"]
+
+
+def test_signed_requests_pass_and_both_profiles_count(signed_endpoint):
+    sfn = _client(signed_endpoint, KEY_ID, SECRET)
+    name = helpers.unique("signed")
+    arn = sfn.create_state_machine(
+        name=name,
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=helpers.ROLE_ARN,
+    )["stateMachineArn"]
+    other = _client(signed_endpoint, "AKIAOTHERKEY00000000", "other")
+    assert other.describe_state_machine(stateMachineArn=arn)["name"] == name
+
+
+def test_wrong_keys_are_refused_and_write_nothing(signed_endpoint):
+    name = helpers.unique("unsigned")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    cases = [
+        (_client(signed_endpoint, KEY_ID, "not-the-secret"), "InvalidSignatureException"),
+        (_client(signed_endpoint, "AKIANOTCONFIGURED000", SECRET), "UnrecognizedClientException"),
+        (_client(signed_endpoint, KEY_ID, SECRET, region="eu-west-1"), "InvalidSignatureException"),
+    ]
+    for client, code in cases:
+        with pytest.raises(ClientError) as e:
+            client.create_state_machine(name=name, definition=definition, roleArn=helpers.ROLE_ARN)
+        assert _code(e) == code
+        assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    names = [m["name"] for m in _client(signed_endpoint, KEY_ID, SECRET).list_state_machines()["stateMachines"]]
+    assert name not in names
+
+
+def test_unsigned_requests_get_missing_token_and_health_stays_open(signed_endpoint):
+    req = urllib.request.Request(
+        signed_endpoint + "/",
+        data=b"{}",
+        headers={
+            "Content-Type": "application/x-amz-json-1.0",
+            "X-Amz-Target": "AWSStepFunctions.ListStateMachines",
+        },
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    body = json.loads(e.value.read())
+    assert e.value.code == 400
+    assert body["__type"].endswith("#MissingAuthenticationTokenException")
+    with urllib.request.urlopen(signed_endpoint + "/health", timeout=10) as r:
+        assert r.status == 200
