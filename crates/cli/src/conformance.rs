@@ -124,7 +124,7 @@ pub fn main(a: ConformanceArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    print!("{}", report.table());
+    println!("{}", report.table());
     if let Some(p) = &a.report {
         std::fs::write(p, report.to_json())?;
     }
