@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stepwise_expr::Sources;
-use stepwise_interp::history::{Details, EventType, HistoryEvent};
+use stepwise_interp::history::{Details, EventType, HistoryEvent, TaskFailureDetails};
 use stepwise_interp::run::{run_to_end, Clock, NoTasks, Observer, TaskAnswer};
 use stepwise_interp::{ExecutionInfo, Status, TaskRequest};
 use stepwise_mock::{Lookup, MockConfig, MockResult};
@@ -181,15 +181,13 @@ impl Observer for Progress {
                         self.maps.insert(name, (*length, 0, 0));
                     }
                 }
-                (
-                    EventType::TaskFailed | EventType::TaskTimedOut,
-                    Details::TaskFailure {
+                (EventType::TaskFailed | EventType::TaskTimedOut, Details::TaskFailure(d)) => {
+                    let TaskFailureDetails {
                         error,
                         resource_type,
                         resource,
                         ..
-                    },
-                ) => {
+                    } = &**d;
                     eprintln!(
                         "  {resource_type}:{resource} failed: {}",
                         error.as_deref().unwrap_or("")

@@ -9,7 +9,10 @@
 
 use crate::choice;
 use crate::dataflow::{self, error_output, Env, MAX_PAYLOAD_BYTES};
-use crate::history::{Details, EventType, HistoryEvent};
+use crate::history::{
+    ActivityScheduledDetails, Details, EvaluationFailedDetails, EventType, HistoryEvent,
+    LambdaFunctionScheduledDetails, TaskFailureDetails, TaskOutputDetails, TaskScheduledDetails,
+};
 use crate::timefmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -809,6 +812,11 @@ impl Execution {
     pub fn output(&self) -> Option<&Value> {
         self.output.as_deref()
     }
+    /// The output, taken out of an execution that is done with (no copy when the
+    /// history holding the other reference was not kept).
+    pub fn into_output(self) -> Option<Value> {
+        self.output.map(Arc::unwrap_or_clone)
+    }
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
     }
@@ -1393,7 +1401,7 @@ impl Execution {
         let details = Details::StateExited {
             name: st.name.clone(),
             output: Arc::clone(&output),
-            assigned_variables: assigned,
+            assigned_variables: assigned.map(Box::new),
         };
         let t = EventType::exited(st.kind.type_name());
         match exit_prev {
@@ -1930,23 +1938,23 @@ impl Execution {
                 self.emit(
                     fid,
                     EventType::ActivityScheduled,
-                    Details::ActivityScheduled {
+                    Details::ActivityScheduled(Box::new(ActivityScheduledDetails {
                         resource: t.resource.clone(),
                         input: params.clone(),
                         timeout_in_seconds: timeout,
                         heartbeat_in_seconds: heartbeat,
-                    },
+                    })),
                 );
             }
             ResourceKind::Lambda => {
                 self.emit(
                     fid,
                     EventType::LambdaFunctionScheduled,
-                    Details::LambdaFunctionScheduled {
+                    Details::LambdaFunctionScheduled(Box::new(LambdaFunctionScheduledDetails {
                         resource: t.resource.clone(),
                         input: params.clone(),
                         timeout_in_seconds: timeout,
-                    },
+                    })),
                 );
                 self.emit(fid, EventType::LambdaFunctionStarted, Details::None);
             }
@@ -1954,14 +1962,14 @@ impl Execution {
                 self.emit(
                     fid,
                     EventType::TaskScheduled,
-                    Details::TaskScheduled {
+                    Details::TaskScheduled(Box::new(TaskScheduledDetails {
                         resource_type: resource_type.clone(),
                         resource: resource.clone(),
                         region,
                         parameters: params.clone(),
                         timeout_in_seconds: timeout,
                         heartbeat_in_seconds: heartbeat,
-                    },
+                    })),
                 );
                 self.emit(
                     fid,
@@ -2071,11 +2079,11 @@ impl Execution {
                 let (t, d) = match tw.kind {
                     ResourceKind::Service => (
                         EventType::TaskSucceeded,
-                        Details::TaskOutput {
+                        Details::TaskOutput(Box::new(TaskOutputDetails {
                             resource_type: tw.resource_type.clone(),
                             resource: tw.resource.clone(),
                             output: Value::clone(&output),
-                        },
+                        })),
                     ),
                     ResourceKind::Activity => (
                         EventType::ActivitySucceeded,
@@ -2127,12 +2135,12 @@ impl Execution {
                 } else {
                     EventType::TaskFailed
                 },
-                Details::TaskFailure {
+                Details::TaskFailure(Box::new(TaskFailureDetails {
                     resource_type: tw.resource_type.clone(),
                     resource: tw.resource.clone(),
                     error,
                     cause,
-                },
+                })),
             ),
             ResourceKind::Activity => (
                 if timed_out {
@@ -2274,12 +2282,12 @@ impl Execution {
                 fid,
                 prev,
                 EventType::EvaluationFailed,
-                Details::EvaluationFailed {
+                Details::EvaluationFailed(Box::new(EvaluationFailedDetails {
                     error: err.error.clone(),
                     cause: err.cause.clone(),
                     location: f.location.clone(),
                     state: st.name.to_string(),
-                },
+                })),
             );
             self.frame(fid).last = id;
         }

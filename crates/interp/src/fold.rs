@@ -15,7 +15,7 @@
 //! counts those children as running.
 
 use crate::exec::Status;
-use crate::history::{Details, EventType, HistoryEvent};
+use crate::history::{Details, EvaluationFailedDetails, EventType, HistoryEvent};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -299,7 +299,8 @@ impl Folder {
             },
             EvaluationFailed => {
                 let owner = match &e.details {
-                    Details::EvaluationFailed { state, .. } => {
+                    Details::EvaluationFailed(d) => {
+                        let EvaluationFailedDetails { state, .. } = &**d;
                         self.evaluation_owner(prev_frame, e.previous_event_id, state)
                     }
                     _ => None,

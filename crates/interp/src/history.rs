@@ -168,7 +168,8 @@ impl EventType {
     }
 }
 
-/// The typed details of an event.
+/// The typed details of an event. The large, rare ones (tasks, evaluation failures) are
+/// boxed so that an event stays small: events are moved on every transition.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Details {
     None,
@@ -192,7 +193,8 @@ pub enum Details {
     StateExited {
         name: Arc<str>,
         output: Arc<Value>,
-        assigned_variables: Option<Map<String, Value>>,
+        /// Boxed: most states assign nothing, and events are moved often.
+        assigned_variables: Option<Box<Map<String, Value>>>,
     },
     MapStateStarted {
         length: usize,
@@ -204,51 +206,19 @@ pub enum Details {
     MapRunStarted {
         map_run_arn: String,
     },
-    TaskScheduled {
-        resource_type: String,
-        resource: String,
-        region: String,
-        parameters: Value,
-        timeout_in_seconds: Option<u64>,
-        heartbeat_in_seconds: Option<u64>,
-    },
+    TaskScheduled(Box<TaskScheduledDetails>),
     TaskStarted {
         resource_type: String,
         resource: String,
     },
-    /// TaskSucceeded, TaskSubmitted.
-    TaskOutput {
-        resource_type: String,
-        resource: String,
-        output: Value,
-    },
-    /// TaskFailed, TaskTimedOut, TaskStartFailed, TaskSubmitFailed.
-    TaskFailure {
-        resource_type: String,
-        resource: String,
-        error: Option<String>,
-        cause: Option<String>,
-    },
-    ActivityScheduled {
-        resource: String,
-        input: Value,
-        timeout_in_seconds: Option<u64>,
-        heartbeat_in_seconds: Option<u64>,
-    },
+    TaskOutput(Box<TaskOutputDetails>),
+    TaskFailure(Box<TaskFailureDetails>),
+    ActivityScheduled(Box<ActivityScheduledDetails>),
     ActivityStarted {
         worker_name: String,
     },
-    LambdaFunctionScheduled {
-        resource: String,
-        input: Value,
-        timeout_in_seconds: Option<u64>,
-    },
-    EvaluationFailed {
-        error: String,
-        cause: String,
-        location: Option<String>,
-        state: String,
-    },
+    LambdaFunctionScheduled(Box<LambdaFunctionScheduledDetails>),
+    EvaluationFailed(Box<EvaluationFailedDetails>),
     Redriven {
         redrive_count: u32,
     },
@@ -257,6 +227,63 @@ pub enum Details {
         redrive_count: u32,
     },
 }
+
+/// The details of `TaskScheduled` events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskScheduledDetails {
+    pub resource_type: String,
+    pub resource: String,
+    pub region: String,
+    pub parameters: Value,
+    pub timeout_in_seconds: Option<u64>,
+    pub heartbeat_in_seconds: Option<u64>,
+}
+
+/// The details of `TaskSucceeded` and `TaskSubmitted` events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskOutputDetails {
+    pub resource_type: String,
+    pub resource: String,
+    pub output: Value,
+}
+
+/// The details of `TaskFailed`, `TaskTimedOut`, `TaskStartFailed` and `TaskSubmitFailed` events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskFailureDetails {
+    pub resource_type: String,
+    pub resource: String,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// The details of `ActivityScheduled` events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityScheduledDetails {
+    pub resource: String,
+    pub input: Value,
+    pub timeout_in_seconds: Option<u64>,
+    pub heartbeat_in_seconds: Option<u64>,
+}
+
+/// The details of `LambdaFunctionScheduled` events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LambdaFunctionScheduledDetails {
+    pub resource: String,
+    pub input: Value,
+    pub timeout_in_seconds: Option<u64>,
+}
+
+/// The details of `EvaluationFailed` events.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationFailedDetails {
+    pub error: String,
+    pub cause: String,
+    pub location: Option<String>,
+    pub state: String,
+}
+
+// Events are moved on every transition: keep them small (88 bytes on 64-bit targets).
+const _: () = assert!(std::mem::size_of::<HistoryEvent>() <= 96);
 
 /// One history event.
 #[derive(Debug, Clone, PartialEq)]
@@ -539,14 +566,15 @@ impl HistoryEvent {
                 m.num("index", *index as u64);
             }
             Details::MapRunStarted { map_run_arn } => m.str("mapRunArn", map_run_arn),
-            Details::TaskScheduled {
-                resource_type,
-                resource,
-                region,
-                parameters,
-                timeout_in_seconds,
-                heartbeat_in_seconds,
-            } => {
+            Details::TaskScheduled(d) => {
+                let TaskScheduledDetails {
+                    resource_type,
+                    resource,
+                    region,
+                    parameters,
+                    timeout_in_seconds,
+                    heartbeat_in_seconds,
+                } = &**d;
                 m.str("resourceType", resource_type);
                 m.str("resource", resource);
                 m.str("region", region);
@@ -565,11 +593,12 @@ impl HistoryEvent {
                 m.str("resourceType", resource_type);
                 m.str("resource", resource);
             }
-            Details::TaskOutput {
-                resource_type,
-                resource,
-                output,
-            } => {
+            Details::TaskOutput(d) => {
+                let TaskOutputDetails {
+                    resource_type,
+                    resource,
+                    output,
+                } = &**d;
                 m.str("resourceType", resource_type);
                 m.str("resource", resource);
                 if data {
@@ -577,23 +606,25 @@ impl HistoryEvent {
                     m.not_truncated("outputDetails");
                 }
             }
-            Details::TaskFailure {
-                resource_type,
-                resource,
-                error,
-                cause,
-            } => {
+            Details::TaskFailure(d) => {
+                let TaskFailureDetails {
+                    resource_type,
+                    resource,
+                    error,
+                    cause,
+                } = &**d;
                 m.str("resourceType", resource_type);
                 m.str("resource", resource);
                 m.opt("error", error);
                 m.opt("cause", cause);
             }
-            Details::ActivityScheduled {
-                resource,
-                input,
-                timeout_in_seconds,
-                heartbeat_in_seconds,
-            } => {
+            Details::ActivityScheduled(d) => {
+                let ActivityScheduledDetails {
+                    resource,
+                    input,
+                    timeout_in_seconds,
+                    heartbeat_in_seconds,
+                } = &**d;
                 m.str("resource", resource);
                 if data {
                     m.text("input", input);
@@ -607,11 +638,12 @@ impl HistoryEvent {
                 }
             }
             Details::ActivityStarted { worker_name } => m.str("workerName", worker_name),
-            Details::LambdaFunctionScheduled {
-                resource,
-                input,
-                timeout_in_seconds,
-            } => {
+            Details::LambdaFunctionScheduled(d) => {
+                let LambdaFunctionScheduledDetails {
+                    resource,
+                    input,
+                    timeout_in_seconds,
+                } = &**d;
                 m.str("resource", resource);
                 if data {
                     m.text("input", input);
@@ -621,12 +653,13 @@ impl HistoryEvent {
                     m.num("timeoutInSeconds", *t);
                 }
             }
-            Details::EvaluationFailed {
-                error,
-                cause,
-                location,
-                state,
-            } => {
+            Details::EvaluationFailed(d) => {
+                let EvaluationFailedDetails {
+                    error,
+                    cause,
+                    location,
+                    state,
+                } = &**d;
                 m.str("error", error);
                 m.str("cause", cause);
                 m.opt("location", location);
@@ -705,7 +738,7 @@ mod tests {
             Details::StateExited {
                 name: Arc::from("S"),
                 output: Arc::new(json!("o")),
-                assigned_variables: Some(vars),
+                assigned_variables: Some(Box::new(vars)),
             },
             Details::MapStateStarted { length: 3 },
             Details::MapIteration {
@@ -715,49 +748,49 @@ mod tests {
             Details::MapRunStarted {
                 map_run_arn: "arn".into(),
             },
-            Details::TaskScheduled {
+            Details::TaskScheduled(Box::new(TaskScheduledDetails {
                 resource_type: "lambda".into(),
                 resource: "invoke".into(),
                 region: "us-east-1".into(),
                 parameters: json!({"p": 1}),
                 timeout_in_seconds: Some(5),
                 heartbeat_in_seconds: None,
-            },
+            })),
             Details::TaskStarted {
                 resource_type: "t".into(),
                 resource: "r".into(),
             },
-            Details::TaskOutput {
+            Details::TaskOutput(Box::new(TaskOutputDetails {
                 resource_type: "t".into(),
                 resource: "r".into(),
                 output: json!([true]),
-            },
-            Details::TaskFailure {
+            })),
+            Details::TaskFailure(Box::new(TaskFailureDetails {
                 resource_type: "t".into(),
                 resource: "r".into(),
                 error: None,
                 cause: Some("c\u{1}".into()),
-            },
-            Details::ActivityScheduled {
+            })),
+            Details::ActivityScheduled(Box::new(ActivityScheduledDetails {
                 resource: "a".into(),
                 input: json!({}),
                 timeout_in_seconds: None,
                 heartbeat_in_seconds: Some(9),
-            },
+            })),
             Details::ActivityStarted {
                 worker_name: "w".into(),
             },
-            Details::LambdaFunctionScheduled {
+            Details::LambdaFunctionScheduled(Box::new(LambdaFunctionScheduledDetails {
                 resource: "l".into(),
                 input: json!(1),
                 timeout_in_seconds: Some(1),
-            },
-            Details::EvaluationFailed {
+            })),
+            Details::EvaluationFailed(Box::new(EvaluationFailedDetails {
                 error: "E".into(),
                 cause: "C".into(),
                 location: Some("L".into()),
                 state: "S".into(),
-            },
+            })),
             Details::Redriven { redrive_count: 2 },
             Details::MapRunRedriven {
                 map_run_arn: "m".into(),

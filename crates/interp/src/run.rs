@@ -139,11 +139,11 @@ pub fn run_to_end_with(
     let history = edge.history;
     Finished {
         status: ex.status(),
-        output: ex.output().cloned(),
         error: ex.error().map(str::to_string),
         cause: ex.cause().map(str::to_string),
         history,
         transitions: ex.transitions(),
+        output: ex.into_output(),
     }
 }
 
