@@ -620,8 +620,10 @@ fn unused_responses_are_still_validated() {
 
 #[test]
 fn order_workflow_example() {
-    let config =
-        MockConfig::parse(include_str!("../../../examples/order-workflow.mock.json")).unwrap();
+    let config = MockConfig::parse(include_str!(
+        "../../../../examples/order-workflow.mock.json"
+    ))
+    .unwrap();
     let happy = config.test_case("order-workflow", "HappyPath").unwrap();
     for state in [
         "CheckInventory",
@@ -657,8 +659,10 @@ fn order_workflow_example() {
 
 #[test]
 fn video_pipeline_example() {
-    let config =
-        MockConfig::parse(include_str!("../../../examples/video-pipeline.mock.json")).unwrap();
+    let config = MockConfig::parse(include_str!(
+        "../../../../examples/video-pipeline.mock.json"
+    ))
+    .unwrap();
     let happy = config.test_case("video-pipeline", "HappyPath").unwrap();
     for state in [
         "ValidateVideo",

@@ -1,0 +1,176 @@
+//! Unit tests of `sigv4.rs` (a child module of it: `super::*` is that file).
+
+use super::*;
+use axum::http::HeaderValue;
+
+const BODY: &str = r#"{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:hello","input":"{}"}"#;
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+/// 2026-12-03T17:00:00Z, when botocore signed the request below.
+const SIGNED_AT: i64 = 1_796_317_200;
+
+/// Headers of a StartExecution request as botocore's SigV4Auth signed it.
+fn botocore_headers() -> HeaderMap {
+    let mut h = HeaderMap::new();
+    for (k, v) in [
+        ("content-type", "application/x-amz-json-1.0"),
+        ("x-amz-target", "AWSStepFunctions.StartExecution"),
+        ("x-amz-date", "20261203T170000Z"),
+        ("host", "localhost:8083"),
+        ("authorization", "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261203/us-east-1/states/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=28a1de7e65b1c80c3c9694c34440ff546e9d830763dde747494737b0da1e9350"),
+    ] {
+        h.insert(k, HeaderValue::from_static(v));
+    }
+    h
+}
+
+fn check(creds: &Credentials, headers: &HeaderMap, body: &str, now: i64) -> Result<(), String> {
+    let req = SignedRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers,
+        body: body.as_bytes(),
+    };
+    verify(creds, "us-east-1", &req, now).map_err(|e| format!("{}: {}", e.code, e.message))
+}
+
+fn example() -> Credentials {
+    Credentials::single("AKIDEXAMPLE", SECRET)
+}
+
+#[test]
+fn accepts_what_botocore_signed() {
+    assert_eq!(
+        check(&example(), &botocore_headers(), BODY, SIGNED_AT),
+        Ok(())
+    );
+    // Within the 15 minutes of skew either way.
+    assert_eq!(
+        check(&example(), &botocore_headers(), BODY, SIGNED_AT + 900),
+        Ok(())
+    );
+    assert_eq!(
+        check(&example(), &botocore_headers(), BODY, SIGNED_AT - 900),
+        Ok(())
+    );
+}
+
+#[test]
+fn refuses_a_changed_body_header_or_secret() {
+    let err = check(
+        &example(),
+        &botocore_headers(),
+        &BODY.replace("hello", "hellx"),
+        SIGNED_AT,
+    )
+    .unwrap_err();
+    assert!(
+        err.starts_with(
+            "InvalidSignatureException: The request signature we calculated does not match"
+        ),
+        "{err}"
+    );
+    let mut h = botocore_headers();
+    h.insert(
+        "x-amz-target",
+        HeaderValue::from_static("AWSStepFunctions.StopExecution"),
+    );
+    assert!(check(&example(), &h, BODY, SIGNED_AT)
+        .unwrap_err()
+        .starts_with("InvalidSignatureException"));
+    let other = Credentials::single("AKIDEXAMPLE", "another-secret");
+    assert!(check(&other, &botocore_headers(), BODY, SIGNED_AT)
+        .unwrap_err()
+        .starts_with("InvalidSignatureException"));
+}
+
+#[test]
+fn unknown_keys_missing_and_incomplete_headers() {
+    let other = Credentials::single("AKIDOTHER", SECRET);
+    assert_eq!(
+        check(&other, &botocore_headers(), BODY, SIGNED_AT).unwrap_err(),
+        "UnrecognizedClientException: The security token included in the request is invalid."
+    );
+    let mut h = botocore_headers();
+    h.remove("authorization");
+    assert_eq!(
+        check(&example(), &h, BODY, SIGNED_AT).unwrap_err(),
+        "MissingAuthenticationTokenException: Missing Authentication Token"
+    );
+    h.insert(
+        "authorization",
+        HeaderValue::from_static(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261203/us-east-1/states/aws4_request",
+        ),
+    );
+    let err = check(&example(), &h, BODY, SIGNED_AT).unwrap_err();
+    assert!(err.starts_with("IncompleteSignatureException: Authorization header requires 'SignedHeaders' parameter. Authorization header requires 'Signature' parameter."), "{err}");
+    let mut h = botocore_headers();
+    h.remove("host");
+    assert!(check(&example(), &h, BODY, SIGNED_AT)
+        .unwrap_err()
+        .contains("missing from the request"));
+}
+
+#[test]
+fn clock_skew_and_scope() {
+    assert_eq!(
+        check(&example(), &botocore_headers(), BODY, SIGNED_AT + 901).unwrap_err(),
+        "InvalidSignatureException: Signature expired: 20261203T170000Z is now earlier than 20261203T170001Z (20261203T171501Z - 15 min.)"
+    );
+    assert!(
+        check(&example(), &botocore_headers(), BODY, SIGNED_AT - 901)
+            .unwrap_err()
+            .starts_with("InvalidSignatureException: Signature not yet current")
+    );
+    let req = SignedRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &botocore_headers(),
+        body: BODY.as_bytes(),
+    };
+    let e = verify(&example(), "eu-west-1", &req, SIGNED_AT).unwrap_err();
+    assert_eq!(
+        e.message,
+        "Credential should be scoped to a valid region, not 'us-east-1'."
+    );
+}
+
+#[test]
+fn amz_dates_round_trip() {
+    assert_eq!(parse_amz_date("20261203T170000Z"), Some(SIGNED_AT));
+    assert_eq!(format_amz_date(SIGNED_AT), "20261203T170000Z");
+    assert_eq!(parse_amz_date("19700101T000000Z"), Some(0));
+    for bad in [
+        "",
+        "20261203170000Z",
+        "2026120xT170000Z",
+        "20261303T170000Z",
+        "20261203T250000Z",
+    ] {
+        assert_eq!(parse_amz_date(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn credentials_files() {
+    let c = Credentials::parse_ini(
+        "# local\n[default]\naws_access_key_id = AKIDA\naws_secret_access_key=sa\nregion = eu-west-1\n\n[ci]\naws_access_key_id=AKIDB\naws_secret_access_key = sb\naws_session_token = t\n",
+    )
+    .unwrap();
+    assert_eq!(c.len(), 2);
+    assert_eq!(c.keys.get("AKIDB").map(String::as_str), Some("sb"));
+    assert_eq!(
+        Credentials::parse_ini("[a]\naws_access_key_id = X\n[b]\n").unwrap_err(),
+        CredentialsError::Incomplete("a".into())
+    );
+    assert_eq!(
+        Credentials::parse_ini("[a]\n").unwrap_err(),
+        CredentialsError::Empty
+    );
+    assert!(matches!(
+        Credentials::parse_ini("[a\n").unwrap_err(),
+        CredentialsError::Line { line: 1, .. }
+    ));
+}
