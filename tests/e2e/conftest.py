@@ -100,10 +100,16 @@ def _serve(time_scale: str):
     if external:
         yield external.rstrip("/")
         return
+    yield from serve_own(time_scale)
+
+
+def serve_own(time_scale: str, extra_args: tuple[str, ...] = ()):
+    """Yields the endpoint of a fresh server from STEPWISE_BIN, started with `extra_args`;
+    checks that it exits 0 on SIGTERM."""
     binary = os.environ.get("STEPWISE_BIN")
     if not binary:
         pytest.skip("set STEPWISE_BIN (path of the stepwise binary) or STEPWISE_ENDPOINT")
-    server = Server(binary, time_scale)
+    server = Server(binary, time_scale, extra_args)
     try:
         yield server.endpoint
     finally:

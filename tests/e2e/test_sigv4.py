@@ -4,10 +4,8 @@ get AWS's authentication errors and change nothing."""
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import boto3
 import pytest
@@ -15,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 import helpers
-from conftest import Server
+from conftest import serve_own
 
 KEY_ID = "AKIASIGV4TESTKEY0001"
 SECRET = "sigv4-e2e-secret/with+chars"
@@ -23,22 +21,13 @@ SECRET = "sigv4-e2e-secret/with+chars"
 
 @pytest.fixture(scope="module")
 def signed_endpoint(tmp_path_factory):
-    binary = os.environ.get("STEPWISE_BIN")
-    if not binary:
-        pytest.skip("needs STEPWISE_BIN: this test starts its own server")
     creds = tmp_path_factory.mktemp("sigv4") / "credentials"
     creds.write_text(
         f"[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"
         "[other]\naws_access_key_id = AKIAOTHERKEY00000000\naws_secret_access_key = other\n"
     )
-    server = Server(binary, "0", ("--sigv4-credentials", str(creds)))
-    try:
-        yield server.endpoint
-    finally:
-        code = server.stop()
-        tail = server.log_tail()
-        server.close()
-        assert code == 0, f"stepwise serve exited with {code}:\n{tail}"
+    # Always a server of its own (STEPWISE_ENDPOINT's would not check signatures).
+    yield from serve_own("0", ("--sigv4-credentials", str(creds)))
 
 
 def _client(endpoint: str, key_id: str, secret: str, region: str = helpers.REGION):
