@@ -54,10 +54,14 @@ fn server(name: &str) -> Server {
 }
 
 fn client(server: &Server) -> Client {
+    client_with_keys(server, "test", "test")
+}
+
+fn client_with_keys(server: &Server, id: &str, secret: &str) -> Client {
     let config = aws_sdk_sfn::Config::builder()
         .endpoint_url(server.url())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("test", "test", None, None, "static"))
+        .credentials_provider(Credentials::new(id, secret, None, None, "static"))
         .behavior_version(BehaviorVersion::latest())
         // Plain HTTP only: no TLS provider is compiled in.
         .http_client(aws_smithy_http_client::Builder::new().build_http())
@@ -920,4 +924,50 @@ async fn tags() {
         .expect_err("missing resource")
         .into_service_error();
     assert!(err.is_resource_not_found(), "{err:?}");
+}
+
+/// `serve --sigv4-credentials`: the SDK's own SigV4 signer (not botocore's) is accepted
+/// with the configured key, and a wrong secret gets AWS's InvalidSignatureException.
+#[tokio::test]
+async fn sigv4_signed_by_the_rust_sdk() {
+    let dir = std::env::temp_dir().join(format!("stepwise-sdk-sigv4-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let creds = dir.join("credentials");
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = AKIDRUSTSDK\naws_secret_access_key = rust/sdk+secret\n",
+    )
+    .expect("credentials file");
+    let creds = creds.to_string_lossy().to_string();
+    let server = Server::start(
+        &dir.join("server"),
+        &["--time-scale", "0", "--sigv4-credentials", &creds],
+    );
+    let good = client_with_keys(&server, "AKIDRUSTSDK", "rust/sdk+secret");
+    let arn = good
+        .create_state_machine()
+        .name("signed")
+        .definition(
+            json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}).to_string(),
+        )
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .expect("CreateStateMachine signed with the configured key")
+        .state_machine_arn;
+    let bad = client_with_keys(&server, "AKIDRUSTSDK", "not-the-secret");
+    let err = bad
+        .describe_state_machine()
+        .state_machine_arn(&arn)
+        .send()
+        .await
+        .expect_err("a wrong secret is refused");
+    let meta = aws_sdk_sfn::error::ProvideErrorMetadata::code(&err).map(str::to_string);
+    assert_eq!(
+        meta.as_deref(),
+        Some("InvalidSignatureException"),
+        "{err:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
