@@ -1,4 +1,4 @@
-"""TestState on a Pass and a Choice state, inspection levels INFO and DEBUG. Expected values
+"""TestState on Pass, Choice and Map states, inspection levels INFO and DEBUG. Expected values
 follow AWS recordings (LocalStack's test_state/test_test_state_scenarios snapshot)."""
 
 import json
@@ -99,3 +99,26 @@ def test_fail_state(sfn):
     assert resp["error"] == "SomeFailure"
     assert resp["cause"] == "This state machines raises a 'SomeFailure' failure."
     assert "output" not in resp
+
+
+def test_map_with_a_mocked_processor(sfn):
+    """A Map state's mock stands for its whole item processor; mapIterationFailureCount
+    counts against ToleratedFailureCount (test_state_configuration recordings)."""
+    definition = json.dumps({
+        "Type": "Map", "ItemsPath": "$.Values", "ToleratedFailureCount": 1,
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
+        "End": True,
+    })
+    args = dict(definition=definition, roleArn=ROLE_ARN,
+                input=json.dumps({"Values": ["first", "second", "third"]}),
+                inspectionLevel="DEBUG", mock={"result": json.dumps([1, 1, 1])})
+    ok = sfn.test_state(**args, stateConfiguration={"mapIterationFailureCount": 1})
+    assert ok["status"] == "SUCCEEDED"
+    assert ok["output"] == "[1, 1, 1]"
+    insp = ok["inspectionData"]
+    assert insp["afterItemsPath"] == '["first", "second", "third"]'
+    assert (insp["maxConcurrency"], insp["toleratedFailureCount"]) == (0, 1)
+    over = sfn.test_state(**args, stateConfiguration={"mapIterationFailureCount": 2})
+    assert over["status"] == "FAILED"
+    assert over["error"] == "States.ExceedToleratedFailureThreshold"
+    assert over["cause"] == "The specified tolerated failure threshold was exceeded"

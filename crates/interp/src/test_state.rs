@@ -7,7 +7,9 @@
 //! CreateStateMachine validates it. The data flow follows [`crate::exec`] step by step
 //! (same order, same error names and causes); nothing is retried, waited for or called:
 //! an error a Retrier matches is `RETRIABLE`, one a Catcher matches is `CAUGHT_ERROR`.
-//! Tasks and Parallel states need a mock; Map states are not supported yet.
+//! Tasks, Parallel and Map states need a mock (a Map's stands for its whole item
+//! processor). A mocked result is not checked against the service's API shape
+//! (`fieldValidationMode`): Stepwise has no service models.
 
 use crate::choice;
 use crate::dataflow::{self, error_output, Env, MAX_PAYLOAD_BYTES};
@@ -159,6 +161,12 @@ pub struct InspectionData {
     /// The variables after the state (absent when there are none).
     pub variables: Option<Value>,
     pub error_details: Option<InspectionErrorDetails>,
+    /// Map states: the items (JSONPath `ItemsPath`), `MaxConcurrency` (0 when not set)
+    /// and the tolerated failure count or percentage when set.
+    pub after_items_path: Option<Value>,
+    pub max_concurrency: Option<u64>,
+    pub tolerated_failure_count: Option<u64>,
+    pub tolerated_failure_percentage: Option<f64>,
 }
 
 /// A `TestState` response.
@@ -176,7 +184,7 @@ impl TestStateResponse {
     /// The response body as AWS sends it: `output` and the inspection values as JSON text.
     pub fn to_aws_json(&self) -> Value {
         fn text(v: &Value) -> Value {
-            Value::String(serde_json::to_string(v).unwrap_or_default())
+            Value::String(spaced_json(v))
         }
         let mut m = Map::new();
         if let Some(c) = &self.cause {
@@ -191,6 +199,7 @@ impl TestStateResponse {
                 ("input", &d.input),
                 ("afterArguments", &d.after_arguments),
                 ("afterInputPath", &d.after_input_path),
+                ("afterItemsPath", &d.after_items_path),
                 ("afterParameters", &d.after_parameters),
                 ("result", &d.result),
                 ("afterResultSelector", &d.after_result_selector),
@@ -201,6 +210,15 @@ impl TestStateResponse {
                 if let Some(v) = v {
                     i.insert(k.into(), text(v));
                 }
+            }
+            if let Some(n) = d.max_concurrency {
+                i.insert("maxConcurrency".into(), Value::from(n));
+            }
+            if let Some(n) = d.tolerated_failure_count {
+                i.insert("toleratedFailureCount".into(), Value::from(n));
+            }
+            if let Some(p) = d.tolerated_failure_percentage {
+                i.insert("toleratedFailurePercentage".into(), Value::from(p));
             }
             if let Some(e) = &d.error_details {
                 let mut em = Map::new();
@@ -225,6 +243,49 @@ impl TestStateResponse {
         }
         m.insert("status".into(), Value::String(self.status.as_str().into()));
         Value::Object(m)
+    }
+}
+
+/// JSON text as TestState shows it: `, ` between elements and `: ` after keys
+/// (`["a", "b"]`, `{"k": 1}`), where executions' histories are compact.
+fn spaced_json(v: &Value) -> String {
+    struct Spaced;
+    impl serde_json::ser::Formatter for Spaced {
+        fn begin_array_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            w: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first {
+                Ok(())
+            } else {
+                w.write_all(b", ")
+            }
+        }
+        fn begin_object_key<W: ?Sized + std::io::Write>(
+            &mut self,
+            w: &mut W,
+            first: bool,
+        ) -> std::io::Result<()> {
+            if first {
+                Ok(())
+            } else {
+                w.write_all(b", ")
+            }
+        }
+        fn begin_object_value<W: ?Sized + std::io::Write>(
+            &mut self,
+            w: &mut W,
+        ) -> std::io::Result<()> {
+            w.write_all(b": ")
+        }
+    }
+    let mut out = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, Spaced);
+    match serde::Serialize::serialize(v, &mut ser) {
+        // Serializing a Value writes valid UTF-8 and cannot fail.
+        Ok(()) => String::from_utf8(out).unwrap_or_default(),
+        Err(_) => v.to_string(),
     }
 }
 
@@ -292,6 +353,10 @@ pub fn test_state(
         vars,
         now,
         retry_count,
+        map_failures: req
+            .state_configuration
+            .as_ref()
+            .and_then(|c| c.map_iteration_failure_count),
     };
     let mut insp = InspectionData::default();
     let outcome = run(&c, st, input, mock, &mut insp, sources);
@@ -412,6 +477,16 @@ enum Mocked {
 }
 
 fn check_mock(req: &TestStateRequest, st: &State) -> Result<Option<Mocked>, TestStateError> {
+    let failure_count = req
+        .state_configuration
+        .as_ref()
+        .and_then(|c| c.map_iteration_failure_count);
+    if failure_count.is_some() && req.mock.is_none() {
+        return Err(TestStateError::Validation(
+            "TestState does not support MapIterationFailureCount when a mock is not specified."
+                .into(),
+        ));
+    }
     let fanout = matches!(st.kind, StateKind::Map(_) | StateKind::Parallel(_));
     if fanout && req.mock.is_none() {
         // AWS's text: Map and Parallel states are tested only with a mock.
@@ -419,9 +494,9 @@ fn check_mock(req: &TestStateRequest, st: &State) -> Result<Option<Mocked>, Test
             "TestState API does not support Map or Parallel states. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice]".into(),
         ));
     }
-    if matches!(st.kind, StateKind::Map(_)) {
-        return Err(TestStateError::InvalidDefinition(
-            "Stepwise's TestState does not support Map states yet. Supported state types include: [Task, Wait, Pass, Succeed, Fail, Choice, Parallel]".into(),
+    if req.mock.is_none() && req.role_arn.is_none() && matches!(st.kind, StateKind::Task(_)) {
+        return Err(TestStateError::Validation(
+            "RoleArn must be specified when testing a Task state".into(),
         ));
     }
     let Some(mock) = &req.mock else {
@@ -472,6 +547,30 @@ fn check_mock(req: &TestStateRequest, st: &State) -> Result<Option<Mocked>, Test
                     _ => return Err(TestStateError::Validation(
                         "Mocked result must be an array.".into(),
                     )),
+                }
+            }
+            if let StateKind::Map(m) = &st.kind {
+                // The mock stands for the whole item processor: its results, or with a
+                // ResultWriter the object the writer returns.
+                match (&v, m.result_writer.is_some()) {
+                    (Value::Object(_), true) => {}
+                    (_, true) => {
+                        return Err(TestStateError::Validation(
+                            "Mocked result must be a JSON object.".into(),
+                        ))
+                    }
+                    (Value::Array(a), false) => {
+                        if failure_count.is_some_and(|n| n as usize > a.len()) {
+                            return Err(TestStateError::Validation(
+                                "Map iteration failure count must be less than or equal to the number of Map iterations".into(),
+                            ));
+                        }
+                    }
+                    (_, false) => {
+                        return Err(TestStateError::Validation(
+                            "Mocked result must be an array.".into(),
+                        ))
+                    }
                 }
             }
             Ok(Some(Mocked::Result(v)))
@@ -657,6 +756,8 @@ struct Ctx {
     vars: Map<String, Value>,
     now: i64,
     retry_count: u32,
+    /// `stateConfiguration.mapIterationFailureCount`: iterations taken to have failed.
+    map_failures: Option<u32>,
 }
 
 impl Ctx {
@@ -749,10 +850,7 @@ fn run(
         }
         StateKind::Task(t) => run_task(c, st, t, &input, mock, insp, src),
         StateKind::Parallel(_) => run_parallel(c, st, &input, mock, insp, src),
-        // Refused in `check_mock`.
-        StateKind::Map(_) => Err(Failure::plain(StatesError::runtime(
-            "TestState does not support Map states",
-        ))),
+        StateKind::Map(m) => run_map(c, st, m, &input, mock, insp, src),
     };
     let body = body.and_then(|d| finish(st, d));
     match body {
@@ -1364,6 +1462,173 @@ fn run_parallel(
             "No mock given for the Parallel state",
         ))),
     }
+}
+
+/// A Map state with its item processor's results mocked: the items are selected and
+/// `MaxConcurrency` and the failure tolerance evaluated as in a run (shown at DEBUG and
+/// TRACE); `mapIterationFailureCount` iterations count as failed against the tolerance,
+/// which AWS checks only when the state sets one.
+#[allow(clippy::too_many_arguments)]
+fn run_map(
+    c: &Ctx,
+    st: &State,
+    m: &stepwise_asl::Map,
+    input: &Arc<Value>,
+    mock: Option<Mocked>,
+    insp: &mut InspectionData,
+    src: &mut dyn Sources,
+) -> Result<Done, Failure> {
+    let total = match st.query_language {
+        QueryLanguage::JsonPath => {
+            let eff = input_path(c, st, input, insp)?;
+            let env = c.env();
+            let items = match &m.items_path {
+                None => Value::clone(&eff),
+                Some(p) => p.select(&env.scope(&eff)).unwrap_or(Value::Null),
+            };
+            let Value::Array(a) = &items else {
+                // AWS names a context path (`$$…`) with a single `$` here.
+                let path = m.items_path.as_ref().map_or("$", |p| p.as_str());
+                let shown = path
+                    .strip_prefix('$')
+                    .filter(|p| p.starts_with('$'))
+                    .unwrap_or(path);
+                return Err(Failure::plain(StatesError::runtime(format!(
+                    "Reference path \"{shown}\" must point to array."
+                ))));
+            };
+            let n = a.len();
+            insp.after_items_path = Some(items);
+            n
+        }
+        QueryLanguage::Jsonata => {
+            let states = c.states(input, &[]);
+            let scope = JsonataScope {
+                states: &states,
+                vars: &c.vars,
+            };
+            match &m.items {
+                Some(t) => match t.eval("Items", &scope, src)? {
+                    Value::Array(a) => a.len(),
+                    other => {
+                        return Err(Failure::eval(StatesError::query_evaluation(format!(
+                            "Map state input must be an array but was: {other}"
+                        ))))
+                    }
+                },
+                None => input.as_array().map_or(0, Vec::len),
+            }
+        }
+    };
+    let number = |d: Option<&Dyn<u64>>, field: &str, src: &mut dyn Sources| {
+        map_number(c, d.map(DynNumber::Int), field, input, src)
+    };
+    let max = number(m.max_concurrency.as_ref(), "MaxConcurrency", src)?;
+    insp.max_concurrency = Some(max.map_or(0, |n| n as u64));
+    let count = number(
+        m.tolerated_failure_count.as_ref(),
+        "ToleratedFailureCount",
+        src,
+    )?
+    .map(|n| n as u64);
+    let pct = map_number(
+        c,
+        m.tolerated_failure_percentage
+            .as_ref()
+            .map(DynNumber::Float),
+        "ToleratedFailurePercentage",
+        input,
+        src,
+    )?;
+    if pct.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
+        return Err(Failure::eval(StatesError::runtime(
+            "ToleratedFailurePercentage must be between 0 and 100.",
+        )));
+    }
+    insp.tolerated_failure_count = count;
+    insp.tolerated_failure_percentage = pct;
+    let result = match mock {
+        Some(Mocked::Result(r)) => r,
+        Some(Mocked::Error(e)) => return Err(Failure::plain(e)),
+        None => {
+            return Err(Failure::plain(StatesError::new(
+                names::RUNTIME,
+                "No mock given for the Map state",
+            )))
+        }
+    };
+    let failed = u64::from(c.map_failures.unwrap_or(0));
+    let iterations = result.as_array().map_or(total, Vec::len) as u64;
+    let over_count = count.is_some_and(|n| failed > n);
+    let over_pct =
+        pct.is_some_and(|p| iterations > 0 && failed as f64 * 100.0 / iterations as f64 > p);
+    if over_count || over_pct {
+        return Err(Failure::plain(StatesError::new(
+            names::EXCEED_TOLERATED_FAILURE_THRESHOLD,
+            "The specified tolerated failure threshold was exceeded",
+        )));
+    }
+    complete_with_result(c, st, input, result, insp, src)
+}
+
+/// A Map field given as an integer or a float.
+enum DynNumber<'a> {
+    Int(&'a Dyn<u64>),
+    Float(&'a Dyn<f64>),
+}
+
+/// `MaxConcurrency(Path)`, `ToleratedFailureCount(Path)`, `ToleratedFailurePercentage(Path)`
+/// as a number (literal, path or JSONata), with AWS's messages for other values.
+fn map_number(
+    c: &Ctx,
+    d: Option<DynNumber<'_>>,
+    field: &str,
+    input: &Value,
+    src: &mut dyn Sources,
+) -> Result<Option<f64>, Failure> {
+    let Some(d) = d else { return Ok(None) };
+    let int = matches!(d, DynNumber::Int(_));
+    let kind = if int { "integer" } else { "float" };
+    let parse = |v: &Value| match v {
+        Value::Number(n) if int => as_long(v).map(|_| n.as_f64().unwrap_or_default()),
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite() && (!int || f.fract() == 0.0)),
+        _ => None,
+    };
+    let n = match d {
+        DynNumber::Int(Dyn::Literal(v)) => *v as f64,
+        DynNumber::Float(Dyn::Literal(v)) => *v,
+        DynNumber::Int(Dyn::Path(p)) | DynNumber::Float(Dyn::Path(p)) => {
+            dataflow::path_number(p, p.select(&c.env().scope(input)), field, kind, parse)
+                .map_err(Failure::eval)?
+        }
+        DynNumber::Int(Dyn::Jsonata(e)) | DynNumber::Float(Dyn::Jsonata(e)) => {
+            let states = c.states(input, &[]);
+            let scope = JsonataScope {
+                states: &states,
+                vars: &c.vars,
+            };
+            let v = e.eval_required(field, &scope, src).map_err(Failure::eval)?;
+            match v.is_number().then(|| parse(&v)).flatten() {
+                Some(n) => n,
+                None => {
+                    let kind = if int { "integer" } else { "number" };
+                    return Err(Failure::eval(e.unexpected_type_error(field, kind, &v)));
+                }
+            }
+        }
+        DynNumber::Int(Dyn::Intrinsic(_)) | DynNumber::Float(Dyn::Intrinsic(_)) => return Ok(None),
+    };
+    if int && n < 0.0 {
+        return Err(Failure::eval(StatesError::runtime(format!(
+            "{field} cannot be negative."
+        ))));
+    }
+    Ok(Some(n))
 }
 
 /// `TimeoutSeconds(Path)` / `HeartbeatSeconds(Path)`: evaluated as in a run, for

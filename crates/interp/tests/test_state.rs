@@ -886,3 +886,211 @@ proptest::proptest! {
         let _ = run(&r);
     }
 }
+
+fn map_failures(n: u32) -> Option<TestStateConfiguration> {
+    Some(TestStateConfiguration {
+        map_iteration_failure_count: Some(n),
+        ..Default::default()
+    })
+}
+
+// test_state_context_object: test_state_map_context_object[EXECUTION_INPUT_VALUES] and [ALL]
+// (JSONPath ItemsPath from the Context object, the mocked processor result through
+// ResultSelector and ResultPath; a non-array ItemsPath fails without the state prefix).
+#[test]
+fn map_state_jsonpath_items_and_results() {
+    let def = |items_path: &str| {
+        json!({"Type": "Map", "ItemsPath": items_path, "MaxConcurrency": 1,
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "ResultPath": "$.upper", "End": true})
+    };
+    let mut r = req(
+        def("$.names"),
+        r#"{"names": ["a", "b"]}"#,
+        InspectionLevel::Trace,
+    );
+    r.mock = mocked(Some(r#"["A", "B"]"#), None);
+    let v = shown(&ok(&r));
+    assert_eq!(v["status"], "SUCCEEDED");
+    assert_eq!(
+        v["output"],
+        json!({"names": ["a", "b"], "upper": ["A", "B"]})
+    );
+    let i = &v["inspectionData"];
+    assert_eq!(i["afterInputPath"], json!({"names": ["a", "b"]}));
+    assert_eq!(i["afterItemsPath"], json!(["a", "b"]));
+    assert_eq!(i["afterResultSelector"], json!(["A", "B"]));
+    assert_eq!(i["maxConcurrency"], json!(1));
+    assert!(i.get("toleratedFailureCount").is_none());
+    // AWS's spacing in JSON text.
+    assert_eq!(
+        ok(&r).to_aws_json()["inspectionData"]["afterItemsPath"],
+        "[\"a\", \"b\"]"
+    );
+    for (path, shown_path) in [
+        ("$$", "$"),
+        ("$$.Execution.Input", "$.Execution.Input"),
+        ("$.names[0]", "$.names[0]"),
+    ] {
+        let mut r = req(def(path), r#"{"names": ["a", "b"]}"#, InspectionLevel::Info);
+        r.mock = mocked(Some("[]"), None);
+        let resp = ok(&r);
+        assert_eq!(resp.status, TestStateStatus::Failed);
+        assert_eq!(resp.error.as_deref(), Some("States.Runtime"));
+        assert_eq!(
+            resp.cause.as_deref(),
+            Some(format!("Reference path \"{shown_path}\" must point to array.").as_str())
+        );
+    }
+}
+
+// test_state_configuration: test_map_state_failure_count[*-BASE_MAP_STATE*] (JSONata Map;
+// mapIterationFailureCount against ToleratedFailureCount / Percentage, with Retry or Catch).
+#[test]
+fn map_state_failure_count_against_the_tolerance() {
+    let map = |extra: Value| {
+        let mut m = json!({"Type": "Map", "QueryLanguage": "JSONata",
+            "Items": "{% $states.input.Values %}",
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "End": true});
+        if let (Some(o), Value::Object(e)) = (m.as_object_mut(), extra) {
+            o.extend(e);
+        }
+        m
+    };
+    let input = r#"{"Values": ["first", "second", "third"]}"#;
+    let run_with = |def: Value, failures: u32| {
+        let mut r = req(def, input, InspectionLevel::Debug);
+        r.mock = mocked(Some("[1, 1, 1]"), None);
+        r.state_configuration = map_failures(failures);
+        ok(&r)
+    };
+    // No tolerance set: AWS does not check the count.
+    let d = run_with(map(json!({})), 2);
+    assert_eq!(d.status, TestStateStatus::Succeeded);
+    assert_eq!(
+        shown(&d)["inspectionData"],
+        json!({"input": {"Values": ["first", "second", "third"]}, "maxConcurrency": 0})
+    );
+    let counted = map(json!({"ToleratedFailureCount": 1}));
+    assert_eq!(
+        run_with(counted.clone(), 1).status,
+        TestStateStatus::Succeeded
+    );
+    let over = run_with(counted, 2);
+    assert_eq!(over.status, TestStateStatus::Failed);
+    assert_eq!(
+        over.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
+    assert_eq!(
+        over.cause.as_deref(),
+        Some("The specified tolerated failure threshold was exceeded")
+    );
+    assert_eq!(
+        shown(&over)["inspectionData"]["toleratedFailureCount"],
+        json!(1)
+    );
+    // 2 of 3 is above 50 %, 1 of 3 is not.
+    let pct = map(json!({"ToleratedFailurePercentage": "{% 50 %}"}));
+    assert_eq!(run_with(pct.clone(), 1).status, TestStateStatus::Succeeded);
+    let over = run_with(pct, 2);
+    assert_eq!(over.status, TestStateStatus::Failed);
+    assert_eq!(
+        shown(&over)["inspectionData"]["toleratedFailurePercentage"],
+        json!(50.0)
+    );
+    let retried = run_with(
+        map(json!({"ToleratedFailureCount": 0, "Retry": [
+            {"ErrorEquals": ["States.Timeout"]},
+            {"ErrorEquals": ["States.ExceedToleratedFailureThreshold"], "IntervalSeconds": 1}]})),
+        1,
+    );
+    assert_eq!(retried.status, TestStateStatus::Retriable);
+    assert_eq!(
+        shown(&retried)["inspectionData"]["errorDetails"],
+        json!({"retryIndex": 1, "retryBackoffIntervalSeconds": 1})
+    );
+    let mut caught = map(
+        json!({"ToleratedFailureCount": 0, "Next": "HandleThreshold",
+        "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "HandleThreshold"}]}),
+    );
+    caught.as_object_mut().map(|o| o.remove("End"));
+    let def =
+        json!({"StartAt": "M", "States": {"M": caught, "HandleThreshold": {"Type": "Succeed"}}});
+    let mut r = req(def, input, InspectionLevel::Info);
+    r.state_name = Some("M".into());
+    r.mock = mocked(Some("[1, 1, 1]"), None);
+    r.state_configuration = map_failures(1);
+    let c = ok(&r);
+    assert_eq!(c.status, TestStateStatus::CaughtError);
+    assert_eq!(c.next_state.as_deref(), Some("HandleThreshold"));
+    // An errorOutput mock fails the Map with the mocked error.
+    let mut r = req(map(json!({})), input, InspectionLevel::Info);
+    r.mock = mocked(None, Some(("MockException", "Mock the error cause.")));
+    let f = ok(&r);
+    assert_eq!(
+        (f.status, f.error.as_deref()),
+        (TestStateStatus::Failed, Some("MockException"))
+    );
+}
+
+// test_state_mock_validation: test_mock_result_is_not_array_on_map_state_without_result_writer,
+// ..._not_object_on_map_state_with_result_writer, test_map_iteration_failure_count_exceeds_mock_result_items,
+// test_map_iteration_failure_count_without_mock; test_test_state_scenarios:
+// test_base_lambda_service_task_state_no_role_arn_validation.
+#[test]
+fn map_state_mock_validation() {
+    let map = json!({"Type": "Map", "ItemProcessor": {"StartAt": "P",
+        "States": {"P": {"Type": "Pass", "End": true}}}, "End": true});
+    let mut r = req(map.clone(), "[1, 2]", InspectionLevel::Info);
+    r.mock = mocked(Some("{}"), None);
+    assert_eq!(
+        refused(&r),
+        (
+            "ValidationException".into(),
+            "Mocked result must be an array.".into()
+        )
+    );
+    let mut writer = map.clone();
+    writer["ResultWriter"] = json!({"Resource": "arn:aws:states:::s3:putObject",
+        "Arguments": {"Bucket": "b", "Prefix": "p"}});
+    writer["QueryLanguage"] = json!("JSONata");
+    writer["ItemProcessor"]["ProcessorConfig"] =
+        json!({"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"});
+    let mut r = req(writer, "[1, 2]", InspectionLevel::Info);
+    r.mock = mocked(Some("[1, 2]"), None);
+    assert_eq!(
+        refused(&r),
+        (
+            "ValidationException".into(),
+            "Mocked result must be a JSON object.".into()
+        )
+    );
+    let mut r = req(map.clone(), "[1, 2]", InspectionLevel::Info);
+    r.mock = mocked(Some("[1, 2]"), None);
+    r.state_configuration = map_failures(3);
+    assert_eq!(
+        refused(&r),
+        ("ValidationException".into(), "Map iteration failure count must be less than or equal to the number of Map iterations".into())
+    );
+    let mut r = req(map, "[1, 2]", InspectionLevel::Info);
+    r.state_configuration = map_failures(0);
+    assert_eq!(
+        refused(&r),
+        (
+            "ValidationException".into(),
+            "TestState does not support MapIterationFailureCount when a mock is not specified."
+                .into()
+        )
+    );
+    let task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Arguments": {"FunctionName": "f"}, "QueryLanguage": "JSONata", "End": true});
+    assert_eq!(
+        refused(&req(task, "{}", InspectionLevel::Info)),
+        (
+            "ValidationException".into(),
+            "RoleArn must be specified when testing a Task state".into()
+        )
+    );
+}

@@ -30,10 +30,11 @@ fn matchers_follow_exec() {
 }
 
 #[test]
+// JSON text spaced as AWS's TestState writes it: ["a", "b"], {"k": 1}.
 fn aws_json_keeps_values_as_text() {
     let r = TestStateResponse {
         status: TestStateStatus::CaughtError,
-        output: Some(json!({"a": 1})),
+        output: Some(json!({"a": 1, "b": [1, {"c": null}]})),
         error: Some("E".into()),
         cause: Some("C".into()),
         next_state: Some("N".into()),
@@ -48,7 +49,7 @@ fn aws_json_keeps_values_as_text() {
     };
     assert_eq!(
         r.to_aws_json(),
-        json!({"cause": "C", "error": "E", "nextState": "N", "output": "{\"a\":1}",
+        json!({"cause": "C", "error": "E", "nextState": "N", "output": "{\"a\": 1, \"b\": [1, {\"c\": null}]}",
                "status": "CAUGHT_ERROR",
                "inspectionData": {"input": "\"x\"", "errorDetails": {"catchIndex": 0}}})
     );
