@@ -159,6 +159,9 @@ def test_list_executions_filter_and_paging(sfn):
     assert len(page2["executions"]) == 1 and "nextToken" not in page2
     all_arns = [e["executionArn"] for e in page1["executions"] + page2["executions"]]
     assert sorted(all_arns) == sorted(stopped + [running])
+    assert all(e["redriveCount"] == 0 for e in page1["executions"] + page2["executions"])
+    err = error_of(sfn.list_executions, stateMachineArn=sm_arn, nextToken="InvalidToken")
+    assert (err["Code"], err["Message"]) == ("InvalidToken", "Invalid Token: 'Invalid token'")
     # Newest first.
     starts = [e["startDate"] for e in page1["executions"] + page2["executions"]]
     assert starts == sorted(starts, reverse=True)
@@ -198,6 +201,8 @@ def test_stop_without_error_has_empty_details(sfn):
     last = history(sfn, arn)[-1]
     assert last["type"] == "ExecutionAborted"
     assert last["executionAbortedEventDetails"] == {}
+    # test_sfn_api::test_stop_execution: the stop follows no event.
+    assert last["previousEventId"] == 0
 
 
 def test_failed_execution(sfn):

@@ -5,6 +5,9 @@ test_sfn_api*.snapshot.json) and the API reference."""
 import datetime
 import json
 
+import pytest
+from botocore.exceptions import ClientError
+
 from helpers import (
     ROLE_ARN,
     SM_ARN_PREFIX,
@@ -286,6 +289,33 @@ def test_validate_express_rejects_wait_for_task_token(sfn):
         "location": "/States/SendMessageWithWait/Resource",
     }]
 
+
+
+def test_validate_blank_definition(sfn):
+    """test_sfn_api_validation::test_validate_state_machine_definition_not_a_definition[EMPTY_STRING]."""
+    resp = sfn.validate_state_machine_definition(definition=" ")
+    assert resp["result"] == "FAIL"
+    assert resp["diagnostics"] == [{"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED",
+                                    "message": "Definition must be a valid JSON object"}]
+
+
+def test_express_refuses_activities_and_sync_as_aws_words_it(sfn):
+    """test_activities::test_illegal_activity_task and test_illegal_callbacks[SYNC]."""
+    cases = [
+        ("arn:aws:states:us-east-1:123456789012:activity:worker",
+         "Express state machine does not support Activity ARN at /States/T/Resource"),
+        ("arn:aws:states:::states:startExecution.sync",
+         "Express state machine does not support '.sync' service integration at /States/T/Resource"),
+    ]
+    for resource, where in cases:
+        definition = json.dumps({"StartAt": "T", "States": {"T": {
+            "Type": "Task", "Resource": resource, "End": True}}})
+        with pytest.raises(ClientError) as e:
+            sfn.create_state_machine(name=unique("express-bad"), definition=definition,
+                                     roleArn=ROLE_ARN, type="EXPRESS")
+        assert e.value.response["Error"]["Code"] == "InvalidDefinition"
+        assert e.value.response["Error"]["Message"] == (
+            f"Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: {where}'")
 
 def test_describe_state_machine_for_execution(sfn):
     definition = pass_definition({"Arg1": "argument1"})

@@ -116,6 +116,11 @@ def test_start_execution_on_version(sfn):
     listed = sfn.list_executions(stateMachineArn=v1)["executions"]
     assert [e["executionArn"] for e in listed] == [exec_arn]
     assert listed[0]["stateMachineVersionArn"] == v1
+    assert listed[0]["redriveCount"] == 0
+    # test_describe_state_machine_for_execution_of_version: the machine's own ARN.
+    for_exec = sfn.describe_state_machine_for_execution(executionArn=exec_arn)
+    assert for_exec["stateMachineArn"] == arn
+    assert json.loads(for_exec["definition"]) == pass_definition({"v": 1})
 
 
 def test_alias_lifecycle_with_routing(sfn):

@@ -411,7 +411,7 @@ fn paged(all: Vec<Value>, r: Req<'_>, key: &str) -> Res {
 }
 
 fn invalid_token() -> ApiError {
-    ApiError::new("InvalidToken", "Invalid Token: 'Invalid NextToken'")
+    ApiError::new("InvalidToken", "Invalid Token: 'Invalid token'")
 }
 
 fn decode_offset(t: &str) -> Result<usize, ApiError> {
@@ -562,7 +562,8 @@ async fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
         .clone()
         .unwrap_or_else(|| rec.machine_arn.clone());
     let mut out = Map::new();
-    out.insert("stateMachineArn".into(), json!(target));
+    // The state machine's own ARN, also for an execution of a version.
+    out.insert("stateMachineArn".into(), json!(rec.machine_arn));
     out.insert(
         "name".into(),
         json!(rec.machine_arn.rsplit(':').next().unwrap_or_default()),
@@ -612,7 +613,10 @@ fn validate_definition(r: Req<'_>) -> Res {
             m.insert("severity".into(), json!("ERROR"));
             m.insert("code".into(), json!(d.code));
             m.insert("message".into(), json!(d.message));
-            m.insert("location".into(), json!(stepwise_asl::aws_location(d)));
+            // A blank definition's diagnostic has no location.
+            if !(d.pointer.is_empty() && d.message == stepwise_asl::BLANK_DEFINITION) {
+                m.insert("location".into(), json!(stepwise_asl::aws_location(d)));
+            }
             Value::Object(m)
         })
         .collect();
@@ -703,11 +707,14 @@ fn describe_execution_json(rec: &ExecutionRecord) -> Value {
         m.insert("output".into(), json!(o));
         m.insert("outputDetails".into(), json!({"included": true}));
     }
-    if let Some(x) = &rec.error {
-        m.insert("error".into(), json!(x));
-    }
-    if let Some(x) = &rec.cause {
-        m.insert("cause".into(), json!(x));
+    // A timed-out execution shows neither (its ExecutionTimedOut event has them).
+    if rec.status != "TIMED_OUT" {
+        if let Some(x) = &rec.error {
+            m.insert("error".into(), json!(x));
+        }
+        if let Some(x) = &rec.cause {
+            m.insert("cause".into(), json!(x));
+        }
     }
     if let Some(t) = &rec.trace_header {
         m.insert("traceHeader".into(), json!(t));
@@ -800,7 +807,8 @@ fn list_executions(e: &Engine, r: Req<'_>) -> Res {
             if let Some(x) = &rec.alias_arn {
                 m.insert("stateMachineAliasArn".into(), json!(x));
             }
-            if rec.redrive_count > 0 {
+            // Every Standard execution shows it, 0 when never redriven.
+            if rec.machine_type == MachineType::Standard {
                 m.insert("redriveCount".into(), json!(rec.redrive_count));
             }
             // Only when listing by Map Run, as AWS.

@@ -24,6 +24,9 @@ pub fn parse_value(value: &serde_json::Value) -> Result<StateMachine, Vec<Diagno
     parse::parse_value(value)
 }
 
+/// AWS's message for a definition that is only whitespace.
+pub const BLANK_DEFINITION: &str = "Definition must be a valid JSON object";
+
 /// What an EXPRESS state machine may not use: `.waitForTaskToken` and `.sync` service
 /// integrations (AWS rejects them at creation with these messages).
 pub fn check_express(def: &StateMachine) -> Vec<Diagnostic> {
@@ -32,16 +35,27 @@ pub fn check_express(def: &StateMachine) -> Vec<Diagnostic> {
             let at = format!("{base}/States/{}", s.name);
             match &s.kind {
                 StateKind::Task(t) => {
+                    let activity = t.resource.starts_with("arn:")
+                        && t.resource.split(':').nth(5) == Some("activity");
+                    if activity {
+                        out.push(Diagnostic::new(
+                            format!("{at}/Resource"),
+                            "SCHEMA_VALIDATION_FAILED",
+                            "Express state machine does not support Activity ARN",
+                        ));
+                    }
                     for pattern in [".waitForTaskToken", ".sync"] {
                         let tail = t.resource.rsplit(':').next().unwrap_or_default();
                         if t.resource.ends_with(pattern)
                             || (pattern == ".sync" && tail.contains(".sync"))
                         {
+                            // AWS's text has two spaces before "at" for the first, one for the second.
+                            let gap = if pattern == ".sync" { "" } else { " " };
                             out.push(Diagnostic::new(
                                 format!("{at}/Resource"),
                                 "SCHEMA_VALIDATION_FAILED",
                                 format!(
-                                    "Express state machine does not support '{pattern}' service integration "
+                                    "Express state machine does not support '{pattern}' service integration{gap}"
                                 ),
                             ));
                         }

@@ -25,11 +25,19 @@ const MAX_SECONDS: u64 = 99_999_999;
 const STATE_TYPES: &str = "[Task, Wait, Pass, Succeed, Fail, Choice, Parallel, Map]";
 
 pub(crate) fn parse_text(text: &str) -> Result<StateMachine, Vec<Diagnostic>> {
-    if text.trim().is_empty() {
+    if text.is_empty() {
         return Err(vec![Diagnostic::new(
             "",
             "MISSING_DESCRIPTION",
             "Received a null or empty workflow input",
+        )]);
+    }
+    if text.trim().is_empty() {
+        // AWS's answer to a blank definition (test_sfn_api_validation, EMPTY_STRING).
+        return Err(vec![Diagnostic::new(
+            "",
+            "SCHEMA_VALIDATION_FAILED",
+            crate::BLANK_DEFINITION,
         )]);
     }
     let (value, duplicates) = match crate::validate::read_json(text) {

@@ -2464,15 +2464,27 @@ impl Execution {
         error: Option<String>,
         cause: Option<String>,
     ) {
-        if self.status != Status::Running {
-            return;
-        }
         let prev = self
             .frames
             .first()
             .and_then(|f| f.as_ref())
             .map(|f| f.last)
             .unwrap_or(0);
+        self.finish_execution_after(prev, status, output, error, cause);
+    }
+
+    /// [`Self::finish_execution`] with the end event pointing at `prev`.
+    fn finish_execution_after(
+        &mut self,
+        prev: u64,
+        status: Status,
+        output: Option<Arc<Value>>,
+        error: Option<String>,
+        cause: Option<String>,
+    ) {
+        if self.status != Status::Running {
+            return;
+        }
         let end = End {
             output,
             error,
@@ -2517,8 +2529,9 @@ impl Execution {
         }
     }
 
+    /// StopExecution: AWS's `ExecutionAborted` follows no event (`previousEventId` 0).
     fn stop(&mut self, error: Option<String>, cause: Option<String>) {
-        self.finish_execution(Status::Aborted, None, error, cause);
+        self.finish_execution_after(0, Status::Aborted, None, error, cause);
     }
 
     // ----- Parallel and Map -----------------------------------------------------------

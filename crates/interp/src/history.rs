@@ -637,6 +637,8 @@ impl HistoryEvent {
                     m.num("heartbeatInSeconds", *h);
                 }
             }
+            // A worker that gave no name: AWS shows `{}`.
+            Details::ActivityStarted { worker_name } if worker_name.is_empty() => {}
             Details::ActivityStarted { worker_name } => m.str("workerName", worker_name),
             Details::LambdaFunctionScheduled(d) => {
                 let LambdaFunctionScheduledDetails {

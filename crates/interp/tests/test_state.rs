@@ -720,8 +720,9 @@ fn request_validation() {
         refused(&r).1,
         "TestState does not support RevealSecrets when a mock is specified."
     );
-    // No local integration: a mock is required.
-    let r = req(task, "{}", InspectionLevel::Info);
+    // No local integration: with a role, a mock is still required.
+    let mut r = req(task, "{}", InspectionLevel::Info);
+    r.role_arn = Some("arn:aws:iam::111111111111:role/r".into());
     let (code, msg) = refused(&r);
     assert_eq!(code, "ValidationException");
     assert!(msg.contains("mock is required"), "{msg}");

@@ -85,7 +85,15 @@ fn invalid_json_text() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].code, "INVALID_JSON_DESCRIPTION");
     assert!(parse_text("{\"StartAt\": \"A\"} trailing").is_err());
-    assert_eq!(parse_text("  ").unwrap_err()[0].code, "MISSING_DESCRIPTION");
+    assert_eq!(parse_text("").unwrap_err()[0].code, "MISSING_DESCRIPTION");
+    let blank = parse_text("  ").unwrap_err();
+    assert_eq!(
+        (blank[0].code.as_str(), blank[0].message.as_str()),
+        (
+            "SCHEMA_VALIDATION_FAILED",
+            "Definition must be a valid JSON object"
+        )
+    );
 }
 
 #[test]

@@ -174,3 +174,27 @@ fn events_without_details() {
     let j = e.to_aws_json(true);
     assert_eq!(j.as_object().map(|m| m.len()), Some(4));
 }
+
+// test_activities::test_activity_task_no_worker_name: AWS shows empty details.
+#[test]
+fn activity_started_without_a_worker_name() {
+    let event = |worker: &str| HistoryEvent {
+        id: 4,
+        previous_event_id: 3,
+        timestamp_millis: 0,
+        event_type: EventType::ActivityStarted,
+        details: Details::ActivityStarted {
+            worker_name: worker.into(),
+        },
+    };
+    assert_eq!(
+        event("").to_aws_json(true)["activityStartedEventDetails"],
+        json!({})
+    );
+    assert_eq!(
+        event("w").to_aws_json(true)["activityStartedEventDetails"],
+        json!({"workerName": "w"})
+    );
+    let text: Value = serde_json::from_str(&event("").aws_json_text(true)).unwrap();
+    assert_eq!(text["activityStartedEventDetails"], json!({}));
+}
