@@ -25,6 +25,18 @@ def test_create_with_publish(sfn):
     assert version["status"] == "ACTIVE"
     # The machine itself carries no description.
     assert "description" not in sfn.describe_state_machine(stateMachineArn=arn)
+    # test_empty_revision_with_publish_and_publish_on_creation: the first revision has no id,
+    # not on the version, nor from an update that changes nothing.
+    assert "revisionId" not in version
+    same = sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(pass_definition()),
+                                    publish=True)
+    assert same["stateMachineVersionArn"] == f"{arn}:1"
+    assert "revisionId" not in same
+    changed = sfn.update_state_machine(stateMachineArn=arn, definition=json.dumps(pass_definition(2)),
+                                       publish=True)
+    assert changed["stateMachineVersionArn"] == f"{arn}:2" and changed["revisionId"]
+    v2 = sfn.describe_state_machine(stateMachineArn=f"{arn}:2")
+    assert v2["revisionId"] == changed["revisionId"]
 
 
 def test_publish_list_describe_versions(sfn):

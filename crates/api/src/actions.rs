@@ -547,7 +547,10 @@ async fn update_state_machine(e: &Engine, r: Req<'_>) -> Res {
         ));
     }
     let (t, revision, version) = e.update_state_machine(a, upd).await?;
-    let mut out = json!({"updateDate": ts(t), "revisionId": revision});
+    let mut out = json!({"updateDate": ts(t)});
+    if let Some(r) = revision {
+        out["revisionId"] = json!(r);
+    }
     if let Some(v) = version {
         out["stateMachineVersionArn"] = json!(v.arn);
     }

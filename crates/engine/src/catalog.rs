@@ -371,12 +371,9 @@ impl Engine {
                 role_arn: v.rec.role_arn.clone(),
                 machine_type,
                 created_millis: v.rec.created_millis,
-                revision_id: Some(
-                    v.rec
-                        .revision_id
-                        .trim_start_matches(INITIAL_REVISION)
-                        .to_string(),
-                ),
+                // A version of the machine's first revision has none, as AWS.
+                revision_id: (!v.rec.revision_id.starts_with(INITIAL_REVISION))
+                    .then(|| v.rec.revision_id.clone()),
                 config: parse_config(&v.rec.config),
                 description: v.rec.description.clone(),
                 status: "ACTIVE",
@@ -391,12 +388,13 @@ impl Engine {
         st.machines.values().map(|e| machine_view(&e.rec)).collect()
     }
 
-    /// Returns the update time, the new revision id and the published version.
+    /// Returns the update time, the revision id (none while the machine is unchanged since
+    /// its creation) and the published version.
     pub async fn update_state_machine(
         &self,
         arn: &str,
         upd: StateMachineUpdate,
-    ) -> Result<(i64, String, Option<VersionView>)> {
+    ) -> Result<(i64, Option<String>, Option<VersionView>)> {
         let now = now_millis();
         let mut batch = Batch::default();
         let out = {
@@ -431,11 +429,9 @@ impl Engine {
             if changed {
                 entry.rec.revision_id = SystemSources.uuid();
             }
-            let revision = entry
-                .rec
-                .revision_id
-                .trim_start_matches(INITIAL_REVISION)
-                .to_string();
+            // The first revision has no id to show (an update that changed nothing).
+            let revision = (!entry.rec.revision_id.starts_with(INITIAL_REVISION))
+                .then(|| entry.rec.revision_id.clone());
             batch.push(Write::PutStateMachine(entry.rec.clone()));
             let version = if upd.publish {
                 Some(st.publish(arn, upd.version_description, &mut batch, now)?)
