@@ -358,3 +358,26 @@ def test_delete_with_running_execution_is_deleting_until_it_transitions(sfn):
     assert desc["cause"] == f"State machine {name} has been deleted."
     err = error_of(sfn.describe_state_machine, stateMachineArn=sm_arn)
     assert err["Code"] == "StateMachineDoesNotExist"
+
+
+def test_variable_references(sfn):
+    """test_sfn_api_variable_references: DescribeStateMachine(ForExecution) lists, per state,
+    the variables its JSONPath fields read; the field is absent when no state reads one."""
+    definition = {"StartAt": "Question", "States": {
+        "Question": {"Type": "Pass", "Assign": {"answer": 42, "guess.$": "$.guess"},
+                     "Next": "CheckAnswer"},
+        "CheckAnswer": {"Type": "Choice", "Choices": [
+            {"Variable": "$answer", "NumericEqualsPath": "$guess", "Next": "Right"}],
+            "Default": "Wrong"},
+        "Wrong": {"Type": "Pass", "Parameters": {"text.$": "States.Format('not {}', $answer)"},
+                  "End": True},
+        "Right": {"Type": "Succeed"},
+    }}
+    arn = create_sm(sfn, definition)["stateMachineArn"]
+    want = {"CheckAnswer": ["answer", "guess"], "Wrong": ["answer"]}
+    assert sfn.describe_state_machine(stateMachineArn=arn)["variableReferences"] == want
+    exec_arn = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"guess": 1}))["executionArn"]
+    for_exec = sfn.describe_state_machine_for_execution(executionArn=exec_arn)
+    assert for_exec["variableReferences"] == want
+    plain = create_sm(sfn, pass_definition())["stateMachineArn"]
+    assert "variableReferences" not in sfn.describe_state_machine(stateMachineArn=plain)

@@ -499,6 +499,16 @@ fn put_config(o: &mut Map<String, Value>, m: &MachineView) {
     }
 }
 
+/// `variableReferences`: per state, the variables its JSONPath fields read (absent when none).
+fn put_variable_references(o: &mut Map<String, Value>, definition: &str) {
+    if let Ok(def) = serde_json::from_str::<Value>(definition) {
+        let refs = stepwise_asl::variable_references(&def);
+        if !refs.is_empty() {
+            o.insert("variableReferences".into(), Value::Object(refs));
+        }
+    }
+}
+
 fn machine_json(m: &MachineView) -> Value {
     let mut o = Map::new();
     o.insert("stateMachineArn".into(), json!(m.arn));
@@ -509,6 +519,7 @@ fn machine_json(m: &MachineView) -> Value {
     o.insert("type".into(), json!(m.machine_type.as_str()));
     o.insert("creationDate".into(), ts(m.created_millis));
     put_config(&mut o, m);
+    put_variable_references(&mut o, &m.definition);
     if let Some(d) = &m.description {
         o.insert("description".into(), json!(d));
     }
@@ -572,6 +583,7 @@ async fn describe_for_execution(e: &Engine, r: Req<'_>) -> Res {
         json!(rec.machine_arn.rsplit(':').next().unwrap_or_default()),
     );
     out.insert("definition".into(), json!(rec.definition));
+    put_variable_references(&mut out, &rec.definition);
     // The role and configuration of the machine as it is now (we keep only the definition
     // per execution); a Distributed Map child's (`…:stateMachine:NAME/LABEL`) are its
     // parent machine's.

@@ -8,10 +8,12 @@
 pub mod definition;
 pub mod diagnostic;
 mod parse;
+mod references;
 mod validate;
 
 pub use definition::*;
 pub use diagnostic::Diagnostic;
+pub use references::variable_references;
 pub use validate::{aws_location, aws_message, aws_reported};
 
 /// Parse and validate definition text (JSON). `Err` holds every diagnostic found.

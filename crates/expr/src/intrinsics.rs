@@ -181,6 +181,21 @@ impl Intrinsic {
     pub fn as_str(&self) -> &str {
         &self.src
     }
+    /// Every path argument, nested calls' included, in the order written.
+    pub fn paths(&self) -> Vec<&JsonPath> {
+        fn walk<'a>(c: &'a Call, out: &mut Vec<&'a JsonPath>) {
+            for a in &c.args {
+                match a {
+                    Arg::Path(p) => out.push(p),
+                    Arg::Call(inner) => walk(inner, out),
+                    Arg::Literal(_) | Arg::Str(_) => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.call, &mut out);
+        out
+    }
     /// The outermost function.
     pub fn function(&self) -> Function {
         self.call.func
