@@ -812,8 +812,8 @@ impl Execution {
     pub fn output(&self) -> Option<&Value> {
         self.output.as_deref()
     }
-    /// The output, taken out of an execution that is done with (no copy when the
-    /// history holding the other reference was not kept).
+    /// The output, taken out of an execution that is done with (copied only while
+    /// something else, such as a kept history event, still shares it).
     pub fn into_output(self) -> Option<Value> {
         self.output.map(Arc::unwrap_or_clone)
     }
