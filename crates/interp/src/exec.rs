@@ -3365,6 +3365,9 @@ impl Execution {
         fan: Fanout,
         src: &mut dyn Sources,
     ) -> Result<Arc<Value>, Failure> {
+        // MapStateExited follows the state's last event before the Map Run ended:
+        // MapRunStarted after a Map Run (AWS since November 2024), else the last child's.
+        let exited_prev = self.frame(pid).last;
         if fan.kind == FanKind::MapRun {
             self.emit(pid, EventType::MapRunSucceeded, Details::None);
             let now = self.now;
@@ -3397,7 +3400,7 @@ impl Execution {
             Arc::new(Value::Array(results)),
             &ctx,
             true,
-            Some(prev),
+            Some(exited_prev),
             src,
         )
     }
