@@ -14,8 +14,6 @@
 //! timed out or was stopped can be continued with [`Execution::redrive`].
 //! [`test_state::test_state`] runs one state alone, as AWS's `TestState` action does.
 
-mod choice;
-mod dataflow;
 pub mod exec;
 pub mod fold;
 pub mod history;

@@ -11,8 +11,8 @@
 //! processor). A mocked result is not checked against the service's API shape
 //! (`fieldValidationMode`): Stepwise has no service models.
 
-use crate::choice;
-use crate::dataflow::{self, error_output, Env, MAX_PAYLOAD_BYTES};
+use crate::exec::choice;
+use crate::exec::dataflow::{self, error_output, Env, MAX_PAYLOAD_BYTES};
 use crate::timefmt;
 use serde_json::{Map, Value};
 use std::sync::Arc;

@@ -11,10 +11,11 @@
 //! failed, were aborted or never started run again.
 
 use super::{
-    child_start, states_at, Active, Blocked, Counts, Execution, FanKind, FanPoint, Fanout, Frame,
-    FrameId, Point, RedriveError, Stage, Status, Step, MAX_HISTORY_EVENTS,
+    child_start, states_at, Active, Blocked, Counts, Execution, FanKind, Fanout, Frame, FrameId,
+    Stage, Status, Step, MAX_HISTORY_EVENTS,
 };
 use crate::history::{Details, EventType};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -28,6 +29,56 @@ pub const REDRIVE_MAX_EVENTS: u64 = 24_999;
 const MAX_OPEN_MILLIS: i64 = 365 * 24 * 3600 * 1000;
 /// The redrivable period: 14 days from the end of the execution.
 const REDRIVABLE_MILLIS: i64 = 14 * 24 * 3600 * 1000;
+
+/// Where a frame stopped when its execution ended unsuccessfully: the state a redrive
+/// enters again, with its raw input and the frame's variables.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Point {
+    pub(super) state: usize,
+    pub(super) input: Arc<Value>,
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub(super) vars: Map<String, Value>,
+    /// Set for a Parallel/Map state that failed because of its children (or was
+    /// running them): a redrive keeps the children that succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) fan: Option<Box<FanPoint>>,
+}
+
+/// The children of a Parallel/Map state a redrive resumes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct FanPoint {
+    pub(super) kind: FanKind,
+    pub(super) total: usize,
+    /// Results of the children that succeeded (kept, not rerun).
+    pub(super) results: Vec<Option<Arc<Value>>>,
+    /// Children to run again, by index: failed, aborted or never started.
+    pub(super) redo: Vec<(usize, Point)>,
+    pub(super) limit: usize,
+    pub(super) tolerated_count: Option<u64>,
+    pub(super) tolerated_pct: Option<f64>,
+    pub(super) run: Option<usize>,
+}
+
+/// Why [`Execution::redrive`] refused. The texts are AWS's `redriveStatusReason`s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RedriveError {
+    #[error("Execution is RUNNING and cannot be redriven")]
+    Running,
+    #[error("Execution is SUCCEEDED and cannot be redriven")]
+    Succeeded,
+    /// RedriveExecution is not supported for EXPRESS state machines.
+    #[error("Execution is EXPRESS and cannot be redriven")]
+    Express,
+    #[error("Execution history event limit exceeded")]
+    HistoryLimit,
+    #[error("Execution has exceeded the max execution time")]
+    MaxExecutionTime,
+    #[error("Execution redrivable period exceeded")]
+    RedrivePeriod,
+    /// Nothing was recorded to resume from (not expected for a finished execution).
+    #[error("Execution has no unsuccessful state to redrive")]
+    NothingToRedrive,
+}
 
 /// The cause of the failure that ends an execution at the history limit.
 pub(super) fn history_limit_cause() -> String {
@@ -382,5 +433,5 @@ impl Execution {
 }
 
 #[cfg(test)]
-#[path = "tests/redrive.rs"]
+#[path = "../tests/redrive.rs"]
 mod tests;

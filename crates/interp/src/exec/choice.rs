@@ -1,10 +1,123 @@
-//! Choice rules: `And`/`Or`/`Not`, every comparison operator (literal and `…Path`),
-//! and JSONata `Condition`.
+//! Choice: `Choices` (JSONPath rules: `Variable`, the comparison operators and their
+//! `…Path` forms, `IsPresent`/`IsNull`/…, `And`/`Or`/`Not`; JSONata `Condition`), `Default`,
+//! and a matched rule's `Assign` and `Output`.
 
+use super::*;
 use crate::timefmt::parse_timestamp;
 use serde_json::Value;
 use stepwise_asl::{ChoiceRule, ComparisonOp, Operand};
 use stepwise_expr::{Scope, StatesError};
+
+pub(super) fn jsonata_condition(
+    rule: &ChoiceRule,
+    scope: &JsonataScope,
+    src: &mut dyn Sources,
+) -> Result<bool, Failure> {
+    match rule {
+        ChoiceRule::Condition(Dyn::Literal(b)) => Ok(*b),
+        ChoiceRule::Condition(Dyn::Jsonata(e)) => {
+            let v = e
+                .eval_required("Condition", scope, src)
+                .map_err(|e| Failure::at(e, "Condition"))?;
+            match v {
+                Value::Bool(b) => Ok(b),
+                other => Err(Failure::at(
+                    e.unexpected_type_error("Condition", "boolean", &other),
+                    "Condition",
+                )),
+            }
+        }
+        _ => Ok(false),
+    }
+}
+
+pub(super) fn no_choice_matched() -> Failure {
+    Failure::eval(StatesError::new(names::NO_CHOICE_MATCHED, "No Matches!"))
+}
+
+impl Execution {
+    pub(super) fn run_choice(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        c: &stepwise_asl::Choice,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Flow, Failure> {
+        match st.query_language {
+            QueryLanguage::JsonPath => {
+                let vars = self.vars(fid);
+                let env = Env {
+                    context: ctx,
+                    vars: &vars,
+                };
+                let eff =
+                    dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
+                let scope = env.scope(&eff);
+                let mut chosen = None;
+                for b in &c.choices {
+                    if choice::eval_rule(&b.rule, &scope).map_err(Failure::eval)? {
+                        chosen = Some(b);
+                        break;
+                    }
+                }
+                let (next, assign) = match chosen {
+                    Some(b) => (b.next, b.assign.as_ref().or(st.assign.as_ref())),
+                    None => match c.default {
+                        Some(d) => (d, st.assign.as_ref()),
+                        None => return Err(no_choice_matched()),
+                    },
+                };
+                let assigned = match assign {
+                    Some(Assign::JsonPath(t)) => {
+                        Some(dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?)
+                    }
+                    _ => None,
+                };
+                let out = dataflow::filter(&st.io.output_path, eff, &env).map_err(Failure::eval)?;
+                let out = self.finish_state(fid, st, out, assigned, None)?;
+                Ok(Flow::Next(next, out))
+            }
+            QueryLanguage::Jsonata => {
+                let vars = self.vars(fid);
+                let states = Self::states_value(&input, ctx, &[]);
+                let scope = JsonataScope {
+                    states: &states,
+                    vars: &vars,
+                };
+                let mut chosen = None;
+                for b in &c.choices {
+                    if jsonata_condition(&b.rule, &scope, src)? {
+                        chosen = Some(b);
+                        break;
+                    }
+                }
+                let (next, assign, output) = match chosen {
+                    Some(b) => (
+                        b.next,
+                        b.assign.as_ref().or(st.assign.as_ref()),
+                        b.output.as_ref().or(st.io.output.as_ref()),
+                    ),
+                    None => match c.default {
+                        Some(d) => (d, st.assign.as_ref(), st.io.output.as_ref()),
+                        None => return Err(no_choice_matched()),
+                    },
+                };
+                let assigned = match assign {
+                    Some(Assign::Jsonata(t)) => Some(t.eval("Assign", &scope, src)?),
+                    _ => None,
+                };
+                let out = match output {
+                    Some(t) => Arc::new(t.eval("Output", &scope, src)?),
+                    None => Arc::clone(&input),
+                };
+                let out = self.finish_state(fid, st, out, assigned, None)?;
+                Ok(Flow::Next(next, out))
+            }
+        }
+    }
+}
 
 /// Evaluate a JSONPath-language rule against `scope` (`$` is the effective input).
 pub fn eval_rule(rule: &ChoiceRule, scope: &Scope) -> Result<bool, StatesError> {

@@ -1,0 +1,284 @@
+//! Map: `ItemsPath` / `Items`, `ItemSelector`, `MaxConcurrency(Path)`,
+//! `ToleratedFailureCount(Path)`, `ToleratedFailurePercentage(Path)`, `ItemProcessor`
+//! (`ProcessorConfig.Mode` and `ExecutionType`), `Label`.
+
+use super::*;
+
+impl Execution {
+    pub(super) fn run_map(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        m: &stepwise_asl::Map,
+        input: Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Flow, Failure> {
+        let (items, eff) = self.map_items(fid, st, m, &input, ctx, src)?;
+        let limit = match self.dyn_u64(
+            fid,
+            m.max_concurrency.as_ref(),
+            "MaxConcurrency",
+            &input,
+            ctx,
+            src,
+        )? {
+            Some(0) | None => usize::MAX,
+            Some(n) => n as usize,
+        };
+        // ItemSelector is applied to every item before any iteration starts.
+        let n = items.len();
+        let mut pending = VecDeque::with_capacity(n);
+        let needs_item_ctx = m.item_selector.is_some();
+        for (i, item) in items.into_iter().enumerate() {
+            let v = match &m.item_selector {
+                None => item,
+                Some(sel) => {
+                    let entered = match &self.frame(fid).stage {
+                        Stage::Active(a) => a.entered_millis,
+                        _ => self.now,
+                    };
+                    let mut mi = Map::new();
+                    let mut itm = Map::new();
+                    itm.insert("Index".into(), Value::from(i));
+                    itm.insert("Value".into(), item);
+                    mi.insert("Item".into(), Value::Object(itm));
+                    let ictx = if needs_item_ctx {
+                        let retries = self.entered_and_retries(fid, st).1;
+                        self.context_value(
+                            fid,
+                            &st.name,
+                            entered,
+                            retries,
+                            Some(("Map", Value::Object(mi))),
+                        )
+                    } else {
+                        Value::Null
+                    };
+                    let vars = self.vars(fid);
+                    match sel {
+                        MapSelector::JsonPath(t) => {
+                            let env = Env {
+                                context: &ictx,
+                                vars: &vars,
+                            };
+                            dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?
+                        }
+                        MapSelector::Jsonata(t) => {
+                            let states = Self::states_value(&input, &ictx, &[]);
+                            let scope = JsonataScope {
+                                states: &states,
+                                vars: &vars,
+                            };
+                            t.eval("ItemSelector", &scope, src)?
+                        }
+                    }
+                }
+            };
+            pending.push_back(Arc::new(v));
+        }
+        self.emit(
+            fid,
+            EventType::MapStateStarted,
+            Details::MapStateStarted { length: n },
+        );
+        let tolerated_count = self.dyn_u64(
+            fid,
+            m.tolerated_failure_count.as_ref(),
+            "ToleratedFailureCount",
+            &input,
+            ctx,
+            src,
+        )?;
+        let tolerated_pct = self.dyn_percentage(
+            fid,
+            m.tolerated_failure_percentage.as_ref(),
+            &input,
+            ctx,
+            src,
+        )?;
+        let kind = if m.mode == ProcessorMode::Distributed {
+            FanKind::MapRun
+        } else {
+            FanKind::Map
+        };
+        let mut run = None;
+        if kind == FanKind::MapRun {
+            self.map_runs += 1;
+            // Inside a child execution, its machine (`NAME/LABEL`) owns the run.
+            let owner = self
+                .frame(fid)
+                .sink
+                .and_then(|c| self.children.get(&c))
+                .and_then(|c| c.state_machine_arn.split_once(":stateMachine:"))
+                .map_or_else(
+                    || self.info.state_machine_name.clone(),
+                    |(_, m)| m.to_string(),
+                );
+            // Without a Label, AWS generates one.
+            let label = m.label.clone().unwrap_or_else(|| src.uuid());
+            let arn = format!(
+                "arn:aws:states:{}:{}:mapRun:{owner}/{label}:{}",
+                self.info.region,
+                self.info.account,
+                map_run_id(src)
+            );
+            run = Some(self.runs.len());
+            self.runs.push(MapRunInfo {
+                arn: arn.clone(),
+                state_name: st.name.to_string(),
+                status: Status::Running,
+                start_millis: self.now,
+                stop_millis: None,
+                max_concurrency: if limit == usize::MAX { 0 } else { limit as u64 },
+                tolerated_failure_count: tolerated_count.unwrap_or(0),
+                tolerated_failure_percentage: tolerated_pct.unwrap_or(0.0),
+                items: Counts {
+                    pending: n as u64,
+                    total: n as u64,
+                    ..Counts::default()
+                },
+                redrive_count: 0,
+                redrive_millis: None,
+            });
+            self.emit(
+                fid,
+                EventType::MapRunStarted,
+                Details::MapRunStarted { map_run_arn: arn },
+            );
+        }
+        let fan = Fanout {
+            kind,
+            pending,
+            next_index: 0,
+            total: n,
+            results: vec![None; n],
+            running: 0,
+            limit,
+            succeeded: 0,
+            failed: 0,
+            tolerated_count,
+            tolerated_pct,
+            children: Vec::new(),
+            redo: VecDeque::new(),
+            tolerated_points: Vec::new(),
+            run,
+        };
+        self.start_fanout(fid, st, fan, src)
+    }
+
+    /// `ToleratedFailurePercentage(Path)`: a number (or numeric text) from 0 to 100.
+    pub(super) fn dyn_percentage(
+        &self,
+        fid: FrameId,
+        d: Option<&Dyn<f64>>,
+        input: &Value,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Option<f64>, Failure> {
+        let parse = |v: &Value| match v {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.trim().parse::<f64>().ok().filter(|f| f.is_finite()),
+            _ => None,
+        };
+        let literal = |v: &f64| *v;
+        let pct = self.dyn_number(
+            fid,
+            d,
+            literal,
+            "ToleratedFailurePercentage",
+            "float",
+            "number",
+            parse,
+            input,
+            ctx,
+            src,
+        )?;
+        match pct {
+            Some(p) if !(0.0..=100.0).contains(&p) => Err(Failure::eval(StatesError::runtime(
+                "ToleratedFailurePercentage must be between 0 and 100.",
+            ))),
+            other => Ok(other),
+        }
+    }
+
+    /// The items a Map iterates over, and the effective input ItemSelector sees.
+    pub(super) fn map_items(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        m: &stepwise_asl::Map,
+        input: &Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<(Vec<Value>, Arc<Value>), Failure> {
+        match st.query_language {
+            QueryLanguage::JsonPath => {
+                let vars = self.vars(fid);
+                let env = Env {
+                    context: ctx,
+                    vars: &vars,
+                };
+                let eff = dataflow::filter(&st.io.input_path, Arc::clone(input), &env)
+                    .map_err(Failure::eval)?;
+                let items = match &m.items_path {
+                    None => Value::clone(&eff),
+                    Some(p) => match p.select(&env.scope(&eff)) {
+                        Some(v) => v,
+                        None => {
+                            return Err(Failure::eval(StatesError::runtime(p.no_results_cause())))
+                        }
+                    },
+                };
+                match items {
+                    Value::Array(a) => Ok((a, eff)),
+                    other => Err(Failure::eval(StatesError::runtime(format!(
+                        "Map state input must be an array but was: {}",
+                        other
+                    )))),
+                }
+            }
+            QueryLanguage::Jsonata => {
+                let vars = self.vars(fid);
+                let states = Self::states_value(input, ctx, &[]);
+                let scope = JsonataScope {
+                    states: &states,
+                    vars: &vars,
+                };
+                let items = match &m.items {
+                    None => Value::clone(input),
+                    Some(t) => match t.as_expr() {
+                        Some(e) => {
+                            let v = e
+                                .eval("Items", &scope, src)
+                                .map_err(|e| Failure::at(e, "Items"))?;
+                            match v {
+                                Some(Value::Array(a)) => Value::Array(a),
+                                Some(other) => {
+                                    return Err(Failure::at(
+                                        e.unexpected_type_error("Items", "array", &other),
+                                        "Items",
+                                    ))
+                                }
+                                None => {
+                                    return Err(Failure::at(
+                                        e.unsupported_type_error("Items"),
+                                        "Items",
+                                    ))
+                                }
+                            }
+                        }
+                        None => t.eval("Items", &scope, src)?,
+                    },
+                };
+                match items {
+                    Value::Array(a) => Ok((a, Arc::clone(input))),
+                    other => Err(Failure::eval(StatesError::query_evaluation(format!(
+                        "Map state input must be an array but was: {}",
+                        other
+                    )))),
+                }
+            }
+        }
+    }
+}
