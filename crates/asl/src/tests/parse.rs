@@ -1,4 +1,4 @@
-//! Unit tests of `parse.rs` (a child module of it: `super::*` is that file).
+//! Unit tests of `parse/mod.rs` (a child module of it: `super::*` is that file).
 
 use super::*;
 use serde_json::json;

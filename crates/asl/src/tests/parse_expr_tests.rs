@@ -1,7 +1,10 @@
-//! Unit tests of `parse.rs` (a child module of it: `super::*` is that file).
+//! Unit tests of `parse/mod.rs` (a child module of it: `super::*` is that file).
 
+use super::choice::{Operand_, OPERATORS};
 use super::*;
 use serde_json::json;
+use stepwise_expr::jsonpath::JsonPath;
+use stepwise_jsonata::JsonataExpr;
 
 fn ok(def: Value) -> StateMachine {
     match parse_value(&def) {
