@@ -22,8 +22,8 @@ pub mod test_state;
 pub mod timefmt;
 
 pub use exec::{
-    ChildChange, ChildExecution, Command, Counts, Event, Execution, ExecutionInfo, Machine,
-    MapRunInfo, RedriveError, SnapshotError, Status, Step, TaskRequest,
+    ChildChange, ChildExecution, Command, Counts, Event, Execution, ExecutionInfo, InspectionData,
+    Machine, MapRunInfo, RedriveError, SnapshotError, StateInspection, Status, Step, TaskRequest,
 };
 pub use fold::{fold, Folder, OpenState, Summary};
 pub use history::{Details, EventType, HistoryEvent};

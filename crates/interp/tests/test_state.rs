@@ -1095,3 +1095,22 @@ fn map_state_mock_validation() {
         )
     );
 }
+
+// AWS's InspectionData documents `afterItemSelector` ("an array containing the inputs
+// for each Map iteration, transformed by the ItemSelector"); no recording covers it.
+#[test]
+fn map_state_shows_items_after_item_selector() {
+    let def = json!({"Type": "Map", "ItemsPath": "$.names",
+        "ItemSelector": {"name.$": "$$.Map.Item.Value", "at.$": "$$.Map.Item.Index"},
+        "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+        "End": true});
+    let mut r = req(def, r#"{"names": ["a", "b"]}"#, InspectionLevel::Debug);
+    r.mock = mocked(Some(r#"["A", "B"]"#), None);
+    let v = shown(&ok(&r));
+    assert_eq!(v["status"], "SUCCEEDED");
+    assert_eq!(
+        v["inspectionData"]["afterItemSelector"],
+        json!([{"name": "a", "at": 0}, {"name": "b", "at": 1}])
+    );
+    assert_eq!(v["output"], json!(["A", "B"]));
+}

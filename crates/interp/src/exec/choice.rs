@@ -47,13 +47,12 @@ impl Execution {
     ) -> Result<Flow, Failure> {
         match st.query_language {
             QueryLanguage::JsonPath => {
+                let eff = self.input_path(fid, &st.io, input, ctx)?;
                 let vars = self.vars(fid);
                 let env = Env {
                     context: ctx,
                     vars: &vars,
                 };
-                let eff =
-                    dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
                 let scope = env.scope(&eff);
                 let mut chosen = None;
                 for b in &c.choices {

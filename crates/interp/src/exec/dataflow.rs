@@ -39,6 +39,9 @@ impl Execution {
         retry_count: Option<u32>,
         extra: Option<(&str, Value)>,
     ) -> Value {
+        if self.single.is_some() {
+            return self.single_context(extra).unwrap_or_default();
+        }
         let child = self
             .frames
             .get(fid)
@@ -144,26 +147,70 @@ impl Execution {
         Value::Object(m)
     }
 
-    /// The JSONPath effective input (InputPath, then Parameters).
+    /// JSONPath `InputPath` (recorded as `afterInputPath`).
+    pub(super) fn input_path(
+        &mut self,
+        fid: FrameId,
+        io: &InputOutput,
+        input: Arc<Value>,
+        ctx: &Value,
+    ) -> Result<Arc<Value>, Failure> {
+        let v = {
+            let vars = self.vars(fid);
+            let env = Env {
+                context: ctx,
+                vars: &vars,
+            };
+            dataflow::filter(&io.input_path, input, &env).map_err(Failure::eval)?
+        };
+        self.inspect(fid, |r| r.data.after_input_path = Some(Value::clone(&v)));
+        Ok(v)
+    }
+
+    /// The JSONPath effective input: `InputPath`, then `Parameters` (recorded as
+    /// `afterParameters`).
     pub(super) fn effective_input(
-        &self,
+        &mut self,
         fid: FrameId,
         io: &InputOutput,
         input: &Arc<Value>,
         ctx: &Value,
         src: &mut dyn Sources,
     ) -> Result<Arc<Value>, Failure> {
+        let v = self.input_path(fid, io, Arc::clone(input), ctx)?;
+        let v = match &io.parameters {
+            Some(t) => {
+                let vars = self.vars(fid);
+                let env = Env {
+                    context: ctx,
+                    vars: &vars,
+                };
+                Arc::new(dataflow::template(t, &v, &env, src).map_err(Failure::eval)?)
+            }
+            None => v,
+        };
+        self.inspect(fid, |r| r.data.after_parameters = Some(Value::clone(&v)));
+        Ok(v)
+    }
+
+    /// JSONata `Arguments` (Task, Parallel), or the raw input without them.
+    pub(super) fn jsonata_arguments(
+        &self,
+        fid: FrameId,
+        st: &State,
+        input: &Arc<Value>,
+        ctx: &Value,
+        src: &mut dyn Sources,
+    ) -> Result<Arc<Value>, Failure> {
         let vars = self.vars(fid);
-        let env = Env {
-            context: ctx,
+        let states = Self::states_value(input, ctx, &[]);
+        let scope = JsonataScope {
+            states: &states,
             vars: &vars,
         };
-        let v = dataflow::filter(&io.input_path, Arc::clone(input), &env).map_err(Failure::eval)?;
-        match &io.parameters {
-            Some(t) => dataflow::template(t, &v, &env, src)
-                .map(Arc::new)
-                .map_err(Failure::eval),
-            None => Ok(v),
+        match &st.io.arguments {
+            Some(a) => Ok(Arc::new(a.eval("Arguments", &scope, src)?)),
+            None => Ok(Arc::clone(input)),
         }
     }
 
@@ -183,7 +230,16 @@ impl Execution {
     ) -> Result<Arc<Value>, Failure> {
         let (output, assigned) = match st.query_language {
             QueryLanguage::JsonPath => {
-                let vars = self.vars(fid);
+                // Without a result (Succeed, Wait, JSONata-less passes) there is no
+                // ResultSelector or ResultPath step to show.
+                let slot = match apply_result {
+                    true => self.inspection_slot(fid),
+                    false => None,
+                };
+                let vars = VarChain {
+                    frames: &self.frames,
+                    start: fid,
+                };
                 let env = Env {
                     context: ctx,
                     vars: &vars,
@@ -194,6 +250,9 @@ impl Execution {
                     }
                     _ => result,
                 };
+                record(&mut self.inspector, slot, |r| {
+                    r.data.after_result_selector = Some(Value::clone(&result))
+                });
                 let assigned = match &st.assign {
                     Some(Assign::JsonPath(t)) => {
                         Some(dataflow::template(t, &result, &env, src).map_err(Failure::eval)?)
@@ -206,6 +265,9 @@ impl Execution {
                 } else {
                     result
                 };
+                record(&mut self.inspector, slot, |r| {
+                    r.data.after_result_path = Some(Value::clone(&combined))
+                });
                 let out =
                     dataflow::filter(&st.io.output_path, combined, &env).map_err(Failure::eval)?;
                 (out, assigned)
@@ -272,6 +334,12 @@ impl Execution {
             }
             _ => None,
         };
+        if self.inspector.is_some() {
+            let vars = self.visible_vars(fid);
+            self.inspect(fid, |r| {
+                r.data.variables = (!vars.is_empty()).then_some(Value::Object(vars))
+            });
+        }
         let details = Details::StateExited {
             name: st.name.clone(),
             output: Arc::clone(&output),

@@ -69,6 +69,10 @@ impl Execution {
         mut fan: Fanout,
         src: &mut dyn Sources,
     ) -> Result<Flow, Failure> {
+        // TestState gives the children's result instead of running them.
+        if let Some(given) = self.single.as_mut().and_then(|s| s.children.take()) {
+            return self.given_children(fid, st, &fan, given, src);
+        }
         if fan.total == 0 {
             return self
                 .fanout_succeeded(fid, st, fan, src)
@@ -395,6 +399,10 @@ impl Execution {
             .into_iter()
             .map(|r| r.map(Arc::unwrap_or_clone).unwrap_or(Value::Null))
             .collect();
+        if self.inspector.is_some() {
+            let shown = Value::Array(results.clone());
+            self.inspect(pid, |r| r.data.result = Some(shown));
+        }
         let input = match &self.frame(pid).stage {
             Stage::Active(a) => Arc::clone(&a.input),
             _ => Arc::new(Value::Null),

@@ -26,6 +26,9 @@ impl Execution {
             Some(0) | None => usize::MAX,
             Some(n) => n as usize,
         };
+        self.inspect(fid, |r| {
+            r.data.max_concurrency = Some(if limit == usize::MAX { 0 } else { limit as u64 })
+        });
         // ItemSelector is applied to every item before any iteration starts.
         let n = items.len();
         let mut pending = VecDeque::with_capacity(n);
@@ -77,6 +80,12 @@ impl Execution {
             };
             pending.push_back(Arc::new(v));
         }
+        if m.item_selector.is_some() && self.inspector.is_some() {
+            let selected: Vec<Value> = pending.iter().map(|v| Value::clone(v)).collect();
+            self.inspect(fid, |r| {
+                r.data.after_item_selector = Some(Value::Array(selected))
+            });
+        }
         self.emit(
             fid,
             EventType::MapStateStarted,
@@ -97,6 +106,10 @@ impl Execution {
             ctx,
             src,
         )?;
+        self.inspect(fid, |r| {
+            r.data.tolerated_failure_count = tolerated_count;
+            r.data.tolerated_failure_percentage = tolerated_pct;
+        });
         let kind = if m.mode == ProcessorMode::Distributed {
             FanKind::MapRun
         } else {
@@ -212,27 +225,42 @@ impl Execution {
         ctx: &Value,
         src: &mut dyn Sources,
     ) -> Result<(Vec<Value>, Arc<Value>), Failure> {
+        // TestState's mock stands for the ItemReader as well as the processor: nothing
+        // is read.
+        if m.item_reader.is_some() && self.single.is_some() {
+            return Ok((Vec::new(), Arc::clone(input)));
+        }
         match st.query_language {
             QueryLanguage::JsonPath => {
-                let vars = self.vars(fid);
-                let env = Env {
-                    context: ctx,
-                    vars: &vars,
-                };
-                let eff = dataflow::filter(&st.io.input_path, Arc::clone(input), &env)
-                    .map_err(Failure::eval)?;
+                let eff = self.input_path(fid, &st.io, Arc::clone(input), ctx)?;
                 let items = match &m.items_path {
-                    None => Value::clone(&eff),
-                    Some(p) => match p.select(&env.scope(&eff)) {
-                        Some(v) => v,
-                        None => {
-                            return Err(Failure::eval(StatesError::runtime(p.no_results_cause())))
-                        }
-                    },
+                    None => Some(Value::clone(&eff)),
+                    Some(p) => {
+                        let vars = self.vars(fid);
+                        let env = Env {
+                            context: ctx,
+                            vars: &vars,
+                        };
+                        p.select(&env.scope(&eff))
+                    }
                 };
                 match items {
-                    Value::Array(a) => Ok((a, eff)),
-                    other => Err(Failure::eval(StatesError::runtime(format!(
+                    Some(Value::Array(a)) => {
+                        self.inspect(fid, |r| {
+                            r.data.after_items_path = Some(Value::Array(a.clone()))
+                        });
+                        Ok((a, eff))
+                    }
+                    _ if self.single.is_some() => Err(Self::alone_items_not_array(
+                        m.items_path.as_ref().map(|p| p.as_str()),
+                    )),
+                    None => Err(Failure::eval(StatesError::runtime(
+                        m.items_path
+                            .as_ref()
+                            .map(|p| p.no_results_cause())
+                            .unwrap_or_default(),
+                    ))),
+                    Some(other) => Err(Failure::eval(StatesError::runtime(format!(
                         "Map state input must be an array but was: {}",
                         other
                     )))),

@@ -9,9 +9,10 @@
 //!
 //! One file per construct: `run_loop` (start, events, frames, entering and leaving
 //! states), `dataflow` (the fields every state shares), `pass`, `choice`, `wait`,
-//! `succeed_fail`, `task`, `retry_catch`, `fanout` (children of Parallel and Map),
-//! `map`, `map_run` (Distributed Map child executions), `timers`; `snapshot` and
-//! `redrive` persist and resume an execution.
+//! `succeed_fail`, `task`, `retry_catch`, `parallel`, `map`, `fanout` (the children of
+//! Parallel and Map), `map_run` (Distributed Map child executions), `timers`. Around
+//! them: `step` (what crosses the edge), `machine`, `inspect` (the data-flow recorder),
+//! `single_state` (one state alone, for TestState), `snapshot` and `redrive`.
 
 use crate::history::{
     ActivityScheduledDetails, Details, EvaluationFailedDetails, EventType, HistoryEvent,
@@ -31,9 +32,10 @@ use stepwise_expr::error::names;
 use stepwise_expr::{Sources, StatesError, Variables};
 use stepwise_jsonata::{JsonataEvalError, JsonataScope};
 
-pub(crate) mod choice;
-pub(crate) mod dataflow;
+mod choice;
+mod dataflow;
 mod fanout;
+mod inspect;
 mod machine;
 mod map;
 mod map_run;
@@ -42,6 +44,7 @@ mod pass;
 mod redrive;
 mod retry_catch;
 mod run_loop;
+mod single_state;
 mod snapshot;
 mod step;
 mod succeed_fail;
@@ -49,6 +52,7 @@ mod task;
 mod timers;
 mod wait;
 
+pub use inspect::{InspectionData, InspectionErrorDetails, StateInspection};
 pub use machine::{ExecutionInfo, Machine};
 pub use map_run::{ChildChange, ChildExecution, Counts, MapRunInfo};
 pub use redrive::{RedriveError, REDRIVE_MAX_EVENTS};
@@ -57,9 +61,10 @@ pub use step::{Command, Event, Status, Step, TaskRequest, MAX_TRANSITIONS_PER_ST
 
 use dataflow::as_long;
 use fanout::{child_start, FanKind, Fanout};
+use inspect::{record, Inspector};
 use map_run::map_run_id;
 use redrive::{FanPoint, Point};
-pub(crate) use retry_catch::{catch_matches, error_matches};
+pub(crate) use single_state::{Alone, AloneOutcome, SingleState};
 use task::TaskWait;
 
 type FrameId = usize;
@@ -219,6 +224,12 @@ pub struct Execution {
     #[serde(skip)]
     step_from: u64,
     now: i64,
+    /// Set while TestState runs one state alone (never for an execution).
+    #[serde(skip)]
+    single: Option<Box<SingleState>>,
+    /// Set while the data flow of each state is recorded (off by default).
+    #[serde(skip)]
+    inspector: Option<Box<Inspector>>,
 }
 
 /// How an execution (or a Distributed Map child) ended, for its last event.
@@ -259,7 +270,7 @@ impl End {
 }
 
 /// Resolve a frame path to its `States`.
-fn states_at<'a>(def: &'a StateMachine, path: &[(u32, u32)]) -> &'a States {
+pub(crate) fn states_at<'a>(def: &'a StateMachine, path: &[(u32, u32)]) -> &'a States {
     let mut states = &def.states;
     for &(si, bi) in path {
         states = match &states.states[si as usize].kind {

@@ -17,16 +17,9 @@ impl Execution {
         let branch_input = match st.query_language {
             QueryLanguage::JsonPath => self.effective_input(fid, &st.io, &input, ctx, src)?,
             QueryLanguage::Jsonata => {
-                let vars = self.vars(fid);
-                let states = Self::states_value(&input, ctx, &[]);
-                let scope = JsonataScope {
-                    states: &states,
-                    vars: &vars,
-                };
-                match &st.io.arguments {
-                    Some(a) => Arc::new(a.eval("Arguments", &scope, src)?),
-                    None => Arc::clone(&input),
-                }
+                let args = self.jsonata_arguments(fid, st, &input, ctx, src)?;
+                self.inspect(fid, |r| r.data.after_arguments = Some(Value::clone(&args)));
+                args
             }
         };
         self.emit(fid, EventType::ParallelStateStarted, Details::None);

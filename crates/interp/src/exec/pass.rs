@@ -27,6 +27,7 @@ impl Execution {
                     };
                     dataflow::filter(&st.io.input_path, Arc::clone(&input), &env)
                         .map_err(Failure::eval)?;
+                    self.inspect(fid, |rec| rec.data.result = Some(Value::clone(&r)));
                 }
                 self.complete(fid, st, input, r, ctx, true, None, src)?
             }

@@ -12,7 +12,7 @@ pub(super) fn state_error_cause(state: &str, entered_id: u64, cause: &str) -> St
 
 /// `ErrorEquals` matching for Retry: `States.ALL` matches everything but
 /// `States.Runtime` and `States.DataLimitExceeded` (handled by the caller).
-pub(crate) fn error_matches(list: &[String], error: &str) -> bool {
+pub(super) fn error_matches(list: &[String], error: &str) -> bool {
     list.iter().any(|e| {
         e == error
             || e == names::ALL
@@ -28,7 +28,7 @@ pub(super) fn is_heartbeat_timeout(listed: &str, error: &str) -> bool {
 }
 
 /// Catch: `States.ALL` does not catch `States.Runtime` nor `States.DataLimitExceeded`.
-pub(crate) fn catch_matches(list: &[String], error: &str) -> bool {
+pub(super) fn catch_matches(list: &[String], error: &str) -> bool {
     list.iter().any(|e| {
         e == error
             || (e == names::ALL && error != names::RUNTIME && error != names::DATA_LIMIT_EXCEEDED)
@@ -74,6 +74,11 @@ impl Execution {
             );
             self.frame(fid).last = id;
         }
+        let slot = {
+            let sink = self.frame(fid).sink;
+            self.inspection_slot_entered(fid, sink, a.entered_id)
+        };
+        record(&mut self.inspector, slot, |r| r.error = Some(err.clone()));
         // Retry.
         let retriable = err.error != names::RUNTIME && err.error != names::DATA_LIMIT_EXCEEDED;
         for (i, r) in st.retry.iter().enumerate() {
@@ -83,6 +88,10 @@ impl Execution {
             if !retriable && !r.error_equals.contains(&err.error) {
                 continue;
             }
+            record(&mut self.inspector, slot, |r| {
+                let d = r.data.error_details.get_or_insert_with(Default::default);
+                d.retry_index = u32::try_from(i).ok();
+            });
             let attempt = a.retries.get(i).copied().unwrap_or(0);
             if (attempt as u64) < r.max_attempts {
                 if let Some(c) = a.retries.get_mut(i) {
@@ -95,6 +104,10 @@ impl Execution {
                 if r.jitter_strategy == JitterStrategy::Full {
                     delay *= src.random();
                 }
+                record(&mut self.inspector, slot, |r| {
+                    let d = r.data.error_details.get_or_insert_with(Default::default);
+                    d.retry_backoff_interval_seconds = Some(delay as u64);
+                });
                 let due = self.now + (delay * 1000.0) as i64;
                 let timer = self.arm_timer(due);
                 self.timers.insert(timer, fid);
@@ -115,11 +128,16 @@ impl Execution {
         if let Some(t) = failed_event.filter(|_| err.error != names::RUNTIME) {
             self.emit(fid, t, Details::None);
         }
-        if let Some(c) = st
+        if let Some((index, c)) = st
             .catch
             .iter()
-            .find(|c| catch_matches(&c.error_equals, &err.error))
+            .enumerate()
+            .find(|(_, c)| catch_matches(&c.error_equals, &err.error))
         {
+            record(&mut self.inspector, slot, |r| {
+                let d = r.data.error_details.get_or_insert_with(Default::default);
+                d.catch_index = u32::try_from(index).ok();
+            });
             let input = std::mem::replace(&mut a.input, Arc::new(Value::Null));
             // Kept for a redrive should the catcher itself fail.
             let point = Point::new(a.state, Arc::clone(&input), None);
@@ -193,3 +211,7 @@ impl Execution {
         self.finish_state(fid, st, out, assigned, None)
     }
 }
+
+#[cfg(test)]
+#[path = "../tests/retry_catch.rs"]
+mod tests;

@@ -14,9 +14,56 @@ impl Execution {
         input: Value,
         sources: &mut dyn Sources,
     ) -> (Execution, Step) {
-        let info = info.into();
-        let now = sources.now_millis();
+        Execution::start_with(machine, info.into(), input, false, sources)
+    }
+
+    /// [`Execution::start`] with the data flow of every state recorded from the first one
+    /// on (see [`Execution::take_inspections`]).
+    pub fn start_inspected(
+        machine: Arc<Machine>,
+        info: impl Into<Arc<ExecutionInfo>>,
+        input: Value,
+        sources: &mut dyn Sources,
+    ) -> (Execution, Step) {
+        Execution::start_with(machine, info.into(), input, true, sources)
+    }
+
+    fn start_with(
+        machine: Arc<Machine>,
+        info: Arc<ExecutionInfo>,
+        input: Value,
+        inspect: bool,
+        sources: &mut dyn Sources,
+    ) -> (Execution, Step) {
         let input = Arc::new(input);
+        let mut ex = Execution::begin(machine, info, Arc::clone(&input), sources);
+        ex.set_inspection(inspect);
+        let start = ex.machine.definition.states.start_at;
+        let root = ex.alloc(Frame {
+            parent: None,
+            path: Arc::from(Vec::new()),
+            vars: Map::new(),
+            last: 0,
+            sink: None,
+            stage: Stage::Ready {
+                state: start,
+                input,
+            },
+        });
+        ex.runnable.push_back(root);
+        ex.run(sources);
+        let step = std::mem::take(&mut ex.out);
+        (ex, step)
+    }
+
+    /// A new execution with its `ExecutionStarted` event and its time limit, no frame yet.
+    pub(super) fn begin(
+        machine: Arc<Machine>,
+        info: Arc<ExecutionInfo>,
+        input: Arc<Value>,
+        sources: &mut dyn Sources,
+    ) -> Execution {
+        let now = sources.now_millis();
         let mut ex = Execution {
             machine,
             info,
@@ -50,15 +97,14 @@ impl Execution {
             },
             step_from: 0,
             now,
+            single: None,
+            inspector: None,
         };
         let role_arn = ex.info.role_arn.clone();
         ex.push_event(
             0,
             EventType::ExecutionStarted,
-            Details::ExecutionStarted {
-                input: Arc::clone(&input),
-                role_arn,
-            },
+            Details::ExecutionStarted { input, role_arn },
         );
         let timeout = ex.machine.definition.timeout_seconds;
         // An EXPRESS execution lasts five minutes at most, whatever TimeoutSeconds says.
@@ -71,22 +117,7 @@ impl Execution {
             let timer = ex.arm_timer(now + (t as i64) * 1000);
             ex.execution_timer = Some(timer);
         }
-        let start = ex.machine.definition.states.start_at;
-        let root = ex.alloc(Frame {
-            parent: None,
-            path: Arc::from(Vec::new()),
-            vars: Map::new(),
-            last: 0,
-            sink: None,
-            stage: Stage::Ready {
-                state: start,
-                input,
-            },
-        });
-        ex.runnable.push_back(root);
-        ex.run(sources);
-        let step = std::mem::take(&mut ex.out);
-        (ex, step)
+        ex
     }
 
     /// Apply one event and run until every frame is blocked again.
@@ -297,7 +328,8 @@ impl Execution {
                     state: next,
                     input: output,
                 };
-                true
+                // A state run alone (TestState) stops before its next state.
+                self.single.is_none()
             }
             Flow::End(output) => {
                 self.finish_frame(fid, Ok(output), src);
@@ -339,16 +371,21 @@ impl Execution {
                 input: Arc::clone(&input),
             },
         );
+        let retried = self.single.as_deref().map_or(0, |s| s.retry_count);
+        let recorded = self.inspector.is_some().then(|| Value::clone(&input));
         let a = Box::new(Active {
             state: idx,
             input,
             entered_id,
             entered_prev,
             entered_millis: self.now,
-            retries: vec![0; st.retry.len()],
+            retries: vec![retried; st.retry.len()],
             wait: Blocked::Nothing,
         });
         self.frame(fid).stage = Stage::Active(a);
+        if let Some(v) = recorded {
+            self.inspect(fid, |r| r.data.input = Some(v));
+        }
         self.execute(fid, st, src)
     }
 

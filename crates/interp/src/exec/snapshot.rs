@@ -175,6 +175,8 @@ impl Execution {
             out: Step::default(),
             step_from: p.transitions,
             now: p.now,
+            single: None,
+            inspector: None,
         };
         validate(&ex).map_err(SnapshotError::Invalid)?;
         Ok(ex)

@@ -26,13 +26,7 @@ impl Execution {
     ) -> Result<Arc<Value>, Failure> {
         match st.query_language {
             QueryLanguage::JsonPath => {
-                let vars = self.vars(fid);
-                let env = Env {
-                    context: ctx,
-                    vars: &vars,
-                };
-                let eff =
-                    dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
+                let eff = self.input_path(fid, &st.io, input, ctx)?;
                 self.complete(fid, st, Arc::new(Value::Null), eff, ctx, false, None, src)
             }
             QueryLanguage::Jsonata => {

@@ -16,6 +16,10 @@ impl Execution {
         ctx: &Value,
         src: &mut dyn Sources,
     ) -> Result<Flow, Failure> {
+        let eff = match st.query_language {
+            QueryLanguage::JsonPath => self.input_path(fid, &st.io, Arc::clone(&input), ctx)?,
+            QueryLanguage::Jsonata => Arc::clone(&input),
+        };
         let due = {
             let vars = self.vars(fid);
             let env = Env {
@@ -26,11 +30,6 @@ impl Execution {
                 QueryLanguage::Jsonata => Self::states_value(&input, ctx, &[]),
                 QueryLanguage::JsonPath => Value::Null,
             };
-            let eff = match st.query_language {
-                QueryLanguage::JsonPath => dataflow::filter(&st.io.input_path, input.clone(), &env)
-                    .map_err(Failure::eval)?,
-                QueryLanguage::Jsonata => input.clone(),
-            };
             let jscope = JsonataScope {
                 states: &states,
                 vars: &vars,
@@ -38,7 +37,7 @@ impl Execution {
             match w {
                 WaitDef::Seconds(d) => {
                     let secs = match d {
-                        Dyn::Literal(s) => *s as i64,
+                        Dyn::Literal(s) => i64::try_from(*s).unwrap_or(i64::MAX),
                         Dyn::Path(p) => {
                             let v = p.select(&env.scope(&eff));
                             match v.as_ref().and_then(as_long) {
@@ -80,7 +79,7 @@ impl Execution {
                         }
                         Dyn::Intrinsic(_) => 0,
                     };
-                    self.now + secs * 1000
+                    self.now.saturating_add(secs.saturating_mul(1000))
                 }
                 WaitDef::Timestamp(d) => {
                     let (text, field_err): (String, TimestampError) = match d {
@@ -153,12 +152,12 @@ impl Execution {
             }
         };
         // AWS refuses delays beyond what a signed 32-bit number of seconds can hold.
-        if due - self.now > i64::from(i32::MAX) * 1000 {
+        if due.saturating_sub(self.now) > i64::from(i32::MAX) * 1000 {
             return Err(Failure::eval(StatesError::runtime(
                 "Wait state delay is too long.",
             )));
         }
-        let (output, assigned) = self.wait_output(fid, st, input, ctx, src)?;
+        let (output, assigned) = self.wait_output(fid, st, input, eff, ctx, src)?;
         if due <= self.now {
             let out = self.finish_state(fid, st, output, assigned, None)?;
             return Ok(Self::transition(st, out));
@@ -182,6 +181,7 @@ impl Execution {
         fid: FrameId,
         st: &State,
         input: Arc<Value>,
+        eff: Arc<Value>,
         ctx: &Value,
         src: &mut dyn Sources,
     ) -> Result<(Arc<Value>, Option<Value>), Failure> {
@@ -192,8 +192,6 @@ impl Execution {
         };
         match st.query_language {
             QueryLanguage::JsonPath => {
-                let eff =
-                    dataflow::filter(&st.io.input_path, input, &env).map_err(Failure::eval)?;
                 let assigned = match &st.assign {
                     Some(Assign::JsonPath(t)) => {
                         Some(dataflow::template(t, &eff, &env, src).map_err(Failure::eval)?)

@@ -15,21 +15,6 @@ fn targets_of_a_state() {
 }
 
 #[test]
-fn matchers_follow_exec() {
-    assert!(error_matches(&["States.ALL".into()], "States.Runtime"));
-    assert!(!catch_matches(&["States.ALL".into()], "States.Runtime"));
-    assert!(catch_matches(&["States.TaskFailed".into()], "Custom"));
-    assert!(!catch_matches(
-        &["States.TaskFailed".into()],
-        "States.Timeout"
-    ));
-    assert!(catch_matches(
-        &["States.HeartbeatTimeout".into()],
-        "States.Timeout"
-    ));
-}
-
-#[test]
 // JSON text spaced as AWS's TestState writes it: ["a", "b"], {"k": 1}.
 fn aws_json_keeps_values_as_text() {
     let r = TestStateResponse {
