@@ -148,6 +148,7 @@ impl Execution {
     }
 
     /// JSONPath `InputPath` (recorded as `afterInputPath`).
+    #[inline(always)]
     pub(super) fn input_path(
         &mut self,
         fid: FrameId,

@@ -162,12 +162,8 @@ impl Execution {
         let machine = Arc::clone(&self.machine);
         let path = Arc::clone(&self.frame(pid).path);
         let states = states_at(&machine.definition, &path);
-        let mut a = match std::mem::replace(&mut self.frame(pid).stage, Stage::Finished) {
-            Stage::Active(a) => a,
-            other => {
-                self.frame(pid).stage = other;
-                return;
-            }
+        let Some(mut a) = self.take_active(pid) else {
+            return;
         };
         let mut fan = match std::mem::replace(&mut a.wait, Blocked::Nothing) {
             Blocked::Fanout(f) => f,

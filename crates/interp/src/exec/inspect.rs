@@ -84,15 +84,25 @@ impl Execution {
     }
 
     /// Record into the inspection of the state frame `fid` is in.
+    #[inline]
     pub(super) fn inspect(&mut self, fid: FrameId, f: impl FnOnce(&mut StateInspection)) {
-        let slot = self.inspection_slot(fid);
-        record(&mut self.inspector, slot, f);
+        if self.inspector.is_some() {
+            let slot = self.inspection_slot(fid);
+            record(&mut self.inspector, slot, f);
+        }
     }
 
     /// The record of the state frame `fid` is in (made on first use), for [`record`]
     /// while other fields are borrowed; `None` when inspection is off.
+    #[inline]
     pub(super) fn inspection_slot(&mut self, fid: FrameId) -> Option<usize> {
-        self.inspector.as_ref()?;
+        match self.inspector {
+            None => None,
+            Some(_) => self.active_slot(fid),
+        }
+    }
+
+    fn active_slot(&mut self, fid: FrameId) -> Option<usize> {
         let f = self.frames.get(fid)?.as_ref()?;
         let Stage::Active(a) = &f.stage else {
             return None;
@@ -159,6 +169,7 @@ impl Execution {
 }
 
 /// Record into `slot` (from [`Execution::inspection_slot`]) if inspection is on.
+#[inline]
 pub(super) fn record(
     inspector: &mut Option<Box<Inspector>>,
     slot: Option<usize>,

@@ -350,6 +350,18 @@ impl Execution {
         }
     }
 
+    /// Take frame `fid`'s state out while it is worked on (the stage is `Finished`
+    /// meanwhile); `None`, with nothing changed, when the frame is not in a state.
+    pub(super) fn take_active(&mut self, fid: FrameId) -> Option<Box<Active>> {
+        match std::mem::replace(&mut self.frame(fid).stage, Stage::Finished) {
+            Stage::Active(a) => Some(a),
+            other => {
+                self.frame(fid).stage = other;
+                None
+            }
+        }
+    }
+
     pub(super) fn enter_state(
         &mut self,
         fid: FrameId,

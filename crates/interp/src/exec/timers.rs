@@ -35,12 +35,8 @@ impl Execution {
         let machine = Arc::clone(&self.machine);
         let path = Arc::clone(&self.frame(fid).path);
         let states = states_at(&machine.definition, &path);
-        let mut a = match std::mem::replace(&mut self.frame(fid).stage, Stage::Finished) {
-            Stage::Active(a) => a,
-            other => {
-                self.frame(fid).stage = other;
-                return;
-            }
+        let Some(mut a) = self.take_active(fid) else {
+            return;
         };
         let st = states.get(a.state);
         let flow = match std::mem::replace(&mut a.wait, Blocked::Nothing) {
