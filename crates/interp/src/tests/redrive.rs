@@ -1,4 +1,4 @@
-//! Unit tests of `redrive.rs` (a child module of it: `super::*` is that file).
+//! Unit tests of `exec/redrive.rs` (a child module of it: `super::*` is that file).
 
 use super::*;
 use crate::exec::{Event, ExecutionInfo, Machine};
