@@ -91,3 +91,52 @@ def test_unsigned_requests_get_missing_token_and_health_stays_open(signed_endpoi
     assert body["__type"].endswith("#MissingAuthenticationTokenException")
     with urllib.request.urlopen(signed_endpoint + "/health", timeout=10) as r:
         assert r.status == 200
+
+
+def _signed_without(endpoint: str, target: str, body: bytes, left_out: set[str]):
+    """A request signed by botocore's SigV4 signer with `left_out` headers not signed
+    (the attacker then sets them freely)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    headers = {"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target}
+    req = AWSRequest(method="POST", url=endpoint + "/", data=body, headers=headers)
+    signer = SigV4Auth(Credentials(KEY_ID, SECRET), "states", helpers.REGION)
+    original = signer.headers_to_sign
+
+    def headers_to_sign(request):
+        signed = original(request)
+        for name in left_out:
+            if name in signed:
+                del signed[name]
+        return signed
+
+    signer.headers_to_sign = headers_to_sign
+    signer.add_auth(req)
+    return req
+
+
+def test_a_signature_must_cover_host_and_every_amz_header(signed_endpoint):
+    sfn = _client(signed_endpoint, KEY_ID, SECRET)
+    name = helpers.unique("replayed")
+    arn = sfn.create_state_machine(
+        name=name,
+        definition=json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}),
+        roleArn=helpers.ROLE_ARN,
+    )["stateMachineArn"]
+    body = json.dumps({"stateMachineArn": arn}).encode()
+    for left_out, named in [({"host", "x-amz-target"}, "'Host' or ':authority'"), ({"x-amz-target"}, "'X-Amz-Target'")]:
+        # Signed as DescribeStateMachine, replayed as DeleteStateMachine.
+        signed = _signed_without(signed_endpoint, "AWSStepFunctions.DescribeStateMachine", body, left_out)
+        headers = dict(signed.headers.items())
+        headers["X-Amz-Target"] = "AWSStepFunctions.DeleteStateMachine"
+        req = urllib.request.Request(signed_endpoint + "/", data=body, headers=headers, method="POST")
+        with pytest.raises(urllib.error.HTTPError) as e:
+            urllib.request.urlopen(req, timeout=10)
+        answer = json.loads(e.value.read())
+        assert e.value.code == 400
+        assert answer["__type"].endswith("#IncompleteSignatureException"), answer
+        assert named in answer["message"], answer
+    # The machine is still there.
+    assert sfn.describe_state_machine(stateMachineArn=arn)["name"] == name

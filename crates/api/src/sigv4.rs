@@ -162,6 +162,25 @@ pub fn verify(
         .join(" ");
         return Err(incomplete(&format!("{missing} Authorization={auth}")));
     };
+    // AWS requires the host and every `x-amz-*` header sent to be signed: otherwise a
+    // captured signature could be replayed against another action or endpoint.
+    let listed: Vec<&str> = signed_headers.split(';').collect();
+    if !listed.contains(&"host") {
+        return Err(incomplete(
+            "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.",
+        ));
+    }
+    if let Some(name) = req
+        .headers
+        .keys()
+        .map(|k| k.as_str())
+        .find(|k| k.starts_with("x-amz-") && !listed.contains(k))
+    {
+        return Err(incomplete(&format!(
+            "'{}' must be a 'SignedHeader' in the AWS Authorization.",
+            aws_header_name(name)
+        )));
+    }
     // Credential = AKID/yyyymmdd/region/service/aws4_request
     let scope_parts: Vec<&str> = credential.split('/').collect();
     let [key_id, date, scope_region, service, terminator] = scope_parts[..] else {
@@ -380,6 +399,19 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// `x-amz-target` as AWS writes it in messages: `X-Amz-Target`.
+fn aws_header_name(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 fn missing_token() -> ApiError {

@@ -174,3 +174,24 @@ fn credentials_files() {
         CredentialsError::Line { line: 1, .. }
     ));
 }
+
+#[test]
+fn host_and_every_amz_header_must_be_signed() {
+    // A captured signature that leaves out X-Amz-Target could be replayed as any action.
+    for (signed, named) in [
+        (
+            "content-type;x-amz-date;x-amz-target",
+            "'Host' or ':authority'",
+        ),
+        ("content-type;host;x-amz-date", "'X-Amz-Target'"),
+        ("content-type;host;x-amz-target", "'X-Amz-Date'"),
+    ] {
+        let mut h = botocore_headers();
+        let auth = format!("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261203/us-east-1/states/aws4_request, SignedHeaders={signed}, Signature=28a1de7e65b1c80c3c9694c34440ff546e9d830763dde747494737b0da1e9350");
+        h.insert("authorization", HeaderValue::from_str(&auth).unwrap());
+        assert_eq!(
+            check(&example(), &h, BODY, SIGNED_AT).unwrap_err(),
+            format!("IncompleteSignatureException: {named} must be a 'SignedHeader' in the AWS Authorization.")
+        );
+    }
+}
