@@ -91,3 +91,15 @@ def test_success_body_is_json(endpoint):
     status, body = raw_call(endpoint, TARGET + "ListStateMachines", "{}")
     assert status == 200
     assert isinstance(body["stateMachines"], list)
+
+
+def test_oversized_body_gets_a_json_error(endpoint):
+    # 9 MiB: beyond the 4 MiB limit (and beyond any transport limit): AWS's JSON shape, not
+    # a plain-text 413, and the server goes on serving.
+    big = '{"name": "' + "x" * (9 * 1024 * 1024) + '"}'
+    status, body = raw_call(endpoint, TARGET + "ListStateMachines", big)
+    assert status == 413
+    assert error_type(body) == "RequestEntityTooLargeException"
+    assert "4194304" in body["message"]
+    status, _ = raw_call(endpoint, TARGET + "ListStateMachines", "{}")
+    assert status == 200

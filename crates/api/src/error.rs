@@ -66,12 +66,12 @@ impl ApiError {
             message: message.into(),
         }
     }
-    pub fn too_large(len: usize, limit: usize) -> ApiError {
+    pub fn too_large(limit: usize) -> ApiError {
         ApiError {
             status: StatusCode::PAYLOAD_TOO_LARGE,
             namespace: CORAL,
             code: "RequestEntityTooLargeException".into(),
-            message: format!("Request body of {len} bytes exceeds the limit of {limit} bytes"),
+            message: format!("Request body exceeds the limit of {limit} bytes"),
         }
     }
     pub fn invalid_arn(message: impl Into<String>) -> ApiError {

@@ -4,8 +4,8 @@ use crate::actions;
 use crate::error::ApiError;
 use crate::shapes;
 use crate::sigv4;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -17,10 +17,11 @@ use stepwise_engine::Engine;
 /// The JSON 1.0 content type AWS's clients send and expect.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 const TARGET_PREFIX: &str = "AWSStepFunctions.";
-/// Bodies beyond this are refused before parsing (AWS's largest field is 256 KiB).
+/// Bodies beyond this are refused, in AWS's JSON shape, without reading the rest
+/// (AWS's largest field is 256 KiB).
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
-/// The transport limit axum enforces; above ours so we can answer in AWS's shape.
-const TRANSPORT_LIMIT: usize = 2 * MAX_BODY_BYTES;
+/// How much of an oversized body is read (and dropped) before the answer.
+const DRAIN_BYTES: usize = 64 * 1024 * 1024;
 
 /// The whole API as an axum router; requests need no signature.
 pub fn router(engine: Engine) -> Router {
@@ -50,7 +51,6 @@ fn build(api: Api) -> Router {
         .route("/", post(dispatch))
         .route("/health", get(health))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(TRANSPORT_LIMIT))
         .with_state(api)
 }
 
@@ -78,12 +78,16 @@ async fn dispatch(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    let body = match read_body(body).await {
+        Ok(b) => b,
+        Err(e) => return json_response(Err(e), target),
+    };
     let signed = match &api.sigv4 {
         Some(creds) => {
             let req = sigv4::SignedRequest {
@@ -104,6 +108,42 @@ async fn dispatch(
         Ok(()) => call(&api.engine, target, &body).await,
         Err(e) => Err(e),
     };
+    json_response(result, target)
+}
+
+/// The request body, up to [`MAX_BODY_BYTES`]. A longer one is refused in AWS's JSON
+/// shape; the rest of it is read and dropped (up to [`DRAIN_BYTES`]) so the client, still
+/// sending, gets that answer instead of a reset connection. Nothing beyond the limit is kept.
+async fn read_body(mut body: Body) -> Result<Vec<u8>, ApiError> {
+    use http_body_util::BodyExt;
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(ApiError::serialization(
+                "the request body could not be read",
+            ));
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        total = total.saturating_add(data.len());
+        if total <= MAX_BODY_BYTES {
+            kept.extend_from_slice(&data);
+        } else if total > DRAIN_BYTES {
+            break;
+        } else if !kept.is_empty() {
+            kept = Vec::new();
+        }
+    }
+    if total > MAX_BODY_BYTES {
+        return Err(ApiError::too_large(MAX_BODY_BYTES));
+    }
+    Ok(kept)
+}
+
+/// An API answer as AWS's JSON 1.0 protocol sends it.
+fn json_response(result: Result<Value, ApiError>, target: &str) -> Response {
     let mut resp = match result {
         Ok(v) => (StatusCode::OK, v.to_string()).into_response(),
         Err(e) => {
@@ -121,9 +161,6 @@ async fn dispatch(
 }
 
 async fn call(engine: &Engine, target: &str, body: &[u8]) -> Result<Value, ApiError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::too_large(body.len(), MAX_BODY_BYTES));
-    }
     let action = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
     let Some(op) = shapes::operation(action) else {
         return Err(ApiError::unknown_operation(target));

@@ -59,9 +59,9 @@ pub(crate) fn main(o: Options) -> anyhow::Result<ExitCode> {
     let mut diags = Vec::new();
     {
         eprintln!("bench --server: Stepwise (time scale 0)…");
-        let (srv, _) = Server::spawn_stepwise(&exe, free_port()?, &scratch.join("main"), 0.0)?;
+        let (srv, _) = Server::spawn_stepwise(&exe, free_port()?, &scratch.join("main"), 0.0, &[])?;
         let (cb_srv, _) =
-            Server::spawn_stepwise(&exe, free_port()?, &scratch.join("callback"), 1.0)?;
+            Server::spawn_stepwise(&exe, free_port()?, &scratch.join("callback"), 1.0, &[])?;
         measure_all(
             &srv,
             &cb_srv,
@@ -72,6 +72,32 @@ pub(crate) fn main(o: Options) -> anyhow::Result<ExitCode> {
             Some(&mut diags),
         );
         stepwise.rss_after_runs = srv.rss_kib();
+    }
+    // The same measurements with `--durability process` (commits not synced to disk).
+    let mut process = Results::default();
+    {
+        eprintln!("bench --server: Stepwise --durability process (time scale 0)…");
+        let faster = ["--durability", "process"];
+        let (srv, _) =
+            Server::spawn_stepwise(&exe, free_port()?, &scratch.join("process"), 0.0, &faster)?;
+        let (cb_srv, _) = Server::spawn_stepwise(
+            &exe,
+            free_port()?,
+            &scratch.join("process-callback"),
+            1.0,
+            &faster,
+        )?;
+        let mut unused = Vec::new();
+        measure_all(
+            &srv,
+            &cb_srv,
+            "Stepwise (process)",
+            &wl,
+            &o,
+            &mut process,
+            Some(&mut unused),
+        );
+        process.rss_after_runs = srv.rss_kib();
     }
     if o.skip_parked {
         stepwise.parked = Err(Skip("skipped (--skip-parked)".into()));
@@ -108,12 +134,12 @@ pub(crate) fn main(o: Options) -> anyhow::Result<ExitCode> {
     }
     moto.parked = Err(Skip("n/a (Stepwise only)".into()));
 
-    let rows = rows(&o, &stepwise, &moto, moto_version.is_ok());
+    let rows = rows(&o, &stepwise, &process, &moto, moto_version.is_ok());
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1);
     println!(
-        "stepwise bench --server: {} s per measurement, {} clients, {cores} cores; Stepwise {} (`serve`, SQLite, --time-scale 0); peer: {}",
+        "stepwise bench --server: {} s per measurement, {} clients, {cores} cores; Stepwise {} (`serve`, SQLite, --time-scale 0; fsync: every group commit synced to disk, the default; process: --durability process); peer: {}",
         o.seconds,
         o.clients,
         env!("CARGO_PKG_VERSION"),
@@ -489,6 +515,7 @@ impl Server {
         port: u16,
         data_dir: &Path,
         time_scale: f64,
+        extra: &[&str],
     ) -> anyhow::Result<(Server, Duration)> {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -508,6 +535,7 @@ impl Server {
             .arg(data_dir)
             .arg("--time-scale")
             .arg(time_scale.to_string())
+            .args(extra)
             .env("STEPWISE_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -1206,7 +1234,7 @@ fn durable(
 /// it, and time the restart until `/health`; the executions must all be back.
 fn measure_parked(exe: &Path, dir: &Path, wl: &Workloads, o: &Options) -> anyhow::Result<Parked> {
     let port = free_port()?;
-    let (mut srv, _) = Server::spawn_stepwise(exe, port, dir, 1.0)?;
+    let (mut srv, _) = Server::spawn_stepwise(exe, port, dir, 1.0, &[])?;
     let api = Api::new(&srv.url);
     let arn = api.create_machine("bench-waitday", &wl.waitday.definition)?;
     let input = wl.waitday.input.to_string();
@@ -1232,7 +1260,7 @@ fn measure_parked(exe: &Path, dir: &Path, wl: &Workloads, o: &Options) -> anyhow
     let _ = srv.child.kill();
     let _ = srv.child.wait();
     drop(srv);
-    let (srv, restart) = Server::spawn_stepwise(exe, port, dir, 1.0)?;
+    let (srv, restart) = Server::spawn_stepwise(exe, port, dir, 1.0, &[])?;
     let open = parked_now(&srv);
     if open != o.parked as f64 {
         bail!(
@@ -1261,7 +1289,6 @@ enum Better {
 enum Target {
     AtLeast(f64),
     AtMost(f64),
-    TimesMoto(f64),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -1287,6 +1314,8 @@ struct Row {
     better: Better,
     target: Option<Target>,
     stepwise: Cell,
+    /// Stepwise with `--durability process`.
+    process: Cell,
     moto: Cell,
 }
 
@@ -1309,7 +1338,6 @@ impl Row {
         match self.target? {
             Target::AtLeast(t) => Some(s >= t),
             Target::AtMost(t) => Some(s <= t),
-            Target::TimesMoto(t) => self.ratio().map(|r| r >= t),
         }
     }
 
@@ -1321,7 +1349,7 @@ impl Row {
         };
         json!({
             "workload": self.workload, "metric": self.metric,
-            "stepwise": cell(&self.stepwise), "moto": cell(&self.moto),
+            "stepwise": cell(&self.stepwise), "stepwise_process": cell(&self.process), "moto": cell(&self.moto),
             "ratio": self.ratio(), "target": self.target.map(|t| target_text(t, self.unit)), "met": self.met(),
         })
     }
@@ -1338,7 +1366,7 @@ fn cell_of(m: Option<&Measured>) -> Cell {
     }
 }
 
-fn rows(o: &Options, s: &Results, m: &Results, moto_ran: bool) -> Vec<Row> {
+fn rows(o: &Options, s: &Results, p: &Results, m: &Results, moto_ran: bool) -> Vec<Row> {
     let c = o.clients;
     let pick = |r: &Results, k: &str, ran: bool| {
         if ran {
@@ -1354,6 +1382,7 @@ fn rows(o: &Options, s: &Results, m: &Results, moto_ran: bool) -> Vec<Row> {
         better,
         target,
         stepwise: pick(s, key, true),
+        process: pick(p, key, true),
         moto: pick(m, key, moto_ran),
     };
     use Better::*;
@@ -1388,7 +1417,7 @@ fn rows(o: &Options, s: &Results, m: &Results, moto_ran: bool) -> Vec<Row> {
             "execN",
             Unit::PerSec,
             Higher,
-            Some(Target::TimesMoto(100.0)),
+            Some(Target::AtLeast(8000.0)),
         ),
         row(
             "hello3",
@@ -1428,7 +1457,7 @@ fn rows(o: &Options, s: &Results, m: &Results, moto_ran: bool) -> Vec<Row> {
             "chain100",
             Unit::PerSec,
             Higher,
-            Some(Target::AtLeast(50_000.0)),
+            Some(Target::AtLeast(100_000.0)),
         ),
         row(
             "map1000",
@@ -1479,6 +1508,7 @@ fn rows(o: &Options, s: &Results, m: &Results, moto_ran: bool) -> Vec<Row> {
         better,
         target,
         stepwise: cell,
+        process: Cell::Skipped(String::new()),
         moto: moto_parked.clone(),
     };
     out.push(waitday(
@@ -1525,6 +1555,10 @@ fn rows(o: &Options, s: &Results, m: &Results, moto_ran: bool) -> Vec<Row> {
             .rss_after_runs
             .map(|k| Cell::Ran(k as f64 / 1024.0, String::new()))
             .unwrap_or(Cell::Skipped("?".into())),
+        process: p
+            .rss_after_runs
+            .map(|k| Cell::Ran(k as f64 / 1024.0, String::new()))
+            .unwrap_or(Cell::Skipped("?".into())),
         moto: if moto_ran {
             m.rss_after_runs
                 .map(|k| Cell::Ran(k as f64 / 1024.0, String::new()))
@@ -1552,7 +1586,6 @@ fn target_text(t: Target, unit: Unit) -> String {
     match t {
         Target::AtLeast(x) => format!("≥ {}", number(x, unit)),
         Target::AtMost(x) => format!("≤ {}", number(x, unit)),
-        Target::TimesMoto(x) => format!("≥ {x:.0}× moto"),
     }
 }
 
@@ -1565,15 +1598,17 @@ fn cell_text(c: &Cell, unit: Unit) -> String {
     }
 }
 
-/// Markdown with padded columns: workload | metric | Stepwise | moto | ratio | target.
+/// Markdown with padded columns: workload | metric | Stepwise (fsync) | Stepwise
+/// (process) | moto | ratio (fsync ÷ moto) | target (fsync).
 fn format_table(rows: &[Row]) -> String {
-    let mut table: Vec<[String; 6]> = vec![[
+    let mut table: Vec<[String; 7]> = vec![[
         "workload",
         "metric",
-        "Stepwise",
+        "Stepwise (fsync)",
+        "Stepwise (process)",
         "moto",
         "ratio",
-        "target (Stepwise)",
+        "target (fsync)",
     ]
     .map(String::from)];
     for r in rows {
@@ -1598,12 +1633,13 @@ fn format_table(rows: &[Row]) -> String {
             r.workload.to_string(),
             r.metric.clone(),
             cell_text(&r.stepwise, r.unit),
+            cell_text(&r.process, r.unit),
             cell_text(&r.moto, r.unit),
             ratio,
             target,
         ]);
     }
-    render(&table, &[false, false, true, true, true, false])
+    render(&table, &[false, false, true, true, true, true, false])
 }
 
 fn format_diags(diags: &[Diag]) -> String {

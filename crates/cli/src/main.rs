@@ -9,6 +9,7 @@ mod bench_http;
 mod bench_server;
 mod conformance;
 mod conformance_remote;
+mod data_dir;
 mod engine;
 mod run;
 mod serve;

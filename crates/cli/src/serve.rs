@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use stepwise_engine::{Config, Engine};
-use stepwise_store_sqlite::SqliteStore;
+use stepwise_store_sqlite::{Durability, SqliteStore};
 
 #[derive(Args)]
 pub struct ServeArgs {
@@ -36,6 +36,16 @@ pub struct ServeArgs {
     /// AWS shared credentials format, e.g. ~/.aws/credentials; every profile's key counts).
     #[arg(long, value_name = "FILE")]
     sigv4_credentials: Option<PathBuf>,
+    /// What an acknowledged request survives: `fsync`, a power cut (every group commit is
+    /// synced to disk); `process`, a crash of the process only (faster).
+    #[arg(long, value_enum, default_value_t = DurabilityArg::Fsync)]
+    durability: DurabilityArg,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum DurabilityArg {
+    Fsync,
+    Process,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -82,8 +92,12 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let db = dir.join("stepwise.db");
+    let data = crate::data_dir::open(&dir)?;
+    let db = data.db.clone();
+    let durability = match a.durability {
+        DurabilityArg::Fsync => Durability::PowerLoss,
+        DurabilityArg::Process => Durability::Process,
+    };
     let addr: SocketAddr = format!("{}:{}", a.bind, a.port)
         .parse()
         .with_context(|| format!("bad --bind/--port: {}:{}", a.bind, a.port))?;
@@ -103,7 +117,8 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         .context("starting the runtime")?;
     rt.block_on(async move {
         let t = std::time::Instant::now();
-        let store = SqliteStore::open(&db).with_context(|| format!("opening {}", db.display()))?;
+        let store = SqliteStore::open_with(&db, durability)
+            .with_context(|| format!("opening {}", db.display()))?;
         let engine = Engine::open(Arc::new(store), config).map_err(|e| anyhow::anyhow!("{e}"))?;
         // Recovery read every RUNNING execution with its snapshot at once; give the
         // freed pages back to the OS rather than keep them as the process's high-water mark.
@@ -112,7 +127,7 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("listening on {addr}"))?;
-        tracing::info!(%addr, db = %db.display(), ready_in_ms = t.elapsed().as_millis() as u64, "stepwise serving the AWS Step Functions API");
+        tracing::info!(%addr, db = %db.display(), durability = ?a.durability, ready_in_ms = t.elapsed().as_millis() as u64, "stepwise serving the AWS Step Functions API");
         let on_signal = {
             let engine = engine.clone();
             async move {
@@ -137,6 +152,7 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         Ok::<_, anyhow::Error>(())
     })?;
     rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    drop(data);
     Ok(ExitCode::SUCCESS)
 }
 

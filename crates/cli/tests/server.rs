@@ -420,3 +420,66 @@ fn long_loops_yield_and_express_ones_time_out() {
     assert_eq!(r["status"], "TIMED_OUT", "{r}");
     assert_eq!(r["error"], "States.Timeout");
 }
+
+/// One server per data directory (a second `serve` on it exits with a clear error), the
+/// directory it creates is 0700 and its files 0600.
+#[cfg(unix)]
+#[test]
+fn one_server_per_data_directory_and_private_files() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::process::{Command, Stdio};
+    let dir = temp_dir("private");
+    let server = Server::start(&dir, &[]);
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+    };
+    for f in [
+        "stepwise.db",
+        "stepwise.db-wal",
+        "stepwise.db-shm",
+        "stepwise.lock",
+    ] {
+        assert_eq!(mode(&dir.join(f)), 0o600, "{f}");
+    }
+    let second = Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run a second server");
+    assert!(!second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        err.contains("another stepwise server is using the data directory"),
+        "{err}"
+    );
+    // The first one is unaffected.
+    assert_eq!(
+        ureq::get(&format!("{}/health", server.url()))
+            .call()
+            .map(|r| r.status())
+            .ok(),
+        Some(200)
+    );
+    drop(server);
+    // A data directory the server creates itself is its owner's only.
+    let fresh = dir.join("fresh/data");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["serve", "--port", "0", "--data-dir"])
+        .arg(&fresh)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a server on a new directory");
+    let started = std::time::Instant::now();
+    while !fresh.join("stepwise.db-wal").exists() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(mode(&fresh), 0o700);
+    assert_eq!(mode(&fresh.join("stepwise.db")), 0o600);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,11 +1,12 @@
 //! The embedded SQLite [`Store`]: Stepwise's default backend, one database file.
 //!
-//! - **Durability.** The database runs in WAL journal mode with `synchronous=NORMAL`.
-//!   A transaction whose [`Store::commit`] returned `Ok` survives a crash of the
-//!   process (even `kill -9`): its frames are in the WAL file, which the next open
-//!   replays. A power loss or OS crash may lose the last commits (the WAL is synced
-//!   at checkpoints, not at every commit) but never corrupts the database. That is
-//!   the durability Stepwise promises for its local store.
+//! - **Durability.** The database runs in WAL journal mode. By default
+//!   ([`Durability::PowerLoss`], `synchronous=FULL`) the WAL is synced at every commit:
+//!   a transaction whose [`Store::commit`] returned `Ok` survives a power cut or an OS
+//!   crash. [`Durability::Process`] (`synchronous=NORMAL`) syncs only at checkpoints: a
+//!   committed transaction survives a crash of the process (even `kill -9`), since its
+//!   frames are in the WAL file the next open replays, but a power loss may lose the
+//!   last commits. Neither mode can corrupt the database.
 //! - **Connections.** One writer connection behind a mutex (commits come from one
 //!   writer thread; each [`Store::commit`] is one `BEGIN IMMEDIATE … COMMIT`), and a
 //!   pool of read-only connections opened on demand, so reads never wait for the
@@ -24,6 +25,16 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use stepwise_store::*;
+
+/// What a commit that returned `Ok` survives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// A power cut or OS crash: the WAL is synced (fsync) at every commit.
+    #[default]
+    PowerLoss,
+    /// A crash of the process: the WAL is synced at checkpoints only (faster).
+    Process,
+}
 
 /// Schema migrations, in order; entry `i` brings the schema to version `i + 1`.
 const MIGRATIONS: &[&str] = &[
@@ -89,6 +100,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and migrates it.
     pub fn open(path: &Path) -> Result<SqliteStore> {
+        SqliteStore::open_with(path, Durability::PowerLoss)
+    }
+
+    /// [`SqliteStore::open`] with the given durability.
+    pub fn open_with(path: &Path, durability: Durability) -> Result<SqliteStore> {
         let conn = Connection::open(path).map_err(backend)?;
         // journal_mode answers with a row, so it cannot go through execute_batch.
         let mode: String = conn
@@ -100,6 +116,11 @@ impl SqliteStore {
             )));
         }
         configure(&conn)?;
+        let sync = match durability {
+            Durability::PowerLoss => "PRAGMA synchronous=FULL;",
+            Durability::Process => "PRAGMA synchronous=NORMAL;",
+        };
+        conn.execute_batch(sync).map_err(backend)?;
         // Checkpoints every 10,000 WAL pages (40 MiB) rather than SQLite's 1,000: hot
         // pages (index roots, the newest history pages) are copied once per checkpoint
         // however often they were rewritten, so this made small commits ~12% cheaper.

@@ -66,6 +66,7 @@ fn row(target: Option<Target>, better: Better, s: Cell, m: Cell) -> Row {
         better,
         target,
         stepwise: s,
+        process: Cell::Skipped(String::new()),
         moto: m,
     }
 }
@@ -73,7 +74,7 @@ fn row(target: Option<Target>, better: Better, s: Cell, m: Cell) -> Row {
 #[test]
 fn ratio_is_times_better_both_ways_and_targets_are_judged() {
     let r = row(
-        Some(Target::TimesMoto(100.0)),
+        Some(Target::AtLeast(8000.0)),
         Better::Higher,
         Cell::Ran(9000.0, String::new()),
         Cell::Ran(90.0, String::new()),
@@ -97,7 +98,7 @@ fn ratio_is_times_better_both_ways_and_targets_are_judged() {
     assert_eq!(r.ratio(), None);
     assert_eq!(r.met(), Some(false));
     let r = row(
-        Some(Target::TimesMoto(100.0)),
+        None,
         Better::Higher,
         Cell::Ran(1.0, String::new()),
         Cell::Skipped(String::new()),
