@@ -19,6 +19,12 @@ pub mod template;
 
 pub use error::StatesError;
 
+/// How deep a JSON value may nest (arrays and objects within each other). Inputs are
+/// read with this limit (serde_json's own), and a value an execution makes deeper than
+/// this fails where it is made: a JSONata result, a state's output or its variables.
+/// Every walk over a value may then recurse without exhausting the native stack.
+pub const MAX_JSON_DEPTH: usize = 128;
+
 use serde_json::Value;
 
 /// Where non-deterministic values come from. The interpreter injects one; tests use a

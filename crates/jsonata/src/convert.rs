@@ -38,11 +38,20 @@ pub(crate) fn to_jvalue(v: &Value) -> JValue {
 pub(crate) enum OutputError {
     /// A function or regex value (AWS: "returned an unsupported result type.").
     Unsupported,
+    /// Nested deeper than [`stepwise_expr::MAX_JSON_DEPTH`].
+    TooDeep,
 }
 
 /// `JValue` → `serde_json::Value`. `Ok(None)` for undefined. Undefined object fields
 /// are dropped and undefined array items become null, as `JSON.stringify` does.
 pub(crate) fn from_jvalue(v: &JValue) -> Result<Option<Value>, OutputError> {
+    from_jvalue_at(v, 1)
+}
+
+fn from_jvalue_at(v: &JValue, depth: usize) -> Result<Option<Value>, OutputError> {
+    if depth > stepwise_expr::MAX_JSON_DEPTH && matches!(v, JValue::Array(_) | JValue::Object(_)) {
+        return Err(OutputError::TooDeep);
+    }
     Ok(Some(match v {
         JValue::Undefined => return Ok(None),
         JValue::Null => Value::Null,
@@ -52,14 +61,14 @@ pub(crate) fn from_jvalue(v: &JValue) -> Result<Option<Value>, OutputError> {
         JValue::Array(items) => with_stack(|| -> Result<Value, OutputError> {
             let mut out = Vec::with_capacity(items.len());
             for item in items.iter() {
-                out.push(from_jvalue(item)?.unwrap_or(Value::Null));
+                out.push(from_jvalue_at(item, depth + 1)?.unwrap_or(Value::Null));
             }
             Ok(Value::Array(out))
         })?,
         JValue::Object(map) => with_stack(|| -> Result<Value, OutputError> {
             let mut out = Map::with_capacity(map.len());
             for (k, item) in map.iter() {
-                if let Some(item) = from_jvalue(item)? {
+                if let Some(item) = from_jvalue_at(item, depth + 1)? {
                     out.insert(k.clone(), item);
                 }
             }

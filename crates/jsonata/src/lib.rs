@@ -271,6 +271,11 @@ impl JsonataExpr {
         match from_jvalue(&result) {
             Ok(v) => Ok(v),
             Err(OutputError::Unsupported) => Err(self.unsupported_type_error(field)),
+            Err(OutputError::TooDeep) => Err(StatesError::query_evaluation(format!(
+                "{} returned a value nested more than {} levels deep.",
+                self.subject(field),
+                stepwise_expr::MAX_JSON_DEPTH
+            ))),
         }
     }
 }

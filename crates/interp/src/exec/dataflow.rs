@@ -316,14 +316,23 @@ impl Execution {
         assigned: Option<Value>,
         exit_prev: Option<u64>,
     ) -> Result<Arc<Value>, Failure> {
-        if dataflow::exceeds(&output, MAX_PAYLOAD_BYTES) {
-            return Err(Failure::plain(StatesError::new(
-                names::DATA_LIMIT_EXCEEDED,
-                format!(
-                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
-                    st.name
-                ),
-            )));
+        match dataflow::check_payload(&output, MAX_PAYLOAD_BYTES) {
+            Ok(()) => {}
+            Err(Payload::TooLarge) => {
+                return Err(Failure::plain(StatesError::new(
+                    names::DATA_LIMIT_EXCEEDED,
+                    format!(
+                        "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                        st.name
+                    ),
+                )))
+            }
+            Err(Payload::TooDeep) => return Err(too_deep(st, "result")),
+        }
+        if let Some(a) = &assigned {
+            if dataflow::check_payload(a, usize::MAX) == Err(Payload::TooDeep) {
+                return Err(too_deep(st, "variables"));
+            }
         }
         let assigned = match assigned {
             Some(Value::Object(m)) if !m.is_empty() => {
@@ -548,25 +557,62 @@ pub fn error_output(err: &StatesError) -> Value {
     Value::Object(m)
 }
 
-/// Whether `v` as compact JSON is larger than `limit` bytes. A cheap upper bound
-/// settles almost every case; only values near the limit are measured exactly.
-pub fn exceeds(v: &Value, limit: usize) -> bool {
-    fn bound(v: &Value) -> usize {
-        match v {
+/// Why a value cannot be a state's output or variables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Payload {
+    /// Larger than the limit as compact JSON.
+    TooLarge,
+    /// Nested deeper than [`MAX_JSON_DEPTH`].
+    TooDeep,
+}
+
+/// Whether `v` fits: nested at most [`MAX_JSON_DEPTH`] deep and at most `limit` bytes
+/// as compact JSON. One walk that does not recurse (the value may be deeper than the
+/// native stack allows to recurse into) finds the depth and a cheap upper bound of the
+/// size, which settles almost every case; only values near the limit are measured
+/// exactly.
+pub fn check_payload(v: &Value, limit: usize) -> Result<(), Payload> {
+    let mut bound = 0usize;
+    let mut below: Vec<(&Value, usize)> = Vec::new();
+    let mut next = Some((v, 1usize));
+    while let Some((v, depth)) = next.take().or_else(|| below.pop()) {
+        bound = bound.saturating_add(match v {
             Value::Null | Value::Bool(_) => 5,
             Value::Number(_) => 24,
             // Each byte escapes to at most six (\u00XX).
-            Value::String(s) => s.len() * 6 + 2,
-            Value::Array(a) => 2 + a.iter().map(|x| bound(x) + 1).sum::<usize>(),
-            Value::Object(m) => {
-                2 + m
-                    .iter()
-                    .map(|(k, x)| k.len() * 6 + 4 + bound(x))
-                    .sum::<usize>()
+            Value::String(s) => s.len().saturating_mul(6) + 2,
+            Value::Array(a) => {
+                if depth > MAX_JSON_DEPTH {
+                    return Err(Payload::TooDeep);
+                }
+                below.extend(a.iter().map(|x| (x, depth + 1)));
+                2 + a.len()
             }
-        }
+            Value::Object(m) => {
+                if depth > MAX_JSON_DEPTH {
+                    return Err(Payload::TooDeep);
+                }
+                let mut keys = 2usize;
+                for (k, x) in m {
+                    keys = keys.saturating_add(k.len().saturating_mul(6) + 4);
+                    below.push((x, depth + 1));
+                }
+                keys
+            }
+        });
     }
-    bound(v) > limit && json_size(v) > limit
+    if bound > limit && json_size(v) > limit {
+        return Err(Payload::TooLarge);
+    }
+    Ok(())
+}
+
+/// A state made a value nested too deep (its result or its variables).
+fn too_deep(st: &State, what: &str) -> Failure {
+    Failure::plain(StatesError::runtime(format!(
+        "The state '{}' made {what} nested more than {MAX_JSON_DEPTH} levels deep.",
+        st.name
+    )))
 }
 
 /// Size of `v` as compact JSON, in bytes, without building the text.
@@ -602,10 +648,34 @@ mod tests {
             exact,
             serde_json::to_string(&v).map(|s| s.len()).unwrap_or(0)
         );
-        assert!(!exceeds(&v, exact));
-        assert!(exceeds(&v, exact - 1));
+        assert_eq!(check_payload(&v, exact), Ok(()));
+        assert_eq!(check_payload(&v, exact - 1), Err(Payload::TooLarge));
         let escaped = json!("\"\"\"");
         assert_eq!(json_size(&escaped), 8);
-        assert!(exceeds(&escaped, 7) && !exceeds(&escaped, 8));
+        assert_eq!(check_payload(&escaped, 7), Err(Payload::TooLarge));
+        assert_eq!(check_payload(&escaped, 8), Ok(()));
+    }
+
+    #[test]
+    fn depth_is_checked_without_recursion() {
+        let nest = |n: usize| {
+            let mut v = json!(1);
+            for _ in 0..n {
+                v = Value::Array(vec![v]);
+            }
+            v
+        };
+        assert_eq!(check_payload(&nest(MAX_JSON_DEPTH), usize::MAX), Ok(()));
+        assert_eq!(
+            check_payload(&nest(MAX_JSON_DEPTH + 1), usize::MAX),
+            Err(Payload::TooDeep)
+        );
+        // Far deeper than a recursive walk could go on a small stack.
+        let mut deep = nest(100_000);
+        assert_eq!(check_payload(&deep, usize::MAX), Err(Payload::TooDeep));
+        // Taken apart level by level: dropping it whole would recurse.
+        while let Value::Array(mut a) = deep {
+            deep = a.pop().unwrap_or(Value::Null);
+        }
     }
 }

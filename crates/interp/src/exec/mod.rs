@@ -29,7 +29,7 @@ use stepwise_asl::{
     State, StateKind, StateMachine, States, Transition, Wait as WaitDef,
 };
 use stepwise_expr::error::names;
-use stepwise_expr::{Sources, StatesError, Variables};
+use stepwise_expr::{Sources, StatesError, Variables, MAX_JSON_DEPTH};
 use stepwise_jsonata::{JsonataEvalError, JsonataScope};
 
 mod choice;

@@ -1,0 +1,122 @@
+//! Requests an attacker would send, against a real `stepwise serve`: each bad execution
+//! ends with an AWS-style error while the server keeps answering others, and the process
+//! neither aborts nor fails to come back after `kill -9`.
+
+#[allow(dead_code)]
+mod common;
+
+use common::server::{Client, Server};
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("stepwise-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+/// `/health` and a Describe both answer, within a second.
+fn still_serving(server: &Server, c: &Client, machine: &str) {
+    let t = Instant::now();
+    let health = ureq::get(&format!("{}/health", server.url()))
+        .timeout(Duration::from_secs(1))
+        .call()
+        .map(|r| r.status())
+        .ok();
+    assert_eq!(health, Some(200));
+    c.ok(
+        "DescribeStateMachine",
+        json!({ "stateMachineArn": machine }),
+    );
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+}
+
+fn start(c: &Client, machine: &str, input: Value) -> String {
+    c.ok(
+        "StartExecution",
+        json!({"stateMachineArn": machine, "input": input.to_string()}),
+    )["executionArn"]
+        .as_str()
+        .expect("executionArn")
+        .to_string()
+}
+
+/// `{"a": {"a": …}}` built `$states.input.n` levels deep by one JSONata expression.
+const DEEP: &str = "{% $reduce([1..$states.input.n], function($acc, $v){ {'a': $acc} }, {}) %}";
+
+#[test]
+fn values_nested_too_deep_fail_where_they_are_made() {
+    let data = temp_dir("deep");
+    let mut server = Server::start(&data, &[]);
+    let c = server.client();
+    let jsonata = c.create_machine(
+        "deep-jsonata",
+        &json!({"QueryLanguage": "JSONata", "StartAt": "Deep", "States": {
+            "Deep": {"Type": "Pass", "Output": DEEP, "End": true}}}),
+    );
+    // Acknowledged first, deep later: this used to abort the process at every restart.
+    let after_wait = c.create_machine(
+        "deep-after-wait",
+        &json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 2, "Next": "Deep"},
+            "Deep": {"Type": "Pass", "Output": DEEP, "End": true}}}),
+    );
+    // One level more at each turn of a Pass/Choice loop.
+    let nesting = c.create_machine(
+        "deep-loop",
+        &json!({"StartAt": "Nest", "States": {
+            "Nest": {"Type": "Pass", "ResultPath": "$.a", "Next": "Again"},
+            "Again": {"Type": "Choice",
+                      "Choices": [{"Variable": "$.a", "IsPresent": true, "Next": "Nest"}],
+                      "Default": "Done"},
+            "Done": {"Type": "Succeed"}}}),
+    );
+    let waiting = start(&c, &after_wait, json!({"n": 40_000}));
+    let shallow = start(&c, &jsonata, json!({"n": 100}));
+    let d = c.wait_done(&shallow, Duration::from_secs(30));
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+
+    let deep = start(&c, &jsonata, json!({"n": 40_000}));
+    let d = c.wait_done(&deep, Duration::from_secs(30));
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.QueryEvaluationError");
+    let cause = d["cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains("nested more than 128 levels deep"),
+        "{cause}"
+    );
+    still_serving(&server, &c, &jsonata);
+
+    let looped = start(&c, &nesting, json!({}));
+    let d = c.wait_done(&looped, Duration::from_secs(30));
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.Runtime");
+    assert_eq!(
+        d["cause"],
+        "The state 'Nest' made result nested more than 128 levels deep."
+    );
+    still_serving(&server, &c, &nesting);
+
+    // One TestState call.
+    let t = c.ok(
+        "TestState",
+        json!({"definition": json!({"Type": "Pass", "QueryLanguage": "JSONata",
+                "Output": DEEP, "End": true}).to_string(),
+               "input": json!({"n": 40_000}).to_string()}),
+    );
+    assert_eq!(t["status"], "FAILED", "{t}");
+    assert_eq!(t["error"], "States.QueryEvaluationError");
+    still_serving(&server, &c, &jsonata);
+
+    // The waiting execution comes back after kill -9 and fails the same clean way.
+    server.kill_and_restart();
+    let c = server.client();
+    let d = c.wait_done(&waiting, Duration::from_secs(30));
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.QueryEvaluationError");
+    still_serving(&server, &c, &after_wait);
+    server.kill_and_restart();
+    still_serving(&server, &server.client(), &after_wait);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}
