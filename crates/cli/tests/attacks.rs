@@ -120,3 +120,65 @@ fn values_nested_too_deep_fail_where_they_are_made() {
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn maps_are_held_to_the_history_and_payload_limits() {
+    let data = temp_dir("maps");
+    let server = Server::start(&data, &["--time-scale", "0"]);
+    let c = server.client();
+    // An inline Map with unlimited concurrency starts every iteration at once: it used to
+    // write one MapIterationStarted per item, far past the 25,000-event limit.
+    let inline = c.create_machine(
+        "wide-inline",
+        &json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+            "MaxConcurrency": 0,
+            "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "End": true}}}),
+    );
+    let items: Vec<u32> = (0..30_000).collect();
+    let e = start(&c, &inline, json!({ "items": items }));
+    let d = c.wait_done(&e, Duration::from_secs(60));
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.Runtime");
+    assert!(c.history(&e).len() <= 25_000);
+    still_serving(&server, &c, &inline);
+
+    // A Distributed Map over a million items made by one expression: refused before any
+    // child execution exists (it used to grow the server past 20 GB).
+    let million = c.create_machine(
+        "million",
+        &json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
+            "Items": "{% [1..1000000] %}",
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
+            "End": true}}}),
+    );
+    let e = start(&c, &million, json!({}));
+    let d = c.wait_done(&e, Duration::from_secs(60));
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.DataLimitExceeded");
+    still_serving(&server, &c, &million);
+    let peak = server.peak_rss_kib().unwrap_or(0);
+    assert!(peak < 1024 * 1024, "peak RSS {peak} KiB");
+
+    // States.ArrayUnique over 35,000 items at every turn of a loop (it was quadratic:
+    // about 2 s a state, with the server unable to answer meanwhile).
+    let unique = c.create_machine(
+        "unique-loop",
+        &json!({"StartAt": "U", "States": {
+            "U": {"Type": "Pass", "Parameters": {"a.$": "States.ArrayUnique($.a)",
+                  "n.$": "States.MathAdd($.n, 1)"}, "Next": "Again"},
+            "Again": {"Type": "Choice",
+                      "Choices": [{"Variable": "$.n", "NumericLessThan": 30, "Next": "U"}],
+                      "Default": "Done"},
+            "Done": {"Type": "Succeed"}}}),
+    );
+    let items: Vec<u32> = (0..35_000).collect();
+    let e = start(&c, &unique, json!({"a": items, "n": 0}));
+    still_serving(&server, &c, &unique);
+    let d = c.wait_done(&e, Duration::from_secs(60));
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    still_serving(&server, &c, &unique);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}

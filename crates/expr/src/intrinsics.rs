@@ -647,11 +647,18 @@ fn eval_call(
         F::ArrayLength => Value::from(want_array(f, arg(0), "first")?.len()),
         F::ArrayUnique => {
             let a = want_array(f, arg(0), "first")?;
+            // Items are bucketed by a hash that agrees with `==`, so a long array costs
+            // one pass, not one comparison per pair.
+            let mut seen: std::collections::HashMap<u64, Vec<usize>> =
+                std::collections::HashMap::with_capacity(a.len());
             let mut out: Vec<Value> = Vec::with_capacity(a.len());
             for v in a {
-                if !out.contains(v) {
-                    out.push(v.clone());
+                let bucket = seen.entry(value_hash(v)).or_default();
+                if bucket.iter().any(|&i| out[i] == *v) {
+                    continue;
                 }
+                bucket.push(out.len());
+                out.push(v.clone());
             }
             Value::Array(out)
         }
@@ -909,6 +916,50 @@ fn java_random_below(seed: i64, bound: i64) -> i64 {
             return i64::from(val);
         }
     }
+}
+
+/// A hash of `v` consistent with `Value`'s `==`: equal values hash alike (objects
+/// whatever the order of their keys, `0.0` and `-0.0` alike).
+fn value_hash(v: &Value) -> u64 {
+    use std::hash::{Hash, Hasher};
+    fn feed(v: &Value, h: &mut std::collections::hash_map::DefaultHasher) {
+        match v {
+            Value::Null => 0u8.hash(h),
+            Value::Bool(b) => (1u8, b).hash(h),
+            Value::Number(n) => {
+                2u8.hash(h);
+                if let Some(u) = n.as_u64() {
+                    (0u8, u).hash(h);
+                } else if let Some(i) = n.as_i64() {
+                    (1u8, i).hash(h);
+                } else {
+                    let f = n.as_f64().unwrap_or(0.0);
+                    (2u8, if f == 0.0 { 0u64 } else { f.to_bits() }).hash(h);
+                }
+            }
+            Value::String(s) => (3u8, s).hash(h),
+            Value::Array(a) => {
+                (4u8, a.len()).hash(h);
+                for x in a {
+                    feed(x, h);
+                }
+            }
+            Value::Object(m) => {
+                // Order-independent: the entries' own hashes, summed.
+                let mut sum = 0u64;
+                for (k, x) in m {
+                    let mut e = std::collections::hash_map::DefaultHasher::new();
+                    k.hash(&mut e);
+                    feed(x, &mut e);
+                    sum = sum.wrapping_add(e.finish());
+                }
+                (5u8, m.len(), sum).hash(h);
+            }
+        }
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    feed(v, &mut h);
+    h.finish()
 }
 
 #[cfg(test)]

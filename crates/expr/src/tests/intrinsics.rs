@@ -236,6 +236,18 @@ fn arrays() {
         .unwrap(),
         json!([1, 2, {"a": 1}, 1.0])
     );
+    // Objects equal whatever their key order, as `==` says; a long array in one pass.
+    assert_eq!(
+        ev_in(
+            "States.ArrayUnique($.a)",
+            json!({"a": [{"x": 1, "y": [2]}, {"y": [2], "x": 1}, 0.0, -0.0, "s", "s"]})
+        )
+        .unwrap(),
+        json!([{"x": 1, "y": [2]}, 0.0, "s"])
+    );
+    let many: Vec<Value> = (0..100_000).map(|i| json!(i % 50_000)).collect();
+    let unique = ev_in("States.ArrayUnique($.a)", json!({ "a": many })).unwrap();
+    assert_eq!(unique.as_array().map(Vec::len), Some(50_000));
 }
 
 #[test]

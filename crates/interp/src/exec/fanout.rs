@@ -101,6 +101,19 @@ impl Execution {
         let parent_path = Arc::clone(&self.frame(fid).path);
         let parent_sink = self.frame(fid).sink;
         while fan.running < fan.limit {
+            // An unlimited Map starts its iterations at once: stop at the history limit
+            // (the run loop then fails the execution, or the child execution).
+            let full = match parent_sink {
+                None => self.history_full(),
+                Some(c) => self.child_history_full(c),
+            };
+            if full && fan.kind != FanKind::MapRun {
+                if parent_sink.is_some() {
+                    // Run again, the frame meets the child execution's limit check.
+                    self.runnable.push_back(fid);
+                }
+                break;
+            }
             let (index, point) = if let Some((index, point)) = fan.redo.pop_front() {
                 (index, point)
             } else if let Some(input) = fan.pending.pop_front() {

@@ -299,6 +299,22 @@ impl Execution {
                         None => t.eval("Items", &scope, src)?,
                     },
                 };
+                // Items from the state input are within the payload limit already; ones
+                // an expression makes are held to it too (each becomes an iteration).
+                if m.items.is_some()
+                    && dataflow::check_payload(&items, dataflow::MAX_PAYLOAD_BYTES).is_err()
+                {
+                    return Err(Failure::at(
+                        StatesError::new(
+                            names::DATA_LIMIT_EXCEEDED,
+                            format!(
+                                "The Items of the state '{}' have a size exceeding the maximum number of bytes service limit.",
+                                st.name
+                            ),
+                        ),
+                        "Items",
+                    ));
+                }
                 match items {
                     Value::Array(a) => Ok((a, Arc::clone(input))),
                     other => Err(Failure::eval(StatesError::query_evaluation(format!(
