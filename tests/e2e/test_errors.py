@@ -103,3 +103,20 @@ def test_oversized_body_gets_a_json_error(endpoint):
     assert "4194304" in body["message"]
     status, _ = raw_call(endpoint, TARGET + "ListStateMachines", "{}")
     assert status == 200
+
+
+def test_next_tokens_continue_only_their_own_listing(sfn):
+    from helpers import run
+
+    a, _ = run(sfn, pass_definition())
+    b, _ = run(sfn, pass_definition())
+    page = sfn.get_execution_history(executionArn=a, maxResults=1)
+    token = page["nextToken"]
+    assert not token.startswith("event:")
+    rest = sfn.get_execution_history(executionArn=a, maxResults=100, nextToken=token)
+    assert len(page["events"]) + len(rest["events"]) == len(
+        sfn.get_execution_history(executionArn=a)["events"])
+    # Another execution's history, a made-up or altered token: InvalidToken.
+    for arn, t in [(b, token), (a, "event:1"), (a, "9" + token[1:])]:
+        err = error_of(sfn.get_execution_history, executionArn=arn, nextToken=t)
+        assert err["Code"] == "InvalidToken", err

@@ -3,6 +3,7 @@
 
 use crate::arn;
 use crate::error::ApiError;
+use crate::page_token;
 use serde_json::{json, Map, Value};
 use stepwise_engine::{
     Engine, ExecutionOutcome, MachineView, NewStateMachine, StartRequest, StateMachineUpdate,
@@ -395,9 +396,11 @@ fn paged(all: Vec<Value>, r: Req<'_>, key: &str) -> Res {
     };
     let start = match r.s("nextToken") {
         None => 0,
-        Some(t) => decode_offset(t)?,
+        Some(t) => page_token::read(key, r.0, t)?
+            .parse::<usize>()
+            .map_err(|_| invalid_token())?,
     };
-    let end = (start + max).min(all.len());
+    let end = start.saturating_add(max).min(all.len());
     let page: Vec<Value> = all
         .get(start..end)
         .map(<[Value]>::to_vec)
@@ -405,19 +408,16 @@ fn paged(all: Vec<Value>, r: Req<'_>, key: &str) -> Res {
     let mut m = Map::new();
     m.insert(key.into(), Value::Array(page));
     if end < all.len() {
-        m.insert("nextToken".into(), json!(format!("offset:{end}")));
+        m.insert(
+            "nextToken".into(),
+            json!(page_token::issue(key, r.0, &end.to_string())),
+        );
     }
     Ok(Value::Object(m))
 }
 
 fn invalid_token() -> ApiError {
     ApiError::new("InvalidToken", "Invalid Token: 'Invalid token'")
-}
-
-fn decode_offset(t: &str) -> Result<usize, ApiError> {
-    t.strip_prefix("offset:")
-        .and_then(|n| n.parse().ok())
-        .ok_or_else(invalid_token)
 }
 
 fn machine_type(r: Req<'_>) -> Result<MachineType, ApiError> {
@@ -794,9 +794,9 @@ fn list_executions(e: &Engine, r: Req<'_>) -> Res {
     };
     q.limit = max + 1;
     if let Some(t) = r.s("nextToken") {
-        let (ms, arn) = t
-            .strip_prefix("after:")
-            .and_then(|s| s.split_once('|'))
+        let position = page_token::read("executions", r.0, t)?;
+        let (ms, arn) = position
+            .split_once('|')
             .and_then(|(ms, a)| Some((ms.parse::<i64>().ok()?, a.to_string())))
             .ok_or_else(invalid_token)?;
         q.after = Some((ms, arn));
@@ -836,7 +836,8 @@ fn list_executions(e: &Engine, r: Req<'_>) -> Res {
     let mut out = json!({"executions": items});
     if more {
         if let Some(last) = v.last() {
-            out["nextToken"] = json!(format!("after:{}|{}", last.start_millis, last.arn));
+            let position = format!("{}|{}", last.start_millis, last.arn);
+            out["nextToken"] = json!(page_token::issue("executions", r.0, &position));
         }
     }
     Ok(out)
@@ -859,10 +860,9 @@ async fn history(e: &Engine, r: Req<'_>) -> Res {
     let from = match r.s("nextToken") {
         None if reverse => u64::MAX,
         None => 0,
-        Some(t) => t
-            .strip_prefix("event:")
-            .and_then(|n| n.parse().ok())
-            .ok_or_else(invalid_token)?,
+        Some(t) => page_token::read("events", r.0, t)?
+            .parse()
+            .map_err(|_| invalid_token())?,
     };
     let events = e.execution_history(a, from, reverse, max + 1).await?;
     let more = events.len() > max;
@@ -887,7 +887,7 @@ async fn history(e: &Engine, r: Req<'_>) -> Res {
     }
     let mut resp = json!({"events": out});
     if more {
-        resp["nextToken"] = json!(format!("event:{last_id}"));
+        resp["nextToken"] = json!(page_token::issue("events", r.0, &last_id.to_string()));
     }
     Ok(resp)
 }

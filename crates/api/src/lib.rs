@@ -9,6 +9,7 @@
 mod actions;
 pub mod arn;
 mod error;
+mod page_token;
 mod server;
 pub mod shapes;
 pub mod sigv4;
