@@ -7,6 +7,7 @@
 //! another listing (another execution's history), or issued by an earlier process.
 
 use crate::error::ApiError;
+use crate::sigv4::{hex, unhex};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
@@ -85,20 +86,6 @@ pub fn read(scope: &str, request: &Value, token: &str) -> Result<String, ApiErro
     mac.update(position.as_bytes());
     mac.verify_truncated_left(&given).map_err(|_| invalid())?;
     Ok(position)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]

@@ -62,7 +62,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 /// Open (creating if need be) a file only its owner can read and write; an existing
 /// file is narrowed to that.
 #[cfg(unix)]
-fn private_file(path: &Path) -> std::io::Result<File> {
+pub fn private_file(path: &Path) -> std::io::Result<File> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let f = std::fs::OpenOptions::new()
         .read(true)
@@ -88,7 +88,7 @@ fn private_file(path: &Path) -> std::io::Result<File> {
 }
 
 #[cfg(not(unix))]
-fn private_file(path: &Path) -> std::io::Result<File> {
+pub fn private_file(path: &Path) -> std::io::Result<File> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)

@@ -9,6 +9,8 @@ mod bench_http;
 mod bench_server;
 mod conformance;
 mod conformance_remote;
+#[cfg(unix)]
+mod crash_marker;
 mod data_dir;
 mod engine;
 mod run;

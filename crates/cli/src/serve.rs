@@ -101,11 +101,16 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr: SocketAddr = format!("{}:{}", a.bind, a.port)
         .parse()
         .with_context(|| format!("bad --bind/--port: {}:{}", a.bind, a.port))?;
+    let (marker, poisoned) = crate::crash_marker::open(&dir)?;
     let config = Config {
         region: a.region.clone(),
         account: a.account.clone(),
         time_scale: a.time_scale,
         mocks,
+        step_marker: Some(marker),
+        poisoned: poisoned
+            .map(|arn| vec![(arn, crate::crash_marker::cause())])
+            .unwrap_or_default(),
     };
     // One core stays for the SQLite writer thread: on small machines fewer request
     // threads means fewer cross-thread wake-ups per request (measured on 2 cores).

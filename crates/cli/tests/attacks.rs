@@ -182,3 +182,68 @@ fn maps_are_held_to_the_history_and_payload_limits() {
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// Until the server's step marker names `execution` (it is inside that step).
+fn wait_until_stepping(server: &Server, execution: &str) {
+    let marker = server.data_dir.join("stepping");
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(30) {
+        let text = std::fs::read(&marker).unwrap_or_default();
+        if text.starts_with(format!("{execution}\n").as_bytes()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("{execution} was never being stepped");
+}
+
+/// A step that crashes the process (as a stack overflow does: SIGABRT) must not crash
+/// it again at the restart: that execution fails with `States.Runtime`, the others
+/// resume. A `kill -9` blames nobody.
+#[cfg(unix)]
+#[test]
+fn an_execution_that_crashes_the_server_is_failed_at_restart() {
+    let data = temp_dir("poison");
+    let mut server = Server::start(&data, &[]);
+    let c = server.client();
+    // After a second's wait (StartExecution is answered by then), about 1.5 s of
+    // JSONata in one state: long enough to be caught inside that step.
+    let slow = c.create_machine(
+        "slow",
+        &json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "Sum"},
+            "Sum": {"Type": "Pass",
+                "Output": "{% $reduce([1..$states.input.n], function($a, $v){ $a + $v }, 0) %}",
+                "End": true}}}),
+    );
+    let waiting = c.create_machine(
+        "waiting",
+        &json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": true}}}),
+    );
+    let bystander = start(&c, &waiting, json!({}));
+    let culprit = start(&c, &slow, json!({"n": 3_000_000}));
+    wait_until_stepping(&server, &culprit);
+    server.signal_and_restart("ABRT");
+    let c = server.client();
+    let d = c.wait_done(&culprit, Duration::from_secs(30));
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.Runtime");
+    let cause = d["cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains("crashed while running this execution"),
+        "{cause}"
+    );
+    let d = c.wait_done(&bystander, Duration::from_secs(30));
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    still_serving(&server, &c, &slow);
+
+    // kill -9 in the middle of the same kind of step: it resumes and succeeds.
+    let again = start(&c, &slow, json!({"n": 3_000_000}));
+    wait_until_stepping(&server, &again);
+    server.kill_and_restart();
+    let c = server.client();
+    let d = c.wait_done(&again, Duration::from_secs(60));
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}

@@ -716,6 +716,27 @@ impl Engine {
         if resumed + broken > 0 {
             tracing::info!(resumed, broken, "recovered running executions");
         }
+        // Executions the previous process crashed while stepping fail instead of
+        // crashing this one too.
+        for (arn, cause) in &self.inner.config.poisoned {
+            let key: Arc<str> = Arc::from(arn.as_str());
+            st.continues.retain(|a| *a != key);
+            let Some(r) = st.running.get_mut(&key) else {
+                continue;
+            };
+            tracing::error!(execution = %arn, %cause, "failing an execution that crashed the server");
+            let step = r.ex.handle(
+                Event::Terminate {
+                    error: stepwise_expr::error::names::RUNTIME.into(),
+                    cause: cause.clone(),
+                },
+                &mut SystemSources,
+            );
+            let (mut batch, mut fx) = (Batch::default(), Effects::default());
+            st.drive(&self.inner, &key, step, &mut batch, &mut fx);
+            let seq = st.submit(&self.inner, batch);
+            fx.complete(&self.inner, seq);
+        }
         Ok(())
     }
 
@@ -859,6 +880,7 @@ impl Engine {
                 batch.push(Write::InsertExecution(record.clone()));
             }
             inner.metrics.executions_started.fetch_add(1, Relaxed);
+            let _stepping = inner.stepping(&arn);
             let (ex, step) = Execution::start(Arc::clone(&target.machine), info, input, &mut src);
             let (tx, rx) = if sync {
                 let (tx, rx) = oneshot::channel();
@@ -1024,6 +1046,7 @@ impl Engine {
         let mut fx = Effects::default();
         let seq = {
             let mut st = inner.lock();
+            let _stepping = inner.stepping(arn);
             let step = step_of(&mut st)?;
             st.drive(inner, &key, step, &mut batch, &mut fx);
             st.submit(inner, batch)
@@ -1142,6 +1165,7 @@ pub(crate) async fn timer_loop(weak: Weak<Inner>) {
                 let Some(r) = st.running.get_mut(&arn) else {
                     continue;
                 };
+                let _stepping = inner.stepping(&arn);
                 let step = r.ex.handle(event, &mut SystemSources);
                 st.drive(&inner, &arn, step, &mut batch, &mut fx);
             }
@@ -1157,6 +1181,7 @@ pub(crate) async fn timer_loop(weak: Weak<Inner>) {
                 let Some(r) = st.running.get_mut(&arn) else {
                     continue;
                 };
+                let _stepping = inner.stepping(&arn);
                 let step = r.ex.handle(event, &mut SystemSources);
                 st.drive(&inner, &arn, step, &mut batch, &mut fx);
             }
@@ -1213,6 +1238,7 @@ impl Engine {
                     "The execution's stored state is unreadable",
                 )
             })?;
+            let _stepping = self.inner.stepping(arn);
             let step = ex
                 .redrive(&mut SystemSources)
                 .map_err(|e| not_redrivable(format!("Execution {arn} cannot be redriven: {e}")))?;

@@ -38,6 +38,13 @@ use tokio::sync::{oneshot, Notify};
 use committer::Committer;
 use metrics::Metrics;
 
+/// Told which execution the engine is stepping (`Some`) and when it is done (`None`),
+/// so that a crash inside a step can be pinned on that execution at the next start
+/// (see [`Config::poisoned`]). Called with the engine's lock held: it must be quick.
+pub trait StepMarker: Send + Sync + std::fmt::Debug {
+    fn mark(&self, execution_arn: Option<&str>);
+}
+
 /// How an engine runs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -47,6 +54,11 @@ pub struct Config {
     pub time_scale: f64,
     /// Step Functions Local's mock file, used by executions started as `arn#TestCase`.
     pub mocks: Option<Arc<MockConfig>>,
+    /// Where steps are marked (see [`StepMarker`]); `None`: not marked.
+    pub step_marker: Option<Arc<dyn StepMarker>>,
+    /// Executions the previous process crashed while stepping, with the cause to fail
+    /// them with (`States.Runtime`) instead of resuming them at recovery.
+    pub poisoned: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -56,6 +68,8 @@ impl Default for Config {
             account: "123456789012".into(),
             time_scale: 1.0,
             mocks: None,
+            step_marker: None,
+            poisoned: Vec::new(),
         }
     }
 }
@@ -262,7 +276,27 @@ impl Engine {
     }
 }
 
+/// Marks a step while it lives (see [`StepMarker`]).
+pub(crate) struct Stepping<'a>(Option<&'a dyn StepMarker>);
+
+impl Drop for Stepping<'_> {
+    fn drop(&mut self) {
+        if let Some(m) = self.0 {
+            m.mark(None);
+        }
+    }
+}
+
 impl Inner {
+    /// Mark `arn` as being stepped until the returned guard drops.
+    pub(crate) fn stepping(&self, arn: &str) -> Stepping<'_> {
+        let m = self.config.step_marker.as_deref();
+        if let Some(m) = m {
+            m.mark(Some(arn));
+        }
+        Stepping(m)
+    }
+
     fn lock(&self) -> MutexGuard<'_, State> {
         match self.state.lock() {
             Ok(g) => g,

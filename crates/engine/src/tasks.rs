@@ -82,6 +82,7 @@ impl State {
         let Some(r) = self.running.get_mut(&arn) else {
             return Err(unknown_token(token));
         };
+        let _stepping = inner.stepping(&arn);
         let step = r.ex.handle(event, &mut SystemSources);
         self.drive(inner, &arn, step, batch, fx);
         Ok(())

@@ -101,6 +101,19 @@ impl Server {
         t.elapsed()
     }
 
+    /// Send `signal` (e.g. `ABRT`, as a stack overflow ends the process), wait for the
+    /// process to end, and start it again on the same port and data directory.
+    pub fn signal_and_restart(&mut self, signal: &str) {
+        if let Some(mut c) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg(format!("-{signal}"))
+                .arg(c.id().to_string())
+                .status();
+            let _ = c.wait();
+        }
+        self.spawn();
+    }
+
     pub fn kill9(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
