@@ -247,3 +247,36 @@ fn an_execution_that_crashes_the_server_is_failed_at_restart() {
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// A long loop of heavy states: each step yields after its time budget, so the server
+/// answers others throughout and StopExecution takes effect within a second.
+#[test]
+fn a_runaway_loop_does_not_hold_the_server() {
+    let data = temp_dir("runaway");
+    let server = Server::start(&data, &["--time-scale", "0"]);
+    let c = server.client();
+    let spin = c.create_machine(
+        "spin",
+        &json!({"StartAt": "U", "States": {
+            "U": {"Type": "Pass", "Parameters": {"a.$": "States.ArrayUnique($.a)"}, "Next": "Again"},
+            "Again": {"Type": "Choice",
+                      "Choices": [{"Variable": "$.stop", "IsPresent": true, "Next": "Done"}],
+                      "Default": "U"},
+            "Done": {"Type": "Succeed"}}}),
+    );
+    let items: Vec<u32> = (0..35_000).collect();
+    let runaway = start(&c, &spin, json!({ "a": items }));
+    for _ in 0..5 {
+        still_serving(&server, &c, &spin);
+        let d = c.ok("DescribeExecution", json!({ "executionArn": runaway }));
+        assert_eq!(d["status"], "RUNNING", "{d}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let t = Instant::now();
+    c.ok("StopExecution", json!({ "executionArn": runaway }));
+    let d = c.ok("DescribeExecution", json!({ "executionArn": runaway }));
+    assert_eq!(d["status"], "ABORTED", "{d}");
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}

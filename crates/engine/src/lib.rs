@@ -281,6 +281,7 @@ pub(crate) struct Stepping<'a>(Option<&'a dyn StepMarker>);
 
 impl Drop for Stepping<'_> {
     fn drop(&mut self) {
+        sources::set_step_deadline(false);
         if let Some(m) = self.0 {
             m.mark(None);
         }
@@ -288,8 +289,10 @@ impl Drop for Stepping<'_> {
 }
 
 impl Inner {
-    /// Mark `arn` as being stepped until the returned guard drops.
+    /// Mark `arn` as being stepped until the returned guard drops, and give the step
+    /// its time budget ([`sources::STEP_BUDGET`]).
     pub(crate) fn stepping(&self, arn: &str) -> Stepping<'_> {
+        sources::set_step_deadline(true);
         let m = self.config.step_marker.as_deref();
         if let Some(m) = m {
             m.mark(Some(arn));

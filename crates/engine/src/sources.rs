@@ -20,6 +20,25 @@ impl Sources for SystemSources {
     fn random(&mut self) -> f64 {
         (random_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+    fn out_of_time(&mut self) -> bool {
+        STEP_DEADLINE.with(|d| d.get().is_some_and(|d| std::time::Instant::now() >= d))
+    }
+}
+
+/// How long one step of an execution may hold the engine before it yields (between two
+/// states; a single state is not cut short, see the JSONata guard).
+pub const STEP_BUDGET: std::time::Duration = std::time::Duration::from_millis(50);
+
+thread_local! {
+    /// When the step running on this thread must yield (set while a step runs).
+    static STEP_DEADLINE: std::cell::Cell<Option<std::time::Instant>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Give the step that starts now on this thread [`STEP_BUDGET`] (`false`: no limit).
+pub(crate) fn set_step_deadline(on: bool) {
+    let deadline = on.then(|| std::time::Instant::now() + STEP_BUDGET);
+    STEP_DEADLINE.with(|d| d.set(deadline));
 }
 
 /// Milliseconds since the Unix epoch.

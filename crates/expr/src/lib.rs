@@ -36,6 +36,12 @@ pub trait Sources {
     fn uuid(&mut self) -> String;
     /// A uniformly distributed number in `[0, 1)`.
     fn random(&mut self) -> f64;
+    /// Whether the current step has used up the time the edge gives it: the execution
+    /// then yields between two states, as after `MAX_TRANSITIONS_PER_STEP` of them. The
+    /// edge owns the clock this reads; by default a step has all the time it needs.
+    fn out_of_time(&mut self) -> bool {
+        false
+    }
 }
 
 /// Read-only access to the variables (`Assign`) visible in a state.

@@ -129,3 +129,70 @@ fn an_express_machine_timeout_under_five_minutes_still_applies() {
     def["States"]["W"]["Seconds"] = json!(400);
     assert_eq!(run(&def).status, Status::TimedOut);
 }
+
+/// A clock whose edge says the step's time is up after `budget` questions.
+struct Budgeted {
+    clock: VirtualClock,
+    budget: u32,
+}
+
+impl stepwise_expr::Sources for Budgeted {
+    fn now_millis(&mut self) -> i64 {
+        self.clock.now_millis()
+    }
+    fn uuid(&mut self) -> String {
+        self.clock.uuid()
+    }
+    fn random(&mut self) -> f64 {
+        self.clock.random()
+    }
+    fn out_of_time(&mut self) -> bool {
+        self.budget = self.budget.saturating_sub(1);
+        self.budget == 0
+    }
+}
+
+#[test]
+fn a_step_out_of_time_yields_between_states() {
+    let input = json!({"n": 0, "to": 50});
+    let m = machine(&counter());
+    let mut src = Budgeted {
+        clock: VirtualClock::new(1_000, 1),
+        budget: 10,
+    };
+    let (mut ex, step) = Execution::start(
+        Arc::clone(&m),
+        ExecutionInfo::local("Counter", "e"),
+        input.clone(),
+        &mut src,
+    );
+    // Asked before each state (after the first): time ran out before the tenth.
+    assert!(yielded(&step));
+    assert_eq!(ex.status(), Status::Running);
+    let first = ex.transitions();
+    assert!(first > 0 && first < 12, "{first} states in the first step");
+    // Each later step makes progress even if the time is already up.
+    let mut steps = 1;
+    while ex.status() == Status::Running {
+        src.budget = 1;
+        let before = ex.transitions();
+        let s = ex.handle(Event::Continue, &mut src);
+        assert!(ex.transitions() > before);
+        assert!(yielded(&s) || ex.status() != Status::Running);
+        steps += 1;
+        assert!(steps < 1_000);
+    }
+    assert_eq!(ex.status(), Status::Succeeded);
+    // The same result as a run that was never cut short.
+    let whole = run_to_end(
+        m,
+        ExecutionInfo::local("Counter", "e"),
+        input,
+        &mut VirtualClock::new(1_000, 1),
+        &mut NoTasks,
+        &mut (),
+        false,
+    );
+    assert_eq!(ex.output(), whole.output.as_ref());
+    assert_eq!(ex.output(), Some(&json!({"n": 50, "to": 50})));
+}

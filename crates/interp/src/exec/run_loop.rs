@@ -239,9 +239,11 @@ impl Execution {
         !self.info.express && self.next_event_id + 3 > MAX_HISTORY_EVENTS
     }
 
-    /// The current step entered [`MAX_TRANSITIONS_PER_STEP`] states: it yields.
-    pub(super) fn step_spent(&self) -> bool {
-        self.transitions - self.step_from >= MAX_TRANSITIONS_PER_STEP
+    /// The current step entered [`MAX_TRANSITIONS_PER_STEP`] states, or (once it made
+    /// progress) used up its time: it yields.
+    pub(super) fn step_spent(&self, src: &mut dyn Sources) -> bool {
+        let entered = self.transitions - self.step_from;
+        entered >= MAX_TRANSITIONS_PER_STEP || (entered > 0 && src.out_of_time())
     }
 
     pub(super) fn run(&mut self, src: &mut dyn Sources) {
@@ -251,7 +253,7 @@ impl Execution {
                 self.runnable.clear();
                 break;
             }
-            if self.step_spent() && !self.history_full() {
+            if self.step_spent(src) && !self.history_full() {
                 // Yield: the frame goes on in the next step, where it was.
                 self.runnable.push_front(fid);
                 self.out.commands.push(Command::Continue);
@@ -277,7 +279,7 @@ impl Execution {
             if self.status != Status::Running || self.history_full() {
                 return;
             }
-            if self.step_spent() && matches!(self.frame(fid).stage, Stage::Ready { .. }) {
+            if matches!(self.frame(fid).stage, Stage::Ready { .. }) && self.step_spent(src) {
                 // Back in the queue at its place; `run` yields before running it.
                 self.runnable.push_front(fid);
                 return;
