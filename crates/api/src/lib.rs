@@ -9,10 +9,12 @@
 mod actions;
 pub mod arn;
 mod error;
+mod listen;
 mod page_token;
 mod server;
 pub mod shapes;
 pub mod sigv4;
 
 pub use error::ApiError;
+pub use listen::{serve, BODY_TIMEOUT, HEADER_TIMEOUT};
 pub use server::{router, router_with_sigv4, CONTENT_TYPE};

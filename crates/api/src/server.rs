@@ -84,9 +84,16 @@ async fn dispatch(
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let body = match read_body(body).await {
-        Ok(b) => b,
-        Err(e) => return json_response(Err(e), target),
+    let body = match tokio::time::timeout(crate::listen::BODY_TIMEOUT, read_body(body)).await {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => return json_response(Err(e), target),
+        Err(_) => {
+            let e = ApiError::coral(
+                "RequestTimeoutException",
+                "The request body was not received in time",
+            );
+            return json_response(Err(e), target);
+        }
     };
     let signed = match &api.sigv4 {
         Some(creds) => {

@@ -148,10 +148,7 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
             }
             None => stepwise_api::router(engine.clone()),
         };
-        axum::serve(listener, app)
-            .with_graceful_shutdown(on_signal)
-            .await
-            .context("serving")?;
+        stepwise_api::serve(listener, app, on_signal).await;
         tracing::info!("shutting down: committing what is in flight");
         engine.shutdown();
         Ok::<_, anyhow::Error>(())

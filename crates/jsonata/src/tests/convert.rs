@@ -41,6 +41,16 @@ fn deep_input_does_not_overflow() {
     for _ in 0..DEPTH {
         v = Value::Array(vec![v]);
     }
-    let back = from_jvalue(&to_jvalue(&v)).unwrap();
-    assert!(back.is_some());
+    // In without overflowing; out, refused past the nesting limit rather than copied.
+    assert_eq!(from_jvalue(&to_jvalue(&v)), Err(OutputError::TooDeep));
+    let mut v = json!(1);
+    for _ in 1..stepwise_expr::MAX_JSON_DEPTH {
+        v = Value::Array(vec![v]);
+    }
+    let inner = Value::Array(vec![v]);
+    assert_eq!(from_jvalue(&to_jvalue(&inner)), Ok(Some(inner.clone())));
+    assert_eq!(
+        from_jvalue(&to_jvalue(&Value::Array(vec![inner]))),
+        Err(OutputError::TooDeep)
+    );
 }
