@@ -567,40 +567,42 @@ pub enum Payload {
 }
 
 /// Whether `v` fits: nested at most [`MAX_JSON_DEPTH`] deep and at most `limit` bytes
-/// as compact JSON. One walk that does not recurse (the value may be deeper than the
-/// native stack allows to recurse into) finds the depth and a cheap upper bound of the
-/// size, which settles almost every case; only values near the limit are measured
-/// exactly.
+/// as compact JSON. One walk finds the depth and a cheap upper bound of the size, which
+/// settles almost every case; only values near the limit are measured exactly. The walk
+/// recurses, but never below [`MAX_JSON_DEPTH`] (where it stops with `TooDeep`), so a
+/// value of any depth is safe to check.
 pub fn check_payload(v: &Value, limit: usize) -> Result<(), Payload> {
-    let mut bound = 0usize;
-    let mut below: Vec<(&Value, usize)> = Vec::new();
-    let mut next = Some((v, 1usize));
-    while let Some((v, depth)) = next.take().or_else(|| below.pop()) {
-        bound = bound.saturating_add(match v {
-            Value::Null | Value::Bool(_) => 5,
-            Value::Number(_) => 24,
+    // The bound cannot overflow: it is at most six times the bytes the value occupies.
+    fn walk(v: &Value, depth: usize, bound: &mut usize) -> Result<(), Payload> {
+        match v {
+            Value::Null | Value::Bool(_) => *bound += 5,
+            Value::Number(_) => *bound += 24,
             // Each byte escapes to at most six (\u00XX).
-            Value::String(s) => s.len().saturating_mul(6) + 2,
+            Value::String(s) => *bound += s.len() * 6 + 2,
             Value::Array(a) => {
                 if depth > MAX_JSON_DEPTH {
                     return Err(Payload::TooDeep);
                 }
-                below.extend(a.iter().map(|x| (x, depth + 1)));
-                2 + a.len()
+                *bound += 2 + a.len();
+                for x in a {
+                    walk(x, depth + 1, bound)?;
+                }
             }
             Value::Object(m) => {
                 if depth > MAX_JSON_DEPTH {
                     return Err(Payload::TooDeep);
                 }
-                let mut keys = 2usize;
+                *bound += 2;
                 for (k, x) in m {
-                    keys = keys.saturating_add(k.len().saturating_mul(6) + 4);
-                    below.push((x, depth + 1));
+                    *bound += k.len() * 6 + 4;
+                    walk(x, depth + 1, bound)?;
                 }
-                keys
             }
-        });
+        }
+        Ok(())
     }
+    let mut bound = 0usize;
+    walk(v, 1, &mut bound)?;
     if bound > limit && json_size(v) > limit {
         return Err(Payload::TooLarge);
     }
