@@ -4,32 +4,18 @@
 use serde_json::{json, Map, Value};
 use std::sync::{Arc, OnceLock};
 use stepwise_expr::Sources;
+use stepwise_interp::run::VirtualClock;
 
-/// Deterministic time, UUIDs and random numbers (splitmix64), like the crates' tests.
-pub struct Fixed {
-    now: i64,
-    counter: u64,
-    rng: u64,
-}
+/// Deterministic time, UUIDs and random numbers: the interpreter's own virtual clock.
+pub struct Fixed(VirtualClock);
 
 impl Fixed {
     pub fn new() -> Fixed {
-        Fixed {
-            now: 1_700_000_000_000,
-            counter: 0,
-            rng: 0x1234_5678,
-        }
+        Fixed(VirtualClock::new(1_700_000_000_000, 0x1234_5678))
     }
     /// Moves the clock forward (for events that fire timers).
     pub fn advance(&mut self, millis: i64) {
-        self.now = self.now.saturating_add(millis);
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.rng = self.rng.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.rng;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.now = self.0.now.saturating_add(millis);
     }
 }
 
@@ -41,14 +27,13 @@ impl Default for Fixed {
 
 impl Sources for Fixed {
     fn now_millis(&mut self) -> i64 {
-        self.now
+        self.0.now_millis()
     }
     fn uuid(&mut self) -> String {
-        self.counter += 1;
-        format!("00000000-0000-4000-8000-{:012}", self.counter)
+        self.0.uuid()
     }
     fn random(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+        self.0.random()
     }
 }
 
