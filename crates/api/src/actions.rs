@@ -120,7 +120,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
             let a = r.execution_arn("executionArn")?;
             Ok(describe_execution_json(&e.describe_execution(a).await?))
         }
-        "ListExecutions" => list_executions(e, r),
+        "ListExecutions" => list_executions(e, r).await,
         "StopExecution" => {
             let a = r.execution_arn("executionArn")?;
             let t = e
@@ -139,7 +139,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         }
         "GetExecutionHistory" => history(e, r).await,
         "DescribeMapRun" => {
-            let (run, exec) = e.describe_map_run(r.req("mapRunArn")?)?;
+            let (run, exec) = e.describe_map_run(r.req("mapRunArn")?).await?;
             Ok(map_run_json(&run, &exec))
         }
         "UpdateMapRun" => {
@@ -156,7 +156,8 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         "ListMapRuns" => {
             let a = r.execution_arn("executionArn")?;
             let all = e
-                .list_map_runs(a)?
+                .list_map_runs(a)
+                .await?
                 .into_iter()
                 .map(|m| {
                     // The Map Run's "state machine": the machine's ARN plus "/<state name>".
@@ -262,7 +263,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
                 .collect();
             Ok(json!({"tags": tags}))
         }
-        "TestState" => test_state(e, r),
+        "TestState" => test_state(e, r).await,
         other => Err(ApiError::unknown_operation(&format!(
             "AWSStepFunctions.{other}"
         ))),
@@ -766,7 +767,7 @@ fn describe_execution_json(rec: &ExecutionRecord) -> Value {
     Value::Object(m)
 }
 
-fn list_executions(e: &Engine, r: Req<'_>) -> Res {
+async fn list_executions(e: &Engine, r: Req<'_>) -> Res {
     let a = r.s("stateMachineArn");
     if a.is_none() && r.s("mapRunArn").is_none() {
         return Err(ApiError::validation(
@@ -785,7 +786,7 @@ fn list_executions(e: &Engine, r: Req<'_>) -> Res {
             ensure::MachineRef::Alias => q.alias_arn = Some(a.to_string()),
         }
     } else if let Some(run) = r.s("mapRunArn") {
-        e.describe_map_run(run)?;
+        e.describe_map_run(run).await?;
         q.map_run_arn = Some(run.to_string());
     }
     let max = match r.u("maxResults") {
@@ -937,7 +938,7 @@ mod ensure {
     }
 }
 
-fn test_state(e: &Engine, r: Req<'_>) -> Res {
+async fn test_state(e: &Engine, r: Req<'_>) -> Res {
     use stepwise_engine::{
         InspectionLevel, MockErrorOutput, TestStateConfiguration, TestStateMock, TestStateRequest,
     };
@@ -989,7 +990,7 @@ fn test_state(e: &Engine, r: Req<'_>) -> Res {
         state_configuration,
         ..TestStateRequest::default()
     };
-    Ok(e.test_state(req)?.to_aws_json())
+    Ok(e.test_state(req).await?.to_aws_json())
 }
 
 fn counts_json(c: &stepwise_engine::Counts, with_results: bool) -> Value {

@@ -2,7 +2,8 @@
 //! [`HEADER_TIMEOUT`] (which also closes a keep-alive connection idle that long) and its
 //! body within [`BODY_TIMEOUT`] (see `server`); an error accepting a connection (no
 //! file descriptors left) pauses the loop instead of ending it. On shutdown, no new
-//! connection is accepted, idle ones close, and requests in flight finish.
+//! connection is accepted, idle ones close, and requests in flight get [`SHUTDOWN_GRACE`]
+//! to finish (one waiting on a long step does not hold the process).
 
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -16,8 +17,11 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a client may take to send a request's body.
 pub const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a shutdown waits for the requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// Serve `app` on `listener` until `shutdown` completes, then wait for the requests in
-/// flight.
+/// flight (up to [`SHUTDOWN_GRACE`]).
 pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Output = ()>) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -48,5 +52,10 @@ pub async fn serve(listener: TcpListener, app: Router, shutdown: impl Future<Out
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after the shutdown grace period; closing them");
+    }
 }

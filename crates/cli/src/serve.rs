@@ -109,8 +109,9 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         mocks,
         step_marker: Some(marker),
         poisoned: poisoned
-            .map(|arn| vec![(arn, crate::crash_marker::cause())])
-            .unwrap_or_default(),
+            .into_iter()
+            .map(|arn| (arn, crate::crash_marker::cause()))
+            .collect(),
     };
     // One core stays for the SQLite writer thread: on small machines fewer request
     // threads means fewer cross-thread wake-ups per request (measured on 2 cores).

@@ -188,8 +188,10 @@ fn wait_until_stepping(server: &Server, execution: &str) {
     let marker = server.data_dir.join("stepping");
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(30) {
+        // One 512-byte slot per stepping thread, each starting with its ARN.
         let text = std::fs::read(&marker).unwrap_or_default();
-        if text.starts_with(format!("{execution}\n").as_bytes()) {
+        let line = format!("{execution}\n");
+        if text.chunks(512).any(|s| s.starts_with(line.as_bytes())) {
             return;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -277,6 +279,87 @@ fn a_runaway_loop_does_not_hold_the_server() {
     let d = c.ok("DescribeExecution", json!({ "executionArn": runaway }));
     assert_eq!(d["status"], "ABORTED", "{d}");
     assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// JSONata that never ends (until the 10 s evaluation guard): one state takes a step's
+/// whole time. Several at once (more than the server has request threads) must not hold
+/// anyone else: health, Describe and other executions' starts answer within a second,
+/// StopExecution ends one at once (the state it was in is left as entered), the others
+/// fail with the guard's error, and SIGTERM is obeyed in seconds.
+#[test]
+fn endless_states_do_not_hold_the_server() {
+    let data = temp_dir("endless");
+    let mut server = Server::start(&data, &[]);
+    let c = server.client();
+    let endless = c.create_machine(
+        "endless",
+        &json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "Spin"},
+            "Spin": {"Type": "Pass",
+                     "Output": "{% ($f := function($n){ $f($n + 1) }; $f(0)) %}",
+                     "End": true}}}),
+    );
+    let quick = c.create_machine(
+        "quick",
+        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    );
+    let started = Instant::now();
+    let spinning: Vec<String> = (0..4).map(|_| start(&c, &endless, json!({}))).collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    for _ in 0..3 {
+        still_serving(&server, &c, &endless);
+        let t = Instant::now();
+        let d = c.ok("DescribeExecution", json!({ "executionArn": spinning[0] }));
+        assert_eq!(d["status"], "RUNNING", "{d}");
+        let other = start(&c, &quick, json!({}));
+        let d = c.wait_done(&other, Duration::from_secs(1));
+        assert_eq!(d["status"], "SUCCEEDED", "{d}");
+        assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let t = Instant::now();
+    c.ok("StopExecution", json!({ "executionArn": spinning[0], "error": "Enough" }));
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    let d = c.ok("DescribeExecution", json!({ "executionArn": spinning[0] }));
+    assert_eq!(d["status"], "ABORTED", "{d}");
+    assert_eq!(d["error"], "Enough", "{d}");
+    let types: Vec<String> = c
+        .history(&spinning[0])
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "WaitStateEntered",
+            "WaitStateExited",
+            "PassStateEntered",
+            "ExecutionAborted"
+        ],
+        "a stopped state is left as entered"
+    );
+    for arn in &spinning[1..] {
+        let d = c.wait_done(arn, Duration::from_secs(30));
+        assert_eq!(d["status"], "FAILED", "{d}");
+        assert_eq!(d["error"], "States.QueryEvaluationError", "{d}");
+    }
+    assert!(started.elapsed() >= Duration::from_secs(9), "the guard is 10 s");
+    still_serving(&server, &c, &endless);
+
+    // SIGTERM while a step spins: the server exits in seconds, and comes back.
+    let spinning = start(&c, &endless, json!({}));
+    std::thread::sleep(Duration::from_millis(1500));
+    let t = Instant::now();
+    assert_eq!(server.terminate(), Some(0));
+    assert!(t.elapsed() < Duration::from_secs(8), "{:?}", t.elapsed());
+    server.kill_and_restart();
+    let c = server.client();
+    c.ok("StopExecution", json!({ "executionArn": spinning }));
+    let d = c.wait_done(&spinning, Duration::from_secs(5));
+    assert_eq!(d["status"], "ABORTED", "{d}");
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -1,23 +1,17 @@
-//! Executions: start, step, finish, stop, recover; the timer loop.
+//! Executions: start, describe, stop, redrive, recover, Map Runs (the steps themselves
+//! are in `stepping`).
 
 use crate::catalog::not_found;
 use crate::error::{Error, ErrorCode, Result};
 use crate::sources::{now_millis, random_u64, SystemSources};
-use crate::tasks::Poller;
-use crate::{ActivityTask, Engine, Inner, Running, State, TokenEntry};
+use crate::stepping::{Effects, Mail};
+use crate::{Engine, Inner, Running, State, TokenEntry};
 use serde_json::Value;
-use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use stepwise_expr::Sources;
-use stepwise_interp::{
-    ChildChange, Command, Event, Execution, ExecutionInfo, Machine, MapRunInfo, Status, Step,
-};
-use stepwise_mock::{Lookup, MockResult};
-use stepwise_store::{
-    Batch, ExecutionQuery, ExecutionRecord, ExecutionUpdate, MachineType, StoredEvent, TaskRecord,
-    TimerRecord, Write,
-};
+use stepwise_interp::{Event, Execution, ExecutionInfo, Machine, MapRunInfo, Status};
+use stepwise_store::{Batch, ExecutionQuery, ExecutionRecord, MachineType, StoredEvent, Write};
 use tokio::sync::oneshot;
 
 /// StartExecution's arguments.
@@ -43,27 +37,6 @@ pub struct ExecutionOutcome {
     pub record: ExecutionRecord,
 }
 
-/// Work that must wait for the batch's sequence number before it is handed out.
-#[derive(Default)]
-pub(crate) struct Effects {
-    finished: Vec<(oneshot::Sender<(ExecutionRecord, u64)>, ExecutionRecord)>,
-    pub(crate) handed: Vec<(oneshot::Sender<(ActivityTask, u64)>, ActivityTask)>,
-    pub(crate) wake_timers: bool,
-}
-
-impl Effects {
-    pub(crate) fn complete(self, inner: &Inner, seq: u64) {
-        for (tx, rec) in self.finished {
-            let _ = tx.send((rec, seq));
-        }
-        for (tx, task) in self.handed {
-            let _ = tx.send((task, seq));
-        }
-        if self.wake_timers {
-            inner.timer_wake.notify_one();
-        }
-    }
-}
 
 /// A resolved start target.
 struct Target {
@@ -84,7 +57,7 @@ fn does_not_exist(arn: &str) -> Error {
     )
 }
 
-fn status_str(s: Status) -> &'static str {
+pub(crate) fn status_str(s: Status) -> &'static str {
     s.as_str()
 }
 
@@ -105,15 +78,13 @@ impl State {
                 | Event::TaskFailed { .. }
                 | Event::Continue
         );
-        if !transition || !self.deleting.contains_key(&r.record.machine_arn) {
-            return event;
-        }
+        let deleted = match self.deleting.get(&r.record.machine_arn) {
+            Some(m) if transition => m,
+            _ => return event,
+        };
         Event::Terminate {
             error: "States.Runtime".into(),
-            cause: format!(
-                "State machine {} has been deleted.",
-                r.ex.info().state_machine_name
-            ),
+            cause: format!("State machine {} has been deleted.", deleted.rec.name),
         }
     }
 
@@ -169,423 +140,6 @@ impl State {
             definition: self.shared_definition(&v.rec.definition),
             machine: Arc::clone(&v.machine),
         })
-    }
-
-    /// Step `arn` with `step` and everything it leads to without waiting (mocked task
-    /// answers, activity hand-offs), collecting durable changes into `batch`.
-    pub(crate) fn drive(
-        &mut self,
-        inner: &Inner,
-        arn: &Arc<str>,
-        mut step: Step,
-        batch: &mut Batch,
-        fx: &mut Effects,
-    ) {
-        let Some(mut r) = self.running.remove(arn) else {
-            return;
-        };
-        let standard = r.record.machine_type == MachineType::Standard;
-        // The record holds the count of the last commit (0 for a new execution, whose
-        // first step ran inside `Execution::start`).
-        let before = r.record.transitions;
-        let mut pending: VecDeque<Event> = VecDeque::new();
-        loop {
-            for e in &step.events {
-                if let stepwise_interp::Details::MapRunStarted { map_run_arn } = &e.details {
-                    batch.push(Write::PutMapRun {
-                        arn: map_run_arn.clone(),
-                        execution_arn: arn.to_string(),
-                    });
-                }
-            }
-            if standard {
-                child_writes(&r, &mut step, batch);
-            }
-            if let Some(last) = step.events.last() {
-                r.record.history_len = last.id;
-                if standard {
-                    let events = step
-                        .events
-                        .iter()
-                        .map(|e| StoredEvent {
-                            id: e.id,
-                            json: e.aws_json_text(true),
-                        })
-                        .collect();
-                    batch.push(Write::AppendHistory {
-                        execution_arn: arn.to_string(),
-                        events,
-                    });
-                }
-            }
-            for cmd in std::mem::take(&mut step.commands) {
-                self.command(inner, arn, &mut r, cmd, batch, &mut pending, fx);
-            }
-            match pending.pop_front() {
-                Some(ev) if r.ex.status() == Status::Running => {
-                    step = r.ex.handle(ev, &mut SystemSources);
-                }
-                _ => break,
-            }
-        }
-        inner
-            .metrics
-            .transitions
-            .fetch_add(r.ex.transitions() - before, Relaxed);
-        r.record.transitions = r.ex.transitions();
-        if r.ex.status() == Status::Running {
-            if standard {
-                let snapshot = r.ex.snapshot();
-                match r.insert_at.take() {
-                    Some(i) => {
-                        let mut rec = r.full_record();
-                        rec.snapshot = Some(snapshot);
-                        put_insert(batch, i, rec);
-                    }
-                    None => {
-                        batch.push(Write::UpdateExecution(update_of(&r.record, Some(snapshot))))
-                    }
-                }
-            }
-            self.running.insert(Arc::clone(arn), r);
-            return;
-        }
-        // Finished.
-        if self.deleting.contains_key(&r.record.machine_arn)
-            && !self.runs_executions_of(&r.record.machine_arn)
-        {
-            // Its last execution ended: the deletion completes.
-            self.deleting.remove(&r.record.machine_arn);
-        }
-        let status = status_str(r.ex.status());
-        r.record.status = status.to_string();
-        r.record.output = r.ex.output().map(|v| v.to_string());
-        r.record.error = r.ex.error().map(str::to_string);
-        r.record.cause = r.ex.cause().map(str::to_string);
-        r.record.stop_millis = Some(now_millis());
-        inner.metrics.finished(status);
-        for (timer, (due, virtual_due)) in r.timers.drain() {
-            self.wheel
-                .remove(&(due, virtual_due, Arc::clone(arn), timer));
-        }
-        for (_, token) in r.tasks.drain() {
-            self.tokens.remove(&token);
-        }
-        if standard {
-            // Kept for RedriveExecution and Map Run queries; a plain success needs none.
-            let keep = r.ex.status() != Status::Succeeded || !r.ex.map_runs().is_empty();
-            let snapshot = keep.then(|| r.ex.snapshot());
-            match r.insert_at.take() {
-                Some(i) => {
-                    let mut rec = r.full_record();
-                    rec.snapshot = snapshot;
-                    put_insert(batch, i, rec);
-                }
-                None => batch.push(Write::UpdateExecution(update_of(&r.record, snapshot))),
-            }
-            if r.stored_work {
-                batch.push(Write::ClearExecutionWork {
-                    execution_arn: arn.to_string(),
-                });
-            }
-            self.finished.insert(
-                Arc::clone(arn),
-                crate::Finished {
-                    record: (payload_bytes(&r.record) <= FINISHED_PAYLOAD_LIMIT)
-                        .then(|| Arc::new(r.record.clone())),
-                    definition: Arc::clone(&r.definition),
-                    seq: u64::MAX,
-                    at: std::time::Instant::now(),
-                },
-            );
-            self.finished_order.push_back(Arc::clone(arn));
-            self.unstamped.push(Arc::clone(arn));
-        } else {
-            batch.push(Write::InsertExecution(r.full_record()));
-        }
-        for tx in r.sync.drain(..) {
-            fx.finished.push((tx, r.record.clone()));
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn command(
-        &mut self,
-        inner: &Inner,
-        arn: &Arc<str>,
-        r: &mut Running,
-        cmd: Command,
-        batch: &mut Batch,
-        pending: &mut VecDeque<Event>,
-        fx: &mut Effects,
-    ) {
-        let standard = r.record.machine_type == MachineType::Standard;
-        match cmd {
-            Command::ArmTimer { timer, due_millis } => {
-                let now = now_millis();
-                // `--time-scale 0` makes waits instant; an EXPRESS execution's time limit
-                // then stays real, or every one that waits on a task would time out at once.
-                let scale = if inner.config.time_scale == 0.0
-                    && !standard
-                    && r.ex.is_execution_timer(timer)
-                {
-                    1.0
-                } else {
-                    inner.config.time_scale
-                };
-                let wait = (due_millis - now).max(0) as f64 * scale;
-                let due = now + wait as i64;
-                r.timers.insert(timer, (due, due_millis));
-                self.wheel.insert((due, due_millis, Arc::clone(arn), timer));
-                if standard {
-                    r.stored_work = true;
-                    batch.push(Write::PutTimer(TimerRecord {
-                        execution_arn: arn.to_string(),
-                        timer,
-                        due_millis: due,
-                    }));
-                }
-                fx.wake_timers = true;
-            }
-            Command::Continue => {
-                self.continues.push_back(Arc::clone(arn));
-                fx.wake_timers = true;
-            }
-            Command::CancelTimer { timer } => {
-                if let Some((due, virtual_due)) = r.timers.remove(&timer) {
-                    self.wheel
-                        .remove(&(due, virtual_due, Arc::clone(arn), timer));
-                    if standard {
-                        batch.push(Write::DeleteTimer {
-                            execution_arn: arn.to_string(),
-                            timer,
-                        });
-                    }
-                }
-            }
-            Command::CancelTask { task } => {
-                if let Some(token) = r.tasks.remove(&task) {
-                    self.tokens.remove(&token);
-                    if standard {
-                        batch.push(Write::DeleteTask { token });
-                    }
-                }
-            }
-            Command::DispatchTask(req) => {
-                // Mocks first, as Step Functions Local does.
-                if let (Some(tc), Some(mocks)) = (&r.record.test_case, &inner.config.mocks) {
-                    let machine_name = r.ex.info().state_machine_name.clone();
-                    let answer = match mocks.test_case(&machine_name, tc) {
-                        Err(e) => Some(Event::TaskFailed {
-                            task: req.task,
-                            error: "States.Runtime".into(),
-                            cause: e.to_string(),
-                        }),
-                        Ok(case) => match case.lookup(&req.state_name, req.invocation) {
-                            Lookup::NotMocked => None,
-                            Lookup::Response(MockResult::Return(v)) => Some(Event::TaskSucceeded {
-                                task: req.task,
-                                output: v.clone(),
-                            }),
-                            Lookup::Response(MockResult::Throw { error, cause }) => {
-                                Some(Event::TaskFailed {
-                                    task: req.task,
-                                    error: error.clone(),
-                                    cause: cause.clone(),
-                                })
-                            }
-                            Lookup::Exhausted { response, defined } => Some(Event::TaskFailed {
-                                task: req.task,
-                                error: "States.Runtime".into(),
-                                cause: format!(
-                                    "No mocked response for invocation {} of state '{}': mocked response '{}' defines {} invocation(s)",
-                                    req.invocation, req.state_name, response, defined
-                                ),
-                            }),
-                        },
-                    };
-                    if let Some(ev) = answer {
-                        pending.push_back(ev);
-                        return;
-                    }
-                }
-                let activity = is_activity(&req.resource).then(|| req.resource.clone());
-                let Some(token) = req.token.clone().filter(|_| true) else {
-                    pending.push_back(Event::TaskFailed {
-                        task: req.task,
-                        error: "States.Runtime".into(),
-                        cause: format!(
-                            "Stepwise has no local integration for resource '{}' (state '{}'): answer it with a mock test case (start the execution with stateMachineArn#TestCase and --mock-config), use an activity, or the .waitForTaskToken pattern",
-                            req.resource, req.state_name
-                        ),
-                    });
-                    return;
-                };
-                r.tasks.insert(req.task, token.clone());
-                let mut entry = TokenEntry {
-                    execution: Arc::clone(arn),
-                    task: req.task,
-                    started: false,
-                    record: TaskRecord {
-                        token: token.clone(),
-                        execution_arn: arn.to_string(),
-                        task: req.task,
-                        state_name: req.state_name.clone(),
-                        resource: req.resource.clone(),
-                        activity_arn: activity.clone(),
-                        input: req.input.to_string(),
-                        created_millis: now_millis(),
-                        worker: None,
-                    },
-                    durable: standard,
-                };
-                if let Some(act) = activity {
-                    let queue = self.queues.entry(act).or_default();
-                    match take_poller(&mut queue.pollers) {
-                        Some(Poller { worker, tx }) => {
-                            entry.started = true;
-                            entry.record.worker = Some(worker.clone());
-                            pending.push_back(Event::TaskStarted {
-                                task: req.task,
-                                worker_name: worker,
-                            });
-                            fx.handed.push((
-                                tx,
-                                ActivityTask {
-                                    token: token.clone(),
-                                    input: entry.record.input.clone(),
-                                },
-                            ));
-                        }
-                        None => queue.tasks.push_back(token.clone()),
-                    }
-                }
-                if standard {
-                    r.stored_work = true;
-                    batch.push(Write::PutTask(entry.record.clone()));
-                }
-                self.tokens.insert(token, entry);
-            }
-        }
-    }
-}
-
-/// The first poller still waiting.
-pub(crate) fn take_poller(pollers: &mut VecDeque<Poller>) -> Option<Poller> {
-    while let Some(p) = pollers.pop_front() {
-        if !p.tx.is_closed() {
-            return Some(p);
-        }
-    }
-    None
-}
-
-pub(crate) fn is_activity(resource: &str) -> bool {
-    let parts: Vec<&str> = resource.splitn(6, ':').collect();
-    parts.len() == 6 && parts[2] == "states" && parts[5].starts_with("activity:")
-}
-
-/// Rewrite the placeholder `InsertExecution` at `i` with the record after the first step.
-fn put_insert(batch: &mut Batch, i: usize, rec: ExecutionRecord) {
-    match batch.writes.get_mut(i) {
-        Some(w @ Write::InsertExecution(_)) => *w = Write::InsertExecution(rec),
-        // Not where it was put: never expected, but an update keeps the store right.
-        _ => batch.push(Write::UpdateExecution(update_of(
-            &rec,
-            rec.snapshot.clone(),
-        ))),
-    }
-}
-
-/// Distributed Map child executions of a step: a record for each one that started
-/// (before its events), their history events, and the new status of each one that was
-/// redriven or ended.
-fn child_writes(parent: &Running, step: &mut Step, batch: &mut Batch) {
-    let (started, ended): (Vec<ChildChange>, Vec<ChildChange>) = step
-        .children
-        .drain(..)
-        .partition(|c| matches!(c, ChildChange::Started(_)));
-    for c in started {
-        if let ChildChange::Started(c) = c {
-            batch.push(Write::InsertExecution(ExecutionRecord {
-                arn: c.arn.to_string(),
-                machine_arn: c.state_machine_arn,
-                version_arn: None,
-                alias_arn: None,
-                name: c.name,
-                machine_type: if c.express {
-                    MachineType::Express
-                } else {
-                    MachineType::Standard
-                },
-                status: status_str(c.status).to_string(),
-                input: c.input.to_string(),
-                output: None,
-                error: None,
-                cause: None,
-                start_millis: c.start_millis,
-                stop_millis: None,
-                redrive_count: 0,
-                redrive_millis: None,
-                definition: parent.definition.to_string(),
-                test_case: parent.record.test_case.clone(),
-                trace_header: None,
-                snapshot: None,
-                history_len: c.history_len,
-                transitions: 0,
-                map_run_arn: Some(c.map_run_arn),
-            }));
-        }
-    }
-    let events = std::mem::take(&mut step.child_events);
-    let mut rest = events.as_slice();
-    while let Some((arn, _)) = rest.first() {
-        let n = rest.iter().take_while(|(a, _)| a == arn).count();
-        let (run, tail) = rest.split_at(n);
-        batch.push(Write::AppendHistory {
-            execution_arn: arn.to_string(),
-            events: run
-                .iter()
-                .map(|(_, e)| StoredEvent {
-                    id: e.id,
-                    json: e.aws_json_text(true),
-                })
-                .collect(),
-        });
-        rest = tail;
-    }
-    // Redriven (RUNNING again) and finished, in the order they happened.
-    for c in ended {
-        let (ChildChange::Redriven(c) | ChildChange::Finished(c) | ChildChange::Started(c)) = c;
-        batch.push(Write::UpdateExecution(ExecutionUpdate {
-            arn: c.arn.to_string(),
-            status: status_str(c.status).to_string(),
-            output: c.output.map(|v| v.to_string()),
-            error: c.error,
-            cause: c.cause,
-            stop_millis: c.stop_millis,
-            redrive_count: c.redrive_count,
-            redrive_millis: c.redrive_millis,
-            snapshot: None,
-            history_len: c.history_len,
-            transitions: 0,
-        }));
-    }
-}
-
-fn update_of(rec: &ExecutionRecord, snapshot: Option<Vec<u8>>) -> ExecutionUpdate {
-    ExecutionUpdate {
-        arn: rec.arn.clone(),
-        status: rec.status.clone(),
-        output: rec.output.clone(),
-        error: rec.error.clone(),
-        cause: rec.cause.clone(),
-        stop_millis: rec.stop_millis,
-        redrive_count: rec.redrive_count,
-        redrive_millis: rec.redrive_millis,
-        snapshot,
-        history_len: rec.history_len,
-        transitions: rec.transitions,
     }
 }
 
@@ -654,20 +208,11 @@ impl Engine {
                     record.snapshot = None;
                     let definition = st.shared_definition(&record.definition);
                     record.definition = String::new();
-                    st.running.insert(
-                        Arc::clone(&arn),
-                        Box::new(Running {
-                            ex,
-                            record,
-                            definition,
-                            timers: Default::default(),
-                            tasks: Default::default(),
-                            sync: Vec::new(),
-                            stored_work: true,
-                            insert_at: None,
-                        }),
-                    );
-                    if st.running.get(&arn).is_some_and(|r| r.ex.has_runnable()) {
+                    let has_runnable = ex.has_runnable();
+                    let mut r = Running::new(Some(ex), record, definition);
+                    r.stored_work = true;
+                    st.running.insert(Arc::clone(&arn), r);
+                    if has_runnable {
                         // It yielded before the crash: it goes on from its snapshot.
                         st.continues.push_back(Arc::clone(&arn));
                     }
@@ -721,21 +266,17 @@ impl Engine {
         for (arn, cause) in &self.inner.config.poisoned {
             let key: Arc<str> = Arc::from(arn.as_str());
             st.continues.retain(|a| *a != key);
-            let Some(r) = st.running.get_mut(&key) else {
+            if !st.running.contains_key(&key) {
                 continue;
-            };
+            }
             tracing::error!(execution = %arn, %cause, "failing an execution that crashed the server");
-            let step = r.ex.handle(
-                Event::Terminate {
-                    error: stepwise_expr::error::names::RUNTIME.into(),
-                    cause: cause.clone(),
-                },
-                &mut SystemSources,
-            );
-            let (mut batch, mut fx) = (Batch::default(), Effects::default());
-            st.drive(&self.inner, &key, step, &mut batch, &mut fx);
-            let seq = st.submit(&self.inner, batch);
-            fx.complete(&self.inner, seq);
+            let terminate = Event::Terminate {
+                error: stepwise_expr::error::names::RUNTIME.into(),
+                cause: cause.clone(),
+            };
+            self.inner
+                .deliver(st, &key, Mail::Event(terminate), Batch::default(), false);
+            st = self.inner.lock();
         }
         Ok(())
     }
@@ -747,172 +288,8 @@ impl Engine {
         req: StartRequest,
         sync: bool,
     ) -> Result<(StartedExecution, Option<ExecutionOutcome>)> {
+        let (started, rx, seq) = self.off_api(move |e| e.start_now(req, sync)).await??;
         let inner = &self.inner;
-        let (machine_arn, test_case) = stepwise_mock::split_test_case(&req.state_machine_arn);
-        let input_text = req.input.clone().unwrap_or_else(|| "{}".into());
-        let input: Value =
-            serde_json::from_str(&input_text).map_err(|e| invalid_input(&input_text, e))?;
-        let mut src = SystemSources;
-        let now = src.now_millis();
-        let mut batch = Batch::default();
-        let mut fx = Effects::default();
-        // A named execution may exist already: look in the store before taking the lock
-        // (names finished since are in `finished`, kept longer than this lookup takes).
-        let stored = match (&req.name, machine_name_of(machine_arn)) {
-            (Some(name), Some(machine)) => {
-                let arn = format!("{}execution:{machine}:{name}", self.arn_prefix());
-                if inner.names().may_contain(&arn) {
-                    inner.store.execution(&arn).map_err(Error::store)?
-                } else {
-                    None
-                }
-            }
-            _ => None,
-        };
-        let (started, rx, seq) = {
-            let mut st = inner.lock();
-            let target = st.resolve(machine_arn)?;
-            if let Some(tc) = test_case {
-                let Some(mocks) = &inner.config.mocks else {
-                    return Err(Error::new(
-                        ErrorCode::ValidationException,
-                        format!("Test case '{tc}' requested, but the server has no mock configuration (start it with --mock-config FILE)"),
-                    ));
-                };
-                if let Err(e) = mocks.test_case(&target.machine_name, tc) {
-                    return Err(Error::new(ErrorCode::ValidationException, e.to_string()));
-                }
-            }
-            if sync && target.machine_type != MachineType::Express {
-                return Err(Error::new(
-                    ErrorCode::StateMachineTypeNotSupported,
-                    "This operation is not supported by this type of state machine",
-                ));
-            }
-            let name = req.name.clone().unwrap_or_else(|| src.uuid());
-            let express = target.machine_type == MachineType::Express;
-            let info = if express {
-                let mut i = ExecutionInfo::local_express(&target.machine_name, &name, &src.uuid());
-                i.execution_arn = format!(
-                    "{}express:{}:{}:{}",
-                    self.arn_prefix(),
-                    target.machine_name,
-                    name,
-                    i.execution_arn.rsplit(':').next().unwrap_or_default()
-                );
-                i
-            } else {
-                let mut i = ExecutionInfo::local(&target.machine_name, &name);
-                i.execution_arn = format!(
-                    "{}execution:{}:{}",
-                    self.arn_prefix(),
-                    target.machine_name,
-                    name
-                );
-                i
-            };
-            let info = ExecutionInfo {
-                state_machine_arn: target.machine_arn.clone(),
-                role_arn: target.role_arn.clone(),
-                region: inner.config.region.clone(),
-                account: inner.config.account.clone(),
-                ..info
-            };
-            let arn: Arc<str> = Arc::from(info.execution_arn.as_str());
-            if !express {
-                inner.names().insert(&arn);
-                if let Some(r) = st.running.get(&arn) {
-                    if r.record.input == input_text {
-                        // Idempotent: same name and input while running.
-                        return Ok((
-                            StartedExecution {
-                                arn: arn.to_string(),
-                                start_millis: r.record.start_millis,
-                            },
-                            None,
-                        ));
-                    }
-                    return Err(already_exists(&arn));
-                }
-                if st.finished.contains_key(&arn) {
-                    return Err(already_exists(&arn));
-                }
-                if let Some(old) = stored.as_ref() {
-                    if old.status == "RUNNING" && old.input == input_text {
-                        return Ok((
-                            StartedExecution {
-                                arn: arn.to_string(),
-                                start_millis: old.start_millis,
-                            },
-                            None,
-                        ));
-                    }
-                    return Err(already_exists(&arn));
-                }
-            }
-            let record = ExecutionRecord {
-                arn: arn.to_string(),
-                machine_arn: target.machine_arn.clone(),
-                version_arn: target.version_arn.clone(),
-                alias_arn: target.alias_arn.clone(),
-                name: name.clone(),
-                machine_type: target.machine_type,
-                status: "RUNNING".into(),
-                input: input_text.clone(),
-                output: None,
-                error: None,
-                cause: None,
-                start_millis: now,
-                stop_millis: None,
-                redrive_count: 0,
-                redrive_millis: None,
-                definition: String::new(),
-                test_case: test_case.map(str::to_string),
-                trace_header: req.trace_header.clone(),
-                snapshot: None,
-                history_len: 0,
-                transitions: 0,
-                map_run_arn: None,
-            };
-            // A placeholder, rewritten with the record as it stands after the first step.
-            let insert_at = batch.writes.len();
-            if !express {
-                batch.push(Write::InsertExecution(record.clone()));
-            }
-            inner.metrics.executions_started.fetch_add(1, Relaxed);
-            let _stepping = inner.stepping(&arn);
-            let (ex, step) = Execution::start(Arc::clone(&target.machine), info, input, &mut src);
-            let (tx, rx) = if sync {
-                let (tx, rx) = oneshot::channel();
-                (vec![tx], Some(rx))
-            } else {
-                (Vec::new(), None)
-            };
-            st.running.insert(
-                Arc::clone(&arn),
-                Box::new(Running {
-                    ex,
-                    record,
-                    definition: Arc::clone(&target.definition),
-                    timers: Default::default(),
-                    tasks: Default::default(),
-                    sync: tx,
-                    stored_work: false,
-                    insert_at: (!express).then_some(insert_at),
-                }),
-            );
-            st.drive(inner, &arn, step, &mut batch, &mut fx);
-            let seq = st.submit(inner, batch);
-            (
-                StartedExecution {
-                    arn: arn.to_string(),
-                    start_millis: now,
-                },
-                rx,
-                seq,
-            )
-        };
-        fx.complete(inner, seq);
         inner
             .committer
             .wait(seq)
@@ -931,6 +308,177 @@ impl Engine {
             None => None,
         };
         Ok((started, outcome))
+    }
+
+
+    /// StartExecution's work, on a blocking thread: checks, the first step, the batch.
+    #[allow(clippy::type_complexity)]
+    fn start_now(
+        &self,
+        req: StartRequest,
+        sync: bool,
+    ) -> Result<(
+        StartedExecution,
+        Option<oneshot::Receiver<(ExecutionRecord, u64)>>,
+        u64,
+    )> {
+        let inner = &self.inner;
+        let (machine_arn, test_case) = stepwise_mock::split_test_case(&req.state_machine_arn);
+        let input_text = req.input.clone().unwrap_or_else(|| "{}".into());
+        let input: Value =
+            serde_json::from_str(&input_text).map_err(|e| invalid_input(&input_text, e))?;
+        let mut src = SystemSources;
+        let now = src.now_millis();
+        let mut batch = Batch::default();
+        // A named execution may exist already: look in the store before taking the lock
+        // (names finished since are in `finished`, kept longer than this lookup takes).
+        let stored = match (&req.name, machine_name_of(machine_arn)) {
+            (Some(name), Some(machine)) => {
+                let arn = format!("{}execution:{machine}:{name}", self.arn_prefix());
+                if inner.names().may_contain(&arn) {
+                    inner.store.execution(&arn).map_err(Error::store)?
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        };
+        let mut st = inner.lock();
+        let target = st.resolve(machine_arn)?;
+        if let Some(tc) = test_case {
+            let Some(mocks) = &inner.config.mocks else {
+                return Err(Error::new(
+                    ErrorCode::ValidationException,
+                    format!("Test case '{tc}' requested, but the server has no mock configuration (start it with --mock-config FILE)"),
+                ));
+            };
+            if let Err(e) = mocks.test_case(&target.machine_name, tc) {
+                return Err(Error::new(ErrorCode::ValidationException, e.to_string()));
+            }
+        }
+        if sync && target.machine_type != MachineType::Express {
+            return Err(Error::new(
+                ErrorCode::StateMachineTypeNotSupported,
+                "This operation is not supported by this type of state machine",
+            ));
+        }
+        let name = req.name.clone().unwrap_or_else(|| src.uuid());
+        let express = target.machine_type == MachineType::Express;
+        let info = if express {
+            let mut i = ExecutionInfo::local_express(&target.machine_name, &name, &src.uuid());
+            i.execution_arn = format!(
+                "{}express:{}:{}:{}",
+                self.arn_prefix(),
+                target.machine_name,
+                name,
+                i.execution_arn.rsplit(':').next().unwrap_or_default()
+            );
+            i
+        } else {
+            let mut i = ExecutionInfo::local(&target.machine_name, &name);
+            i.execution_arn = format!(
+                "{}execution:{}:{}",
+                self.arn_prefix(),
+                target.machine_name,
+                name
+            );
+            i
+        };
+        let info = ExecutionInfo {
+            state_machine_arn: target.machine_arn.clone(),
+            role_arn: target.role_arn.clone(),
+            region: inner.config.region.clone(),
+            account: inner.config.account.clone(),
+            ..info
+        };
+        let arn: Arc<str> = Arc::from(info.execution_arn.as_str());
+        if !express {
+            inner.names().insert(&arn);
+            if let Some(r) = st.running.get(&arn) {
+                if r.record.input == input_text {
+                    // Idempotent: same name and input while running.
+                    return Ok((
+                        StartedExecution {
+                            arn: arn.to_string(),
+                            start_millis: r.record.start_millis,
+                        },
+                        None,
+                        0,
+                    ));
+                }
+                return Err(already_exists(&arn));
+            }
+            if st.finished.contains_key(&arn) {
+                return Err(already_exists(&arn));
+            }
+            if let Some(old) = stored.as_ref() {
+                if old.status == "RUNNING" && old.input == input_text {
+                    return Ok((
+                        StartedExecution {
+                            arn: arn.to_string(),
+                            start_millis: old.start_millis,
+                        },
+                        None,
+                        0,
+                    ));
+                }
+                return Err(already_exists(&arn));
+            }
+        }
+        let record = ExecutionRecord {
+            arn: arn.to_string(),
+            machine_arn: target.machine_arn.clone(),
+            version_arn: target.version_arn.clone(),
+            alias_arn: target.alias_arn.clone(),
+            name: name.clone(),
+            machine_type: target.machine_type,
+            status: "RUNNING".into(),
+            input: input_text.clone(),
+            output: None,
+            error: None,
+            cause: None,
+            start_millis: now,
+            stop_millis: None,
+            redrive_count: 0,
+            redrive_millis: None,
+            definition: String::new(),
+            test_case: test_case.map(str::to_string),
+            trace_header: req.trace_header.clone(),
+            snapshot: None,
+            history_len: 0,
+            transitions: 0,
+            map_run_arn: None,
+        };
+        // A placeholder, rewritten with the record as it stands after the first step.
+        let insert_at = batch.writes.len();
+        if !express {
+            batch.push(Write::InsertExecution(record.clone()));
+        }
+        inner.metrics.executions_started.fetch_add(1, Relaxed);
+        let (sync_tx, rx) = if sync {
+            let (tx, rx) = oneshot::channel();
+            (vec![tx], Some(rx))
+        } else {
+            (Vec::new(), None)
+        };
+        let mut r = Running::new(None, record, Arc::clone(&target.definition));
+        r.sync = sync_tx;
+        r.insert_at = (!express).then_some(insert_at);
+        let reserved = st.reserve(&arn, r);
+        drop(st);
+        let (ex, step) = {
+            let _stepping = inner.stepping(&arn, Some(reserved.interrupt.clone()));
+            Execution::start(Arc::clone(&target.machine), info, input, &mut src)
+        };
+        let seq = inner.drive(reserved.with(ex), step, batch, Effects::default());
+        Ok((
+            StartedExecution {
+                arn: arn.to_string(),
+                start_millis: now,
+            },
+            rx,
+            seq,
+        ))
     }
 
     /// DescribeExecution: running and recently finished ones from memory (once durable),
@@ -1015,44 +563,47 @@ impl Engine {
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<i64> {
-        let running = self.inner.lock().running.contains_key(arn);
-        if !running {
-            let rec = self.stored_execution(arn)?;
+        let key: Arc<str> = Arc::from(arn);
+        let stop = Mail::Event(Event::Stop { error, cause });
+        let d = self
+            .off_api(move |e| e.inner.deliver(e.inner.lock(), &key, stop, Batch::default(), true))
+            .await?;
+        if !self.delivered(d).await? {
+            // Not running (any more): stopping it changes nothing.
+            let rec = self.describe_execution(arn).await?;
             return Ok(rec.stop_millis.unwrap_or_else(now_millis));
         }
-        self.step_durably(arn, |st| match st.running.get_mut(arn) {
-            Some(r) => {
-                Ok(r.ex.handle(Event::Stop { error, cause }, &mut SystemSources))
-            }
-            // Finished in between: stopping it is a no-op.
-            None => Ok(Step::default()),
-        })
-        .await?;
         Ok(now_millis())
     }
 }
 
 impl Engine {
-    /// Under the lock, let `step_of` produce a step of execution `arn` (after its own
-    /// checks), drive it, and wait until the batch holding it is durable.
-    pub(crate) async fn step_durably(
+    /// Step running execution `arn` with `f` once no other step has it out. `None` when
+    /// it is not running or `f` has nothing to do (then nothing is written); otherwise
+    /// the batch's number. Runs on a blocking thread (it may wait there).
+    fn step_when_idle(
         &self,
-        arn: &str,
-        step_of: impl FnOnce(&mut State) -> Result<Step>,
-    ) -> Result<()> {
+        arn: &Arc<str>,
+        f: impl FnOnce(&mut Execution) -> Option<stepwise_interp::Step>,
+    ) -> Option<u64> {
         let inner = &self.inner;
-        let key: Arc<str> = Arc::from(arn);
-        let mut batch = Batch::default();
-        let mut fx = Effects::default();
-        let seq = {
+        let mut c = loop {
             let mut st = inner.lock();
-            let _stepping = inner.stepping(arn);
-            let step = step_of(&mut st)?;
-            st.drive(inner, &key, step, &mut batch, &mut fx);
-            st.submit(inner, batch)
+            let r = st.running.get_mut(arn)?;
+            if r.ex.is_none() {
+                drop(st);
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                continue;
+            }
+            let mut r = st.running.remove(arn)?;
+            let ex = r.ex.take()?;
+            break st.check_out(arn, r, ex);
         };
-        fx.complete(inner, seq);
-        inner.committer.wait(seq).await.map_err(|_| Error::commit())
+        let step = inner.off_lock(&mut c, f);
+        let applied = step.is_some();
+        // Even with nothing to do it goes back through `drive`, which applies its mail.
+        let seq = inner.drive(c, step.unwrap_or_default(), Batch::default(), Effects::default());
+        applied.then_some(seq)
     }
 }
 
@@ -1086,6 +637,23 @@ fn already_exists(arn: &str) -> Error {
 }
 
 impl State {
+    /// Keep a finished Standard execution's name taken (and its record at hand for
+    /// DescribeExecution) until the store has it.
+    pub(crate) fn remember_finished(&mut self, arn: &Arc<str>, r: &Running) {
+        self.finished.insert(
+            Arc::clone(arn),
+            crate::Finished {
+                record: (payload_bytes(&r.record) <= FINISHED_PAYLOAD_LIMIT)
+                    .then(|| Arc::new(r.record.clone())),
+                definition: Arc::clone(&r.definition),
+                seq: u64::MAX,
+                at: std::time::Instant::now(),
+            },
+        );
+        self.finished_order.push_back(Arc::clone(arn));
+        self.unstamped.push(Arc::clone(arn));
+    }
+
     /// Queue a batch for the writer and stamp the executions it finishes with its
     /// sequence number. Every batch built under the lock goes through here.
     pub(crate) fn submit(&mut self, inner: &Inner, batch: Batch) -> u64 {
@@ -1118,160 +686,80 @@ impl State {
     }
 }
 
-/// Fires due timers; sleeps until the next one or until an earlier one is armed.
-pub(crate) async fn timer_loop(weak: Weak<Inner>) {
-    loop {
-        let Some(inner) = weak.upgrade() else {
-            return;
-        };
-        if inner.stopping.load(Relaxed) {
-            return;
-        }
-        let next = {
-            let mut batch = Batch::default();
-            let mut fx = Effects::default();
-            let mut st = inner.lock();
-            let now = now_millis();
-            // Every timer due now fires in the order of its unscaled due time, so at
-            // `--time-scale 0` a 1 s wait still ends before a 2 s one armed earlier.
-            let mut due_now = Vec::new();
-            while due_now.len() < 2048 {
-                match st.wheel.first() {
-                    Some(key) if key.0 <= now => {}
-                    _ => break,
-                }
-                due_now.extend(st.wheel.pop_first());
-            }
-            due_now.sort_by(|a, b| (a.1, &a.2, a.3).cmp(&(b.1, &b.2, b.3)));
-            let fired = due_now.len();
-            for (due, virtual_due, arn, timer) in due_now {
-                let Some(r) = st.running.get_mut(&arn) else {
-                    continue;
-                };
-                if r.timers.get(&timer) != Some(&(due, virtual_due)) {
-                    continue;
-                }
-                r.timers.remove(&timer);
-                if r.record.machine_type == MachineType::Standard {
-                    batch.push(Write::DeleteTimer {
-                        execution_arn: arn.to_string(),
-                        timer,
-                    });
-                }
-                let Some(r) = st.running.get(&arn) else {
-                    continue;
-                };
-                let event = st.deleted_check(r, Event::TimerFired { timer });
-                let Some(r) = st.running.get_mut(&arn) else {
-                    continue;
-                };
-                let _stepping = inner.stepping(&arn);
-                let step = r.ex.handle(event, &mut SystemSources);
-                st.drive(&inner, &arn, step, &mut batch, &mut fx);
-            }
-            // Executions that yielded go on, each once this turn (one that yields again
-            // waits for the next turn, after whatever else is waiting for the lock).
-            let continues = std::mem::take(&mut st.continues);
-            let continued = !continues.is_empty();
-            for arn in continues {
-                let Some(r) = st.running.get(&arn) else {
-                    continue;
-                };
-                let event = st.deleted_check(r, Event::Continue);
-                let Some(r) = st.running.get_mut(&arn) else {
-                    continue;
-                };
-                let _stepping = inner.stepping(&arn);
-                let step = r.ex.handle(event, &mut SystemSources);
-                st.drive(&inner, &arn, step, &mut batch, &mut fx);
-            }
-            let seq = st.submit(&inner, batch);
-            fx.wake_timers = false;
-            fx.complete(&inner, seq);
-            if fired >= 2048 || continued || !st.continues.is_empty() {
-                Some(0)
-            } else {
-                st.wheel.first().map(|(due, ..)| (due - now).max(0))
-            }
-        };
-        let wake = inner.timer_wake.notified();
-        match next {
-            Some(0) => tokio::task::yield_now().await,
-            Some(ms) => {
-                let _ =
-                    tokio::time::timeout(std::time::Duration::from_millis(ms as u64), wake).await;
-            }
-            None => {
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), wake).await;
-            }
-        }
-    }
-}
 
 impl Engine {
     /// RedriveExecution: resume a FAILED, TIMED_OUT or ABORTED Standard execution from
     /// its unsuccessful states. Returns the redrive time.
     pub async fn redrive_execution(&self, arn: &str) -> Result<i64> {
-        let not_redrivable = |m: String| Error::new(ErrorCode::ExecutionNotRedrivable, m);
         let record = self.describe_execution_full(arn)?;
+        let key: Arc<str> = Arc::from(arn);
+        let seq = self.off_api(move |e| e.redrive_now(key, record)).await??;
+        self.inner
+            .committer
+            .wait(seq)
+            .await
+            .map_err(|_| Error::commit())?;
+        Ok(now_millis())
+    }
+
+    /// RedriveExecution's work, on a blocking thread.
+    fn redrive_now(&self, key: Arc<str>, record: ExecutionRecord) -> Result<u64> {
+        let arn = &*key;
+        let inner = &self.inner;
         let now = now_millis();
-        self.step_durably(arn, |st| {
-            let key: Arc<str> = Arc::from(arn);
+        let not_redrivable = |m: String| Error::new(ErrorCode::ExecutionNotRedrivable, m);
+        let running = || {
+            not_redrivable(format!(
+                "Execution {arn} cannot be redriven: Execution is RUNNING and cannot be redriven"
+            ))
+        };
+        let machine = {
+            let mut st = inner.lock();
             if st.running.contains_key(&key) {
-                return Err(not_redrivable(format!(
-                    "Execution {arn} cannot be redriven: Execution is RUNNING and cannot be redriven"
-                )));
+                return Err(running());
             }
-            let Some(snapshot) = &record.snapshot else {
-                return Err(not_redrivable(format!(
-                    "Execution {arn} cannot be redriven: Execution is {} and cannot be redriven",
-                    record.status
-                )));
-            };
-            let machine = st
-                .machine_for(&record.definition)
-                .map_err(|e| Error::new(ErrorCode::ServiceException, e))?;
-            let mut ex = Execution::restore(machine, snapshot).map_err(|e| {
-                tracing::error!(execution = arn, error = %e, "stored snapshot does not restore");
-                Error::new(
-                    ErrorCode::ServiceException,
-                    "The execution's stored state is unreadable",
-                )
-            })?;
-            let _stepping = self.inner.stepping(arn);
-            let step = ex
-                .redrive(&mut SystemSources)
-                .map_err(|e| not_redrivable(format!("Execution {arn} cannot be redriven: {e}")))?;
-            let mut rec = record.clone();
-            let definition = st.shared_definition(&rec.definition);
-            rec.definition = String::new();
-            rec.snapshot = None;
-            rec.status = "RUNNING".into();
-            rec.output = None;
-            rec.error = None;
-            rec.cause = None;
-            rec.stop_millis = None;
-            rec.redrive_count += 1;
-            rec.redrive_millis = Some(now);
-            st.finished.remove(&key);
-            st.running.insert(
-                Arc::clone(&key),
-                Box::new(Running {
-                    ex,
-                    record: rec,
-                    definition,
-                    timers: Default::default(),
-                    tasks: Default::default(),
-                    sync: Vec::new(),
-                    // A redriven execution's old timers and tasks were cleared at its end.
-                    stored_work: false,
-                    insert_at: None,
-                }),
-            );
-            Ok(step)
-        })
-        .await?;
-        Ok(now)
+            st.machine_for(&record.definition)
+                .map_err(|e| Error::new(ErrorCode::ServiceException, e))?
+        };
+        let Some(snapshot) = &record.snapshot else {
+            return Err(not_redrivable(format!(
+                "Execution {arn} cannot be redriven: Execution is {} and cannot be redriven",
+                record.status
+            )));
+        };
+        let mut ex = Execution::restore(machine, snapshot).map_err(|e| {
+            tracing::error!(execution = arn, error = %e, "stored snapshot does not restore");
+            Error::new(
+                ErrorCode::ServiceException,
+                "The execution's stored state is unreadable",
+            )
+        })?;
+        let step = {
+            let _stepping = inner.stepping(arn, None);
+            ex.redrive(&mut SystemSources)
+                .map_err(|e| not_redrivable(format!("Execution {arn} cannot be redriven: {e}")))?
+        };
+        let mut st = inner.lock();
+        if st.running.contains_key(&key) {
+            // Redriven by another call meanwhile.
+            return Err(running());
+        }
+        let mut rec = record;
+        let definition = st.shared_definition(&rec.definition);
+        rec.definition = String::new();
+        rec.snapshot = None;
+        rec.status = "RUNNING".into();
+        rec.output = None;
+        rec.error = None;
+        rec.cause = None;
+        rec.stop_millis = None;
+        rec.redrive_count += 1;
+        rec.redrive_millis = Some(now);
+        st.finished.remove(&key);
+        // A redriven execution's old timers and tasks were cleared at its end.
+        let c = st.reserve(&key, Running::new(None, rec, definition)).with(ex);
+        drop(st);
+        Ok(inner.drive(c, step, Batch::default(), Effects::default()))
     }
 
     /// The stored record with its snapshot (running executions: from memory, no snapshot).
@@ -1290,12 +778,18 @@ impl Engine {
     }
 
     /// Map Runs of an execution, in start order.
-    pub fn list_map_runs(&self, execution_arn: &str) -> Result<Vec<MapRunInfo>> {
-        {
-            let st = self.inner.lock();
-            if let Some(r) = st.running.get(execution_arn) {
-                return Ok(r.ex.map_runs());
+    pub async fn list_map_runs(&self, execution_arn: &str) -> Result<Vec<MapRunInfo>> {
+        loop {
+            {
+                let st = self.inner.lock();
+                match st.running.get(execution_arn).map(|r| r.ex.as_ref()) {
+                    Some(Some(ex)) => return Ok(ex.map_runs()),
+                    // A step has it out: read it once it is back.
+                    Some(None) => {}
+                    None => break,
+                }
             }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
         let record = self.describe_execution_full(execution_arn)?;
         let Some(snapshot) = &record.snapshot else {
@@ -1316,7 +810,7 @@ impl Engine {
     }
 
     /// DescribeMapRun: the Map Run and the execution it belongs to.
-    pub fn describe_map_run(&self, map_run_arn: &str) -> Result<(MapRunInfo, String)> {
+    pub async fn describe_map_run(&self, map_run_arn: &str) -> Result<(MapRunInfo, String)> {
         let missing = || {
             Error::new(
                 ErrorCode::ResourceNotFound,
@@ -1330,7 +824,8 @@ impl Engine {
             .map_err(Error::store)?
             .ok_or_else(missing)?;
         let run = self
-            .list_map_runs(&exec)?
+            .list_map_runs(&exec)
+            .await?
             .into_iter()
             .find(|r| r.arn == map_run_arn)
             .ok_or_else(missing)?;
@@ -1345,29 +840,35 @@ impl Engine {
         tolerated_count: Option<u64>,
         tolerated_percentage: Option<f64>,
     ) -> Result<()> {
-        let (run, exec) = self.describe_map_run(map_run_arn)?;
-        self.step_durably(&exec, |st| {
-            st.running
-                .get_mut(exec.as_str())
-                .and_then(|r| {
-                    r.ex.update_map_run(
-                        map_run_arn,
+        let (run, exec) = self.describe_map_run(map_run_arn).await?;
+        let key: Arc<str> = Arc::from(exec.as_str());
+        let arn = map_run_arn.to_string();
+        let seq = self
+            .off_api(move |e| {
+                e.step_when_idle(&key, |ex| {
+                    ex.update_map_run(
+                        &arn,
                         max_concurrency,
                         tolerated_count,
                         tolerated_percentage,
                         &mut SystemSources,
                     )
                 })
-                .ok_or_else(|| {
-                    Error::new(
-                        ErrorCode::ValidationException,
-                        format!(
-                            "Map Run {map_run_arn} is {} and cannot be updated",
-                            run.status.as_str()
-                        ),
-                    )
-                })
-        })
-        .await
+            })
+            .await?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorCode::ValidationException,
+                    format!(
+                        "Map Run {map_run_arn} is {} and cannot be updated",
+                        run.status.as_str()
+                    ),
+                )
+            })?;
+        self.inner
+            .committer
+            .wait(seq)
+            .await
+            .map_err(|_| Error::commit())
     }
 }

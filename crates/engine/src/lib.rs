@@ -20,6 +20,7 @@ mod executions;
 pub mod metrics;
 mod names;
 pub mod sources;
+mod stepping;
 mod tasks;
 
 pub use catalog::{AliasView, MachineView, NewStateMachine, StateMachineUpdate, VersionView};
@@ -38,9 +39,10 @@ use tokio::sync::{oneshot, Notify};
 use committer::Committer;
 use metrics::Metrics;
 
-/// Told which execution the engine is stepping (`Some`) and when it is done (`None`),
-/// so that a crash inside a step can be pinned on that execution at the next start
-/// (see [`Config::poisoned`]). Called with the engine's lock held: it must be quick.
+/// Told which execution the engine is stepping on the calling thread (`Some`) and when
+/// it is done (`None`), so that a crash inside a step can be pinned on that execution at
+/// the next start (see [`Config::poisoned`]). Several threads step at once, each its own
+/// execution; it is called at every step, so it must be quick.
 pub trait StepMarker: Send + Sync + std::fmt::Debug {
     fn mark(&self, execution_arn: Option<&str>);
 }
@@ -106,7 +108,13 @@ struct VersionEntry {
 
 /// A RUNNING execution held in memory.
 struct Running {
-    ex: Execution,
+    /// `None` while a step has it out (see `stepping`).
+    ex: Option<Execution>,
+    /// What arrived while a step had it out, applied before it is put back, each with
+    /// the caller waiting for the batch that applied it.
+    mail: Vec<(stepping::Mail, Option<oneshot::Sender<u64>>)>,
+    /// Cancels the step that has it out (a stop).
+    interrupt: Option<stepwise_jsonata::CancelToken>,
     /// The record as inserted (status and results are updated when it finishes), without
     /// its `definition`, which is shared here instead: many executions, one text.
     record: stepwise_store::ExecutionRecord,
@@ -210,7 +218,7 @@ impl Engine {
         }
         engine.recover()?;
         let weak = Arc::downgrade(&engine.inner);
-        tokio::spawn(executions::timer_loop(weak));
+        tokio::spawn(stepping::timer_loop(weak));
         Ok(engine)
     }
 
@@ -267,6 +275,37 @@ impl Engine {
         self.inner.committer.shutdown();
     }
 
+    /// Run `f` on Tokio's blocking pool: execution steps never run on the threads that
+    /// serve the API, so a slow one delays no other request.
+    async fn off_api<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Engine) -> T + Send + 'static,
+    ) -> Result<T> {
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || f(&engine))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "a step failed");
+                Error::new(ErrorCode::ServiceException, "Internal error while stepping")
+            })
+    }
+
+    /// Wait until what a [`stepping::Delivery`] applied is durable; false when there
+    /// was no running execution to deliver to.
+    async fn delivered(&self, d: stepping::Delivery) -> Result<bool> {
+        let seq = match d {
+            stepping::Delivery::Gone => return Ok(false),
+            stepping::Delivery::Stepped(seq) => seq,
+            stepping::Delivery::Queued(rx) => rx.await.map_err(|_| Error::commit())?,
+        };
+        self.inner
+            .committer
+            .wait(seq)
+            .await
+            .map_err(|_| Error::commit())?;
+        Ok(true)
+    }
+
     /// ARN prefix `arn:aws:states:REGION:ACCOUNT:`.
     fn arn_prefix(&self) -> String {
         format!(
@@ -282,6 +321,7 @@ pub(crate) struct Stepping<'a>(Option<&'a dyn StepMarker>);
 impl Drop for Stepping<'_> {
     fn drop(&mut self) {
         sources::set_step_deadline(false);
+        stepwise_jsonata::interrupt_with(None);
         if let Some(m) = self.0 {
             m.mark(None);
         }
@@ -289,10 +329,16 @@ impl Drop for Stepping<'_> {
 }
 
 impl Inner {
-    /// Mark `arn` as being stepped until the returned guard drops, and give the step
-    /// its time budget ([`sources::STEP_BUDGET`]).
-    pub(crate) fn stepping(&self, arn: &str) -> Stepping<'_> {
+    /// Mark `arn` as being stepped on this thread until the returned guard drops, give
+    /// the step its time budget ([`sources::STEP_BUDGET`]) and let `interrupt` cut it
+    /// short.
+    pub(crate) fn stepping(
+        &self,
+        arn: &str,
+        interrupt: Option<stepwise_jsonata::CancelToken>,
+    ) -> Stepping<'_> {
         sources::set_step_deadline(true);
+        stepwise_jsonata::interrupt_with(interrupt);
         let m = self.config.step_marker.as_deref();
         if let Some(m) = m {
             m.mark(Some(arn));
@@ -317,6 +363,26 @@ impl Inner {
 }
 
 impl Running {
+    /// An entry with no timers, tasks or waiting callers yet.
+    fn new(
+        ex: Option<Execution>,
+        record: stepwise_store::ExecutionRecord,
+        definition: Arc<str>,
+    ) -> Box<Running> {
+        Box::new(Running {
+            ex,
+            mail: Vec::new(),
+            interrupt: None,
+            record,
+            definition,
+            timers: HashMap::new(),
+            tasks: HashMap::new(),
+            sync: Vec::new(),
+            stored_work: false,
+            insert_at: None,
+        })
+    }
+
     /// The record with its definition, as the store and DescribeExecution want it.
     fn full_record(&self) -> stepwise_store::ExecutionRecord {
         let mut rec = self.record.clone();
@@ -358,11 +424,14 @@ pub use stepwise_interp::test_state::{
 
 impl Engine {
     /// TestState: one state, run in isolation (nothing is stored).
-    pub fn test_state(&self, mut req: TestStateRequest) -> Result<TestStateResponse> {
+    pub async fn test_state(&self, mut req: TestStateRequest) -> Result<TestStateResponse> {
         use stepwise_interp::test_state::TestStateError as E;
         req.region = self.inner.config.region.clone();
         req.account = self.inner.config.account.clone();
-        stepwise_interp::test_state::test_state(&req, &mut sources::SystemSources).map_err(|e| {
+        let run = move |_: &Engine| {
+            stepwise_interp::test_state::test_state(&req, &mut sources::SystemSources)
+        };
+        self.off_api(run).await?.map_err(|e| {
             let code = match e {
                 E::InvalidDefinition(_) => ErrorCode::InvalidDefinition,
                 E::InvalidExecutionInput(_) => ErrorCode::InvalidExecutionInput,

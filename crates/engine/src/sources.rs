@@ -21,7 +21,11 @@ impl Sources for SystemSources {
         (random_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     fn out_of_time(&mut self) -> bool {
-        STEP_DEADLINE.with(|d| d.get().is_some_and(|d| std::time::Instant::now() >= d))
+        stepwise_jsonata::interrupted()
+            || STEP_DEADLINE.with(|d| d.get().is_some_and(|d| std::time::Instant::now() >= d))
+    }
+    fn interrupted(&mut self) -> bool {
+        stepwise_jsonata::interrupted()
     }
 }
 

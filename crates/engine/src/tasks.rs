@@ -2,8 +2,7 @@
 
 use crate::catalog::activity_not_found;
 use crate::error::{Error, ErrorCode, Result};
-use crate::executions::Effects;
-use crate::sources::SystemSources;
+use crate::stepping::{Delivery, Mail};
 use crate::{Engine, State};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +20,15 @@ pub const POLL_SECONDS: u64 = 60;
 pub struct ActivityTask {
     pub token: String,
     pub input: String,
+}
+
+/// What a GetActivityTask call found.
+enum Polled {
+    /// A task, handed out by this delivery.
+    Now(ActivityTask, Delivery),
+    /// Nothing now, and the server is stopping.
+    Empty,
+    Wait(oneshot::Receiver<(ActivityTask, u64)>),
 }
 
 /// A GetActivityTask call waiting for work.
@@ -49,43 +57,32 @@ fn unknown_token(token: &str) -> Error {
 }
 
 impl State {
-    /// Apply `event` to the execution owning `token` (removing the token when the
-    /// task is over) and drive it.
-    fn answer(
+    /// Accept an answer for `token`: the execution it goes to and the mail that carries
+    /// it. A task that is over releases its token now, so a second answer is refused.
+    fn accept_answer(
         &mut self,
-        inner: &crate::Inner,
         token: &str,
         event: impl FnOnce(u64) -> Event,
         finishes: bool,
-        batch: &mut Batch,
-        fx: &mut Effects,
-    ) -> Result<()> {
+    ) -> Result<(Arc<str>, Mail)> {
         let Some(entry) = self.tokens.get(token) else {
             return Err(unknown_token(token));
         };
         let (arn, task) = (Arc::clone(&entry.execution), entry.task);
-        let Some(r) = self.running.get_mut(&arn) else {
+        if !self.running.contains_key(&arn) {
             self.tokens.remove(token);
             return Err(unknown_token(token));
-        };
-        if finishes {
-            r.tasks.remove(&task);
-            self.tokens.remove(token);
-            batch.push(Write::DeleteTask {
-                token: token.to_string(),
-            });
         }
-        let Some(r) = self.running.get(&arn) else {
-            return Err(unknown_token(token));
+        if finishes {
+            self.tokens.remove(token);
+        }
+        let mail = Mail::Task {
+            task,
+            token: token.to_string(),
+            event: event(task),
+            finishes,
         };
-        let event = self.deleted_check(r, event(task));
-        let Some(r) = self.running.get_mut(&arn) else {
-            return Err(unknown_token(token));
-        };
-        let _stepping = inner.stepping(&arn);
-        let step = r.ex.handle(event, &mut SystemSources);
-        self.drive(inner, &arn, step, batch, fx);
-        Ok(())
+        Ok((arn, mail))
     }
 }
 
@@ -107,86 +104,19 @@ impl Engine {
         worker_name: Option<String>,
         wait: Duration,
     ) -> Result<Option<ActivityTask>> {
-        let inner = &self.inner;
         let worker = worker_name.unwrap_or_default();
-        let mut batch = Batch::default();
-        let mut fx = Effects::default();
-        enum Polled {
-            Now(ActivityTask, u64),
-            Wait(oneshot::Receiver<(ActivityTask, u64)>),
-        }
-        let polled = {
-            let mut st = inner.lock();
-            if !st.activities.contains_key(activity_arn) {
-                return Err(activity_not_found(activity_arn));
-            }
-            // A queued task whose token is still open.
-            let mut found = None;
-            while let Some(token) = st
-                .queues
-                .get_mut(activity_arn)
-                .and_then(|q| q.tasks.pop_front())
-            {
-                if let Some(e) = st.tokens.get_mut(&token) {
-                    if !e.started {
-                        e.started = true;
-                        // Taken for good: a restart must not hand it out again.
-                        e.record.worker = Some(worker.clone());
-                        if e.durable {
-                            batch.push(Write::PutTask(e.record.clone()));
-                        }
-                        found = Some((token, e.record.input.clone()));
-                        break;
-                    }
-                }
-            }
-            if let Some((token, input)) = found {
-                let w = worker.clone();
-                st.answer(
-                    inner,
-                    &token,
-                    |task| Event::TaskStarted {
-                        task,
-                        worker_name: w,
-                    },
-                    false,
-                    &mut batch,
-                    &mut fx,
-                )?;
-                let seq = st.submit(inner, batch);
-                fx.complete(inner, seq);
-                Polled::Now(ActivityTask { token, input }, seq)
-            } else {
-                if inner.stopping.load(std::sync::atomic::Ordering::Relaxed) {
-                    return Ok(None);
-                }
-                let queue = st.queues.entry(activity_arn.to_string()).or_default();
-                queue.pollers.retain(|p| !p.tx.is_closed());
-                if queue.pollers.len() >= MAX_POLLERS {
-                    return Err(Error::new(
-                    ErrorCode::ActivityWorkerLimitExceeded,
-                    format!("Activity Worker Limit Exceeded: at most {MAX_POLLERS} GetActivityTask calls may wait on '{activity_arn}'"),
-                ));
-                }
-                let (tx, rx) = oneshot::channel();
-                queue.pollers.push_back(crate::tasks::Poller { worker, tx });
-                Polled::Wait(rx)
-            }
-        };
-        let rx = match polled {
-            Polled::Now(task, seq) => {
-                inner
-                    .committer
-                    .wait(seq)
-                    .await
-                    .map_err(|_| Error::commit())?;
+        let arn = activity_arn.to_string();
+        let rx = match self.off_api(move |e| e.poll_now(&arn, worker)).await?? {
+            Polled::Now(task, d) => {
+                self.delivered(d).await?;
                 return Ok(Some(task));
             }
+            Polled::Empty => return Ok(None),
             Polled::Wait(rx) => rx,
         };
         match tokio::time::timeout(wait, rx).await {
             Ok(Ok((task, seq))) => {
-                inner
+                self.inner
                     .committer
                     .wait(seq)
                     .await
@@ -197,22 +127,79 @@ impl Engine {
         }
     }
 
+    /// GetActivityTask's work, on a blocking thread (handing a task out steps its
+    /// execution): a queued task, or a place in the queue of pollers.
+    fn poll_now(&self, activity_arn: &str, worker: String) -> Result<Polled> {
+        let inner = &self.inner;
+        let mut batch = Batch::default();
+        let mut st = inner.lock();
+        if !st.activities.contains_key(activity_arn) {
+            return Err(activity_not_found(activity_arn));
+        }
+        // A queued task whose token is still open.
+        let mut found = None;
+        while let Some(token) = st
+            .queues
+            .get_mut(activity_arn)
+            .and_then(|q| q.tasks.pop_front())
+        {
+            if let Some(e) = st.tokens.get_mut(&token) {
+                if !e.started {
+                    e.started = true;
+                    // Taken for good: a restart must not hand it out again.
+                    e.record.worker = Some(worker.clone());
+                    if e.durable {
+                        batch.push(Write::PutTask(e.record.clone()));
+                    }
+                    found = Some((token, e.record.input.clone()));
+                    break;
+                }
+            }
+        }
+        if let Some((token, input)) = found {
+            let (arn, mail) = st.accept_answer(
+                &token,
+                |task| Event::TaskStarted {
+                    task,
+                    worker_name: worker,
+                },
+                false,
+            )?;
+            let d = inner.deliver(st, &arn, mail, batch, true);
+            return Ok(Polled::Now(ActivityTask { token, input }, d));
+        }
+        if inner.stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(Polled::Empty);
+        }
+        let queue = st.queues.entry(activity_arn.to_string()).or_default();
+        queue.pollers.retain(|p| !p.tx.is_closed());
+        if queue.pollers.len() >= MAX_POLLERS {
+            return Err(Error::new(
+                ErrorCode::ActivityWorkerLimitExceeded,
+                format!("Activity Worker Limit Exceeded: at most {MAX_POLLERS} GetActivityTask calls may wait on '{activity_arn}'"),
+            ));
+        }
+        let (tx, rx) = oneshot::channel();
+        queue.pollers.push_back(crate::tasks::Poller { worker, tx });
+        Ok(Polled::Wait(rx))
+    }
+
     async fn answer_task(
         &self,
         token: &str,
-        event: impl FnOnce(u64) -> Event,
+        event: impl FnOnce(u64) -> Event + Send + 'static,
         finishes: bool,
     ) -> Result<()> {
-        let inner = &self.inner;
-        let mut batch = Batch::default();
-        let mut fx = Effects::default();
-        let seq = {
-            let mut st = inner.lock();
-            st.answer(inner, token, event, finishes, &mut batch, &mut fx)?;
-            st.submit(inner, batch)
-        };
-        fx.complete(inner, seq);
-        inner.committer.wait(seq).await.map_err(|_| Error::commit())
+        let token = token.to_string();
+        let d = self
+            .off_api(move |e| {
+                let mut st = e.inner.lock();
+                let (arn, mail) = st.accept_answer(&token, event, finishes)?;
+                Ok::<_, Error>(e.inner.deliver(st, &arn, mail, Batch::default(), true))
+            })
+            .await??;
+        self.delivered(d).await?;
+        Ok(())
     }
 
     pub async fn send_task_success(&self, token: &str, output: &str) -> Result<()> {

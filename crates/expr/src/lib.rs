@@ -42,6 +42,12 @@ pub trait Sources {
     fn out_of_time(&mut self) -> bool {
         false
     }
+    /// Whether the current step must end at once because its execution is being stopped:
+    /// a state whose evaluation fails meanwhile is left as it was entered (the stop ends
+    /// it), and the step yields. The edge interrupts JSONata evaluations the same way.
+    fn interrupted(&mut self) -> bool {
+        false
+    }
 }
 
 /// Read-only access to the variables (`Assign`) visible in a state.

@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
+pub use jsonata_core::evaluator::CancelToken;
 use jsonata_core::value::JValue;
 use serde_json::Value;
 use stepwise_expr::{Sources, StatesError, Variables};
@@ -66,6 +67,23 @@ struct ExprInner {
 }
 
 pub use stepwise_expr::json_type_name;
+
+thread_local! {
+    /// Cancels the evaluations of the step running on this thread (see [`interrupt_with`]).
+    static INTERRUPT: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
+}
+
+/// Let `token` stop every evaluation this thread runs from now on (`None`: nothing
+/// stops them but their time limit). The engine sets one per step, so that stopping an
+/// execution cuts a long evaluation short from another thread.
+pub fn interrupt_with(token: Option<CancelToken>) {
+    INTERRUPT.with(|t| *t.borrow_mut() = token);
+}
+
+/// Whether this thread's token (see [`interrupt_with`]) was cancelled.
+pub fn interrupted() -> bool {
+    INTERRUPT.with(|t| t.borrow().as_ref().is_some_and(CancelToken::is_cancelled))
+}
 
 impl JsonataExpr {
     /// Parse the body of `{% … %}` (without the delimiters). Surrounding whitespace is
@@ -259,6 +277,7 @@ impl JsonataExpr {
         let draws = Rc::new(RefCell::new(functions::Draws::take(needs, sources)));
         let options = EvaluatorOptions {
             timeout_ms: Some(EVAL_TIMEOUT_MS),
+            cancel: INTERRUPT.with(|t| t.borrow().clone()),
             max_stack_depth: Some(MAX_EVAL_DEPTH),
             ..EvaluatorOptions::default()
         };

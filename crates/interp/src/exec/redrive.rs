@@ -378,6 +378,11 @@ impl Execution {
         self.runs.clone()
     }
 
+    /// Whether any Distributed Map run started in this execution.
+    pub fn has_map_runs(&self) -> bool {
+        !self.runs.is_empty()
+    }
+
     /// AWS `UpdateMapRun`: change a running Map Run's `MaxConcurrency` (0 = no limit) and
     /// failure tolerance. A higher concurrency starts waiting items at once (the returned
     /// step); `None` leaves a setting as it is. `false` when no running Map Run has `arn`.

@@ -342,6 +342,12 @@ impl Execution {
             Flow::Blocked | Flow::Done => false,
             Flow::Failed(failure) => {
                 let a = match std::mem::replace(&mut self.frame(fid).stage, Stage::Finished) {
+                    // Failed because its evaluation was cut short for a stop: the state
+                    // stays as it was entered, and the stop that follows ends it.
+                    Stage::Active(a) if src.interrupted() => {
+                        self.frame(fid).stage = Stage::Active(a);
+                        return false;
+                    }
                     Stage::Active(a) => a,
                     _ => {
                         self.finish_frame(fid, Err((failure.err, None)), src);
