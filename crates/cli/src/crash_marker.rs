@@ -15,11 +15,11 @@
 //! ARN without a flag (`kill -9`, a power cut) blames nobody: it resumes as usual.
 
 use anyhow::Context;
+use std::cell::Cell;
 use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
-use std::cell::Cell;
 use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use stepwise_engine::StepMarker;
@@ -242,7 +242,10 @@ mod tests {
     #[test]
     fn an_abort_outside_any_step_blames_every_step_then_running() {
         let area = file_with(&[(0, "arn:a", false), (63, "arn:b", false)], true);
-        assert_eq!(blamed(&area), vec!["arn:a".to_string(), "arn:b".to_string()]);
+        assert_eq!(
+            blamed(&area),
+            vec!["arn:a".to_string(), "arn:b".to_string()]
+        );
         assert!(blamed(&file_with(&[], true)).is_empty());
     }
 

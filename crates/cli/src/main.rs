@@ -4,6 +4,7 @@
 //! core (`stepwise-interp`) with a real or virtual clock and prints results. It is the
 //! only crate that uses `anyhow`.
 
+mod alloc;
 mod bench;
 mod bench_http;
 mod bench_server;
@@ -19,9 +20,8 @@ mod validate;
 
 use clap::{Parser, Subcommand};
 
-/// JSON values are many small allocations; mimalloc makes them markedly cheaper.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::Counted = alloc::Counted;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

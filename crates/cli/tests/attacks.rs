@@ -41,6 +41,17 @@ fn start(c: &Client, machine: &str, input: Value) -> String {
         .to_string()
 }
 
+/// A JSONata machine: a one-second Wait (StartExecution is answered by then), then a
+/// Pass state `P` whose `Output` is `output`.
+fn after_a_wait(c: &Client, name: &str, output: &str) -> String {
+    c.create_machine(
+        name,
+        &json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 1, "Next": "P"},
+            "P": {"Type": "Pass", "Output": output, "End": true}}}),
+    )
+}
+
 /// `{"a": {"a": …}}` built `$states.input.n` levels deep by one JSONata expression.
 const DEEP: &str = "{% $reduce([1..$states.input.n], function($acc, $v){ {'a': $acc} }, {}) %}";
 
@@ -143,12 +154,13 @@ fn maps_are_held_to_the_history_and_payload_limits() {
     assert!(c.history(&e).len() <= 25_000);
     still_serving(&server, &c, &inline);
 
-    // A Distributed Map over a million items made by one expression: refused before any
-    // child execution exists (it used to grow the server past 20 GB).
+    // A Distributed Map over 200,000 items made by one expression (a million used to
+    // grow the server past 20 GB; one evaluation cannot hold that many now): refused
+    // before any child execution exists.
     let million = c.create_machine(
         "million",
         &json!({"QueryLanguage": "JSONata", "StartAt": "M", "States": {"M": {"Type": "Map",
-            "Items": "{% [1..1000000] %}",
+            "Items": "{% [1..200000] %}",
             "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                 "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}},
             "End": true}}}),
@@ -210,20 +222,17 @@ fn an_execution_that_crashes_the_server_is_failed_at_restart() {
     let c = server.client();
     // After a second's wait (StartExecution is answered by then), about 1.5 s of
     // JSONata in one state: long enough to be caught inside that step.
-    let slow = c.create_machine(
+    let slow = after_a_wait(
+        &c,
         "slow",
-        &json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
-            "W": {"Type": "Wait", "Seconds": 1, "Next": "Sum"},
-            "Sum": {"Type": "Pass",
-                "Output": "{% $reduce([1..$states.input.n], function($a, $v){ $a + $v }, 0) %}",
-                "End": true}}}),
+        "{% $sum([1..$states.input.n].($reduce([1..100000], function($a, $v){ $a + $v }, 0))) %}",
     );
     let waiting = c.create_machine(
         "waiting",
         &json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": true}}}),
     );
     let bystander = start(&c, &waiting, json!({}));
-    let culprit = start(&c, &slow, json!({"n": 3_000_000}));
+    let culprit = start(&c, &slow, json!({"n": 50}));
     wait_until_stepping(&server, &culprit);
     server.signal_and_restart("ABRT");
     let c = server.client();
@@ -240,7 +249,7 @@ fn an_execution_that_crashes_the_server_is_failed_at_restart() {
     still_serving(&server, &c, &slow);
 
     // kill -9 in the middle of the same kind of step: it resumes and succeeds.
-    let again = start(&c, &slow, json!({"n": 3_000_000}));
+    let again = start(&c, &slow, json!({"n": 50}));
     wait_until_stepping(&server, &again);
     server.kill_and_restart();
     let c = server.client();
@@ -293,13 +302,10 @@ fn endless_states_do_not_hold_the_server() {
     let data = temp_dir("endless");
     let mut server = Server::start(&data, &[]);
     let c = server.client();
-    let endless = c.create_machine(
+    let endless = after_a_wait(
+        &c,
         "endless",
-        &json!({"QueryLanguage": "JSONata", "StartAt": "W", "States": {
-            "W": {"Type": "Wait", "Seconds": 1, "Next": "Spin"},
-            "Spin": {"Type": "Pass",
-                     "Output": "{% ($f := function($n){ $f($n + 1) }; $f(0)) %}",
-                     "End": true}}}),
+        "{% ($f := function($n){ $f($n + 1) }; $f(0)) %}",
     );
     let quick = c.create_machine(
         "quick",
@@ -320,7 +326,10 @@ fn endless_states_do_not_hold_the_server() {
         std::thread::sleep(Duration::from_millis(300));
     }
     let t = Instant::now();
-    c.ok("StopExecution", json!({ "executionArn": spinning[0], "error": "Enough" }));
+    c.ok(
+        "StopExecution",
+        json!({ "executionArn": spinning[0], "error": "Enough" }),
+    );
     assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
     let d = c.ok("DescribeExecution", json!({ "executionArn": spinning[0] }));
     assert_eq!(d["status"], "ABORTED", "{d}");
@@ -346,7 +355,10 @@ fn endless_states_do_not_hold_the_server() {
         assert_eq!(d["status"], "FAILED", "{d}");
         assert_eq!(d["error"], "States.QueryEvaluationError", "{d}");
     }
-    assert!(started.elapsed() >= Duration::from_secs(9), "the guard is 10 s");
+    assert!(
+        started.elapsed() >= Duration::from_secs(9),
+        "the guard is 10 s"
+    );
     still_serving(&server, &c, &endless);
 
     // SIGTERM while a step spins: the server exits in seconds, and comes back.
@@ -360,6 +372,64 @@ fn endless_states_do_not_hold_the_server() {
     c.ok("StopExecution", json!({ "executionArn": spinning }));
     let d = c.wait_done(&spinning, Duration::from_secs(5));
     assert_eq!(d["status"], "ABORTED", "{d}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// Expressions that would take gigabytes (a huge `$pad`, a string doubled again and
+/// again, ranges and item lists in the millions) fail with an evaluation error once
+/// they go over one evaluation's memory budget, in a server whose address space is
+/// capped at 4 GiB: it never aborts and keeps serving.
+#[cfg(target_os = "linux")]
+#[test]
+fn memory_bombs_fail_within_the_budget() {
+    let data = temp_dir("memory");
+    let server = Server::start(&data, &[]);
+    server.limit_address_space(4 << 30);
+    let c = server.client();
+    let bombs = [
+        (
+            "pad",
+            "{% $pad('', 2000000000, 'x') %}",
+            "width of $pad must not exceed",
+        ),
+        (
+            "doubling",
+            "{% $length($reduce([1..40], function($a, $v){ $a & $a }, 'xxxxxxxx')) %}",
+            "used more memory than one evaluation may (64 MiB)",
+        ),
+        (
+            "range",
+            "{% $count([1..5000000]) %}",
+            "maximum sequence length",
+        ),
+        (
+            "objects",
+            "{% [1..1000000].{'a': $pad('', 200, 'y')} %}",
+            "used more memory than one evaluation may",
+        ),
+        (
+            "join",
+            "{% $length($join([1..200000].$pad('', 1000, 'z'))) %}",
+            "used more memory than one evaluation may",
+        ),
+    ];
+    for (name, output, cause) in bombs {
+        let machine = c.create_machine(
+            name,
+            &json!({"QueryLanguage": "JSONata", "StartAt": "Bomb", "States": {
+                "Bomb": {"Type": "Pass", "Output": output, "End": true}}}),
+        );
+        let arn = start(&c, &machine, json!({}));
+        let d = c.wait_done(&arn, Duration::from_secs(30));
+        assert_eq!(d["status"], "FAILED", "{name}: {d}");
+        assert_eq!(d["error"], "States.QueryEvaluationError", "{name}: {d}");
+        let text = d["cause"].as_str().unwrap_or_default();
+        assert!(text.contains(cause), "{name}: {text}");
+        still_serving(&server, &c, &machine);
+    }
+    let peak = server.peak_rss_kib().unwrap_or(0);
+    assert!(peak < 1 << 20, "peak RSS {peak} KiB");
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
 }

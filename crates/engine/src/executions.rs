@@ -37,7 +37,6 @@ pub struct ExecutionOutcome {
     pub record: ExecutionRecord,
 }
 
-
 /// A resolved start target.
 struct Target {
     machine_arn: String,
@@ -310,7 +309,6 @@ impl Engine {
         Ok((started, outcome))
     }
 
-
     /// StartExecution's work, on a blocking thread: checks, the first step, the batch.
     #[allow(clippy::type_complexity)]
     fn start_now(
@@ -467,7 +465,7 @@ impl Engine {
         let reserved = st.reserve(&arn, r);
         drop(st);
         let (ex, step) = {
-            let _stepping = inner.stepping(&arn, Some(reserved.interrupt.clone()));
+            let _stepping = inner.stepping(&arn, Some(Arc::clone(&reserved.interrupt)));
             Execution::start(Arc::clone(&target.machine), info, input, &mut src)
         };
         let seq = inner.drive(reserved.with(ex), step, batch, Effects::default());
@@ -566,7 +564,10 @@ impl Engine {
         let key: Arc<str> = Arc::from(arn);
         let stop = Mail::Event(Event::Stop { error, cause });
         let d = self
-            .off_api(move |e| e.inner.deliver(e.inner.lock(), &key, stop, Batch::default(), true))
+            .off_api(move |e| {
+                e.inner
+                    .deliver(e.inner.lock(), &key, stop, Batch::default(), true)
+            })
             .await?;
         if !self.delivered(d).await? {
             // Not running (any more): stopping it changes nothing.
@@ -602,7 +603,12 @@ impl Engine {
         let step = inner.off_lock(&mut c, f);
         let applied = step.is_some();
         // Even with nothing to do it goes back through `drive`, which applies its mail.
-        let seq = inner.drive(c, step.unwrap_or_default(), Batch::default(), Effects::default());
+        let seq = inner.drive(
+            c,
+            step.unwrap_or_default(),
+            Batch::default(),
+            Effects::default(),
+        );
         applied.then_some(seq)
     }
 }
@@ -686,7 +692,6 @@ impl State {
     }
 }
 
-
 impl Engine {
     /// RedriveExecution: resume a FAILED, TIMED_OUT or ABORTED Standard execution from
     /// its unsuccessful states. Returns the redrive time.
@@ -757,7 +762,9 @@ impl Engine {
         rec.redrive_millis = Some(now);
         st.finished.remove(&key);
         // A redriven execution's old timers and tasks were cleared at its end.
-        let c = st.reserve(&key, Running::new(None, rec, definition)).with(ex);
+        let c = st
+            .reserve(&key, Running::new(None, rec, definition))
+            .with(ex);
         drop(st);
         Ok(inner.drive(c, step, Batch::default(), Effects::default()))
     }

@@ -114,7 +114,7 @@ struct Running {
     /// the caller waiting for the batch that applied it.
     mail: Vec<(stepping::Mail, Option<oneshot::Sender<u64>>)>,
     /// Cancels the step that has it out (a stop).
-    interrupt: Option<stepwise_jsonata::CancelToken>,
+    interrupt: Option<Arc<stepwise_jsonata::Interrupt>>,
     /// The record as inserted (status and results are updated when it finishes), without
     /// its `definition`, which is shared here instead: many executions, one text.
     record: stepwise_store::ExecutionRecord,
@@ -335,7 +335,7 @@ impl Inner {
     pub(crate) fn stepping(
         &self,
         arn: &str,
-        interrupt: Option<stepwise_jsonata::CancelToken>,
+        interrupt: Option<Arc<stepwise_jsonata::Interrupt>>,
     ) -> Stepping<'_> {
         sources::set_step_deadline(true);
         stepwise_jsonata::interrupt_with(interrupt);

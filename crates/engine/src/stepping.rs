@@ -6,8 +6,8 @@
 //! its [`Execution`] value taken out (`ex: None`). Whatever arrives for it meanwhile (a
 //! fired timer, a task's answer, a stop) is left in its mailbox and applied by the same
 //! step before the execution is put back, so one execution is only ever stepped by one
-//! thread, and its batches reach the writer in order. A stop also cancels the step's
-//! [`CancelToken`]: a long JSONata evaluation ends at once, and the state it was in is
+//! thread, and its batches reach the writer in order. A stop also stops the step's
+//! [`Interrupt`]: a long JSONata evaluation ends at once, and the state it was in is
 //! left as entered (the stop ends it).
 
 use crate::executions::status_str;
@@ -18,7 +18,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, MutexGuard, Weak};
 use stepwise_interp::{ChildChange, Command, Event, Execution, Status, Step};
-use stepwise_jsonata::CancelToken;
+use stepwise_jsonata::Interrupt;
 use stepwise_mock::{Lookup, MockResult};
 use stepwise_store::{
     Batch, ExecutionRecord, ExecutionUpdate, MachineType, StoredEvent, TaskRecord, TimerRecord,
@@ -57,7 +57,11 @@ impl Effects {
 #[derive(Debug)]
 pub(crate) enum Mail {
     /// A timer came due (it fires only if still armed with that due time).
-    Timer { timer: u64, due: i64, virtual_due: i64 },
+    Timer {
+        timer: u64,
+        due: i64,
+        virtual_due: i64,
+    },
     /// The execution yielded with more to run.
     Continue,
     /// A task's answer; `finishes`: the task is over (its token was already released).
@@ -85,7 +89,7 @@ pub(crate) enum Delivery {
 pub(crate) struct CheckedOut {
     pub(crate) arn: Arc<str>,
     pub(crate) ex: Execution,
-    interrupt: CancelToken,
+    interrupt: Arc<Interrupt>,
     standard: bool,
     definition: Arc<str>,
     test_case: Option<String>,
@@ -94,7 +98,7 @@ pub(crate) struct CheckedOut {
 /// An entry taken for a step whose execution is still to be made (a start, a redrive).
 pub(crate) struct Reserved {
     pub(crate) arn: Arc<str>,
-    pub(crate) interrupt: CancelToken,
+    pub(crate) interrupt: Arc<Interrupt>,
     standard: bool,
     definition: Arc<str>,
     test_case: Option<String>,
@@ -116,8 +120,8 @@ impl Reserved {
 impl State {
     /// Put entry `r` in place marked busy (its execution out for a step).
     pub(crate) fn reserve(&mut self, arn: &Arc<str>, mut r: Box<Running>) -> Reserved {
-        let interrupt = CancelToken::new();
-        r.interrupt = Some(interrupt.clone());
+        let interrupt = Interrupt::new();
+        r.interrupt = Some(Arc::clone(&interrupt));
         r.ex = None;
         let reserved = Reserved {
             arn: Arc::clone(arn),
@@ -131,7 +135,12 @@ impl State {
     }
 
     /// Take `r`'s execution out for a step and put the entry back (marked busy).
-    pub(crate) fn check_out(&mut self, arn: &Arc<str>, r: Box<Running>, ex: Execution) -> CheckedOut {
+    pub(crate) fn check_out(
+        &mut self,
+        arn: &Arc<str>,
+        r: Box<Running>,
+        ex: Execution,
+    ) -> CheckedOut {
         self.reserve(arn, r).with(ex)
     }
 
@@ -192,7 +201,7 @@ impl Inner {
         };
         if r.ex.is_none() {
             if let (Mail::Event(Event::Stop { .. }), Some(t)) = (&mail, &r.interrupt) {
-                t.cancel();
+                t.stop();
             }
             let (tx, rx) = oneshot::channel();
             r.mail.push((mail, ack.then_some(tx)));
@@ -219,7 +228,7 @@ impl Inner {
     /// Run `f` on a checked-out execution with the step's time budget, its crash marker
     /// and its interrupt set for this thread.
     pub(crate) fn off_lock<T>(&self, c: &mut CheckedOut, f: impl FnOnce(&mut Execution) -> T) -> T {
-        let _stepping = self.stepping(&c.arn, Some(c.interrupt.clone()));
+        let _stepping = self.stepping(&c.arn, Some(Arc::clone(&c.interrupt)));
         f(&mut c.ex)
     }
 
@@ -227,7 +236,13 @@ impl Inner {
     /// (mocked answers, activity hand-offs, its mail), then put it back and submit
     /// `batch`. Only the bookkeeping takes the lock; steps and snapshots run without it.
     /// Returns the batch's sequence number.
-    pub(crate) fn drive(&self, mut c: CheckedOut, mut step: Step, mut batch: Batch, mut fx: Effects) -> u64 {
+    pub(crate) fn drive(
+        &self,
+        mut c: CheckedOut,
+        mut step: Step,
+        mut batch: Batch,
+        mut fx: Effects,
+    ) -> u64 {
         let mut pending: VecDeque<Event> = VecDeque::new();
         let mut snapshot: Option<Vec<u8>> = None;
         loop {
@@ -325,7 +340,9 @@ impl State {
         batch: &mut Batch,
         fx: &mut Effects,
     ) {
-        let CheckedOut { arn, ex, standard, .. } = c;
+        let CheckedOut {
+            arn, ex, standard, ..
+        } = c;
         inner
             .metrics
             .transitions
@@ -334,14 +351,7 @@ impl State {
         r.interrupt = None;
         if ex.status() == Status::Running {
             if standard {
-                match r.insert_at.take() {
-                    Some(i) => {
-                        let mut rec = r.full_record();
-                        rec.snapshot = snapshot;
-                        put_insert(batch, i, rec);
-                    }
-                    None => batch.push(Write::UpdateExecution(update_of(&r.record, snapshot))),
-                }
+                write_record(batch, &mut r, snapshot);
             }
             r.ex = Some(ex);
             self.running.insert(arn, r);
@@ -369,14 +379,7 @@ impl State {
             self.tokens.remove(&token);
         }
         if standard {
-            match r.insert_at.take() {
-                Some(i) => {
-                    let mut rec = r.full_record();
-                    rec.snapshot = snapshot;
-                    put_insert(batch, i, rec);
-                }
-                None => batch.push(Write::UpdateExecution(update_of(&r.record, snapshot))),
-            }
+            write_record(batch, &mut r, snapshot);
             if r.stored_work {
                 batch.push(Write::ClearExecutionWork {
                     execution_arn: arn.to_string(),
@@ -568,6 +571,19 @@ pub(crate) fn is_activity(resource: &str) -> bool {
     parts.len() == 6 && parts[2] == "states" && parts[5].starts_with("activity:")
 }
 
+/// The execution's record as the store gets it: the new execution's insert (rewriting
+/// its placeholder) or an update.
+fn write_record(batch: &mut Batch, r: &mut Running, snapshot: Option<Vec<u8>>) {
+    match r.insert_at.take() {
+        Some(i) => {
+            let mut rec = r.full_record();
+            rec.snapshot = snapshot;
+            put_insert(batch, i, rec);
+        }
+        None => batch.push(Write::UpdateExecution(update_of(&r.record, snapshot))),
+    }
+}
+
 /// Rewrite the placeholder `InsertExecution` at `i` with the record after the first step.
 fn put_insert(batch: &mut Batch, i: usize, rec: ExecutionRecord) {
     match batch.writes.get_mut(i) {
@@ -671,7 +687,6 @@ pub(crate) fn update_of(rec: &ExecutionRecord, snapshot: Option<Vec<u8>>) -> Exe
         transitions: rec.transitions,
     }
 }
-
 
 /// How many batches of due timers and yielded executions may be stepping at once (one
 /// slow step holds one blocking thread, not the timer loop).

@@ -21,6 +21,41 @@ use crate::convert::to_jvalue;
 /// jsonata-js's cap on generated sequences (D2014), also applied to `$range`.
 const MAX_RANGE_ITEMS: f64 = 10_000_000.0;
 
+/// Widest `$pad` (characters): one call makes its whole string before the evaluation's
+/// memory budget is looked at again, so a wider one fails before anything is allocated.
+const MAX_PAD_WIDTH: f64 = (crate::limits::EVAL_MEMORY_BUDGET / 8) as f64;
+
+/// `$pad` with its width bounded ([`MAX_PAD_WIDTH`]); jsonata-core's own does the rest
+/// (through a nested evaluation of `$pad` with the same arguments, so its checks and
+/// messages stay exactly as they are).
+fn pad(args: &[JValue]) -> HostFnResult {
+    if let Some(JValue::Number(w)) = args.get(1) {
+        if w.abs() > MAX_PAD_WIDTH {
+            return Err(EvaluatorError::EvaluationError(format!(
+                "The width of $pad must not exceed {MAX_PAD_WIDTH} characters (the memory one evaluation may use)"
+            )));
+        }
+    }
+    const NAMES: [&str; 4] = ["a", "b", "c", "d"];
+    let n = args.len().min(NAMES.len());
+    let call = format!(
+        "$pad({})",
+        NAMES[..n]
+            .iter()
+            .map(|v| format!("${v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let ast = jsonata_core::parser::parse(&call)
+        .map_err(|e| EvaluatorError::EvaluationError(e.to_string()))?;
+    let mut context = jsonata_core::evaluator::Context::new();
+    for (name, v) in NAMES.iter().zip(args) {
+        context.bind(name.to_string(), v.clone());
+    }
+    jsonata_core::evaluator::Evaluator::with_options(context, Default::default())
+        .evaluate(&ast, &JValue::Undefined)
+}
+
 /// Values drawn from `Sources` for one evaluation.
 pub(crate) struct Draws {
     now_millis: i64,
@@ -257,6 +292,9 @@ pub(crate) fn register(
     }
     if uses("parse") {
         ev.register_fn("parse", parse)?;
+    }
+    if uses("pad") {
+        ev.register_fn_override("pad", pad)?;
     }
     if uses("eval") {
         // AWS: "$eval is not available — use $parse instead".

@@ -14,6 +14,9 @@
 mod analyze;
 mod convert;
 mod functions;
+pub mod limits;
+
+pub use limits::{interrupt_with, interrupted, Interrupt, EVAL_MEMORY_BUDGET};
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -22,7 +25,6 @@ use std::sync::Arc;
 
 use jsonata_core::ast::AstNode;
 use jsonata_core::evaluator::{Context, Evaluator, EvaluatorError, EvaluatorOptions};
-pub use jsonata_core::evaluator::CancelToken;
 use jsonata_core::value::JValue;
 use serde_json::Value;
 use stepwise_expr::{Sources, StatesError, Variables};
@@ -36,6 +38,10 @@ const MAX_EVAL_DEPTH: usize = 5_000;
 /// non-terminating expression (a tail-recursive lambda loops without growing the stack);
 /// it never affects an expression that finishes in time.
 const EVAL_TIMEOUT_MS: u64 = if cfg!(test) { 1_000 } else { 10_000 };
+
+/// Longest sequence (`[1..n]`, `$map`, a path's results…) an evaluation may make
+/// (jsonata-core's D2015; AWS's payloads hold far fewer items).
+const MAX_SEQUENCE: usize = 1_000_000;
 
 /// A parse failure of a JSONata expression.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,23 +73,6 @@ struct ExprInner {
 }
 
 pub use stepwise_expr::json_type_name;
-
-thread_local! {
-    /// Cancels the evaluations of the step running on this thread (see [`interrupt_with`]).
-    static INTERRUPT: RefCell<Option<CancelToken>> = const { RefCell::new(None) };
-}
-
-/// Let `token` stop every evaluation this thread runs from now on (`None`: nothing
-/// stops them but their time limit). The engine sets one per step, so that stopping an
-/// execution cuts a long evaluation short from another thread.
-pub fn interrupt_with(token: Option<CancelToken>) {
-    INTERRUPT.with(|t| *t.borrow_mut() = token);
-}
-
-/// Whether this thread's token (see [`interrupt_with`]) was cancelled.
-pub fn interrupted() -> bool {
-    INTERRUPT.with(|t| t.borrow().as_ref().is_some_and(CancelToken::is_cancelled))
-}
 
 impl JsonataExpr {
     /// Parse the body of `{% … %}` (without the delimiters). Surrounding whitespace is
@@ -275,18 +264,26 @@ impl JsonataExpr {
             }
         }
         let draws = Rc::new(RefCell::new(functions::Draws::take(needs, sources)));
+        let limits = limits::Evaluation::begin();
         let options = EvaluatorOptions {
             timeout_ms: Some(EVAL_TIMEOUT_MS),
-            cancel: INTERRUPT.with(|t| t.borrow().clone()),
+            cancel: Some(limits.token()),
             max_stack_depth: Some(MAX_EVAL_DEPTH),
-            ..EvaluatorOptions::default()
+            max_sequence_length: Some(MAX_SEQUENCE),
         };
         let mut ev = Evaluator::with_options(context, options);
         functions::register(&mut ev, needs, draws).map_err(|e| self.thrown_error(field, &e))?;
         // AWS evaluates with no input document: `$` is undefined.
-        let result = ev
-            .evaluate(&self.inner.ast, &JValue::Undefined)
-            .map_err(|e| self.thrown_error(field, &e))?;
+        let result = ev.evaluate(&self.inner.ast, &JValue::Undefined);
+        if limits.over_budget() {
+            return Err(StatesError::query_evaluation(format!(
+                "{} used more memory than one evaluation may ({} MiB).",
+                self.subject(field),
+                EVAL_MEMORY_BUDGET >> 20
+            )));
+        }
+        drop(limits);
+        let result = result.map_err(|e| self.thrown_error(field, &e))?;
         match from_jvalue(&result) {
             Ok(v) => Ok(v),
             Err(OutputError::Unsupported) => Err(self.unsupported_type_error(field)),

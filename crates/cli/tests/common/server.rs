@@ -75,6 +75,19 @@ impl Server {
         panic!("server not healthy after 30 s:\n{}", self.log_text());
     }
 
+    /// Cap the running server's address space (`prlimit --as`): an allocation beyond
+    /// it fails, and the process aborts. Linux.
+    pub fn limit_address_space(&self, bytes: u64) {
+        let pid = self.child.as_ref().expect("server running").id();
+        let ok = Command::new("prlimit")
+            .arg(format!("--pid={pid}"))
+            .arg(format!("--as={bytes}"))
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        assert!(ok, "prlimit failed");
+    }
+
     /// The server's peak resident memory so far (`VmHWM`), in KiB (Linux).
     pub fn peak_rss_kib(&self) -> Option<u64> {
         let pid = self.child.as_ref()?.id();

@@ -245,7 +245,7 @@ impl Execution {
     pub(super) fn step_spent(&self, src: &mut dyn Sources) -> bool {
         let entered = self.transitions - self.step_from;
         entered >= MAX_TRANSITIONS_PER_STEP
-            || (entered > 0 && entered % 8 == 0 && src.out_of_time())
+            || (entered > 0 && entered.is_multiple_of(8) && src.out_of_time())
     }
 
     pub(super) fn run(&mut self, src: &mut dyn Sources) {
