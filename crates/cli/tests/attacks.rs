@@ -434,6 +434,39 @@ fn memory_bombs_fail_within_the_budget() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
+/// A body that stops coming gets AWS's JSON `RequestTimeoutException` after the body
+/// timeout (30 s), and the connection is not held; others are served meanwhile.
+#[test]
+fn a_body_that_never_ends_times_out() {
+    use std::io::{Read, Write};
+    let data = temp_dir("body");
+    let server = Server::start(&data, &[]);
+    let c = server.client();
+    let machine = c.create_machine(
+        "p",
+        &json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}),
+    );
+    let mut s =
+        std::net::TcpStream::connect(format!("127.0.0.1:{}", server.port)).expect("connect");
+    s.write_all(
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-amz-json-1.0\r\n\
+          X-Amz-Target: AWSStepFunctions.ListStateMachines\r\nContent-Length: 100\r\n\r\n{\"a\":",
+    )
+    .expect("write");
+    let t = Instant::now();
+    still_serving(&server, &c, &machine);
+    s.set_read_timeout(Some(Duration::from_secs(45)))
+        .expect("timeout");
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(t.elapsed() >= Duration::from_secs(29), "{:?}", t.elapsed());
+    assert!(answer.contains("RequestTimeoutException"), "{answer}");
+    still_serving(&server, &c, &machine);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
 /// Connections that never finish their headers, or sit idle, are closed after the
 /// header timeout (10 s) instead of holding the server's descriptors; others are served
 /// meanwhile.
