@@ -200,19 +200,7 @@ impl Execution {
         let machine = Arc::clone(&self.machine);
         let path = Arc::clone(&self.frame(fid).path);
         let st = states_at(&machine.definition, &path).get(state);
-        self.transitions += 1;
-        if self.frame(fid).sink.is_none() {
-            self.recorded_entered += 1;
-        }
-        let entered_prev = self.frame(fid).last;
-        let entered_id = self.emit(
-            fid,
-            EventType::entered(st.kind.type_name()),
-            Details::StateEntered {
-                name: st.name.clone(),
-                input: Arc::clone(&input),
-            },
-        );
+        let (entered_prev, entered_id) = self.record_entered(fid, st, &input);
         match fp.kind {
             FanKind::Parallel => self.emit(fid, EventType::ParallelStateStarted, Details::None),
             _ => self.emit(

@@ -372,14 +372,14 @@ impl Execution {
         }
     }
 
-    pub(super) fn enter_state(
+    /// Count a state entered in frame `fid` and emit its `…StateEntered` event; returns
+    /// the frame's previous event and the new event's id.
+    pub(super) fn record_entered(
         &mut self,
         fid: FrameId,
         st: &State,
-        idx: usize,
-        input: Arc<Value>,
-        src: &mut dyn Sources,
-    ) -> Flow {
+        input: &Arc<Value>,
+    ) -> (u64, u64) {
         self.transitions += 1;
         if self.frame(fid).sink.is_none() {
             self.recorded_entered += 1;
@@ -390,9 +390,21 @@ impl Execution {
             EventType::entered(st.kind.type_name()),
             Details::StateEntered {
                 name: st.name.clone(),
-                input: Arc::clone(&input),
+                input: Arc::clone(input),
             },
         );
+        (entered_prev, entered_id)
+    }
+
+    pub(super) fn enter_state(
+        &mut self,
+        fid: FrameId,
+        st: &State,
+        idx: usize,
+        input: Arc<Value>,
+        src: &mut dyn Sources,
+    ) -> Flow {
+        let (entered_prev, entered_id) = self.record_entered(fid, st, &input);
         let retried = self.single.as_deref().map_or(0, |s| s.retry_count);
         let recorded = self.inspector.is_some().then(|| Value::clone(&input));
         let a = Box::new(Active {
