@@ -41,6 +41,10 @@ fn start(c: &Client, machine: &str, input: Value) -> String {
         .to_string()
 }
 
+/// About 1.5 s of JSONata (`$states.input.n` = 50) in one evaluation.
+const SLOW_SUM: &str =
+    "{% $sum([1..$states.input.n].($reduce([1..100000], function($a, $v){ $a + $v }, 0))) %}";
+
 /// A JSONata machine: a one-second Wait (StartExecution is answered by then), then a
 /// Pass state `P` whose `Output` is `output`.
 fn after_a_wait(c: &Client, name: &str, output: &str) -> String {
@@ -222,11 +226,7 @@ fn an_execution_that_crashes_the_server_is_failed_at_restart() {
     let c = server.client();
     // After a second's wait (StartExecution is answered by then), about 1.5 s of
     // JSONata in one state: long enough to be caught inside that step.
-    let slow = after_a_wait(
-        &c,
-        "slow",
-        "{% $sum([1..$states.input.n].($reduce([1..100000], function($a, $v){ $a + $v }, 0))) %}",
-    );
+    let slow = after_a_wait(&c, "slow", SLOW_SUM);
     let waiting = c.create_machine(
         "waiting",
         &json!({"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": true}}}),
@@ -255,6 +255,59 @@ fn an_execution_that_crashes_the_server_is_failed_at_restart() {
     let c = server.client();
     let d = c.wait_done(&again, Duration::from_secs(60));
     assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// A first state that takes a while: StartExecution answers within a second anyway
+/// (the execution is stored before its first step ends). Killed in that step, the
+/// execution starts again at the restart and succeeds; crashed (SIGABRT) there, it is
+/// failed instead.
+#[cfg(unix)]
+#[test]
+fn a_slow_first_state_is_answered_early_and_survives_a_restart() {
+    let data = temp_dir("slow-first");
+    let mut server = Server::start(&data, &[]);
+    let c = server.client();
+    let slow = c.create_machine(
+        "slow-first",
+        &json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Pass", "Output": SLOW_SUM, "End": true}}}),
+    );
+    let t = Instant::now();
+    let killed = start(&c, &slow, json!({"n": 50}));
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
+    let d = c.ok("DescribeExecution", json!({ "executionArn": killed }));
+    assert_eq!(d["status"], "RUNNING", "{d}");
+    wait_until_stepping(&server, &killed);
+    server.kill_and_restart();
+    let c = server.client();
+    let d = c.wait_done(&killed, Duration::from_secs(30));
+    assert_eq!(d["status"], "SUCCEEDED", "{d}");
+    assert_eq!(d["output"], "250002500000", "{d}");
+    let types: Vec<String> = c
+        .history(&killed)
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ExecutionStarted",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+
+    let crashed = start(&c, &slow, json!({"n": 50}));
+    wait_until_stepping(&server, &crashed);
+    server.signal_and_restart("ABRT");
+    let c = server.client();
+    let d = c.wait_done(&crashed, Duration::from_secs(30));
+    assert_eq!(d["status"], "FAILED", "{d}");
+    assert_eq!(d["error"], "States.Runtime", "{d}");
+    still_serving(&server, &c, &slow);
     drop(server);
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -104,6 +104,15 @@ impl Committer {
         }
     }
 
+    /// The last sequence number handed out: waiting for it waits for every batch
+    /// submitted so far.
+    pub fn last_submitted(&self) -> u64 {
+        match self.tx.lock() {
+            Ok(g) => g.as_ref().map_or(u64::MAX, |(_, seq)| *seq),
+            Err(p) => p.into_inner().as_ref().map_or(u64::MAX, |(_, seq)| *seq),
+        }
+    }
+
     /// The highest sequence number known durable.
     pub fn committed(&self) -> u64 {
         self.committed.load(Ordering::Acquire)

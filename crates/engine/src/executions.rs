@@ -4,7 +4,7 @@
 use crate::catalog::not_found;
 use crate::error::{Error, ErrorCode, Result};
 use crate::sources::{now_millis, random_u64, SystemSources};
-use crate::stepping::{Effects, Mail};
+use crate::stepping::{update_of, Delivery, Effects, Mail};
 use crate::{Engine, Inner, Running, State, TokenEntry};
 use serde_json::Value;
 use std::sync::atomic::Ordering::Relaxed;
@@ -192,7 +192,14 @@ impl Engine {
         let mut st = self.inner.lock();
         let (mut resumed, mut broken) = (0usize, 0usize);
         st.running.reserve(rec.running.len());
+        let mut unstarted = Vec::new();
         for record in rec.running {
+            if record.snapshot.is_none() {
+                // Stored by StartExecution while its first step ran; that step never
+                // committed.
+                unstarted.push(record);
+                continue;
+            }
             let arn: Arc<str> = Arc::from(record.arn.as_str());
             let restored = st
                 .machine_for(&record.definition)
@@ -277,7 +284,74 @@ impl Engine {
                 .deliver(st, &key, Mail::Event(terminate), Batch::default(), false);
             st = self.inner.lock();
         }
+        for record in unstarted {
+            st = self.start_again(st, record);
+        }
         Ok(())
+    }
+
+    /// Recovery of an execution stored before its first step committed: it starts again
+    /// from its input (or fails, when that step crashed the previous process).
+    fn start_again<'a>(
+        &'a self,
+        mut st: std::sync::MutexGuard<'a, State>,
+        mut record: ExecutionRecord,
+    ) -> std::sync::MutexGuard<'a, State> {
+        let inner = &self.inner;
+        let arn: Arc<str> = Arc::from(record.arn.as_str());
+        let machine = match st.machine_for(&record.definition) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::error!(execution = %arn, error = %e, "cannot resume execution");
+                return st;
+            }
+        };
+        let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
+        if let Some((_, cause)) = inner.config.poisoned.iter().find(|(a, _)| **a == *arn) {
+            tracing::error!(execution = %arn, %cause, "failing an execution that crashed the server");
+            record.status = status_str(Status::Failed).to_string();
+            record.error = Some(stepwise_expr::error::names::RUNTIME.into());
+            record.cause = Some(cause.clone());
+            record.stop_millis = Some(now_millis());
+            let mut batch = Batch::default();
+            batch.push(Write::UpdateExecution(update_of(&record, None)));
+            st.submit(inner, batch);
+            return st;
+        }
+        let machine_name = machine_name_of(&record.machine_arn).unwrap_or_default();
+        let role_arn = record
+            .version_arn
+            .as_ref()
+            .and_then(|v| st.versions.get(v).map(|v| v.rec.role_arn.clone()))
+            .or_else(|| {
+                st.machines
+                    .get(&record.machine_arn)
+                    .map(|m| m.rec.role_arn.clone())
+            })
+            .unwrap_or_default();
+        let info = ExecutionInfo {
+            execution_arn: record.arn.clone(),
+            state_machine_arn: record.machine_arn.clone(),
+            role_arn,
+            region: inner.config.region.clone(),
+            account: inner.config.account.clone(),
+            ..ExecutionInfo::local(machine_name, &record.name)
+        };
+        let definition = st.shared_definition(&record.definition);
+        record.definition = String::new();
+        let reserved = st.reserve(&arn, Running::new(None, record, definition));
+        drop(st);
+        let (ex, step) = {
+            let _stepping = inner.stepping(&arn, Some(Arc::clone(&reserved.interrupt)));
+            Execution::start(machine, info, input, &mut SystemSources)
+        };
+        inner.drive(
+            reserved.with(ex),
+            step,
+            Batch::default(),
+            Effects::default(),
+        );
+        inner.lock()
     }
 
     /// StartExecution (`sync: false`) and StartSyncExecution (`sync: true`, EXPRESS only;
@@ -287,13 +361,34 @@ impl Engine {
         req: StartRequest,
         sync: bool,
     ) -> Result<(StartedExecution, Option<ExecutionOutcome>)> {
-        let (started, rx, seq) = self.off_api(move |e| e.start_now(req, sync)).await??;
+        let (tx, mut reserved) = oneshot::channel();
+        let engine = self.clone();
+        let mut first = tokio::task::spawn_blocking(move || engine.start_now(req, sync, tx));
         let inner = &self.inner;
-        inner
-            .committer
-            .wait(seq)
-            .await
-            .map_err(|_| Error::commit())?;
+        let done = match tokio::time::timeout(EARLY_ACK, &mut first).await {
+            Ok(done) => done,
+            Err(_) => {
+                // The first step is slow: store the execution now and answer; the step
+                // goes on and writes the rest.
+                let early = match reserved.try_recv() {
+                    Ok(started) if !sync => self.store_started(&started.arn).map(|s| (started, s)),
+                    _ => None,
+                };
+                if let Some((started, seq)) = early {
+                    inner
+                        .committer
+                        .wait(seq)
+                        .await
+                        .map_err(|_| Error::commit())?;
+                    return Ok((started, None));
+                }
+                first.await
+            }
+        };
+        let (started, rx, d) = done.map_err(|_| {
+            Error::new(ErrorCode::ServiceException, "Internal error while stepping")
+        })??;
+        self.delivered(d).await?;
         let outcome = match rx {
             Some(rx) => {
                 let (record, seq) = rx.await.map_err(|_| Error::commit())?;
@@ -309,16 +404,34 @@ impl Engine {
         Ok((started, outcome))
     }
 
+    /// Store a new execution whose first step is still running (see [`EARLY_ACK`]);
+    /// `None` when its step already stored it.
+    fn store_started(&self, arn: &str) -> Option<u64> {
+        let mut st = self.inner.lock();
+        let r = st.running.get_mut(arn)?;
+        if r.record.machine_type == MachineType::Express {
+            return Some(0); // never stored
+        }
+        if !std::mem::take(&mut r.unstored) {
+            return None;
+        }
+        let mut batch = Batch::default();
+        batch.push(Write::InsertExecution(r.full_record()));
+        Some(st.submit(&self.inner, batch))
+    }
+
     /// StartExecution's work, on a blocking thread: checks, the first step, the batch.
+    /// `reserved` learns the execution once it is taken, before its first step.
     #[allow(clippy::type_complexity)]
     fn start_now(
         &self,
         req: StartRequest,
         sync: bool,
+        reserved_tx: oneshot::Sender<StartedExecution>,
     ) -> Result<(
         StartedExecution,
         Option<oneshot::Receiver<(ExecutionRecord, u64)>>,
-        u64,
+        Delivery,
     )> {
         let inner = &self.inner;
         let (machine_arn, test_case) = stepwise_mock::split_test_case(&req.state_machine_arn);
@@ -327,7 +440,6 @@ impl Engine {
             serde_json::from_str(&input_text).map_err(|e| invalid_input(&input_text, e))?;
         let mut src = SystemSources;
         let now = src.now_millis();
-        let mut batch = Batch::default();
         // A named execution may exist already: look in the store before taking the lock
         // (names finished since are in `finished`, kept longer than this lookup takes).
         let stored = match (&req.name, machine_name_of(machine_arn)) {
@@ -392,19 +504,24 @@ impl Engine {
         let arn: Arc<str> = Arc::from(info.execution_arn.as_str());
         if !express {
             inner.names().insert(&arn);
-            if let Some(r) = st.running.get(&arn) {
-                if r.record.input == input_text {
-                    // Idempotent: same name and input while running.
-                    return Ok((
-                        StartedExecution {
-                            arn: arn.to_string(),
-                            start_millis: r.record.start_millis,
-                        },
-                        None,
-                        0,
-                    ));
+            if let Some(r) = st.running.get_mut(&arn) {
+                if r.record.input != input_text {
+                    return Err(already_exists(&arn));
                 }
-                return Err(already_exists(&arn));
+                // Idempotent: same name and input while running; answered once the
+                // execution is durable (after the step that has it out, if one does).
+                let started = StartedExecution {
+                    arn: arn.to_string(),
+                    start_millis: r.record.start_millis,
+                };
+                let d = if r.ex.is_none() {
+                    let (tx, rx) = oneshot::channel();
+                    r.mail.push((Mail::Ack, Some(tx)));
+                    Delivery::Queued(rx)
+                } else {
+                    Delivery::Stepped(inner.committer.last_submitted())
+                };
+                return Ok((started, None, d));
             }
             if st.finished.contains_key(&arn) {
                 return Err(already_exists(&arn));
@@ -417,7 +534,7 @@ impl Engine {
                             start_millis: old.start_millis,
                         },
                         None,
-                        0,
+                        Delivery::Stepped(0),
                     ));
                 }
                 return Err(already_exists(&arn));
@@ -447,11 +564,6 @@ impl Engine {
             transitions: 0,
             map_run_arn: None,
         };
-        // A placeholder, rewritten with the record as it stands after the first step.
-        let insert_at = batch.writes.len();
-        if !express {
-            batch.push(Write::InsertExecution(record.clone()));
-        }
         inner.metrics.executions_started.fetch_add(1, Relaxed);
         let (sync_tx, rx) = if sync {
             let (tx, rx) = oneshot::channel();
@@ -461,22 +573,25 @@ impl Engine {
         };
         let mut r = Running::new(None, record, Arc::clone(&target.definition));
         r.sync = sync_tx;
-        r.insert_at = (!express).then_some(insert_at);
+        r.unstored = !express;
+        let started = StartedExecution {
+            arn: arn.to_string(),
+            start_millis: now,
+        };
         let reserved = st.reserve(&arn, r);
         drop(st);
+        let _ = reserved_tx.send(started.clone());
         let (ex, step) = {
             let _stepping = inner.stepping(&arn, Some(Arc::clone(&reserved.interrupt)));
             Execution::start(Arc::clone(&target.machine), info, input, &mut src)
         };
-        let seq = inner.drive(reserved.with(ex), step, batch, Effects::default());
-        Ok((
-            StartedExecution {
-                arn: arn.to_string(),
-                start_millis: now,
-            },
-            rx,
-            seq,
-        ))
+        let seq = inner.drive(
+            reserved.with(ex),
+            step,
+            Batch::default(),
+            Effects::default(),
+        );
+        Ok((started, rx, Delivery::Stepped(seq)))
     }
 
     /// DescribeExecution: running and recently finished ones from memory (once durable),
@@ -612,6 +727,10 @@ impl Engine {
         applied.then_some(seq)
     }
 }
+
+/// How long StartExecution waits for a Standard execution's first step before it stores
+/// the execution without it and answers (the step goes on).
+const EARLY_ACK: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// `NAME` of `arn:…:stateMachine:NAME[:qualifier]`.
 fn machine_name_of(arn: &str) -> Option<&str> {

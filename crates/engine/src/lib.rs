@@ -127,9 +127,9 @@ struct Running {
     sync: Vec<oneshot::Sender<(stepwise_store::ExecutionRecord, u64)>>,
     /// Whether it ever stored a timer or a task (its end then clears them).
     stored_work: bool,
-    /// Index of this execution's `InsertExecution` in the batch being built, when it
-    /// is new: the end of the step rewrites it instead of adding an update.
-    insert_at: Option<usize>,
+    /// A new Standard execution the store does not have yet: the batch of its first
+    /// step inserts it (or StartExecution does, when that step is slow).
+    unstored: bool,
 }
 
 /// A finished execution's final record and the batch that makes it durable.
@@ -379,7 +379,7 @@ impl Running {
             tasks: HashMap::new(),
             sync: Vec::new(),
             stored_work: false,
-            insert_at: None,
+            unstored: false,
         })
     }
 

@@ -73,6 +73,8 @@ pub(crate) enum Mail {
     },
     /// Applied as it is (stop, terminate, a worker taking a task).
     Event(Event),
+    /// Nothing to apply: the sender waits for the batch of the step that has it out.
+    Ack,
 }
 
 /// What became of a [`Mail`].
@@ -180,6 +182,7 @@ impl State {
                 Some(self.deleted_check(r, event))
             }
             Mail::Event(e) => Some(e),
+            Mail::Ack => None,
         }
     }
 }
@@ -571,28 +574,15 @@ pub(crate) fn is_activity(resource: &str) -> bool {
     parts.len() == 6 && parts[2] == "states" && parts[5].starts_with("activity:")
 }
 
-/// The execution's record as the store gets it: the new execution's insert (rewriting
-/// its placeholder) or an update.
+/// The execution's record as the store gets it: inserted first in the batch when the
+/// store does not have it yet, updated otherwise.
 fn write_record(batch: &mut Batch, r: &mut Running, snapshot: Option<Vec<u8>>) {
-    match r.insert_at.take() {
-        Some(i) => {
-            let mut rec = r.full_record();
-            rec.snapshot = snapshot;
-            put_insert(batch, i, rec);
-        }
-        None => batch.push(Write::UpdateExecution(update_of(&r.record, snapshot))),
-    }
-}
-
-/// Rewrite the placeholder `InsertExecution` at `i` with the record after the first step.
-fn put_insert(batch: &mut Batch, i: usize, rec: ExecutionRecord) {
-    match batch.writes.get_mut(i) {
-        Some(w @ Write::InsertExecution(_)) => *w = Write::InsertExecution(rec),
-        // Not where it was put: never expected, but an update keeps the store right.
-        _ => batch.push(Write::UpdateExecution(update_of(
-            &rec,
-            rec.snapshot.clone(),
-        ))),
+    if std::mem::take(&mut r.unstored) {
+        let mut rec = r.full_record();
+        rec.snapshot = snapshot;
+        batch.writes.insert(0, Write::InsertExecution(rec));
+    } else {
+        batch.push(Write::UpdateExecution(update_of(&r.record, snapshot)));
     }
 }
 
