@@ -429,8 +429,8 @@ fn endless_states_do_not_hold_the_server() {
     let _ = std::fs::remove_dir_all(&data);
 }
 
-/// Expressions that would take gigabytes (a huge `$pad`, a string doubled again and
-/// again, ranges and item lists in the millions) fail with an evaluation error once
+/// Expressions that would take gigabytes (a huge `$pad`, a `$join` with a huge
+/// separator, a string doubled again and again, ranges and item lists in the millions) fail with an evaluation error once
 /// they go over one evaluation's memory budget, in a server whose address space is
 /// capped at 4 GiB: it never aborts and keeps serving.
 #[cfg(target_os = "linux")]
@@ -460,6 +460,11 @@ fn memory_bombs_fail_within_the_budget() {
             "objects",
             "{% [1..1000000].{'a': $pad('', 200, 'y')} %}",
             "used more memory than one evaluation may",
+        ),
+        (
+            "separator",
+            "{% $length($join([1..200000].$string(), $pad('', 8000000, 'y'))) %}",
+            "The result of $join must not exceed",
         ),
         (
             "join",

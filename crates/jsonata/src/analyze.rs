@@ -157,10 +157,40 @@ fn call(name: &str, args: Vec<AstNode>) -> AstNode {
 }
 
 /// `$now(p, t)` → `$fromMillis($millis(), p, t)`; `$now` as a value → an equivalent
-/// lambda. jsonata-core's own `$now` reads the system clock and takes no arguments.
+/// lambda (jsonata-core's own `$now` reads the system clock and takes no arguments).
+/// `$join(…)` → the bounded `$join` (`functions::BOUNDED_JOIN`), unless the expression
+/// defines a `$join` of its own.
 pub(crate) fn rewrite(node: &mut AstNode) {
+    let bound_join = !defines(node, "join");
+    rewrite_in(node, bound_join);
+}
+
+/// Whether `node` binds `$name` (`$name := …` or a lambda parameter).
+fn defines(node: &AstNode, name: &str) -> bool {
     with_stack(|| {
-        for_each_child_mut(node, &mut |child| rewrite(child));
+        let here = match node {
+            AstNode::Binary { op, lhs, .. } => {
+                matches!(op, jsonata_core::ast::BinaryOp::ColonEqual)
+                    && matches!(&**lhs, AstNode::Variable(v) if v == name)
+            }
+            AstNode::Lambda { params, .. } => params.iter().any(|p| p == name),
+            _ => false,
+        };
+        let mut found = here;
+        for_each_child(node, &mut |child| found = found || defines(child, name));
+        found
+    })
+}
+
+fn rewrite_in(node: &mut AstNode, bound_join: bool) {
+    with_stack(|| {
+        for_each_child_mut(node, &mut |child| rewrite_in(child, bound_join));
+        if let AstNode::Function { name, .. } = node {
+            if bound_join && name == "join" {
+                *name = crate::functions::BOUNDED_JOIN.to_string();
+                return;
+            }
+        }
         match node {
             AstNode::Function { name, args, .. } if name == "now" => {
                 let mut new_args = Vec::with_capacity(args.len() + 1);

@@ -25,9 +25,7 @@ const MAX_RANGE_ITEMS: f64 = 10_000_000.0;
 /// memory budget is looked at again, so a wider one fails before anything is allocated.
 const MAX_PAD_WIDTH: f64 = (crate::limits::EVAL_MEMORY_BUDGET / 8) as f64;
 
-/// `$pad` with its width bounded ([`MAX_PAD_WIDTH`]); jsonata-core's own does the rest
-/// (through a nested evaluation of `$pad` with the same arguments, so its checks and
-/// messages stay exactly as they are).
+/// `$pad` with its width bounded ([`MAX_PAD_WIDTH`]); jsonata-core's own does the rest.
 fn pad(args: &[JValue]) -> HostFnResult {
     if let Some(JValue::Number(w)) = args.get(1) {
         if w.abs() > MAX_PAD_WIDTH {
@@ -36,16 +34,47 @@ fn pad(args: &[JValue]) -> HostFnResult {
             )));
         }
     }
+    builtin("pad", args)
+}
+
+/// Longest string `$join` may make (bytes), for the same reason as [`MAX_PAD_WIDTH`].
+const MAX_JOIN_BYTES: usize = crate::limits::EVAL_MEMORY_BUDGET / 2;
+
+/// The host function `$join(…)` calls are rewritten to (see `analyze::rewrite`):
+/// `$join` with its result's length bounded ([`MAX_JOIN_BYTES`]), checked before any
+/// of it is made; jsonata-core's own does the rest.
+pub(crate) const BOUNDED_JOIN: &str = "stepwise·join";
+
+fn bounded_join(args: &[JValue]) -> HostFnResult {
+    if let Some(JValue::Array(items)) = args.first() {
+        let sep = match args.get(1) {
+            Some(JValue::String(s)) => s.len(),
+            _ => 0,
+        };
+        let strings: usize = items
+            .iter()
+            .map(|v| match v {
+                JValue::String(s) => s.len(),
+                _ => 0,
+            })
+            .sum();
+        let total = strings.saturating_add(sep.saturating_mul(items.len().saturating_sub(1)));
+        if total > MAX_JOIN_BYTES {
+            return Err(EvaluatorError::EvaluationError(format!(
+                "The result of $join must not exceed {MAX_JOIN_BYTES} bytes (the memory one evaluation may use)"
+            )));
+        }
+    }
+    builtin("join", args)
+}
+
+/// jsonata-core's built-in `name` applied to `args`, through a nested evaluation of
+/// `$name($a, $b, …)`, so its checks and messages stay exactly as they are.
+fn builtin(name: &str, args: &[JValue]) -> HostFnResult {
     const NAMES: [&str; 4] = ["a", "b", "c", "d"];
     let n = args.len().min(NAMES.len());
-    let call = format!(
-        "$pad({})",
-        NAMES[..n]
-            .iter()
-            .map(|v| format!("${v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
+    let params: Vec<String> = NAMES[..n].iter().map(|v| format!("${v}")).collect();
+    let call = format!("${name}({})", params.join(", "));
     let ast = jsonata_core::parser::parse(&call)
         .map_err(|e| EvaluatorError::EvaluationError(e.to_string()))?;
     let mut context = jsonata_core::evaluator::Context::new();
@@ -295,6 +324,9 @@ pub(crate) fn register(
     }
     if uses("pad") {
         ev.register_fn_override("pad", pad)?;
+    }
+    if uses(BOUNDED_JOIN) {
+        ev.register_fn(BOUNDED_JOIN, bounded_join)?;
     }
     if uses("eval") {
         // AWS: "$eval is not available — use $parse instead".

@@ -50,3 +50,22 @@ fn now_is_rewritten() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+#[test]
+fn join_is_bounded_unless_the_expression_defines_its_own() {
+    assert!(needs("$join(['a'], ',')")
+        .names
+        .contains(crate::functions::BOUNDED_JOIN));
+    let own = needs("($join := function($a){ 'mine' }; $join([1]))");
+    assert!(
+        !own.names.contains(crate::functions::BOUNDED_JOIN),
+        "{:?}",
+        own.names
+    );
+    let param = needs("(function($join){ $join(1) })(function($x){ $x })");
+    assert!(
+        !param.names.contains(crate::functions::BOUNDED_JOIN),
+        "{:?}",
+        param.names
+    );
+}
