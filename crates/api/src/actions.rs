@@ -139,7 +139,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         }
         "GetExecutionHistory" => history(e, r).await,
         "DescribeMapRun" => {
-            let (run, exec) = e.describe_map_run(r.req("mapRunArn")?).await?;
+            let (run, exec) = e.describe_map_run(r.req("mapRunArn")?)?;
             Ok(map_run_json(&run, &exec))
         }
         "UpdateMapRun" => {
@@ -156,8 +156,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
         "ListMapRuns" => {
             let a = r.execution_arn("executionArn")?;
             let all = e
-                .list_map_runs(a)
-                .await?
+                .list_map_runs(a)?
                 .into_iter()
                 .map(|m| {
                     // The Map Run's "state machine": the machine's ARN plus "/<state name>".
@@ -786,7 +785,7 @@ async fn list_executions(e: &Engine, r: Req<'_>) -> Res {
             ensure::MachineRef::Alias => q.alias_arn = Some(a.to_string()),
         }
     } else if let Some(run) = r.s("mapRunArn") {
-        e.describe_map_run(run).await?;
+        e.describe_map_run(run)?;
         q.map_run_arn = Some(run.to_string());
     }
     let max = match r.u("maxResults") {

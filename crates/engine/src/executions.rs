@@ -904,18 +904,16 @@ impl Engine {
     }
 
     /// Map Runs of an execution, in start order.
-    pub async fn list_map_runs(&self, execution_arn: &str) -> Result<Vec<MapRunInfo>> {
-        loop {
-            {
-                let st = self.inner.lock();
-                match st.running.get(execution_arn).map(|r| r.ex.as_ref()) {
-                    Some(Some(ex)) => return Ok(ex.map_runs()),
-                    // A step has it out: read it once it is back.
-                    Some(None) => {}
-                    None => break,
-                }
+    pub fn list_map_runs(&self, execution_arn: &str) -> Result<Vec<MapRunInfo>> {
+        {
+            let st = self.inner.lock();
+            if let Some(r) = st.running.get(execution_arn) {
+                // While a step has it out: the Map Runs as that step began.
+                return Ok(match &r.ex {
+                    Some(ex) => ex.map_runs(),
+                    None => r.map_runs.clone(),
+                });
             }
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
         let record = self.describe_execution_full(execution_arn)?;
         let Some(snapshot) = &record.snapshot else {
@@ -936,7 +934,7 @@ impl Engine {
     }
 
     /// DescribeMapRun: the Map Run and the execution it belongs to.
-    pub async fn describe_map_run(&self, map_run_arn: &str) -> Result<(MapRunInfo, String)> {
+    pub fn describe_map_run(&self, map_run_arn: &str) -> Result<(MapRunInfo, String)> {
         let missing = || {
             Error::new(
                 ErrorCode::ResourceNotFound,
@@ -950,8 +948,7 @@ impl Engine {
             .map_err(Error::store)?
             .ok_or_else(missing)?;
         let run = self
-            .list_map_runs(&exec)
-            .await?
+            .list_map_runs(&exec)?
             .into_iter()
             .find(|r| r.arn == map_run_arn)
             .ok_or_else(missing)?;
@@ -966,7 +963,7 @@ impl Engine {
         tolerated_count: Option<u64>,
         tolerated_percentage: Option<f64>,
     ) -> Result<()> {
-        let (run, exec) = self.describe_map_run(map_run_arn).await?;
+        let (run, exec) = self.describe_map_run(map_run_arn)?;
         let key: Arc<str> = Arc::from(exec.as_str());
         let arn = map_run_arn.to_string();
         let seq = self

@@ -113,6 +113,8 @@ struct Running {
     /// What arrived while a step had it out, applied before it is put back, each with
     /// the caller waiting for the batch that applied it.
     mail: Vec<(stepping::Mail, Option<oneshot::Sender<u64>>)>,
+    /// Its Map Runs as the step that has it out began (ListMapRuns meanwhile).
+    map_runs: Vec<MapRunInfo>,
     /// Cancels the step that has it out (a stop).
     interrupt: Option<Arc<stepwise_jsonata::Interrupt>>,
     /// The record as inserted (status and results are updated when it finishes), without
@@ -372,6 +374,7 @@ impl Running {
         Box::new(Running {
             ex,
             mail: Vec::new(),
+            map_runs: Vec::new(),
             interrupt: None,
             record,
             definition,

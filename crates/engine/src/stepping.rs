@@ -140,9 +140,12 @@ impl State {
     pub(crate) fn check_out(
         &mut self,
         arn: &Arc<str>,
-        r: Box<Running>,
+        mut r: Box<Running>,
         ex: Execution,
     ) -> CheckedOut {
+        if ex.has_map_runs() {
+            r.map_runs = ex.map_runs();
+        }
         self.reserve(arn, r).with(ex)
     }
 
@@ -352,6 +355,7 @@ impl State {
             .fetch_add(ex.transitions() - r.record.transitions, Relaxed);
         r.record.transitions = ex.transitions();
         r.interrupt = None;
+        r.map_runs = Vec::new();
         if ex.status() == Status::Running {
             if standard {
                 write_record(batch, &mut r, snapshot);
