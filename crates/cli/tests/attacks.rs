@@ -430,9 +430,10 @@ fn endless_states_do_not_hold_the_server() {
 }
 
 /// Expressions that would take gigabytes (a huge `$pad`, a `$join` with a huge
-/// separator, a string doubled again and again, ranges and item lists in the millions) fail with an evaluation error once
-/// they go over one evaluation's memory budget, in a server whose address space is
-/// capped at 4 GiB: it never aborts and keeps serving.
+/// separator, a `$replace` with a huge replacement, a string doubled again and again,
+/// ranges and item lists in the millions) fail with an evaluation error once they go
+/// over one evaluation's limits, in a server whose address space is capped at 4 GiB:
+/// it never aborts and keeps serving.
 #[cfg(target_os = "linux")]
 #[test]
 fn memory_bombs_fail_within_the_budget() {
@@ -465,6 +466,11 @@ fn memory_bombs_fail_within_the_budget() {
             "separator",
             "{% $length($join([1..200000].$string(), $pad('', 8000000, 'y'))) %}",
             "The result of $join must not exceed",
+        ),
+        (
+            "replacement",
+            "{% $length($replace($pad('', 100000, 'x'), /x/, $pad('', 100000, 'y'))) %}",
+            "The result of $replace must not exceed",
         ),
         (
             "join",

@@ -37,7 +37,8 @@ fn pad(args: &[JValue]) -> HostFnResult {
     builtin("pad", args)
 }
 
-/// Longest string `$join` may make (bytes), for the same reason as [`MAX_PAD_WIDTH`].
+/// Longest string `$join` or `$replace` may make (bytes), for the same reason as
+/// [`MAX_PAD_WIDTH`].
 const MAX_JOIN_BYTES: usize = crate::limits::EVAL_MEMORY_BUDGET / 2;
 
 /// The host function `$join(…)` calls are rewritten to (see `analyze::rewrite`):
@@ -66,6 +67,63 @@ fn bounded_join(args: &[JValue]) -> HostFnResult {
         }
     }
     builtin("join", args)
+}
+
+/// `$replace` with its result's length bounded ([`MAX_JOIN_BYTES`]) when the
+/// replacement is a string: a generous bound first, and when that is over, the bound
+/// from what the pattern really matches (a `$` in the replacement may repeat a match or
+/// a group of it). A function replacement is bounded only by the memory budget.
+fn replace(args: &[JValue]) -> HostFnResult {
+    if let (Some(JValue::String(text)), Some(pattern), Some(JValue::String(with))) =
+        (args.first(), args.get(1), args.get(2))
+    {
+        let dollars = with.matches('$').count();
+        let limit = match args.get(3) {
+            Some(JValue::Number(n)) if *n >= 0.0 => Some(*n as usize),
+            _ => None,
+        };
+        let most = limit.map_or(text.len() + 1, |l| l.min(text.len() + 1));
+        let bound = |count: usize, matched: usize| {
+            text.len()
+                .saturating_add(count.saturating_mul(with.len()))
+                .saturating_add(dollars.saturating_mul(matched))
+        };
+        if bound(most, most.saturating_mul(text.len())) > MAX_JOIN_BYTES {
+            let (count, matched) = match pattern {
+                JValue::String(p) if !p.is_empty() => {
+                    let n = text.matches(&**p).take(most).count();
+                    (n, n * p.len())
+                }
+                JValue::Regex { .. } => {
+                    let mut margs = vec![args[0].clone(), args[1].clone()];
+                    margs.extend(limit.map(|l| JValue::Number(l as f64)));
+                    let lengths: Vec<usize> = match builtin("match", &margs)? {
+                        JValue::Array(ms) => ms.iter().map(match_len).collect(),
+                        m => vec![match_len(&m)],
+                    };
+                    (lengths.len(), lengths.iter().sum())
+                }
+                _ => (0, 0),
+            };
+            if bound(count, matched) > MAX_JOIN_BYTES {
+                return Err(EvaluatorError::EvaluationError(format!(
+                    "The result of $replace must not exceed {MAX_JOIN_BYTES} bytes (the memory one evaluation may use)"
+                )));
+            }
+        }
+    }
+    builtin("replace", args)
+}
+
+/// The length of one `$match` result's `match`.
+fn match_len(m: &JValue) -> usize {
+    match m {
+        JValue::Object(o) => match o.get("match") {
+            Some(JValue::String(s)) => s.len(),
+            _ => 0,
+        },
+        _ => 0,
+    }
 }
 
 /// jsonata-core's built-in `name` applied to `args`, through a nested evaluation of
@@ -324,6 +382,9 @@ pub(crate) fn register(
     }
     if uses("pad") {
         ev.register_fn_override("pad", pad)?;
+    }
+    if uses("replace") {
+        ev.register_fn_override("replace", replace)?;
     }
     if uses(BOUNDED_JOIN) {
         ev.register_fn(BOUNDED_JOIN, bounded_join)?;
