@@ -160,6 +160,16 @@ fn known_tricky_inputs() {
         "$partition()",
         "$range()",
         "$hash()",
+        // Found by fuzzing: jsonata-core computes the range's size with an i64 overflow
+        // (a panic only where overflow checks are on; our profiles give D2014).
+        "6666-66666666666666666666666666666666666666665..98",
+        "$pad('', 1e300)",
+        "$pad('', -1e300, 'x')",
+        "$join([], $pad('', 1e9))",
+        "$join(['a', 'b'], 1e300)",
+        "$replace('aaa', /a/, 'b', 1e300)",
+        "$replace('aaa', 'a', '$0$0', -1)",
+        "$replace($pad('', 1000, 'a'), /a*/, $pad('', 100000, '$'))",
     ] {
         check(src);
     }
