@@ -16,6 +16,7 @@ mod data_dir;
 mod engine;
 mod run;
 mod serve;
+mod task_config;
 mod validate;
 
 use clap::{Parser, Subcommand};

@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use stepwise_expr::Sources;
 use stepwise_interp::history::{Details, EventType, HistoryEvent, TaskFailureDetails};
+use std::sync::Arc;
+use std::time::Duration;
 use stepwise_interp::run::{run_to_end, Clock, NoTasks, Observer, TaskAnswer};
+use stepwise_tasks::{Call, Integrations, TaskError};
 use stepwise_interp::{ExecutionInfo, Status, TaskRequest};
 use stepwise_mock::{Lookup, MockConfig, MockResult};
 
@@ -38,6 +41,9 @@ pub struct RunArgs {
     /// Show progress per state on stderr even when it is not a terminal.
     #[arg(long)]
     progress: bool,
+    /// `stepwise.toml`: the functions and HTTP connections Task states call.
+    #[arg(long, value_name = "FILE", env = "STEPWISE_CONFIG")]
+    config: Option<PathBuf>,
 }
 
 /// A wall clock whose waits are scaled: virtual time jumps to the due time after a
@@ -103,15 +109,18 @@ struct Mocks {
     test_case: String,
 }
 
-impl TaskAnswer for Mocks {
-    fn answer(&mut self, req: &TaskRequest) -> Result<Value, (String, String)> {
+impl Mocks {
+    /// The mocked answer, or `None` when the test case does not mock this state.
+    fn lookup(&mut self, req: &TaskRequest) -> Option<Result<Value, (String, String)>> {
         let tc = match self.config.test_case(&self.machine, &self.test_case) {
             Ok(tc) => tc,
-            Err(e) => return Err(("States.Runtime".into(), e.to_string())),
+            Err(e) => return Some(Err(("States.Runtime".into(), e.to_string()))),
         };
-        match tc.lookup(&req.state_name, req.invocation) {
+        Some(match tc.lookup(&req.state_name, req.invocation) {
             Lookup::Response(MockResult::Return(v)) => Ok(v.clone()),
-            Lookup::Response(MockResult::Throw { error, cause }) => Err((error.clone(), cause.clone())),
+            Lookup::Response(MockResult::Throw { error, cause }) => {
+                Err((error.clone(), cause.clone()))
+            }
             Lookup::Exhausted { response, defined } => Err((
                 "States.Runtime".into(),
                 format!(
@@ -119,14 +128,83 @@ impl TaskAnswer for Mocks {
                     req.invocation, req.state_name, response, defined
                 ),
             )),
-            Lookup::NotMocked => Err((
+            Lookup::NotMocked => return None,
+        })
+    }
+}
+
+/// Calls configured functions and endpoints (`--config`), one at a time.
+struct Calls {
+    integrations: Arc<Integrations>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Calls {
+    fn call(&mut self, req: &TaskRequest) -> Option<Result<Value, (String, String)>> {
+        if !self.integrations.calls(&req.resource) {
+            return None;
+        }
+        if req.token.is_some() {
+            return Some(Err((
+                "States.Runtime".into(),
+                format!(
+                    "State '{}': `stepwise run` has no API to send the task token to; run it on `stepwise serve`",
+                    req.state_name
+                ),
+            )));
+        }
+        let integrations = Arc::clone(&self.integrations);
+        let call = async move {
+            let mut b = [0u8; 16];
+            fill_random(&mut b);
+            let request_id = stepwise_interp::run::format_uuid(
+                u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])),
+                u64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8])),
+            );
+            integrations
+                .call(Call {
+                    state_name: &req.state_name,
+                    resource: &req.resource,
+                    parameters: &req.input,
+                    request_id,
+                })
+                .await
+        };
+        let result = match req.timeout_seconds {
+            Some(s) => self
+                .runtime
+                .block_on(async { tokio::time::timeout(Duration::from_secs(s), call).await })
+                .unwrap_or_else(|_| Err(TaskError::new("States.Timeout", ""))),
+            None => self.runtime.block_on(call),
+        };
+        Some(result.map_err(|e| (e.error, e.cause)))
+    }
+}
+
+/// Mocks first (as Step Functions Local), then configured calls.
+struct Answers {
+    mocks: Option<Mocks>,
+    calls: Option<Calls>,
+}
+
+impl TaskAnswer for Answers {
+    fn answer(&mut self, req: &TaskRequest) -> Result<Value, (String, String)> {
+        if let Some(a) = self.mocks.as_mut().and_then(|m| m.lookup(req)) {
+            return a;
+        }
+        if let Some(a) = self.calls.as_mut().and_then(|c| c.call(req)) {
+            return a;
+        }
+        if let Some(m) = &self.mocks {
+            return Err((
                 "States.Runtime".into(),
                 format!(
                     "Test case '{}' of the mock file has no mocked response for state '{}' (resource '{}')",
-                    self.test_case, req.state_name, req.resource
+                    m.test_case, req.state_name, req.resource
                 ),
-            )),
+            ));
         }
+        NoTasks.answer(req)
     }
 }
 
@@ -247,21 +325,32 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
             .filter(|s| !s.is_empty() && s != "-")
             .unwrap_or_else(|| "StateMachine".into())
     });
-    let mut tasks: Box<dyn TaskAnswer> = match (&a.mock_config, &a.test_case) {
+    let mocks = match (&a.mock_config, &a.test_case) {
         (Some(f), Some(tc)) => {
             let config = MockConfig::parse(&crate::read_input(f)?)
                 .with_context(|| format!("mock file {}", f.display()))?;
             config
                 .test_case(&name, tc)
                 .with_context(|| format!("mock file {}", f.display()))?;
-            Box::new(Mocks {
+            Some(Mocks {
                 config,
                 machine: name.clone(),
                 test_case: tc.clone(),
             })
         }
-        _ => Box::new(NoTasks),
+        _ => None,
     };
+    let calls = match crate::task_config::load(a.config.as_deref(), "us-east-1", "123456789012")? {
+        Some(integrations) => Some(Calls {
+            integrations,
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("starting the runtime")?,
+        }),
+        None => None,
+    };
+    let mut tasks = Answers { mocks, calls };
     let exec_name = stepwise_interp::run::format_uuid(now_millis() as u64, 0x5eed);
     let info = ExecutionInfo::local(&name, &exec_name);
     let mut clock = ScaledClock {
@@ -278,7 +367,7 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
         info,
         input,
         &mut clock,
-        tasks.as_mut(),
+        &mut tasks,
         &mut progress,
         a.history.is_some(),
     );

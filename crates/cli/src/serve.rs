@@ -26,6 +26,9 @@ pub struct ServeArgs {
     /// Real time per unit of execution time for Waits, retries and timeouts (0 = instant).
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
+    /// `stepwise.toml`: the functions, HTTP connections and state machines Task states call.
+    #[arg(long, value_name = "FILE", env = "STEPWISE_CONFIG")]
+    config: Option<PathBuf>,
     /// Region in ARNs.
     #[arg(long, default_value = "us-east-1")]
     region: String,
@@ -91,6 +94,7 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    let integrations = crate::task_config::load(a.config.as_deref(), &a.region, &a.account)?;
     let dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let data = crate::data_dir::open(&dir)?;
     let db = data.db.clone();
@@ -112,6 +116,7 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
             .into_iter()
             .map(|arn| (arn, crate::crash_marker::cause()))
             .collect(),
+        integrations: integrations.clone(),
     };
     // One core stays for the SQLite writer thread: on small machines fewer request
     // threads means fewer cross-thread wake-ups per request (measured on 2 cores).
@@ -152,6 +157,9 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         stepwise_api::serve(listener, app, on_signal).await;
         tracing::info!("shutting down: committing what is in flight");
         engine.shutdown();
+        if let Some(i) = &integrations {
+            i.shutdown().await;
+        }
         Ok::<_, anyhow::Error>(())
     })?;
     rt.shutdown_timeout(std::time::Duration::from_secs(1));

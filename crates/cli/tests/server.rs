@@ -92,8 +92,28 @@ fn machines() -> Vec<(&'static str, Value, Value, Value)> {
             }
         }
     });
+    // Real calls: a function that takes 300 ms of real time, through lambda:invoke and a
+    // bare function ARN.
+    let lambda = json!({
+        "StartAt": "Triple",
+        "States": {
+            "Triple": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "triple", "Payload": {"n.$": "$.n"}},
+                "OutputPath": "$.Payload",
+                "Next": "Again"
+            },
+            "Again": {
+                "Type": "Task",
+                "Resource": format!("arn:aws:lambda:us-east-1:123456789012:function:triple"),
+                "End": true
+            }
+        }
+    });
     vec![
         ("waits", waits, json!({"n": 7}), json!({"n": 7, "step": 2})),
+        ("lambda", lambda, json!({"n": 2}), json!({"n": 18})),
         (
             "distributed",
             distributed,
@@ -228,11 +248,30 @@ fn setup(c: &Client) {
     c.ok("CreateActivity", json!({"name": "crash-worker"}));
 }
 
+/// `stepwise.toml` with the function `triple` (300 ms of real time per call), under `dir`.
+fn functions_config(dir: &std::path::Path) -> String {
+    let fns = dir.join("functions");
+    std::fs::create_dir_all(&fns).expect("functions dir");
+    std::fs::write(
+        fns.join("triple.sh"),
+        "read -r event\nn=$(printf '%s' \"$event\" | sed 's/[^0-9]//g')\nsleep 0.3\nprintf '{\"n\": %d}' $((n * 3))\n",
+    )
+    .expect("function");
+    let config = fns.join("stepwise.toml");
+    std::fs::write(
+        &config,
+        "[functions.triple]\ncommand = [\"sh\", \"triple.sh\"]\nconcurrency = 8\n",
+    )
+    .expect("config");
+    config.to_string_lossy().into_owned()
+}
+
 #[test]
 fn kill_9_mid_run_resumes_every_execution() {
     let dir = temp_dir("crash");
+    let config = functions_config(&temp_dir("crash-functions"));
     // 1 s of execution time = 20 ms: waits of 10–30 s take 200–600 ms.
-    let mut server = Server::start(&dir, &["--time-scale", "0.02"]);
+    let mut server = Server::start(&dir, &["--time-scale", "0.02", "--config", &config]);
     let c = server.client();
     setup(&c);
     let stop = Arc::new(AtomicBool::new(false));
@@ -269,6 +308,11 @@ fn kill_9_mid_run_resumes_every_execution() {
     assert!(
         server.log_text().contains("recovered running executions"),
         "no execution was running at a kill:\n{}",
+        server.log_text()
+    );
+    assert!(
+        server.log_text().contains("calling again what had not answered"),
+        "no function call was in flight at a kill:\n{}",
         server.log_text()
     );
     let c = server.client();

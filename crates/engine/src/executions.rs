@@ -261,8 +261,21 @@ impl Engine {
                     started: t.worker.is_some(),
                     record: t,
                     durable: true,
+                    call: None,
                 },
             );
+        }
+        if let Some(integrations) = &self.inner.config.integrations {
+            let resend = st.calls_to_resend(integrations);
+            if !resend.is_empty() {
+                tracing::info!(calls = resend.len(), "calling again what had not answered");
+            }
+            for (key, job) in resend {
+                let handle = self.inner.start_call(integrations, job, None);
+                if let Some(e) = st.tokens.get_mut(&key) {
+                    e.call = handle;
+                }
+            }
         }
         if resumed + broken > 0 {
             tracing::info!(resumed, broken, "recovered running executions");

@@ -13,6 +13,7 @@
 //! a token in a map. Recovery loads snapshots of RUNNING executions with their timers
 //! and tasks; it is the only way an execution is ever rebuilt.
 
+mod calls;
 mod catalog;
 pub mod committer;
 mod error;
@@ -61,6 +62,9 @@ pub struct Config {
     /// Executions the previous process crashed while stepping, with the cause to fail
     /// them with (`States.Runtime`) instead of resuming them at recovery.
     pub poisoned: Vec<(String, String)>,
+    /// What Task states call for real (`stepwise.toml`); `None`: only activities,
+    /// callbacks and mocks.
+    pub integrations: Option<Arc<stepwise_tasks::Integrations>>,
 }
 
 impl Default for Config {
@@ -72,6 +76,7 @@ impl Default for Config {
             mocks: None,
             step_marker: None,
             poisoned: Vec::new(),
+            integrations: None,
         }
     }
 }
@@ -94,6 +99,10 @@ struct Inner {
     /// Wakes the timer loop when an earlier timer is armed.
     timer_wake: Notify,
     stopping: std::sync::atomic::AtomicBool,
+    /// Itself, for work it spawns (calls).
+    me: std::sync::OnceLock<std::sync::Weak<Inner>>,
+    /// The runtime the engine was opened in (calls run there).
+    runtime: Option<tokio::runtime::Handle>,
 }
 
 struct MachineEntry {
@@ -154,6 +163,8 @@ struct TokenEntry {
     /// is what workers receive.
     record: stepwise_store::TaskRecord,
     durable: bool,
+    /// A call on its way (aborted when the entry goes).
+    call: Option<calls::CallHandle>,
 }
 
 #[derive(Default)]
@@ -208,7 +219,10 @@ impl Engine {
             names: Mutex::new(names::NameFilter::new()),
             timer_wake: Notify::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
+            me: std::sync::OnceLock::new(),
+            runtime: tokio::runtime::Handle::try_current().ok(),
         });
+        let _ = inner.me.set(Arc::downgrade(&inner));
         let engine = Engine { inner };
         {
             let mut names = engine.inner.names();

@@ -17,7 +17,7 @@ use crate::{ActivityTask, Inner, Running, State, TokenEntry};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, MutexGuard, Weak};
-use stepwise_interp::{ChildChange, Command, Event, Execution, Status, Step};
+use stepwise_interp::{ChildChange, Command, Event, Execution, Status, Step, TaskRequest};
 use stepwise_jsonata::Interrupt;
 use stepwise_mock::{Lookup, MockResult};
 use stepwise_store::{
@@ -31,6 +31,8 @@ use tokio::sync::oneshot;
 pub(crate) struct Effects {
     pub(crate) finished: Vec<(oneshot::Sender<(ExecutionRecord, u64)>, ExecutionRecord)>,
     pub(crate) handed: Vec<(oneshot::Sender<(ActivityTask, u64)>, ActivityTask)>,
+    /// Calls waiting for the batch that stores their task.
+    pub(crate) durable: Vec<oneshot::Sender<u64>>,
     /// Callers whose mail this step applied.
     acks: Vec<oneshot::Sender<u64>>,
     pub(crate) wake_timers: bool,
@@ -45,6 +47,9 @@ impl Effects {
             let _ = tx.send((task, seq));
         }
         for tx in self.acks {
+            let _ = tx.send(seq);
+        }
+        for tx in self.durable {
             let _ = tx.send(seq);
         }
         if self.wake_timers {
@@ -502,8 +507,17 @@ impl State {
                         return;
                     }
                 }
+                if let Some(integrations) = inner
+                    .config
+                    .integrations
+                    .as_ref()
+                    .filter(|i| i.calls(&req.resource))
+                {
+                    self.call(inner, integrations, c, r, req, batch, fx);
+                    return;
+                }
                 let activity = is_activity(&req.resource).then(|| req.resource.clone());
-                let Some(token) = req.token.clone().filter(|_| true) else {
+                let Some(token) = req.token.clone() else {
                     pending.push_back(Event::TaskFailed {
                         task: req.task,
                         error: "States.Runtime".into(),
@@ -531,6 +545,7 @@ impl State {
                         worker: None,
                     },
                     durable: standard,
+                    call: None,
                 };
                 if let Some(act) = activity {
                     let queue = self.queues.entry(act).or_default();
@@ -560,6 +575,67 @@ impl State {
                 self.tokens.insert(token, entry);
             }
         }
+    }
+}
+
+impl State {
+    /// A Task that calls a configured function or endpoint: its entry is stored with
+    /// this batch, and the call goes out once the batch is durable.
+    #[allow(clippy::too_many_arguments)]
+    fn call(
+        &mut self,
+        inner: &Inner,
+        integrations: &Arc<stepwise_tasks::Integrations>,
+        c: &CheckedOut,
+        r: &mut Running,
+        req: TaskRequest,
+        batch: &mut Batch,
+        fx: &mut Effects,
+    ) {
+        let arn = &c.arn;
+        let key = req
+            .token
+            .clone()
+            .unwrap_or_else(|| crate::calls::call_key(arn, req.task));
+        let record = TaskRecord {
+            token: key.clone(),
+            execution_arn: arn.to_string(),
+            task: req.task,
+            state_name: req.state_name.clone(),
+            resource: req.resource.clone(),
+            activity_arn: None,
+            input: req.input.to_string(),
+            created_millis: now_millis(),
+            worker: None,
+        };
+        if c.standard {
+            r.stored_work = true;
+            batch.push(Write::PutTask(record.clone()));
+        }
+        r.tasks.insert(req.task, key.clone());
+        let (tx, rx) = oneshot::channel();
+        fx.durable.push(tx);
+        let job = crate::calls::CallJob {
+            execution: Arc::clone(arn),
+            task: req.task,
+            key: key.clone(),
+            submits: req.token.is_some(),
+            state_name: req.state_name,
+            resource: req.resource,
+            parameters: req.input,
+        };
+        let handle = inner.start_call(integrations, job, Some(rx));
+        self.tokens.insert(
+            key,
+            TokenEntry {
+                execution: Arc::clone(arn),
+                task: req.task,
+                started: true,
+                record,
+                durable: c.standard,
+                call: handle,
+            },
+        );
     }
 }
 

@@ -190,6 +190,10 @@ impl Engine {
         event: impl FnOnce(u64) -> Event + Send + 'static,
         finishes: bool,
     ) -> Result<()> {
+        if !well_formed(token) {
+            // Also the keys of calls without a token: those are never answered here.
+            return Err(unknown_token(token));
+        }
         let token = token.to_string();
         let d = self
             .off_api(move |e| {

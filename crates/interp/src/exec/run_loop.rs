@@ -143,6 +143,7 @@ impl Execution {
                 self.task_result(task, Err(StatesError::new(error, cause)), sources)
             }
             Event::TaskHeartbeat { task } => self.task_heartbeat(task),
+            Event::TaskSubmitted { task, output } => self.task_submitted(task, output),
             Event::Stop { error, cause } => self.stop(error, cause),
             Event::Terminate { error, cause } => {
                 self.finish_execution(Status::Failed, None, Some(error), Some(cause))

@@ -26,6 +26,12 @@ pub enum Event {
     TaskHeartbeat {
         task: u64,
     },
+    /// A `.waitForTaskToken` (or `.sync`) call was made and gave `output`; the task now
+    /// waits for its token (or its job).
+    TaskSubmitted {
+        task: u64,
+        output: Value,
+    },
     Stop {
         error: Option<String>,
         cause: Option<String>,

@@ -397,4 +397,26 @@ impl Execution {
             }
         }
     }
+
+    /// The call of a `.waitForTaskToken` or `.sync` task went out: `TaskSubmitted` with
+    /// what it returned.
+    pub(super) fn task_submitted(&mut self, task: u64, output: Value) {
+        let Some(&fid) = self.tasks.get(&task) else {
+            return;
+        };
+        let details = match &self.frame(fid).stage {
+            Stage::Active(a) => match &a.wait {
+                Blocked::Task(tw) if tw.kind == ResourceKind::Service => {
+                    Details::TaskOutput(Box::new(TaskOutputDetails {
+                        resource_type: tw.resource_type.clone(),
+                        resource: tw.resource.clone(),
+                        output,
+                    }))
+                }
+                _ => return,
+            },
+            _ => return,
+        };
+        self.emit(fid, EventType::TaskSubmitted, details);
+    }
 }

@@ -1,0 +1,164 @@
+//! Task states that call real things from `stepwise run --config stepwise.toml` and
+//! `stepwise serve --config`: `command` functions, and configuration errors that name
+//! their key before anything runs.
+
+mod common;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("stepwise-tasks-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// A shell function that doubles `n` (no Python needed): the event on stdin, the
+/// result on stdout.
+const DOUBLE: &str = r#"#!/bin/sh
+read -r event
+n=$(printf '%s' "$event" | sed 's/[^0-9]//g')
+printf '{"n": %d, "function": "%s"}\n' $((n * 2)) "$AWS_LAMBDA_FUNCTION_NAME"
+"#;
+
+const DECLINE: &str = r#"#!/bin/sh
+cat > /dev/null
+echo '{"errorType": "CardDeclined", "errorMessage": "insufficient funds"}'
+exit 1
+"#;
+
+fn setup(name: &str) -> (PathBuf, String) {
+    let dir = temp_dir(name);
+    write(&dir, "double.sh", DOUBLE);
+    write(&dir, "decline.sh", DECLINE);
+    let config = write(
+        &dir,
+        "stepwise.toml",
+        "[functions.double]\ncommand = [\"sh\", \"double.sh\"]\n\n[functions.decline]\ncommand = [\"sh\", \"decline.sh\"]\n",
+    );
+    (dir, config)
+}
+
+#[test]
+fn run_calls_command_functions_through_lambda_invoke_and_bare_arns() {
+    let (dir, config) = setup("run");
+    let def = write(
+        &dir,
+        "m.asl.json",
+        &json!({
+            "StartAt": "Invoke",
+            "States": {
+                "Invoke": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Parameters": {"FunctionName": "double", "Payload": {"n.$": "$.n"}},
+                    "ResultSelector": {"n.$": "$.Payload.n", "status.$": "$.StatusCode"},
+                    "Next": "Bare"
+                },
+                "Bare": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double",
+                    "Parameters": {"n.$": "$.n"},
+                    "ResultPath": "$.again",
+                    "End": true
+                }
+            }
+        })
+        .to_string(),
+    );
+    let out = common::run(
+        &["run", &def, "--config", &config, "--input", "-"],
+        Some("{\"n\": 21}"),
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json(),
+        json!({"n": 42, "status": 200, "again": {"n": 84, "function": "double"}})
+    );
+}
+
+#[test]
+fn run_reports_a_function_error_by_its_type() {
+    let (dir, config) = setup("error");
+    let def = write(
+        &dir,
+        "m.asl.json",
+        &json!({"StartAt": "Charge", "States": {"Charge": {
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "decline"}, "End": true}}})
+        .to_string(),
+    );
+    let out = common::run(&["run", &def, "--config", &config], None, None);
+    assert_eq!(out.code, 1);
+    assert!(out.stderr.contains("CardDeclined"), "{}", out.stderr);
+    assert!(out.stderr.contains("insufficient funds"), "{}", out.stderr);
+}
+
+#[test]
+fn the_config_file_can_come_from_the_environment() {
+    let (dir, config) = setup("env");
+    let def = write(
+        &dir,
+        "m.asl.json",
+        &json!({"StartAt": "Invoke", "States": {"Invoke": {
+            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double",
+            "End": true}}})
+        .to_string(),
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["run", &def, "--input", "-"])
+        .env("STEPWISE_CONFIG", &config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"{\"n\": 5}")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["n"], 10);
+}
+
+#[test]
+fn bad_configuration_is_an_error_at_start_naming_the_key() {
+    let dir = temp_dir("bad");
+    let def = write(&dir, "m.asl.json", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#);
+    let cases = [
+        ("[functions.f]\ncommand = [\"a\"]\nendpoint = \"http://x\"\n", "functions.f: give only one of command, bootstrap or endpoint"),
+        ("[functions.f]\ncommand = [\"a\"]\ntimeot = 3\n", "unknown field `timeot`"),
+        ("[functions.f\n", "stepwise.toml"),
+        ("[functions.f]\nbootstrap = [\"a\"]\ntimeout = 901\n", "functions.f.timeout"),
+        ("[state_machines.t]\ndefinition = \"gone.json\"\n", "state_machines.t.definition"),
+        ("[connections.c]\nAuthorizationType = \"API_KEY\"\n[connections.c.AuthParameters.ApiKeyAuthParameters]\nApiKeyName = \"k\"\nApiKeyValue = \"${STEPWISE_TEST_UNSET_VARIABLE}\"\n",
+         "connections.c.AuthParameters.ApiKeyAuthParameters.ApiKeyValue: the environment variable STEPWISE_TEST_UNSET_VARIABLE is not set"),
+    ];
+    for (text, expected) in cases {
+        let config = write(&dir, "stepwise.toml", text);
+        for command in ["run", "serve"] {
+            let mut args = vec![command.to_string()];
+            if command == "run" {
+                args.push(def.clone());
+            } else {
+                args.extend(["--port".into(), "0".into(), "--data-dir".into(), dir.join("data").to_string_lossy().into_owned()]);
+            }
+            args.extend(["--config".into(), config.clone()]);
+            let out = common::run(&args, None, None);
+            assert_eq!(out.code, 2, "{command} {text}: {}", out.stderr);
+            assert!(out.stderr.contains(expected), "{command} {text}: {}", out.stderr);
+        }
+    }
+    let out = common::run(&["run", &def, "--config", "/no/such/stepwise.toml"], None, None);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("/no/such/stepwise.toml"), "{}", out.stderr);
+}

@@ -1,0 +1,637 @@
+//! `stepwise.toml`: what the names in Task states resolve to.
+//!
+//! ```toml
+//! [functions.check-inventory]
+//! command = ["python3", "fn/check_inventory.py"]
+//!
+//! [connections.payments]
+//! AuthorizationType = "API_KEY"
+//! [connections.payments.AuthParameters.ApiKeyAuthParameters]
+//! ApiKeyName = "x-api-key"
+//! ApiKeyValue = "${PAYMENTS_API_KEY}"
+//!
+//! [state_machines.transcode]
+//! definition = "transcode.asl.json"
+//! ```
+//!
+//! Every table refuses keys it does not know, paths are relative to the file's folder,
+//! and `${NAME}` in a string value is replaced by the environment variable `NAME` when
+//! the file is loaded (a missing one is an error naming the key).
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A configuration that cannot be used, with the key or file it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Toml { path: PathBuf, message: String },
+    #[error("{path}: {key}: {message}")]
+    Key {
+        path: PathBuf,
+        key: String,
+        message: String,
+    },
+}
+
+/// The file as loaded: functions, connections and state machines by name.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it came from (`None`: built in code).
+    pub path: Option<PathBuf>,
+    pub functions: BTreeMap<String, Function>,
+    pub connections: BTreeMap<String, Connection>,
+    pub state_machines: BTreeMap<String, StateMachine>,
+}
+
+/// A Lambda function served locally.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub name: String,
+    pub backend: Backend,
+    /// The folder the process starts in.
+    pub cwd: PathBuf,
+    /// As a Lambda function's timeout (AWS's default: 3 seconds).
+    pub timeout: Duration,
+    /// At most this many invocations at once (processes for `command` and `bootstrap`).
+    pub concurrency: usize,
+    /// Added to the process's environment (Lambda's `Environment.Variables`).
+    pub environment: BTreeMap<String, String>,
+    /// `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (MB), as a handler reads it.
+    pub memory_size: u32,
+}
+
+/// How a function is invoked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// One process per invocation: the event on stdin, the result on stdout.
+    Command(Vec<String>),
+    /// A process speaking the Lambda Runtime API, kept warm.
+    Bootstrap(Vec<String>),
+    /// The Lambda Invoke API at this base URL, under this function name.
+    Endpoint { url: String, function_name: String },
+}
+
+impl Backend {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Backend::Command(_) => "command",
+            Backend::Bootstrap(_) => "bootstrap",
+            Backend::Endpoint { .. } => "endpoint",
+        }
+    }
+}
+
+/// An EventBridge connection: how HTTP Tasks naming it authenticate.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    #[serde(rename = "AuthorizationType")]
+    pub authorization_type: AuthorizationType,
+    #[serde(rename = "AuthParameters")]
+    pub auth_parameters: AuthParameters,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum AuthorizationType {
+    #[serde(rename = "API_KEY")]
+    ApiKey,
+    #[serde(rename = "BASIC")]
+    Basic,
+    #[serde(rename = "OAUTH_CLIENT_CREDENTIALS")]
+    OAuthClientCredentials,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthParameters {
+    #[serde(rename = "ApiKeyAuthParameters")]
+    pub api_key: Option<ApiKeyAuth>,
+    #[serde(rename = "BasicAuthParameters")]
+    pub basic: Option<BasicAuth>,
+    #[serde(rename = "OAuthParameters")]
+    pub oauth: Option<OAuth>,
+    #[serde(rename = "InvocationHttpParameters", default)]
+    pub invocation: InvocationHttpParameters,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyAuth {
+    #[serde(rename = "ApiKeyName")]
+    pub name: String,
+    #[serde(rename = "ApiKeyValue")]
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BasicAuth {
+    #[serde(rename = "Username")]
+    pub username: String,
+    #[serde(rename = "Password")]
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth {
+    #[serde(rename = "AuthorizationEndpoint")]
+    pub authorization_endpoint: String,
+    #[serde(rename = "HttpMethod")]
+    pub http_method: String,
+    #[serde(rename = "ClientParameters")]
+    pub client: OAuthClient,
+    #[serde(rename = "OAuthHttpParameters", default)]
+    pub http_parameters: InvocationHttpParameters,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClient {
+    #[serde(rename = "ClientID")]
+    pub client_id: String,
+    #[serde(rename = "ClientSecret")]
+    pub client_secret: String,
+}
+
+/// Headers, query parameters and body fields a connection adds to every request.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvocationHttpParameters {
+    #[serde(rename = "HeaderParameters", default)]
+    pub headers: Vec<Parameter>,
+    #[serde(rename = "QueryStringParameters", default)]
+    pub query: Vec<Parameter>,
+    #[serde(rename = "BodyParameters", default)]
+    pub body: Vec<Parameter>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "Value")]
+    pub value: String,
+    #[serde(rename = "IsValueSecret", default)]
+    pub is_value_secret: bool,
+}
+
+/// A state machine `stepwise run` knows by name (for nested executions).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateMachine {
+    pub name: String,
+    pub definition: PathBuf,
+}
+
+// The file as written.
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    functions: BTreeMap<String, RawFunction>,
+    #[serde(default)]
+    connections: BTreeMap<String, Connection>,
+    #[serde(default)]
+    state_machines: BTreeMap<String, RawStateMachine>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFunction {
+    command: Option<Vec<String>>,
+    bootstrap: Option<Vec<String>>,
+    endpoint: Option<String>,
+    /// The function's name at the endpoint (default: the table's name).
+    function_name: Option<String>,
+    cwd: Option<PathBuf>,
+    timeout: Option<f64>,
+    concurrency: Option<i64>,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
+    memory_size: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStateMachine {
+    definition: PathBuf,
+}
+
+/// Lambda's default timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Lambda's longest timeout (15 minutes).
+pub const MAX_TIMEOUT_SECONDS: f64 = 900.0;
+pub const DEFAULT_CONCURRENCY: usize = 4;
+pub const MAX_CONCURRENCY: i64 = 1000;
+
+impl Config {
+    /// Read and check `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        Config::parse(&text, path, &base, &|k| std::env::var(k).ok())
+    }
+
+    /// Check `text` as the file `path`, with relative paths under `base` and `${NAME}`
+    /// looked up with `env`.
+    pub fn parse(
+        text: &str,
+        path: &Path,
+        base: &Path,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let key_error = |key: String, message: String| ConfigError::Key {
+            path: path.to_path_buf(),
+            key,
+            message,
+        };
+        let mut value: toml::Value = toml::from_str(text).map_err(|e| ConfigError::Toml {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        expand_env(&mut value, &mut String::new(), env).map_err(|(k, m)| key_error(k, m))?;
+        let raw: RawFile = value.try_into().map_err(|e: toml::de::Error| ConfigError::Toml {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        let mut config = Config {
+            path: Some(path.to_path_buf()),
+            ..Config::default()
+        };
+        for (name, f) in raw.functions {
+            let key = format!("functions.{name}");
+            check_function_name(&name).map_err(|m| key_error(key.clone(), m))?;
+            let backend = match (f.command, f.bootstrap, f.endpoint) {
+                (Some(c), None, None) => Backend::Command(
+                    non_empty(c).map_err(|m| key_error(format!("{key}.command"), m))?,
+                ),
+                (None, Some(b), None) => Backend::Bootstrap(
+                    non_empty(b).map_err(|m| key_error(format!("{key}.bootstrap"), m))?,
+                ),
+                (None, None, Some(url)) => {
+                    if !(url.starts_with("http://") || url.starts_with("https://")) {
+                        return Err(key_error(
+                            format!("{key}.endpoint"),
+                            format!("'{url}' is not an http:// or https:// URL"),
+                        ));
+                    }
+                    Backend::Endpoint {
+                        url: url.trim_end_matches('/').to_string(),
+                        function_name: f.function_name.clone().unwrap_or_else(|| name.clone()),
+                    }
+                }
+                (None, None, None) => {
+                    return Err(key_error(
+                        key,
+                        "give one of command, bootstrap or endpoint".into(),
+                    ))
+                }
+                _ => {
+                    return Err(key_error(
+                        key,
+                        "give only one of command, bootstrap or endpoint".into(),
+                    ))
+                }
+            };
+            if f.function_name.is_some() && !matches!(backend, Backend::Endpoint { .. }) {
+                return Err(key_error(
+                    format!("{key}.function_name"),
+                    "only an endpoint function has a remote name".into(),
+                ));
+            }
+            let timeout = match f.timeout {
+                None => DEFAULT_TIMEOUT,
+                Some(t) if t > 0.0 && t <= MAX_TIMEOUT_SECONDS => Duration::from_secs_f64(t),
+                Some(t) => {
+                    return Err(key_error(
+                        format!("{key}.timeout"),
+                        format!("{t} is not a number of seconds from 1 to 900 (Lambda's limits)"),
+                    ))
+                }
+            };
+            let concurrency = match f.concurrency {
+                None => DEFAULT_CONCURRENCY,
+                Some(n) if (1..=MAX_CONCURRENCY).contains(&n) => n as usize,
+                Some(n) => {
+                    return Err(key_error(
+                        format!("{key}.concurrency"),
+                        format!("{n} is not from 1 to {MAX_CONCURRENCY}"),
+                    ))
+                }
+            };
+            let cwd = match f.cwd {
+                None => base.to_path_buf(),
+                Some(c) => {
+                    let c = base.join(c);
+                    if !c.is_dir() {
+                        return Err(key_error(
+                            format!("{key}.cwd"),
+                            format!("{} is not a folder", c.display()),
+                        ));
+                    }
+                    c
+                }
+            };
+            config.functions.insert(
+                name.clone(),
+                Function {
+                    name,
+                    backend,
+                    cwd,
+                    timeout,
+                    concurrency,
+                    environment: f.environment,
+                    memory_size: f.memory_size.unwrap_or(128),
+                },
+            );
+        }
+        for (name, c) in raw.connections {
+            check_connection(&c).map_err(|(k, m)| key_error(format!("connections.{name}{k}"), m))?;
+            config.connections.insert(name, c);
+        }
+        for (name, m) in raw.state_machines {
+            let definition = base.join(&m.definition);
+            if !definition.is_file() {
+                return Err(key_error(
+                    format!("state_machines.{name}.definition"),
+                    format!("{} is not a file", definition.display()),
+                ));
+            }
+            config
+                .state_machines
+                .insert(name.clone(), StateMachine { name, definition });
+        }
+        Ok(config)
+    }
+
+    /// The function a Task's `FunctionName` (a name, an ARN or a partial ARN, with or
+    /// without a version or alias) names.
+    pub fn function(&self, function_name: &str) -> Option<&Function> {
+        self.functions.get(function_name_of(function_name))
+    }
+}
+
+/// `NAME` out of `NAME`, `NAME:QUALIFIER`, `ACCOUNT:function:NAME[:QUALIFIER]` or
+/// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`.
+pub fn function_name_of(s: &str) -> &str {
+    let parts: Vec<&str> = s.split(':').collect();
+    match parts.iter().position(|p| *p == "function") {
+        Some(i) if i + 1 < parts.len() => parts[i + 1],
+        _ => parts[0],
+    }
+}
+
+/// Lambda's function names: letters, digits, hyphens and underscores, 1 to 64.
+fn check_function_name(name: &str) -> Result<(), String> {
+    if name.is_empty()
+        || name.len() > 64
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(
+            "a function name has 1 to 64 letters, digits, hyphens or underscores".into(),
+        );
+    }
+    Ok(())
+}
+
+fn non_empty(argv: Vec<String>) -> Result<Vec<String>, String> {
+    if argv.first().is_none_or(|p| p.is_empty()) {
+        return Err(
+            "give the program and its arguments, e.g. [\"python3\", \"handler.py\"]".into(),
+        );
+    }
+    Ok(argv)
+}
+
+/// The parameters each authorization type needs are there (as CreateConnection checks).
+fn check_connection(c: &Connection) -> Result<(), (String, String)> {
+    let p = &c.auth_parameters;
+    let (needed, given) = match c.authorization_type {
+        AuthorizationType::ApiKey => ("ApiKeyAuthParameters", p.api_key.is_some()),
+        AuthorizationType::Basic => ("BasicAuthParameters", p.basic.is_some()),
+        AuthorizationType::OAuthClientCredentials => ("OAuthParameters", p.oauth.is_some()),
+    };
+    if !given {
+        return Err((
+            format!(".AuthParameters.{needed}"),
+            format!("required by this AuthorizationType"),
+        ));
+    }
+    let others = [
+        ("ApiKeyAuthParameters", p.api_key.is_some()),
+        ("BasicAuthParameters", p.basic.is_some()),
+        ("OAuthParameters", p.oauth.is_some()),
+    ];
+    if let Some((other, _)) = others.iter().find(|(n, g)| *g && *n != needed) {
+        return Err((
+            format!(".AuthParameters.{other}"),
+            "does not go with this AuthorizationType".into(),
+        ));
+    }
+    if let Some(o) = &p.oauth {
+        let m = o.http_method.to_ascii_uppercase();
+        if !matches!(m.as_str(), "GET" | "POST" | "PUT") {
+            return Err((
+                ".AuthParameters.OAuthParameters.HttpMethod".into(),
+                format!("'{}' is not GET, POST or PUT", o.http_method),
+            ));
+        }
+        if !(o.authorization_endpoint.starts_with("http://")
+            || o.authorization_endpoint.starts_with("https://"))
+        {
+            return Err((
+                ".AuthParameters.OAuthParameters.AuthorizationEndpoint".into(),
+                "is not an http:// or https:// URL".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Replace `${NAME}` in every string with the variable's value; `$${` stays `${`.
+fn expand_env(
+    v: &mut toml::Value,
+    key: &mut String,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<(), (String, String)> {
+    match v {
+        toml::Value::String(s) => {
+            if s.contains("${") {
+                *s = expand(s, env).map_err(|m| (key.clone(), m))?;
+            }
+        }
+        toml::Value::Array(a) => {
+            for (i, item) in a.iter_mut().enumerate() {
+                let len = key.len();
+                key.push_str(&format!("[{i}]"));
+                expand_env(item, key, env)?;
+                key.truncate(len);
+            }
+        }
+        toml::Value::Table(t) => {
+            for (k, item) in t.iter_mut() {
+                let len = key.len();
+                if !key.is_empty() {
+                    key.push('.');
+                }
+                key.push_str(k);
+                expand_env(item, key, env)?;
+                key.truncate(len);
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn expand(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i..];
+        if let Some(tail) = after.strip_prefix("$${") {
+            out.push_str("${");
+            rest = tail;
+        } else if let Some(tail) = after.strip_prefix("${") {
+            let Some(end) = tail.find('}') else {
+                return Err("'${' without a closing '}'".into());
+            };
+            let name = &tail[..end];
+            let value = env(name)
+                .ok_or_else(|| format!("the environment variable {name} is not set"))?;
+            out.push_str(&value);
+            rest = &tail[end + 1..];
+        } else {
+            out.push('$');
+            rest = &after[1..];
+        }
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("stepwise.toml"), Path::new("."), &|k| {
+            (k == "KEY").then(|| "s3cret".to_string())
+        })
+    }
+
+    fn err(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_issue_example_loads() {
+        let c = parse(
+            r#"
+[functions.check-inventory]
+command = ["python3", "fn/check_inventory.py"]
+
+[functions.charge-payment]
+bootstrap = ["python3", "-m", "awslambdaric", "app.handler"]
+timeout = 30
+concurrency = 4
+
+[functions.thumbnails]
+endpoint = "http://127.0.0.1:3001/"
+
+[connections.payments]
+AuthorizationType = "API_KEY"
+[connections.payments.AuthParameters.ApiKeyAuthParameters]
+ApiKeyName = "x-api-key"
+ApiKeyValue = "${KEY}"
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            c.functions["check-inventory"].backend,
+            Backend::Command(vec!["python3".into(), "fn/check_inventory.py".into()])
+        );
+        assert_eq!(c.functions["check-inventory"].timeout, DEFAULT_TIMEOUT);
+        let pay = &c.functions["charge-payment"];
+        assert_eq!(pay.timeout, Duration::from_secs(30));
+        assert_eq!(pay.backend.kind(), "bootstrap");
+        assert_eq!(
+            c.functions["thumbnails"].backend,
+            Backend::Endpoint {
+                url: "http://127.0.0.1:3001".into(),
+                function_name: "thumbnails".into()
+            }
+        );
+        let conn = &c.connections["payments"];
+        assert_eq!(conn.authorization_type, AuthorizationType::ApiKey);
+        assert_eq!(
+            conn.auth_parameters.api_key.as_ref().unwrap().value,
+            "s3cret"
+        );
+    }
+
+    #[test]
+    fn bad_files_name_the_key() {
+        assert!(err("[functions.f]\ncommand = [\"a\"]\nbootstrap = [\"b\"]\n")
+            .contains("functions.f: give only one of command, bootstrap or endpoint"));
+        assert!(err("[functions.f]\n").contains("functions.f: give one of"));
+        assert!(err("[functions.f]\ncommand = [\"a\"]\ntimout = 3\n").contains("unknown field `timout`"));
+        assert!(err("[functions.f]\ncommand = [\"a\"]\ntimeout = 0\n").contains("functions.f.timeout"));
+        assert!(err("[functions.f]\ncommand = [\"a\"]\nconcurrency = 0\n")
+            .contains("functions.f.concurrency"));
+        assert!(err("[functions.f]\ncommand = []\n").contains("functions.f.command"));
+        assert!(err("[functions.\"a b\"]\ncommand = [\"x\"]\n").contains("functions.a b"));
+        assert!(err("[functions.f]\nendpoint = \"localhost:3000\"\n").contains("functions.f.endpoint"));
+        assert!(err("[functions.f]\ncommand = [\"x\"]\ncwd = \"no/such/dir\"\n")
+            .contains("functions.f.cwd"));
+        assert!(err("[function.f]\ncommand = [\"x\"]\n").contains("unknown field `function`"));
+        assert!(err("[functions.f\n").contains("stepwise.toml"));
+        assert!(err("[state_machines.t]\ndefinition = \"missing.json\"\n")
+            .contains("state_machines.t.definition"));
+        let e = err("[connections.c]\nAuthorizationType = \"API_KEY\"\n[connections.c.AuthParameters.ApiKeyAuthParameters]\nApiKeyName = \"k\"\nApiKeyValue = \"${NOPE}\"\n");
+        assert!(
+            e.contains("connections.c.AuthParameters.ApiKeyAuthParameters.ApiKeyValue: the environment variable NOPE is not set"),
+            "{e}"
+        );
+        let e = err("[connections.c]\nAuthorizationType = \"BASIC\"\n[connections.c.AuthParameters.ApiKeyAuthParameters]\nApiKeyName = \"k\"\nApiKeyValue = \"v\"\n");
+        assert!(e.contains("connections.c.AuthParameters.BasicAuthParameters"), "{e}");
+        assert!(err("[connections.c]\nAuthorizationType = \"TOKEN\"\n").contains("TOKEN"));
+    }
+
+    #[test]
+    fn environment_variables_expand() {
+        let env = |k: &str| (k == "A").then(|| "x".to_string());
+        assert_eq!(expand("${A}-$${A}-$5", &env).unwrap(), "x-${A}-$5");
+        assert!(expand("${B}", &env).is_err());
+        assert!(expand("${A", &env).is_err());
+    }
+
+    #[test]
+    fn function_names_come_out_of_arns() {
+        for s in [
+            "f",
+            "f:prod",
+            "123456789012:function:f",
+            "arn:aws:lambda:us-east-1:123456789012:function:f",
+            "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST",
+        ] {
+            assert_eq!(function_name_of(s), "f", "{s}");
+        }
+    }
+}

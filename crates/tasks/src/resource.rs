@@ -1,0 +1,105 @@
+//! Which Task resources this crate calls, and with which integration pattern.
+
+/// A Task resource Stepwise calls for real.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    /// `arn:aws:states:::lambda:invoke`: the function named by `FunctionName`.
+    LambdaInvoke,
+    /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`: the input is the event,
+    /// the payload is the result (`LambdaFunction*` events).
+    LambdaFunction { function: String },
+    /// `arn:aws:states:::http:invoke`.
+    HttpInvoke,
+    /// `arn:aws:states:::states:startExecution`: a nested execution (the engine's job).
+    StartExecution,
+}
+
+/// The service integration pattern a resource ends with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pattern {
+    RequestResponse,
+    /// `.sync`
+    Sync,
+    /// `.sync:2`
+    Sync2,
+    /// `.waitForTaskToken`
+    WaitForTaskToken,
+}
+
+/// What `resource` names, or `None` when it is not one of ours (activities, other
+/// services).
+pub fn classify(resource: &str) -> Option<(Resource, Pattern)> {
+    if let Some(rest) = resource.strip_prefix("arn:aws:lambda:") {
+        // REGION:ACCOUNT:function:NAME[:QUALIFIER]
+        let parts: Vec<&str> = rest.split(':').collect();
+        if parts.len() >= 4 && parts[2] == "function" && !parts[3].is_empty() {
+            return Some((
+                Resource::LambdaFunction {
+                    function: parts[3].to_string(),
+                },
+                Pattern::RequestResponse,
+            ));
+        }
+        return None;
+    }
+    let rest = resource.strip_prefix("arn:aws:states:::")?;
+    let (service, pattern) = match rest.split_once('.') {
+        None => (rest, Pattern::RequestResponse),
+        Some((s, "sync")) => (s, Pattern::Sync),
+        Some((s, "sync:2")) => (s, Pattern::Sync2),
+        Some((s, "waitForTaskToken")) => (s, Pattern::WaitForTaskToken),
+        Some(_) => return None,
+    };
+    let r = match service {
+        "lambda:invoke" => Resource::LambdaInvoke,
+        "http:invoke" => Resource::HttpInvoke,
+        "states:startExecution" => Resource::StartExecution,
+        _ => return None,
+    };
+    // AWS offers these patterns only.
+    let supported = match r {
+        Resource::LambdaInvoke | Resource::HttpInvoke => {
+            matches!(pattern, Pattern::RequestResponse | Pattern::WaitForTaskToken)
+        }
+        Resource::StartExecution => true,
+        Resource::LambdaFunction { .. } => false,
+    };
+    supported.then_some((r, pattern))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resources_are_classified() {
+        assert_eq!(
+            classify("arn:aws:states:::lambda:invoke"),
+            Some((Resource::LambdaInvoke, Pattern::RequestResponse))
+        );
+        assert_eq!(
+            classify("arn:aws:states:::lambda:invoke.waitForTaskToken"),
+            Some((Resource::LambdaInvoke, Pattern::WaitForTaskToken))
+        );
+        assert_eq!(classify("arn:aws:states:::lambda:invoke.sync"), None);
+        assert_eq!(
+            classify("arn:aws:lambda:us-east-1:123456789012:function:f:prod"),
+            Some((
+                Resource::LambdaFunction {
+                    function: "f".into()
+                },
+                Pattern::RequestResponse
+            ))
+        );
+        assert_eq!(
+            classify("arn:aws:states:::states:startExecution.sync:2"),
+            Some((Resource::StartExecution, Pattern::Sync2))
+        );
+        assert_eq!(
+            classify("arn:aws:states:::http:invoke"),
+            Some((Resource::HttpInvoke, Pattern::RequestResponse))
+        );
+        assert_eq!(classify("arn:aws:states:us-east-1:1:activity:a"), None);
+        assert_eq!(classify("arn:aws:states:::sqs:sendMessage"), None);
+    }
+}
