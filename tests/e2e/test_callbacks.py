@@ -105,8 +105,6 @@ def test_send_task_failure_uncaught(sfn):
     assert events[-1]["executionFailedEventDetails"] == {"error": "Failure error", "cause": "Failure cause"}
 
 
-@pytest.mark.skip(reason="states:startExecution child executions are a later issue (design.md §1.4); "
-                         "the server issues the token but does not start a child, so no TaskSubmitted")
 def test_child_execution_callback(sfn):
     """states:startExecution.waitForTaskToken needs nothing outside Stepwise: the child runs
     here, and the parent waits for the token it handed over."""

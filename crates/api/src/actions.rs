@@ -748,16 +748,7 @@ fn describe_execution_json(rec: &ExecutionRecord) -> Value {
         if let Some(t) = rec.redrive_millis {
             m.insert("redriveDate".into(), ts(t));
         }
-        let (status, reason) = match rec.status.as_str() {
-            "RUNNING" | "SUCCEEDED" | "PENDING_REDRIVE" => (
-                "NOT_REDRIVABLE",
-                Some(format!(
-                    "Execution is {} and cannot be redriven",
-                    rec.status
-                )),
-            ),
-            _ => ("REDRIVABLE", None),
-        };
+        let (status, reason) = stepwise_engine::redrive_status(rec);
         m.insert("redriveStatus".into(), json!(status));
         if let Some(reason) = reason {
             m.insert("redriveStatusReason".into(), json!(reason));

@@ -111,8 +111,26 @@ fn machines() -> Vec<(&'static str, Value, Value, Value)> {
             }
         }
     });
+    // A nested execution of `waits` through `.sync:2`: the parent waits for its child
+    // across restarts.
+    let nested = json!({
+        "StartAt": "Child",
+        "States": {
+            "Child": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {
+                    "StateMachineArn": format!("{ACCOUNT_PREFIX}stateMachine:waits"),
+                    "Input": {"n.$": "$.n"}
+                },
+                "OutputPath": "$.Output",
+                "End": true
+            }
+        }
+    });
     vec![
         ("waits", waits, json!({"n": 7}), json!({"n": 7, "step": 2})),
+        ("nested", nested, json!({"n": 5}), json!({"n": 5, "step": 2})),
         ("lambda", lambda, json!({"n": 2}), json!({"n": 18})),
         (
             "distributed",

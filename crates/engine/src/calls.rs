@@ -1,4 +1,5 @@
-//! Task calls made for real (Lambda functions, HTTP endpoints; see `stepwise-tasks`).
+//! Task calls made for real: configured functions and HTTP endpoints (`stepwise-tasks`)
+//! and nested executions (`states:startExecution`, see `nested`).
 //!
 //! A call is a task entry like a callback's, keyed by its token (`.waitForTaskToken`) or
 //! by a key of its own, and stored with the batch of its `TaskScheduled`. It goes out
@@ -14,16 +15,41 @@ use serde_json::Value;
 use std::sync::{Arc, Weak};
 use stepwise_interp::Event;
 use stepwise_store::{Batch, Write};
+use stepwise_tasks::resource::{self, Pattern, Resource};
 use stepwise_tasks::{Call, Integrations, TaskError};
 use tokio::sync::oneshot;
 
-/// `TaskRecord::worker` of a `.waitForTaskToken` call that went out: the token now waits
-/// for its answer, and recovery does not call again.
+/// `TaskRecord::worker` of a call that went out and now waits for its token: recovery
+/// does not send it again.
 pub(crate) const SUBMITTED: &str = "(stepwise: call submitted)";
+/// `TaskRecord::worker` prefix of a `.sync` nested execution that started: the child's
+/// ARN follows; recovery watches it again.
+pub(crate) const CHILD: &str = "child:";
 
 /// The key of a call's task entry when it has no token.
 pub(crate) fn call_key(execution_arn: &str, task: u64) -> String {
     format!("call/{task}/{execution_arn}")
+}
+
+/// What carries a call out.
+#[derive(Clone)]
+pub(crate) enum CallKind {
+    Integration(Arc<Integrations>),
+    Nested(Pattern),
+}
+
+impl Inner {
+    /// How `resource` is called for real, if it is.
+    pub(crate) fn call_kind(&self, resource: &str) -> Option<CallKind> {
+        if let Some((Resource::StartExecution, pattern)) = resource::classify(resource) {
+            return Some(CallKind::Nested(pattern));
+        }
+        self.config
+            .integrations
+            .as_ref()
+            .filter(|i| i.calls(resource))
+            .map(|i| CallKind::Integration(Arc::clone(i)))
+    }
 }
 
 /// A call on its way; dropping it aborts the call.
@@ -36,6 +62,7 @@ impl Drop for CallHandle {
 }
 
 /// One call to make.
+#[derive(Clone)]
 pub(crate) struct CallJob {
     pub execution: Arc<str>,
     pub task: u64,
@@ -46,6 +73,40 @@ pub(crate) struct CallJob {
     pub parameters: Value,
     /// `.waitForTaskToken`: the call's result is `TaskSubmitted`; the token finishes it.
     pub submits: bool,
+    pub kind: CallKind,
+}
+
+impl CallJob {
+    /// A request id fixed per task, so a call sent again after a restart carries the
+    /// same one (functions can drop duplicates by it; nested executions are named by it).
+    pub(crate) fn request_id(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut a = std::collections::hash_map::DefaultHasher::new();
+        self.execution.hash(&mut a);
+        self.task.hash(&mut a);
+        let x = a.finish();
+        let mut b = std::collections::hash_map::DefaultHasher::new();
+        x.hash(&mut b);
+        self.key.hash(&mut b);
+        stepwise_interp::run::format_uuid(x, b.finish())
+    }
+}
+
+/// How a call goes on after a restart.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Resume {
+    /// Send it (the first time, or again).
+    Send { again: bool },
+    /// A `.sync` nested execution started: wait for this child.
+    Watch(String),
+}
+
+/// What a call answers.
+pub(crate) enum Answer {
+    /// It went out and gave this; the task waits on (its token, or the child recorded
+    /// in `worker`).
+    Submitted { output: Value, worker: String },
+    Done(Result<Value, TaskError>),
 }
 
 impl Inner {
@@ -53,13 +114,12 @@ impl Inner {
     /// stores its task; dropped: the batch never went out) before calling.
     pub(crate) fn start_call(
         &self,
-        integrations: &Arc<Integrations>,
         job: CallJob,
+        resume: Resume,
         durable: Option<oneshot::Receiver<u64>>,
     ) -> Option<CallHandle> {
         let weak = self.me.get()?.clone();
         let runtime = self.runtime.as_ref()?;
-        let integrations = Arc::clone(integrations);
         let handle = runtime.spawn(async move {
             if let Some(rx) = durable {
                 let Ok(seq) = rx.await else { return };
@@ -70,57 +130,59 @@ impl Inner {
                     return;
                 }
             }
-            let request_id = uuid_like(&job);
-            let result = integrations
-                .call(Call {
-                    state_name: &job.state_name,
-                    resource: &job.resource,
-                    parameters: &job.parameters,
-                    request_id,
-                })
-                .await;
-            answered(weak, job, result);
+            match job.kind.clone() {
+                CallKind::Integration(integrations) => {
+                    let result = integrations
+                        .call(Call {
+                            state_name: &job.state_name,
+                            resource: &job.resource,
+                            parameters: &job.parameters,
+                            request_id: job.request_id(),
+                        })
+                        .await;
+                    let answer = match result {
+                        Ok(output) if job.submits => Answer::Submitted {
+                            output,
+                            worker: SUBMITTED.into(),
+                        },
+                        other => Answer::Done(other),
+                    };
+                    answer_call(&weak, &job, answer).await;
+                }
+                CallKind::Nested(pattern) => {
+                    crate::nested::run(weak, job, pattern, resume).await;
+                }
+            }
         });
         Some(CallHandle(handle.abort_handle()))
     }
 }
 
-/// Deliver a call's result to its execution (on a blocking thread: it steps it).
-fn answered(weak: Weak<Inner>, job: CallJob, result: Result<Value, TaskError>) {
-    tokio::task::spawn_blocking(move || {
+/// Deliver a call's answer to its execution, on a blocking thread (it steps it); back
+/// once it is applied or queued.
+pub(crate) async fn answer_call(weak: &Weak<Inner>, job: &CallJob, answer: Answer) {
+    let weak = weak.clone();
+    let (key, task, execution) = (job.key.clone(), job.task, Arc::clone(&job.execution));
+    let _ = tokio::task::spawn_blocking(move || {
         let Some(inner) = weak.upgrade() else { return };
         let mut st = inner.lock();
         let mut batch = Batch::default();
-        let Some(entry) = st.tokens.get_mut(&job.key) else {
+        let Some(entry) = st.tokens.get_mut(&key) else {
             // Cancelled or answered meanwhile.
             return;
         };
-        // Done: dropping its handle now aborts nothing.
-        entry.call = None;
-        let (event, finishes) = match result {
-            Ok(output) if job.submits => {
-                entry.record.worker = Some(SUBMITTED.to_string());
+        let (event, finishes) = match answer {
+            Answer::Submitted { output, worker } => {
+                entry.record.worker = Some(worker);
                 if entry.durable {
                     batch.push(Write::PutTask(entry.record.clone()));
                 }
-                (
-                    Event::TaskSubmitted {
-                        task: job.task,
-                        output,
-                    },
-                    false,
-                )
+                (Event::TaskSubmitted { task, output }, false)
             }
-            Ok(output) => (
-                Event::TaskSucceeded {
-                    task: job.task,
-                    output,
-                },
-                true,
-            ),
-            Err(e) => (
+            Answer::Done(Ok(output)) => (Event::TaskSucceeded { task, output }, true),
+            Answer::Done(Err(e)) => (
                 Event::TaskFailed {
-                    task: job.task,
+                    task,
                     error: e.error,
                     cause: e.cause,
                 },
@@ -128,48 +190,35 @@ fn answered(weak: Weak<Inner>, job: CallJob, result: Result<Value, TaskError>) {
             ),
         };
         if finishes {
-            st.tokens.remove(&job.key);
+            // Done: dropping its handle now aborts nothing that still matters.
+            st.tokens.remove(&key);
         }
         let mail = Mail::Task {
-            task: job.task,
-            token: job.key.clone(),
+            task,
+            token: key,
             event,
             finishes,
         };
-        let arn = Arc::clone(&job.execution);
-        inner.deliver(st, &arn, mail, batch, false);
-    });
-}
-
-/// A request id for the call: fixed per task, so a call sent again after a restart
-/// carries the same id (functions can use it to drop duplicates).
-fn uuid_like(job: &CallJob) -> String {
-    use std::hash::{Hash, Hasher};
-    let mut a = std::collections::hash_map::DefaultHasher::new();
-    job.execution.hash(&mut a);
-    job.task.hash(&mut a);
-    let x = a.finish();
-    let mut b = std::collections::hash_map::DefaultHasher::new();
-    x.hash(&mut b);
-    job.key.hash(&mut b);
-    let y = b.finish();
-    stepwise_interp::run::format_uuid(x, y)
+        inner.deliver(st, &execution, mail, batch, false);
+    })
+    .await;
 }
 
 impl State {
-    /// Recovery: the calls that had not answered before the crash go out again.
-    pub(crate) fn calls_to_resend(&self, integrations: &Integrations) -> Vec<(String, CallJob)> {
+    /// Recovery: the calls that had not answered before the crash, and the `.sync`
+    /// children to watch again.
+    pub(crate) fn calls_to_resume(&self, inner: &Inner) -> Vec<(CallJob, Resume)> {
         self.tokens
             .iter()
-            .filter(|(_, e)| {
-                e.record.activity_arn.is_none()
-                    && e.record.worker.is_none()
-                    && integrations.calls(&e.record.resource)
-            })
+            .filter(|(_, e)| e.record.activity_arn.is_none())
             .filter_map(|(key, e)| {
+                let kind = inner.call_kind(&e.record.resource)?;
+                let resume = match e.record.worker.as_deref() {
+                    None => Resume::Send { again: true },
+                    Some(w) => Resume::Watch(w.strip_prefix(CHILD)?.to_string()),
+                };
                 let parameters = serde_json::from_str(&e.record.input).ok()?;
                 Some((
-                    key.clone(),
                     CallJob {
                         execution: Arc::clone(&e.execution),
                         task: e.task,
@@ -178,7 +227,9 @@ impl State {
                         resource: e.record.resource.clone(),
                         parameters,
                         submits: key.starts_with("AQ"),
+                        kind,
                     },
+                    resume,
                 ))
             })
             .collect()

@@ -265,16 +265,15 @@ impl Engine {
                 },
             );
         }
-        if let Some(integrations) = &self.inner.config.integrations {
-            let resend = st.calls_to_resend(integrations);
-            if !resend.is_empty() {
-                tracing::info!(calls = resend.len(), "calling again what had not answered");
-            }
-            for (key, job) in resend {
-                let handle = self.inner.start_call(integrations, job, None);
-                if let Some(e) = st.tokens.get_mut(&key) {
-                    e.call = handle;
-                }
+        let resume = st.calls_to_resume(&self.inner);
+        if !resume.is_empty() {
+            tracing::info!(calls = resume.len(), "calling again what had not answered");
+        }
+        for (job, how) in resume {
+            let key = job.key.clone();
+            let handle = self.inner.start_call(job, how, None);
+            if let Some(e) = st.tokens.get_mut(&key) {
+                e.call = handle;
             }
         }
         if resumed + broken > 0 {

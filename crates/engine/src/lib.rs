@@ -20,6 +20,7 @@ mod error;
 mod executions;
 pub mod metrics;
 mod names;
+mod nested;
 pub mod sources;
 mod stepping;
 mod tasks;
@@ -78,6 +79,18 @@ impl Default for Config {
             poisoned: Vec::new(),
             integrations: None,
         }
+    }
+}
+
+/// DescribeExecution's `redriveStatus` and `redriveStatusReason` of a Standard
+/// execution.
+pub fn redrive_status(rec: &stepwise_store::ExecutionRecord) -> (&'static str, Option<String>) {
+    match rec.status.as_str() {
+        "RUNNING" | "SUCCEEDED" | "PENDING_REDRIVE" => (
+            "NOT_REDRIVABLE",
+            Some(format!("Execution is {} and cannot be redriven", rec.status)),
+        ),
+        _ => ("REDRIVABLE", None),
     }
 }
 

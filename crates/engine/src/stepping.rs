@@ -507,13 +507,8 @@ impl State {
                         return;
                     }
                 }
-                if let Some(integrations) = inner
-                    .config
-                    .integrations
-                    .as_ref()
-                    .filter(|i| i.calls(&req.resource))
-                {
-                    self.call(inner, integrations, c, r, req, batch, fx);
+                if let Some(kind) = inner.call_kind(&req.resource) {
+                    self.call(inner, kind, c, r, req, batch, fx);
                     return;
                 }
                 let activity = is_activity(&req.resource).then(|| req.resource.clone());
@@ -585,7 +580,7 @@ impl State {
     fn call(
         &mut self,
         inner: &Inner,
-        integrations: &Arc<stepwise_tasks::Integrations>,
+        kind: crate::calls::CallKind,
         c: &CheckedOut,
         r: &mut Running,
         req: TaskRequest,
@@ -623,8 +618,10 @@ impl State {
             state_name: req.state_name,
             resource: req.resource,
             parameters: req.input,
+            kind,
         };
-        let handle = inner.start_call(integrations, job, Some(rx));
+        let resume = crate::calls::Resume::Send { again: false };
+        let handle = inner.start_call(job, resume, Some(rx));
         self.tokens.insert(
             key,
             TokenEntry {

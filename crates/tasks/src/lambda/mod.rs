@@ -235,7 +235,7 @@ fn trace_id(request_id: &str) -> String {
 }
 
 /// RFC 7231's date, as the `Date` header gives it.
-pub(crate) fn http_date() -> String {
+pub fn http_date() -> String {
     httpdate(std::time::SystemTime::now())
 }
 
