@@ -56,10 +56,14 @@ pub struct BenchArgs {
     #[arg(long, visible_alias = "no-peers")]
     no_peer: bool,
     /// Benchmark `stepwise serve` over the AWS API instead, side by side with moto's server.
-    #[arg(long)]
+    #[arg(long, group = "through_serve")]
     server: bool,
-    /// With --server: concurrent clients for the many-client measurements.
-    #[arg(long, default_value_t = 16, requires = "server")]
+    /// Benchmark Task states that call real things through `stepwise serve --config`
+    /// instead: Lambda `bootstrap` and `command` functions and `http:invoke`.
+    #[arg(long, group = "through_serve")]
+    tasks: bool,
+    /// With --server or --tasks: concurrent clients for the many-client measurements.
+    #[arg(long, default_value_t = 16, requires = "through_serve")]
     clients: usize,
     /// With --server: how many `waitday` executions to park for the RSS and restart figures.
     #[arg(long, default_value_t = 100_000, requires = "server")]
@@ -79,6 +83,16 @@ pub fn main(a: BenchArgs) -> anyhow::Result<ExitCode> {
     let seconds = a.seconds.unwrap_or(if a.server { 3.0 } else { 2.0 });
     if !(seconds.is_finite() && seconds > 0.0) {
         bail!("--seconds must be a positive number, not {seconds}");
+    }
+    if a.tasks {
+        if a.clients == 0 {
+            bail!("--clients must be at least 1");
+        }
+        return crate::bench_tasks::main(crate::bench_tasks::Options {
+            seconds,
+            clients: a.clients,
+            json: a.json,
+        });
     }
     if a.server {
         if a.clients == 0 {

@@ -278,12 +278,12 @@ impl Workloads {
 // ---- the AWS JSON client ----------------------------------------------------------
 
 /// One keep-alive connection's worth of AWS JSON 1.0 client.
-struct Api {
+pub(crate) struct Api {
     url: String,
     /// For the odd GET and moto's configuration call.
     agent: ureq::Agent,
     /// The timed calls.
-    conn: std::cell::RefCell<Conn>,
+    pub(crate) conn: std::cell::RefCell<Conn>,
 }
 
 /// Unique execution names across threads and measurements (moto needs a name).
@@ -294,7 +294,7 @@ fn next_name(tag: &str) -> String {
 }
 
 impl Api {
-    fn new(url: &str) -> Api {
+    pub(crate) fn new(url: &str) -> Api {
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
             .timeout(Duration::from_secs(120))
@@ -308,7 +308,7 @@ impl Api {
     }
 
     /// One Step Functions call; an AWS error becomes `Code: message`.
-    fn call(&self, action: &str, body: &Value) -> anyhow::Result<Value> {
+    pub(crate) fn call(&self, action: &str, body: &Value) -> anyhow::Result<Value> {
         self.call_service("states", &format!("AWSStepFunctions.{action}"), body)
     }
 
@@ -489,15 +489,15 @@ fn same_json(a: &Value, b: &Value) -> bool {
 
 // ---- the servers ------------------------------------------------------------------
 
-fn free_port() -> anyhow::Result<u16> {
+pub(crate) fn free_port() -> anyhow::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0").context("finding a free port")?;
     Ok(l.local_addr()?.port())
 }
 
 /// A server child process; SIGKILLed when dropped.
-struct Server {
-    child: Child,
-    url: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) url: String,
     log: PathBuf,
 }
 
@@ -510,7 +510,7 @@ impl Drop for Server {
 
 impl Server {
     /// `stepwise serve` on `port` with `data_dir`; returns it and the time to `/health` OK.
-    fn spawn_stepwise(
+    pub(crate) fn spawn_stepwise(
         exe: &Path,
         port: u16,
         data_dir: &Path,
@@ -618,7 +618,7 @@ impl Server {
         }
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -753,32 +753,32 @@ impl Moto {
 
 // ---- the load driver --------------------------------------------------------------
 
-enum Until {
+pub(crate) enum Until {
     /// Start operations until this many seconds have passed (the last ones finish after).
     Seconds(f64),
     /// Exactly this many operations in all.
     Count(u64),
 }
 
-struct Run {
-    ops: u64,
+pub(crate) struct Run {
+    pub(crate) ops: u64,
     wall: f64,
     hist: Histogram,
 }
 
 impl Run {
-    fn per_sec(&self) -> f64 {
+    pub(crate) fn per_sec(&self) -> f64 {
         self.ops as f64 / self.wall.max(1e-9)
     }
 
-    fn ms(&self, p: f64) -> f64 {
+    pub(crate) fn ms(&self, p: f64) -> f64 {
         self.hist.percentile(p) / 1e6
     }
 }
 
 /// `clients` threads, each with its own connection, run `op` until `until`; the first
 /// error stops them all and is the result.
-fn drive(
+pub(crate) fn drive(
     url: &str,
     clients: usize,
     until: Until,
@@ -1676,7 +1676,7 @@ fn format_diags(diags: &[Diag]) -> String {
     )
 }
 
-fn render<const N: usize>(table: &[[String; N]], right: &[bool; N]) -> String {
+pub(crate) fn render<const N: usize>(table: &[[String; N]], right: &[bool; N]) -> String {
     let widths: Vec<usize> = (0..N)
         .map(|i| {
             table

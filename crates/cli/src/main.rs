@@ -8,13 +8,16 @@ mod alloc;
 mod bench;
 mod bench_http;
 mod bench_server;
+mod bench_tasks;
 mod conformance;
 mod conformance_remote;
 #[cfg(unix)]
 mod crash_marker;
 mod data_dir;
 mod engine;
+mod progress;
 mod run;
+mod run_engine;
 mod serve;
 mod task_config;
 mod validate;
@@ -48,7 +51,8 @@ enum Command {
     /// Run a folder of recorded conformance cases and print the pass table.
     Conformance(conformance::ConformanceArgs),
     /// Benchmark the in-process engine (or, with --server, `stepwise serve`) on the workloads,
-    /// side by side with aws-local-stepfunctions (with --server: moto's server).
+    /// side by side with aws-local-stepfunctions (with --server: moto's server); with
+    /// --tasks, Task states calling functions and HTTP endpoints through `serve --config`.
     Bench(bench::BenchArgs),
 }
 

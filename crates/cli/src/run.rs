@@ -8,11 +8,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use stepwise_expr::Sources;
-use stepwise_interp::history::{Details, EventType, HistoryEvent, TaskFailureDetails};
-use std::sync::Arc;
-use std::time::Duration;
+use stepwise_interp::history::HistoryEvent;
+use crate::progress::Progress;
 use stepwise_interp::run::{run_to_end, Clock, NoTasks, Observer, TaskAnswer};
-use stepwise_tasks::{Call, Integrations, TaskError};
 use stepwise_interp::{ExecutionInfo, Status, TaskRequest};
 use stepwise_mock::{Lookup, MockConfig, MockResult};
 
@@ -133,159 +131,33 @@ impl Mocks {
     }
 }
 
-/// Calls configured functions and endpoints (`--config`), one at a time.
-struct Calls {
-    integrations: Arc<Integrations>,
-    runtime: tokio::runtime::Runtime,
-}
-
-impl Calls {
-    fn call(&mut self, req: &TaskRequest) -> Option<Result<Value, (String, String)>> {
-        if !self.integrations.calls(&req.resource) {
-            return None;
-        }
-        if req.token.is_some() {
-            return Some(Err((
-                "States.Runtime".into(),
-                format!(
-                    "State '{}': `stepwise run` has no API to send the task token to; run it on `stepwise serve`",
-                    req.state_name
-                ),
-            )));
-        }
-        let integrations = Arc::clone(&self.integrations);
-        let call = async move {
-            let mut b = [0u8; 16];
-            fill_random(&mut b);
-            let request_id = stepwise_interp::run::format_uuid(
-                u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])),
-                u64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8])),
-            );
-            integrations
-                .call(Call {
-                    state_name: &req.state_name,
-                    resource: &req.resource,
-                    parameters: &req.input,
-                    request_id,
-                })
-                .await
-        };
-        let result = match req.timeout_seconds {
-            Some(s) => self
-                .runtime
-                .block_on(async { tokio::time::timeout(Duration::from_secs(s), call).await })
-                .unwrap_or_else(|_| Err(TaskError::new("States.Timeout", ""))),
-            None => self.runtime.block_on(call),
-        };
-        Some(result.map_err(|e| (e.error, e.cause)))
-    }
-}
-
-/// Mocks first (as Step Functions Local), then configured calls.
-struct Answers {
-    mocks: Option<Mocks>,
-    calls: Option<Calls>,
-}
-
-impl TaskAnswer for Answers {
+impl TaskAnswer for Mocks {
     fn answer(&mut self, req: &TaskRequest) -> Result<Value, (String, String)> {
-        if let Some(a) = self.mocks.as_mut().and_then(|m| m.lookup(req)) {
-            return a;
-        }
-        if let Some(a) = self.calls.as_mut().and_then(|c| c.call(req)) {
-            return a;
-        }
-        if let Some(m) = &self.mocks {
-            return Err((
+        self.lookup(req).unwrap_or_else(|| {
+            Err((
                 "States.Runtime".into(),
                 format!(
                     "Test case '{}' of the mock file has no mocked response for state '{}' (resource '{}')",
-                    m.test_case, req.state_name, req.resource
+                    self.test_case, req.state_name, req.resource
                 ),
-            ));
-        }
-        NoTasks.answer(req)
+            ))
+        })
     }
 }
 
-/// Prints state progress on stderr.
-struct Progress {
-    on: bool,
-    /// Map iterations per Map state name: (total, succeeded, failed).
-    maps: std::collections::HashMap<String, (usize, usize, usize)>,
-    /// The Map whose `MapStateStarted` comes next.
-    last_map: Option<String>,
-}
+/// The in-process run's events, shown by [`Progress`].
+struct Shown(Progress);
 
-impl Observer for Progress {
+impl Observer for Shown {
     fn events(&mut self, events: &[HistoryEvent]) {
-        if !self.on {
-            return;
-        }
-        for e in events {
-            match (&e.event_type, &e.details) {
-                (EventType::MapStateEntered, Details::StateEntered { name, .. }) => {
-                    eprintln!("→ {name} (Map)");
-                    self.last_map = Some(name.to_string());
-                }
-                (_, Details::StateEntered { name, .. }) => eprintln!(
-                    "→ {name} ({})",
-                    e.event_type.as_str().trim_end_matches("StateEntered")
-                ),
-                (
-                    EventType::MapIterationSucceeded | EventType::MapIterationFailed,
-                    Details::MapIteration { name, .. },
-                ) => {
-                    let c = self.maps.entry(name.to_string()).or_default();
-                    if e.event_type == EventType::MapIterationSucceeded {
-                        c.1 += 1;
-                    } else {
-                        c.2 += 1;
-                    }
-                    let (total, ok, failed) = *c;
-                    // Every tenth of the way, and at the end.
-                    let step = (total / 10).max(1);
-                    if (ok + failed) % step == 0 || ok + failed == total {
-                        eprintln!(
-                            "  {name}: {}/{total} iterations done ({failed} failed)",
-                            ok + failed
-                        );
-                    }
-                }
-                (_, Details::StateExited { name, .. }) => eprintln!("✓ {name}"),
-                (EventType::MapStateStarted, Details::MapStateStarted { length }) => {
-                    eprintln!("  map over {length} items");
-                    if let Some(name) = self.last_map.take() {
-                        self.maps.insert(name, (*length, 0, 0));
-                    }
-                }
-                (EventType::TaskFailed | EventType::TaskTimedOut, Details::TaskFailure(d)) => {
-                    let TaskFailureDetails {
-                        error,
-                        resource_type,
-                        resource,
-                        ..
-                    } = &**d;
-                    eprintln!(
-                        "  {resource_type}:{resource} failed: {}",
-                        error.as_deref().unwrap_or("")
-                    )
-                }
-                (EventType::ParallelStateStarted, _) => eprintln!("  parallel branches started"),
-                (EventType::ExecutionFailed, Details::Failure { error, .. }) => {
-                    eprintln!("✗ execution failed: {}", error.as_deref().unwrap_or(""))
-                }
-                _ => {}
-            }
+        if self.0.on {
+            let json: Vec<Value> = events.iter().map(|e| e.to_aws_json(true)).collect();
+            self.0.events(&json);
         }
     }
     fn waiting(&mut self, due_millis: i64) {
-        if self.on {
-            eprintln!(
-                "  waiting until {}",
-                stepwise_interp::timefmt::format_millis(due_millis)
-            );
-        }
+        self.0
+            .waiting(&stepwise_interp::timefmt::format_millis(due_millis));
     }
 }
 
@@ -340,34 +212,37 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
-    let calls = match crate::task_config::load(a.config.as_deref(), "us-east-1", "123456789012")? {
-        Some(integrations) => Some(Calls {
-            integrations,
-            runtime: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .context("starting the runtime")?,
-        }),
-        None => None,
+    let show = a.progress || std::io::stderr().is_terminal();
+    if let Some(config) = crate::task_config::load(a.config.as_deref())? {
+        // Real calls: the engine runs it, as `stepwise serve` would.
+        return crate::run_engine::run(crate::run_engine::Job {
+            name,
+            definition: text,
+            input: input.to_string(),
+            mocks: mocks.map(|m| (m.config, m.test_case)),
+            time_scale: a.time_scale,
+            config,
+            progress: show,
+            history: a.history.clone(),
+        });
+    }
+    let mut tasks: Box<dyn TaskAnswer> = match mocks {
+        Some(m) => Box::new(m),
+        None => Box::new(NoTasks),
     };
-    let mut tasks = Answers { mocks, calls };
     let exec_name = stepwise_interp::run::format_uuid(now_millis() as u64, 0x5eed);
     let info = ExecutionInfo::local(&name, &exec_name);
     let mut clock = ScaledClock {
         now: now_millis(),
         scale: a.time_scale,
     };
-    let mut progress = Progress {
-        on: a.progress || std::io::stderr().is_terminal(),
-        maps: Default::default(),
-        last_map: None,
-    };
+    let mut progress = Shown(Progress::new(show));
     let fin = run_to_end(
         machine,
         info,
         input,
         &mut clock,
-        &mut tasks,
+        tasks.as_mut(),
         &mut progress,
         a.history.is_some(),
     );

@@ -94,7 +94,7 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let integrations = crate::task_config::load(a.config.as_deref(), &a.region, &a.account)?;
+    let task_config = crate::task_config::load(a.config.as_deref())?;
     let dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let data = crate::data_dir::open(&dir)?;
     let db = data.db.clone();
@@ -116,7 +116,7 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
             .into_iter()
             .map(|arn| (arn, crate::crash_marker::cause()))
             .collect(),
-        integrations: integrations.clone(),
+        integrations: None,
     };
     // One core stays for the SQLite writer thread: on small machines fewer request
     // threads means fewer cross-thread wake-ups per request (measured on 2 cores).
@@ -130,14 +130,25 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         let t = std::time::Instant::now();
         let store = SqliteStore::open_with(&db, durability)
             .with_context(|| format!("opening {}", db.display()))?;
+        // Bound before the engine opens: functions learn the API's address (recovery
+        // may call them at once).
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        let api = match listener.local_addr() {
+            Ok(a) => format!("http://{}:{}", if a.ip().is_unspecified() { "127.0.0.1".to_string() } else { a.ip().to_string() }, a.port()),
+            Err(_) => format!("http://{addr}"),
+        };
+        let integrations = crate::task_config::integrations(task_config, &a.region, &a.account, &api);
+        let config = Config {
+            integrations: integrations.clone(),
+            ..config
+        };
         let engine = Engine::open(Arc::new(store), config).map_err(|e| anyhow::anyhow!("{e}"))?;
         // Recovery read every RUNNING execution with its snapshot at once; give the
         // freed pages back to the OS rather than keep them as the process's high-water mark.
         // SAFETY: mi_collect only walks and frees mimalloc's own free pages.
         unsafe { libmimalloc_sys::mi_collect(true) };
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("listening on {addr}"))?;
         tracing::info!(%addr, db = %db.display(), durability = ?a.durability, ready_in_ms = t.elapsed().as_millis() as u64, "stepwise serving the AWS Step Functions API");
         let on_signal = {
             let engine = engine.clone();

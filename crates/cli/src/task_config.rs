@@ -5,15 +5,23 @@ use std::sync::Arc;
 use stepwise_tasks::config::Config;
 use stepwise_tasks::Integrations;
 
-/// The integrations `path` configures (`None` without a file).
-pub fn load(
-    path: Option<&Path>,
+/// The file at `path`, checked (`None` without one).
+pub fn load(path: Option<&Path>) -> anyhow::Result<Option<Config>> {
+    match path {
+        None => Ok(None),
+        Some(p) => Config::load(p)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("bad configuration: {e}")),
+    }
+}
+
+/// What `config` configures, ready to call; functions reach this Stepwise's API at
+/// `api_endpoint`.
+pub fn integrations(
+    config: Option<Config>,
     region: &str,
     account: &str,
-) -> anyhow::Result<Option<Arc<Integrations>>> {
-    let Some(path) = path else {
-        return Ok(None);
-    };
-    let config = Config::load(path).map_err(|e| anyhow::anyhow!("bad configuration: {e}"))?;
-    Ok(Some(Arc::new(Integrations::new(config, region, account))))
+    api_endpoint: &str,
+) -> Option<Arc<Integrations>> {
+    config.map(|c| Arc::new(Integrations::new(c, region, account, Some(api_endpoint))))
 }

@@ -162,3 +162,117 @@ fn bad_configuration_is_an_error_at_start_naming_the_key() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("/no/such/stepwise.toml"), "{}", out.stderr);
 }
+
+/// `run --config` runs on the engine: nested executions of `[state_machines.NAME]`,
+/// calls that overlap in a Parallel, and a `.waitForTaskToken` call answered by the
+/// function itself through the API in `AWS_ENDPOINT_URL_SFN`.
+#[test]
+fn run_with_config_nests_executions_overlaps_calls_and_takes_task_tokens() {
+    let dir = temp_dir("engine");
+    // Records when it started and ended, so the test can see the calls overlap.
+    write(
+        &dir,
+        "nap.py",
+        r#"import json, os, sys, time
+event = json.load(sys.stdin)
+mark = os.path.join(os.environ["MARKS"], str(event["i"]))
+open(mark + ".start", "w").close()
+time.sleep(1)
+open(mark + ".end", "w").close()
+print(json.dumps({"i": event["i"]}))
+"#,
+    );
+    // Answers its own task token through the Step Functions API, as a worker would.
+    write(
+        &dir,
+        "approve.py",
+        r#"import json, os, sys, urllib.request
+event = json.load(sys.stdin)
+body = {"taskToken": event["token"], "output": json.dumps({"approved": event["order"]})}
+req = urllib.request.Request(os.environ["AWS_ENDPOINT_URL_SFN"], data=json.dumps(body).encode(),
+    headers={"X-Amz-Target": "AWSStepFunctions.SendTaskSuccess", "Content-Type": "application/x-amz-json-1.0"})
+urllib.request.urlopen(req).read()
+print("{}")
+"#,
+    );
+    write(
+        &dir,
+        "child.asl.json",
+        &json!({"StartAt": "Double", "States": {"Double": {
+            "Type": "Pass", "Parameters": {"n.$": "States.MathAdd($.n, $.n)"}, "End": true}}})
+        .to_string(),
+    );
+    let marks = dir.join("marks");
+    std::fs::create_dir_all(&marks).unwrap();
+    let config = write(
+        &dir,
+        "stepwise.toml",
+        &format!(
+            "[functions.nap]\ncommand = [\"python3\", \"nap.py\"]\nenvironment = {{ MARKS = \"{}\" }}\n\n[functions.approve]\ncommand = [\"python3\", \"approve.py\"]\n\n[state_machines.child]\ndefinition = \"child.asl.json\"\n",
+            marks.display()
+        ),
+    );
+    let nap = |i: u32| {
+        json!({"StartAt": format!("Nap{i}"), "States": {format!("Nap{i}"): {
+            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:nap",
+            "Parameters": {"i": i}, "End": true}}})
+    };
+    let def = write(
+        &dir,
+        "parent.asl.json",
+        &json!({
+            "StartAt": "Naps",
+            "States": {
+                "Naps": {"Type": "Parallel", "Branches": [nap(0), nap(1), nap(2)], "ResultPath": "$.naps", "Next": "Child"},
+                "Child": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                    "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:child", "Input": {"n.$": "$.n"}},
+                    "ResultSelector": {"n.$": "$.Output.n"},
+                    "ResultPath": "$.child",
+                    "Next": "Approve"
+                },
+                "Approve": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                    "Parameters": {"FunctionName": "approve", "Payload": {"token.$": "$$.Task.Token", "order": "o-9"}},
+                    "ResultPath": "$.approval",
+                    "End": true
+                }
+            }
+        })
+        .to_string(),
+    );
+    let history = dir.join("history.json");
+    let out = common::run(
+        &[
+            "run",
+            &def,
+            "--config",
+            &config,
+            "--input",
+            "-",
+            "--history",
+            &history.to_string_lossy(),
+        ],
+        Some("{\"n\": 4}"),
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        out.json(),
+        json!({"n": 4, "naps": [{"i": 0}, {"i": 1}, {"i": 2}], "child": {"n": 8}, "approval": {"approved": "o-9"}})
+    );
+    // Every call had started before any had ended: they ran at once.
+    let started = |i: u32| marks.join(format!("{i}.start")).metadata().unwrap().modified().unwrap();
+    let ended = |i: u32| marks.join(format!("{i}.end")).metadata().unwrap().modified().unwrap();
+    let last_start = (0..3).map(started).max().unwrap();
+    let first_end = (0..3).map(ended).min().unwrap();
+    assert!(last_start <= first_end, "the Parallel's calls ran one after another");
+    let h: Value = serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
+    let types: Vec<&str> = h["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    // The function answered before its invocation returned: its TaskSubmitted may or
+    // may not come first, as on AWS.
+    assert!(types.contains(&"TaskScheduled"), "{types:?}");
+    assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
+}

@@ -63,14 +63,21 @@ pub struct Integrations {
 }
 
 impl Integrations {
-    pub fn new(config: Config, region: &str, account: &str) -> Integrations {
+    /// `api_endpoint`: the Step Functions API functions may call back (SendTaskSuccess),
+    /// set in their environment as `AWS_ENDPOINT_URL_SFN`.
+    pub fn new(
+        config: Config,
+        region: &str,
+        account: &str,
+        api_endpoint: Option<&str>,
+    ) -> Integrations {
         let functions = config
             .functions
             .values()
             .map(|f| {
                 (
                     f.name.clone(),
-                    Arc::new(LocalFunction::new(f.clone(), region)),
+                    Arc::new(LocalFunction::new(f.clone(), region, api_endpoint)),
                 )
             })
             .collect();

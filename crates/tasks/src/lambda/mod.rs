@@ -70,7 +70,9 @@ pub(crate) struct LocalFunction {
 }
 
 impl LocalFunction {
-    pub(crate) fn new(config: Function, region: &str) -> LocalFunction {
+    /// `api_endpoint`: Stepwise's own API, given to the function as `AWS_ENDPOINT_URL_SFN`
+    /// so the AWS SDKs in it (SendTaskSuccess, StartExecution) reach this Stepwise.
+    pub(crate) fn new(config: Function, region: &str, api_endpoint: Option<&str>) -> LocalFunction {
         let mut env = vec![
             ("AWS_LAMBDA_FUNCTION_NAME".to_string(), config.name.clone()),
             ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
@@ -85,6 +87,9 @@ impl LocalFunction {
                 config.cwd.to_string_lossy().into_owned(),
             ),
         ];
+        if let Some(url) = api_endpoint {
+            env.push(("AWS_ENDPOINT_URL_SFN".into(), url.to_string()));
+        }
         env.extend(config.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
         let pool = match &config.backend {
             Backend::Bootstrap(argv) => Some(runtime_api::Pool::new(
