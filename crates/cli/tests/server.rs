@@ -11,13 +11,59 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+static SLOW_HTTP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("stepwise-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     d
 }
 
-/// Waits, a Map over waiting iterations, a Parallel of waiting branches, an activity.
+/// An HTTP service that answers every request after 300 ms with `{"ok": true}`, for the
+/// whole test (it outlives server restarts). Its base URL.
+fn slow_http_service() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut conn = conn;
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // One request per connection: read its head and body, then answer.
+                loop {
+                    let n = match conn.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => n,
+                    };
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length = text[..end]
+                            .lines()
+                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + length {
+                            break;
+                        }
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(300));
+                let body = "{\"ok\": true}";
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    url
+}
+
+/// Waits, a Map over waiting iterations, a Parallel of waiting branches, an activity,
+/// Lambda and HTTP calls, a nested execution.
 fn machines() -> Vec<(&'static str, Value, Value, Value)> {
     let waits = json!({
         "StartAt": "First",
@@ -128,8 +174,27 @@ fn machines() -> Vec<(&'static str, Value, Value, Value)> {
             }
         }
     });
+    let http = json!({
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::http:invoke",
+                "Parameters": {
+                    "ApiEndpoint.$": "$.url",
+                    "Method": "POST",
+                    "RequestBody": {"n.$": "$.n"},
+                    "Authentication": {"ConnectionArn": "arn:aws:events:us-east-1:123456789012:connection/local/1"}
+                },
+                "ResultSelector": {"status.$": "$.StatusCode", "body.$": "$.ResponseBody"},
+                "End": true
+            }
+        }
+    });
+    let url = SLOW_HTTP.get_or_init(slow_http_service).clone();
     vec![
         ("waits", waits, json!({"n": 7}), json!({"n": 7, "step": 2})),
+        ("http", http, json!({"n": 1, "url": format!("{url}/orders")}), json!({"status": 200, "body": {"ok": true}})),
         ("nested", nested, json!({"n": 5}), json!({"n": 5, "step": 2})),
         ("lambda", lambda, json!({"n": 2}), json!({"n": 18})),
         (
@@ -278,7 +343,7 @@ fn functions_config(dir: &std::path::Path) -> String {
     let config = fns.join("stepwise.toml");
     std::fs::write(
         &config,
-        "[functions.triple]\ncommand = [\"sh\", \"triple.sh\"]\nconcurrency = 8\n",
+        "[functions.triple]\ncommand = [\"sh\", \"triple.sh\"]\nconcurrency = 8\n\n[connections.local]\nAuthorizationType = \"API_KEY\"\n[connections.local.AuthParameters.ApiKeyAuthParameters]\nApiKeyName = \"x-api-key\"\nApiKeyValue = \"k\"\n",
     )
     .expect("config");
     config.to_string_lossy().into_owned()
