@@ -217,6 +217,22 @@ def seed_api(c, definitions):
             c.add("api_request", pick + json.dumps({m: [{"x": None}]}).encode())
 
 
+# stepwise.toml: every key the file knows, and the resource shapes a Task names.
+HAND_CONFIG = [
+    '[functions.f]\ncommand = ["python3", "f.py"]\ntimeout = 30\nconcurrency = 4\nenvironment = { A = "${SET}" }\nmemory_size = 256\n',
+    '[functions.g]\nbootstrap = ["python3", "-m", "awslambdaric", "app.handler"]\ncwd = "fn"\n',
+    '[functions.h]\nendpoint = "http://127.0.0.1:3001"\nfunction_name = "h-prod"\n',
+    '[connections.c]\nAuthorizationType = "API_KEY"\n[connections.c.AuthParameters.ApiKeyAuthParameters]\nApiKeyName = "k"\nApiKeyValue = "$${NOT}${SET}"\n',
+    '[connections.b]\nAuthorizationType = "BASIC"\n[connections.b.AuthParameters.BasicAuthParameters]\nUsername = "u"\nPassword = "p"\n[connections.b.AuthParameters.InvocationHttpParameters]\nHeaderParameters = [{ Key = "a", Value = "b", IsValueSecret = true }]\n',
+    '[connections.o]\nAuthorizationType = "OAUTH_CLIENT_CREDENTIALS"\n[connections.o.AuthParameters.OAuthParameters]\nAuthorizationEndpoint = "https://auth"\nHttpMethod = "POST"\nClientParameters = { ClientID = "i", ClientSecret = "s" }\n',
+    '[state_machines.t]\ndefinition = "t.asl.json"\n',
+    "arn:aws:states:::lambda:invoke.waitForTaskToken",
+    "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST",
+    "arn:aws:states:::states:startExecution.sync:2",
+    "arn:aws:states:::http:invoke",
+]
+
+
 def main():
     corpus = Corpus(sys.argv[1] if len(sys.argv) > 1 else ROOT / "fuzz/corpus")
     cases = Path(sys.argv[2] if len(sys.argv) > 2 else
@@ -247,6 +263,10 @@ def main():
     for s in HAND_JSONATA:
         corpus.add("jsonata", s)
     seed_api(corpus, definitions)
+    for s in HAND_CONFIG:
+        corpus.add("config", s)
+    for f in sorted((ROOT / "examples").rglob("*.toml")):
+        corpus.add("config", f.read_text())
     total = ", ".join(f"{t} +{n}" for t, n in sorted(corpus.counts.items())) or "nothing new"
     print(f"seed.py: {total}", file=sys.stderr)
 
