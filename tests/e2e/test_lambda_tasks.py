@@ -61,6 +61,14 @@ FUNCTIONS = {
         open(os.environ["SLEEPY"], "w").write(str(os.getpid()))
         time.sleep(30)
     """,
+    # Floods stdout past Lambda's 6 MB response limit.
+    "flood": """
+        import sys
+        sys.stdin.read()
+        chunk = "x" * 65536
+        for _ in range(120):
+            sys.stdout.write(chunk)
+    """,
     # Prints something that is not JSON.
     "garbage": """
         print("this is not json")
@@ -296,3 +304,12 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_a_flood_of_output_fails_with_lambdas_size_error_and_the_server_goes_on(sfn):
+    _, d = run(sfn, invoke_definition("flood", {}))
+    assert d["status"] == "FAILED"
+    assert d["error"] == "Function.ResponseSizeTooLarge"
+    assert "6291556 bytes" in d["cause"]
+    _, ok = run(sfn, invoke_definition("echo", {"after": "flood"}))
+    assert ok["status"] == "SUCCEEDED", ok
