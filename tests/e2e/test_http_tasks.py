@@ -170,3 +170,23 @@ def test_a_closed_port_is_a_socket_error(sfn):
     _, d = run(sfn, http_definition("http://127.0.0.1:9/charges", "GET"))
     assert d["status"] == "FAILED"
     assert d["error"] == "States.Http.Socket"
+
+
+def test_test_state_calls_http_for_real_and_reveals_secrets_only_when_asked(sfn, payments):
+    Payments.seen.clear()
+    state = http_definition(f"{payments}/charges", "POST", RequestBody={"amount": 7, "card": "4111111111111111"})["States"]["Call"]
+    for reveal in (False, True):
+        r = sfn.test_state(definition=json.dumps(state), roleArn=helpers.ROLE_ARN, input="{}",
+                           inspectionLevel="TRACE", revealSecrets=reveal)
+        assert r["status"] == "SUCCEEDED", r
+        assert json.loads(r["output"])["StatusCode"] == 201
+        request = r["inspectionData"]["request"]
+        response = r["inspectionData"]["response"]
+        assert request["method"] == "POST"
+        assert request["url"] == f"{payments}/charges"
+        assert json.loads(request["body"]) == {"amount": 7, "card": "4111111111111111"}
+        assert (SECRET in request["headers"]) == reveal, request["headers"]
+        assert response["statusCode"] == "201"
+        assert response["statusMessage"] == "Created"
+        assert json.loads(response["body"])["id"] == "ch_1"
+    assert len(Payments.seen) == 2

@@ -235,3 +235,59 @@ impl State {
             .collect()
     }
 }
+
+/// TestState's calls for real: a Task given no mock calls what `stepwise.toml`
+/// configures, on the blocking thread TestState runs on.
+pub(crate) struct TestStateCalls {
+    integrations: Arc<Integrations>,
+    runtime: tokio::runtime::Handle,
+    exchange: stepwise_tasks::Exchange,
+}
+
+impl TestStateCalls {
+    pub(crate) fn new(
+        integrations: Arc<Integrations>,
+        runtime: tokio::runtime::Handle,
+        reveal_secrets: bool,
+    ) -> TestStateCalls {
+        TestStateCalls {
+            integrations,
+            runtime,
+            exchange: stepwise_tasks::Exchange {
+                reveal: reveal_secrets,
+                ..Default::default()
+            },
+        }
+    }
+}
+
+impl stepwise_interp::TaskCaller for TestStateCalls {
+    fn calls(&self, resource: &str) -> bool {
+        self.integrations.calls(resource)
+    }
+
+    fn call(
+        &mut self,
+        req: &stepwise_interp::TaskRequest,
+    ) -> Result<Value, stepwise_expr::error::StatesError> {
+        let call = Call {
+            state_name: &req.state_name,
+            resource: &req.resource,
+            parameters: &req.input,
+            request_id: stepwise_interp::run::format_uuid(
+                req.task ^ 0x7e57_57a7e,
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64),
+            ),
+        };
+        let fut = self.integrations.call_traced(call, &mut self.exchange);
+        self.runtime
+            .block_on(fut)
+            .map_err(|e| stepwise_expr::error::StatesError::new(e.error, e.cause))
+    }
+
+    fn exchange(&self) -> (Option<Value>, Option<Value>) {
+        (self.exchange.request.clone(), self.exchange.response.clone())
+    }
+}

@@ -458,8 +458,20 @@ impl Engine {
         use stepwise_interp::test_state::TestStateError as E;
         req.region = self.inner.config.region.clone();
         req.account = self.inner.config.account.clone();
+        let integrations = self.inner.config.integrations.clone();
+        let runtime = self.inner.runtime.clone();
         let run = move |_: &Engine| {
-            stepwise_interp::test_state::test_state(&req, &mut sources::SystemSources)
+            let mut caller = match (integrations, runtime) {
+                (Some(i), Some(rt)) => Some(calls::TestStateCalls::new(i, rt, req.reveal_secrets)),
+                _ => None,
+            };
+            stepwise_interp::test_state::test_state_calling(
+                &req,
+                &mut sources::SystemSources,
+                caller
+                    .as_mut()
+                    .map(|c| c as &mut dyn stepwise_interp::TaskCaller),
+            )
         };
         self.off_api(run).await?.map_err(|e| {
             let code = match e {

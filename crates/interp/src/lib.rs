@@ -23,7 +23,8 @@ pub mod timefmt;
 
 pub use exec::{
     ChildChange, ChildExecution, Command, Counts, Event, Execution, ExecutionInfo, InspectionData,
-    Machine, MapRunInfo, RedriveError, SnapshotError, StateInspection, Status, Step, TaskRequest,
+    Machine, MapRunInfo, RedriveError, SnapshotError, StateInspection, Status, Step, TaskCaller,
+    TaskRequest,
 };
 pub use fold::{fold, Folder, OpenState, Summary};
 pub use history::{Details, EventType, HistoryEvent};

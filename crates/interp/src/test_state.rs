@@ -187,6 +187,11 @@ impl TestStateResponse {
             if let Some(p) = d.tolerated_failure_percentage {
                 i.insert("toleratedFailurePercentage".into(), Value::from(p));
             }
+            for (k, v) in [("request", &d.request), ("response", &d.response)] {
+                if let Some(v) = v {
+                    i.insert(k.into(), v.clone());
+                }
+            }
             if let Some(e) = &d.error_details {
                 let mut em = Map::new();
                 if let Some(n) = e.catch_index {
@@ -294,6 +299,15 @@ pub fn test_state(
     req: &TestStateRequest,
     sources: &mut dyn Sources,
 ) -> Result<TestStateResponse, TestStateError> {
+    test_state_calling(req, sources, None)
+}
+
+/// [`test_state`], with `caller` making a Task's call for real when no mock is given.
+pub fn test_state_calling(
+    req: &TestStateRequest,
+    sources: &mut dyn Sources,
+    caller: Option<&mut dyn crate::exec::TaskCaller>,
+) -> Result<TestStateResponse, TestStateError> {
     let machine = Machine::new(parse_definition(req)?);
     let (path, index) = match &req.state_name {
         Some(name) => find_state(&machine.definition.states, name, &mut Vec::new())
@@ -302,7 +316,11 @@ pub fn test_state(
     };
     let states = states_at(&machine.definition, &path);
     let st = states.get(index);
-    let mock = check_mock(req, st)?;
+    let callable = match (&st.kind, &caller) {
+        (StateKind::Task(t), Some(c)) => c.calls(&t.resource),
+        _ => false,
+    };
+    let mock = check_mock(req, st, callable)?;
     let input = parse_input(req.input.as_deref())?;
     let vars = parse_variables(req.variables.as_deref())?;
     let config = req.state_configuration.as_ref();
@@ -331,7 +349,16 @@ pub fn test_state(
         },
         task,
     };
-    let (outcome, inspection, vars_after) = Execution::run_alone(alone, sources);
+    let (outcome, inspection, vars_after, exchange) = match caller {
+        Some(c) => {
+            let (o, i, v) = Execution::run_alone(alone, sources, Some(&mut *c));
+            (o, i, v, c.exchange())
+        }
+        None => {
+            let (o, i, v) = Execution::run_alone(alone, sources, None);
+            (o, i, v, (None, None))
+        }
+    };
     let caught = inspection.error.clone();
     // A state that did not finish assigned nothing: the variables are those given.
     let (status, output, error, next, vars) = match outcome {
@@ -361,6 +388,7 @@ pub fn test_state(
     let inspection_data = (req.inspection_level != InspectionLevel::Info).then(|| {
         let mut d = shown_for(st, inspection.data);
         d.variables = (!vars.is_empty()).then_some(Value::Object(vars));
+        (d.request, d.response) = exchange;
         d
     });
     Ok(TestStateResponse {
@@ -495,7 +523,12 @@ fn find_state(
 /// What the state runs on: the mocked task outcome.
 type Mocked = Result<Value, StatesError>;
 
-fn check_mock(req: &TestStateRequest, st: &State) -> Result<Option<Mocked>, TestStateError> {
+/// `callable`: a Task the edge can call for real, so no mock is needed.
+fn check_mock(
+    req: &TestStateRequest,
+    st: &State,
+    callable: bool,
+) -> Result<Option<Mocked>, TestStateError> {
     let failure_count = req
         .state_configuration
         .as_ref()
@@ -519,6 +552,9 @@ fn check_mock(req: &TestStateRequest, st: &State) -> Result<Option<Mocked>, Test
         ));
     }
     let Some(mock) = &req.mock else {
+        if callable {
+            return Ok(None);
+        }
         if let StateKind::Task(t) = &st.kind {
             return Err(TestStateError::Validation(format!(
                 "A mock is required to test the Task state '{}': Stepwise has no local integration for resource '{}' in TestState (activities and .waitForTaskToken tasks need one too). Set mock.result or mock.errorOutput.",

@@ -21,6 +21,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use config::ConfigError;
+pub use http_task::Exchange;
 
 /// A Task's failure: Step Functions' error name and cause.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,6 +130,23 @@ impl Integrations {
                 "Nested executions are started by the engine (state '{}')",
                 call.state_name
             ))),
+        }
+    }
+
+    /// [`Integrations::call`], recording an HTTP Task's request and response in
+    /// `exchange` (TestState's inspection data).
+    pub async fn call_traced(
+        &self,
+        call: Call<'_>,
+        exchange: &mut Exchange,
+    ) -> Result<Value, TaskError> {
+        match resource::classify(call.resource) {
+            Some((Resource::HttpInvoke, _)) => {
+                self.http
+                    .invoke_traced(&self.config, &call, Some(exchange))
+                    .await
+            }
+            _ => self.call(call).await,
         }
     }
 

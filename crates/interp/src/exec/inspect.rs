@@ -41,6 +41,10 @@ pub struct InspectionData {
     pub max_concurrency: Option<u64>,
     pub tolerated_failure_count: Option<u64>,
     pub tolerated_failure_percentage: Option<f64>,
+    /// A Task called for real: the HTTP request it sent and the response it got
+    /// (TestState's `inspectionData.request` and `.response`).
+    pub request: Option<Value>,
+    pub response: Option<Value>,
 }
 
 /// What the inspector recorded for one state entered.

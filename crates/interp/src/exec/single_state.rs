@@ -34,6 +34,19 @@ pub(crate) struct Alone {
     pub task: Option<Result<Value, StatesError>>,
 }
 
+/// Makes a Task's call for real when TestState is given no mock (as AWS's TestState
+/// calls HTTP endpoints and functions). The edge supplies it: the core stays pure.
+pub trait TaskCaller {
+    /// Whether it can call `resource`.
+    fn calls(&self, resource: &str) -> bool;
+    /// The call's result or error.
+    fn call(&mut self, req: &TaskRequest) -> Result<Value, StatesError>;
+    /// What the call sent and received, for `inspectionData.request` and `.response`.
+    fn exchange(&self) -> (Option<Value>, Option<Value>) {
+        (None, None)
+    }
+}
+
 /// How the state ended.
 #[derive(Debug)]
 pub(crate) enum AloneOutcome {
@@ -54,6 +67,7 @@ impl Execution {
     pub(crate) fn run_alone(
         alone: Alone,
         sources: &mut dyn Sources,
+        mut caller: Option<&mut dyn TaskCaller>,
     ) -> (AloneOutcome, StateInspection, Map<String, Value>) {
         let input = Arc::new(alone.input);
         let mut ex = Execution::begin(
@@ -99,6 +113,16 @@ impl Execution {
                 },
                 _ => None,
             };
+            // No result given: the caller makes the call the state dispatched.
+            if let (Some((id, None)), None, Some(c)) = (&blocked, &task, caller.as_mut()) {
+                let req = ex.out.commands.iter().find_map(|cmd| match cmd {
+                    Command::DispatchTask(r) if r.task == *id => Some(r.clone()),
+                    _ => None,
+                });
+                if let Some(req) = req {
+                    task = Some(c.call(&req));
+                }
+            }
             match (blocked, task.take()) {
                 // The Wait's output is already computed: end it now.
                 (Some((_, Some(timer))), t) => {

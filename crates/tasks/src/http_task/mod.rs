@@ -159,6 +159,16 @@ impl Client {
         config: &Config,
         call: &Call<'_>,
     ) -> Result<Value, TaskError> {
+        self.invoke_traced(config, call, None).await
+    }
+
+    /// [`Client::invoke`], recording the exchange in `trace` (TestState's inspection).
+    pub(crate) async fn invoke_traced(
+        &self,
+        config: &Config,
+        call: &Call<'_>,
+        mut trace: Option<&mut Exchange>,
+    ) -> Result<Value, TaskError> {
         let state = call.state_name;
         let task = parse_task(call.parameters, state)?;
         let (conn, cref) = lookup(config, task.connection_arn, state)?;
@@ -188,10 +198,21 @@ impl Client {
             state,
         )?;
         tracing::debug!(state, method = %task.method, endpoint = task.endpoint, "http:invoke");
+        if let Some(t) = trace.as_deref_mut() {
+            use http_body_util::BodyExt;
+            let body = match req.body().clone().collect().await {
+                Ok(c) => c.to_bytes(),
+                Err(never) => match never {},
+            };
+            t.request = Some(t.request_json(&req, &body));
+        }
         let res = match self.http.send(req, self.timeout, MAX_RESPONSE_BODY).await {
             Ok(res) => res,
             Err(e) => return Err(send_error(&task, state, e)),
         };
+        if let Some(t) = trace {
+            t.response = Some(t.response_json(&res));
+        }
         if bearer.is_some() && matches!(res.status.as_u16(), 401 | 407) {
             // EventBridge refreshes a connection's token when the API answers 401 or 407.
             self.tokens.forget(cref.name);
@@ -798,4 +819,48 @@ fn outcome(res: &http_client::Response, task: &Task<'_>, state: &str) -> Result<
         ));
     };
     Ok(result_value(res, body_value(text)))
+}
+
+/// What an HTTP Task sent and received, as TestState's `inspectionData.request` and
+/// `.response` show them: strings, the headers as `[Name: value, …]`. Without
+/// `reveal` (TestState's `revealSecrets`), the connection's secret headers are left
+/// out.
+#[derive(Debug, Default)]
+pub struct Exchange {
+    pub reveal: bool,
+    pub request: Option<Value>,
+    pub response: Option<Value>,
+}
+
+impl Exchange {
+    fn headers_text<'h>(
+        &self,
+        headers: impl Iterator<Item = (&'h HeaderName, &'h HeaderValue)>,
+    ) -> String {
+        let shown: Vec<String> = headers
+            .filter(|(_, v)| self.reveal || !v.is_sensitive())
+            .map(|(k, v)| format!("{}: {}", k.as_str(), String::from_utf8_lossy(v.as_bytes())))
+            .collect();
+        format!("[{}]", shown.join(", "))
+    }
+
+    fn request_json(&self, req: &http::Request<Full<Bytes>>, body: &[u8]) -> Value {
+        serde_json::json!({
+            "protocol": req.uri().scheme_str().unwrap_or("https"),
+            "method": req.method().as_str(),
+            "url": req.uri().to_string(),
+            "headers": self.headers_text(req.headers().iter()),
+            "body": String::from_utf8_lossy(body),
+        })
+    }
+
+    fn response_json(&self, res: &http_client::Response) -> Value {
+        serde_json::json!({
+            "protocol": "https",
+            "statusCode": res.status.as_u16().to_string(),
+            "statusMessage": res.reason,
+            "headers": self.headers_text(res.headers.iter().map(|(k, v)| (k, v))),
+            "body": String::from_utf8_lossy(&res.body),
+        })
+    }
 }
