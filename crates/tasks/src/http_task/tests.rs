@@ -844,22 +844,7 @@ async fn status_errors_socket_errors_and_limits() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap()
     };
-    let endpoint = format!("http://{refused}/x");
-    let e = call(
-        &client,
-        &cfg,
-        json!({"ApiEndpoint": endpoint, "Method": "GET", "Authentication": {"ConnectionArn": ARN}}),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(e.error, "States.Http.Socket");
-    assert!(
-        e.cause.starts_with(&format!(
-            "GET {endpoint} (state 'Call API'): could not connect: "
-        )),
-        "{}",
-        e.cause
-    );
+    let e = socket_error(&client, &cfg, &format!("http://{refused}/x")).await;
     assert!(e.cause.contains("refused"), "{}", e.cause);
     assert!(
         !e.cause.contains("key-123") && !e.cause.contains("tenant"),
@@ -868,22 +853,7 @@ async fn status_errors_socket_errors_and_limits() {
     );
 
     // https:// to a server that speaks plain HTTP: the TLS handshake fails.
-    let endpoint = format!("https://{}/api/items", s.addr);
-    let e = call(
-        &client,
-        &cfg,
-        json!({"ApiEndpoint": endpoint, "Method": "GET", "Authentication": {"ConnectionArn": ARN}}),
-    )
-    .await
-    .unwrap_err();
-    assert_eq!(e.error, "States.Http.Socket");
-    assert!(
-        e.cause.starts_with(&format!(
-            "GET {endpoint} (state 'Call API'): could not connect: "
-        )),
-        "{}",
-        e.cause
-    );
+    socket_error(&client, &cfg, &format!("https://{}/api/items", s.addr)).await;
 
     // An unknown connection.
     let e = call(
@@ -971,4 +941,24 @@ async fn oauth_client_credentials_fetch_cache_and_refresh_the_token() {
         e.cause
     );
     assert_eq!(s.last().uri, "/token");
+}
+
+/// A GET of `endpoint` that cannot connect: `States.Http.Socket`, naming the call.
+async fn socket_error(client: &Client, cfg: &Config, endpoint: &str) -> TaskError {
+    let e = call(
+        client,
+        cfg,
+        json!({"ApiEndpoint": endpoint, "Method": "GET", "Authentication": {"ConnectionArn": ARN}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.error, "States.Http.Socket");
+    assert!(
+        e.cause.starts_with(&format!(
+            "GET {endpoint} (state 'Call API'): could not connect: "
+        )),
+        "{}",
+        e.cause
+    );
+    e
 }

@@ -18,18 +18,9 @@ pub(crate) async fn invoke(
     payload: &[u8],
     request_id: &str,
 ) -> Result<Invoked, TaskError> {
-    let mut cmd = tokio::process::Command::new(&argv[0]);
-    cmd.args(&argv[1..])
-        .current_dir(&f.cwd)
-        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .env("AWS_LAMBDA_REQUEST_ID", request_id)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    // Its own process group, so a timeout or a stop ends what it started too.
-    #[cfg(unix)]
-    cmd.process_group(0);
+    let mut cmd = super::function_process(f, argv, env);
+    cmd.env("AWS_LAMBDA_REQUEST_ID", request_id)
+        .stdin(Stdio::piped());
     let mut child = cmd.spawn().map_err(|e| {
         TaskError::new(
             "Lambda.Unknown",

@@ -154,6 +154,26 @@ impl LocalFunction {
     }
 }
 
+/// The process of a `command` or `bootstrap` function: in its folder, with its
+/// environment, stdout and stderr piped, in its own process group (so killing the group
+/// ends whatever it started too), killed if the handle is dropped.
+pub(crate) fn function_process(
+    f: &Function,
+    argv: &[String],
+    env: &[(String, String)],
+) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(argv.first().map_or("", String::as_str));
+    cmd.args(argv.iter().skip(1))
+        .current_dir(&f.cwd)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    cmd
+}
+
 /// A payload as Step Functions reads it: JSON when it parses, else a string.
 pub(crate) fn payload_value(payload: &[u8]) -> Value {
     serde_json::from_slice(payload)

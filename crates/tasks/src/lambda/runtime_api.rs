@@ -201,20 +201,11 @@ impl Pool {
     fn spawn(&self, mut worker: Worker) -> Result<Worker, TaskError> {
         let f = &self.function;
         let program = self.argv.first().map_or("", String::as_str);
-        let mut cmd = tokio::process::Command::new(program);
-        cmd.args(self.argv.iter().skip(1))
-            .current_dir(&f.cwd)
-            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", worker.port))
+        let mut cmd = super::function_process(f, &self.argv, &self.env);
+        cmd.env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", worker.port))
             .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", f.name))
             .env("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        // Its own process group, so killing it ends what it started too.
-        #[cfg(unix)]
-        cmd.process_group(0);
+            .stdin(Stdio::null());
         let mut child = cmd.spawn().map_err(|e| {
             let (name, cwd) = (&f.name, f.cwd.display());
             let why = format!("Function '{name}' could not start its bootstrap {program:?} in {cwd}: {e}");
