@@ -78,7 +78,7 @@ impl Integrations {
             .map(|f| {
                 (
                     f.name.clone(),
-                    Arc::new(LocalFunction::new(f.clone(), region, api_endpoint)),
+                    Arc::new(LocalFunction::new(f.clone(), region, account, api_endpoint)),
                 )
             })
             .collect();

@@ -72,7 +72,12 @@ pub(crate) struct LocalFunction {
 impl LocalFunction {
     /// `api_endpoint`: Stepwise's own API, given to the function as `AWS_ENDPOINT_URL_SFN`
     /// so the AWS SDKs in it (SendTaskSuccess, StartExecution) reach this Stepwise.
-    pub(crate) fn new(config: Function, region: &str, api_endpoint: Option<&str>) -> LocalFunction {
+    pub(crate) fn new(
+        config: Function,
+        region: &str,
+        account: &str,
+        api_endpoint: Option<&str>,
+    ) -> LocalFunction {
         let mut env = vec![
             ("AWS_LAMBDA_FUNCTION_NAME".to_string(), config.name.clone()),
             ("AWS_LAMBDA_FUNCTION_VERSION".into(), "$LATEST".into()),
@@ -96,6 +101,7 @@ impl LocalFunction {
                 config.clone(),
                 argv.clone(),
                 env.clone(),
+                format!("arn:aws:lambda:{region}:{account}:function:{}", config.name),
             )),
             _ => None,
         };

@@ -47,9 +47,8 @@ struct Workers {
 }
 
 impl Pool {
-    pub(crate) fn new(function: Function, argv: Vec<String>, env: Vec<(String, String)>) -> Pool {
-        let region = env.iter().rev().find(|(k, _)| k == "AWS_REGION").map_or("us-east-1", |(_, v)| v.as_str());
-        let arn = format!("arn:aws:lambda:{region}:123456789012:function:{}", function.name);
+    /// `arn`: the function's ARN, as `Lambda-Runtime-Invoked-Function-Arn` gives it.
+    pub(crate) fn new(function: Function, argv: Vec<String>, env: Vec<(String, String)>, arn: String) -> Pool {
         let workers = Mutex::new(Workers::default());
         Pool { function, argv, env, arn, workers, ids: AtomicU64::new(0) }
     }
@@ -600,7 +599,9 @@ mod tests {
         };
         let mut vars = vec![("AWS_REGION".to_string(), "eu-west-1".to_string())];
         vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        Pool::new(function, argv, vars)
+        let region = vars.iter().rev().find(|(k, _)| k == "AWS_REGION").map_or("us-east-1", |(_, v)| v.as_str());
+        let arn = format!("arn:aws:lambda:{region}:123456789012:function:{}", function.name);
+        Pool::new(function, argv, vars, arn)
     }
 
     /// The fixture's pool, or `None` (the test skipped) without python3.
