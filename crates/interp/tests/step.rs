@@ -842,3 +842,39 @@ fn a_seconds_path_that_selects_nothing_fails_like_any_unmatched_path() {
         ex.cause()
     );
 }
+
+#[test]
+fn a_submitted_call_records_task_submitted_and_waits_for_its_token() {
+    let def = json!({"StartAt": "T", "States": {"T": {
+        "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+        "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+        "End": true}}});
+    let (mut ex, step, mut clock) = start(def, json!({}));
+    let t = tasks(&step).remove(0);
+    assert!(t.token.is_some());
+    let step = ex.handle(
+        Event::TaskSubmitted {
+            task: t.task,
+            output: json!({"StatusCode": 200}),
+        },
+        &mut clock,
+    );
+    assert_eq!(types(&step), ["TaskSubmitted"]);
+    assert_eq!(ex.status(), Status::Running);
+    let e = step.events[0].to_aws_json(true);
+    let d = &e["taskSubmittedEventDetails"];
+    assert_eq!(d["resourceType"], "lambda");
+    assert_eq!(d["resource"], "invoke.waitForTaskToken");
+    assert_eq!(serde_json::from_str::<Value>(d["output"].as_str().unwrap()).unwrap(), json!({"StatusCode": 200}));
+    let step = ex.handle(
+        Event::TaskSucceeded {
+            task: t.task,
+            output: json!("done"),
+        },
+        &mut clock,
+    );
+    assert_eq!(types(&step), ["TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]);
+    // A submission for a task that is over changes nothing.
+    let step = ex.handle(Event::TaskSubmitted { task: t.task, output: json!(1) }, &mut clock);
+    assert!(step.events.is_empty());
+}
