@@ -10,9 +10,9 @@
 //! calls are also timed directly from here (spawning the command; POSTing to the server),
 //! so the table shows what Stepwise adds per task. No figure is asserted anywhere.
 
-use crate::bench::{clip, last_lines, thousands};
+use crate::bench::{clip, last_lines, thousands, Histogram};
 use crate::bench_http::text;
-use crate::bench_server::{drive, free_port, render, Api, Run, Server, Until};
+use crate::bench_server::{drive, free_port, render, Api, Server, Until};
 use anyhow::{anyhow, bail, Context};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// What `stepwise bench --tasks` was asked to do.
 pub(crate) struct Options {
@@ -31,32 +32,7 @@ pub(crate) struct Options {
 
 /// The function: one handler, run by a Lambda Runtime API loop (`runtime`) or once with
 /// the event on stdin (`oneshot`).
-const FUNCTION_PY: &str = r#"import http.client, json, os, sys
-
-def handler(event, context):
-    return {"ok": True, "n": event.get("n") if isinstance(event, dict) else None}
-
-def runtime():
-    host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].rsplit(":", 1)
-    conn = http.client.HTTPConnection(host, int(port))
-    base = "/2018-06-01/runtime/invocation/"
-    while True:
-        conn.request("GET", base + "next")
-        r = conn.getresponse()
-        event = json.loads(r.read())
-        rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
-        try:
-            body, kind = json.dumps(handler(event, None)), "response"
-        except Exception as e:
-            body, kind = json.dumps({"errorType": type(e).__name__, "errorMessage": str(e)}), "error"
-        conn.request("POST", base + rid + "/" + kind, body, {"Content-Type": "application/json"})
-        conn.getresponse().read()
-
-def oneshot():
-    sys.stdout.write(json.dumps(handler(json.load(sys.stdin), None)))
-
-{"runtime": runtime, "oneshot": oneshot}[sys.argv[1]]()
-"#;
+const FUNCTION_PY: &str = include_str!("bench_tasks/function.py");
 
 /// `[connections.bench]`, which CONNECTION_ARN names (an API key the server ignores).
 const CONNECTION_TOML: &str = "[connections.bench]\nAuthorizationType = \"API_KEY\"\n[connections.bench.AuthParameters.ApiKeyAuthParameters]\nApiKeyName = \"x-api-key\"\nApiKeyValue = \"bench\"\n";
@@ -86,7 +62,7 @@ impl Kind {
     }
 
     fn definition(self, http_url: &str) -> Value {
-        let state = match self {
+        let mut state = match self {
             Kind::Pass => json!({"Type": "Pass", "Parameters": {"ok": true, "n.$": "$.n"}}),
             Kind::Bootstrap | Kind::Command => json!({
                 "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
@@ -98,7 +74,6 @@ impl Kind {
                                "Authentication": {"ConnectionArn": CONNECTION_ARN}, "RequestBody.$": "$"},
                 "OutputPath": "$.ResponseBody"}),
         };
-        let mut state = state;
         state["End"] = json!(true);
         json!({"StartAt": "S", "States": {"S": state}})
     }
@@ -120,6 +95,8 @@ struct Figures {
 
 struct Measured {
     task: Figures,
+    /// A Pass execution's latency, timed in turn with the task's.
+    baseline: Figures,
     direct: Option<Figures>,
     /// CPU time per task during the N-client run: the server's own, and its child
     /// processes' (the functions).
@@ -170,12 +147,15 @@ pub(crate) fn main(o: Options) -> anyhow::Result<ExitCode> {
     let extra = ["--durability", "process", "--config", &config_arg];
     let (srv, _) = Server::spawn_stepwise(&exe, free_port()?, &scratch.join("data"), 0.0, &extra)?;
     let mut rows = Vec::new();
+    let pass_def = Kind::Pass.definition(&http_url);
+    let pass_arn = create_express(&Api::new(&srv.url), "bench-tasks-pass", &pass_def)?;
     for kind in [Kind::Pass, Kind::Bootstrap, Kind::Command, Kind::Http] {
         let result = match (&python, kind) {
             (Err(why), Kind::Bootstrap | Kind::Command) => Err(format!("skipped: {why}")),
             _ => {
                 eprintln!("bench --tasks: {}…", kind.label());
-                measure(&srv, kind, &http_url, &o, python.as_ref().ok(), &function)
+                let py = python.as_ref().ok();
+                measure(&srv, kind, &pass_arn, &http_url, &o, py, &function)
                     .map_err(|e| format!("FAILED: {e:#}"))
             }
         };
@@ -201,7 +181,7 @@ pub(crate) fn main(o: Options) -> anyhow::Result<ExitCode> {
         let doc = json!({
             "seconds_per_measurement": o.seconds, "clients": o.clients, "cores": cores, "load_average": load,
             "stepwise": {"version": env!("CARGO_PKG_VERSION")},
-            "rows": rows.iter().map(|r| row_json(r, pass_of(&rows))).collect::<Vec<_>>(),
+            "rows": rows.iter().map(row_json).collect::<Vec<_>>(),
         });
         let text = serde_json::to_string_pretty(&doc)?;
         std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
@@ -222,84 +202,99 @@ pub(crate) fn main(o: Options) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// One row: warm up, N clients for throughput and CPU, 1 client for latency, then the
-/// direct calls the same way.
+type Op<'a> = &'a (dyn Fn(&Api) -> anyhow::Result<()> + Sync);
+
+/// One row: warm up, `clients` clients for throughput and CPU (then for the direct
+/// call's rate), then 1 client for latency.
+#[allow(clippy::too_many_arguments)]
 fn measure(
     srv: &Server,
     kind: Kind,
+    pass_arn: &str,
     http_url: &str,
     o: &Options,
     python: Option<&Python>,
     function: &Path,
 ) -> anyhow::Result<Measured> {
-    let name = format!("bench-tasks-{}", kind as u8);
-    let arn = create_express(&Api::new(&srv.url), &name, &kind.definition(http_url))?;
-    let seq = AtomicU64::new(0);
-    let op = |api: &Api| {
-        let n = seq.fetch_add(1, Ordering::Relaxed);
-        run_checked(api, &arn, n, &kind.expected(n))
+    let arn = match kind {
+        Kind::Pass => pass_arn.to_string(),
+        _ => {
+            let name = format!("bench-tasks-{}", kind as u8);
+            create_express(&Api::new(&srv.url), &name, &kind.definition(http_url))?
+        }
     };
-    let pid = srv.child.id();
-    let (before, many, after, one) = timed(&srv.url, o, &op, &|| cpu_of(pid))?;
-    let per_task = |x: f64| x * 1000.0 / (many.ops.max(1) as f64);
-    let direct = match (kind, python) {
-        (Kind::Command, Some(py)) => Some(timed(
-            http_url,
-            o,
-            &|_: &Api| spawn_once(py, function),
-            &|| (),
-        )?),
-        (Kind::Http, _) => Some(timed(
-            http_url,
-            o,
-            &|api: &Api| {
-                let mut conn = api.conn.borrow_mut();
-                let a = conn.post(&[("Content-Type", "application/json")], b"{\"n\":1}")?;
-                if a.status != 200 || a.body != b"{\"ok\":true}" {
-                    bail!("the local server answered {}: {}", a.status, text(a.body));
-                }
-                Ok(())
-            },
-            &|| (),
-        )?),
+    let seq = AtomicU64::new(0);
+    let run = |arn: &str, kind: Kind, api: &Api| {
+        let n = seq.fetch_add(1, Ordering::Relaxed);
+        run_checked(api, arn, n, &kind.expected(n))
+    };
+    let task = |api: &Api| run(&arn, kind, api);
+    let pass = |api: &Api| run(pass_arn, Kind::Pass, api);
+    let spawn = |_: &Api| spawn_once(python.context("no python3")?, function);
+    let direct: Option<Op> = match kind {
+        Kind::Command => Some(&spawn),
+        Kind::Http => Some(&post_direct),
         _ => None,
+    };
+    let warm = || Until::Count((o.clients * 4).max(20) as u64);
+    drive(&srv.url, o.clients, warm(), &task)?;
+    let (pid, before) = (srv.child.id(), cpu_of(srv.child.id()));
+    let many = drive(&srv.url, o.clients, Until::Seconds(o.seconds), &task)?;
+    let after = cpu_of(pid);
+    let direct_rate = match direct {
+        Some(d) => {
+            drive(http_url, o.clients, warm(), d)?;
+            Some(drive(http_url, o.clients, Until::Seconds(o.seconds), d)?.per_sec())
+        }
+        None => None,
+    };
+    // 1 client: the task, Pass executions and the direct call in turn, 20 ms of each, so
+    // that all three see the same load (other processes share the cores) and few calls
+    // follow another kind's (a bootstrap's Runtime API exchange ends after its answer).
+    let (api, direct_api) = (Api::new(&srv.url), Api::new(http_url));
+    let mut ops: Vec<(Op, &Api)> = vec![(&task, &api)];
+    if kind != Kind::Pass {
+        ops.push((&pass, &api));
     }
-    .map(|(_, many, _, one)| figures(&many, &one));
+    ops.extend(direct.map(|d| (d, &direct_api)));
+    let mut hists: Vec<Histogram> = ops.iter().map(|_| Histogram::new()).collect();
+    let end = Instant::now() + Duration::from_secs_f64(o.seconds);
+    while Instant::now() < end {
+        for ((op, api), h) in ops.iter().zip(&mut hists) {
+            let turn = Instant::now() + Duration::from_millis(20);
+            loop {
+                let t0 = Instant::now();
+                op(api)?;
+                h.record(u64::try_from(t0.elapsed().as_nanos()).unwrap_or(u64::MAX));
+                if Instant::now() >= turn {
+                    break;
+                }
+            }
+        }
+    }
+    let figures = |per_sec, h: &Histogram| Figures {
+        per_sec,
+        p50: h.percentile(0.5) / 1e6,
+        p99: h.percentile(0.99) / 1e6,
+    };
+    let per_task = |x: f64| x * 1000.0 / (many.ops.max(1) as f64);
     Ok(Measured {
-        task: figures(&many, &one),
-        direct,
+        task: figures(many.per_sec(), &hists[0]),
+        baseline: figures(0.0, hists.get(1).unwrap_or(&hists[0])),
+        direct: direct_rate.map(|r| figures(r, &hists[hists.len() - 1])),
         server_cpu_ms: per_task(after.own - before.own),
         children_cpu_ms: per_task(after.children - before.children),
     })
 }
 
-/// Warm up (every client a few times: a `bootstrap` process per concurrent call), then
-/// `clients` clients for the rate with `probe` around them, then 1 client for latency.
-fn timed<P>(
-    url: &str,
-    o: &Options,
-    op: &(dyn Fn(&Api) -> anyhow::Result<()> + Sync),
-    probe: &dyn Fn() -> P,
-) -> anyhow::Result<(P, Run, P, Run)> {
-    drive(
-        url,
-        o.clients,
-        Until::Count((o.clients * 4).max(20) as u64),
-        op,
-    )?;
-    let before = probe();
-    let many = drive(url, o.clients, Until::Seconds(o.seconds), op)?;
-    let after = probe();
-    let one = drive(url, 1, Until::Seconds(o.seconds), op)?;
-    Ok((before, many, after, one))
-}
-
-fn figures(many: &Run, one: &Run) -> Figures {
-    Figures {
-        per_sec: many.per_sec(),
-        p50: one.ms(0.5),
-        p99: one.ms(0.99),
+/// The HTTP task's call made directly: a POST to the local server.
+fn post_direct(api: &Api) -> anyhow::Result<()> {
+    let mut conn = api.conn.borrow_mut();
+    let a = conn.post(&[("Content-Type", "application/json")], b"{\"n\":1}")?;
+    if a.status != 200 || a.body != b"{\"ok\":true}" {
+        bail!("the local server answered {}: {}", a.status, text(a.body));
     }
+    Ok(())
 }
 
 /// The `command` function run the way `serve` runs it: its own process group, the event
@@ -504,20 +499,15 @@ impl Drop for RemoveOnDrop {
 
 // ---- the table --------------------------------------------------------------------
 
-fn pass_of(rows: &[Row]) -> Option<&Figures> {
-    rows.iter()
-        .find(|r| r.kind == Kind::Pass)
-        .and_then(|r| r.result.as_ref().ok())
-        .map(|m| &m.task)
-}
-
-/// What a task adds at `p50`/`p99` (ms): its execution's latency less the Pass
-/// execution's and the direct call's (none for `bootstrap`: the Runtime API round trip
-/// is the overhead).
-fn overhead(m: &Measured, pass: Option<&Figures>) -> Option<(f64, f64)> {
-    let pass = pass?;
+/// What a task adds at p50/p99 (ms): its execution's latency less the Pass execution's
+/// timed in turn with it and the direct call's (none for `bootstrap`: the Runtime API
+/// round trip is the overhead).
+fn overhead(m: &Measured) -> (f64, f64) {
     let (d50, d99) = m.direct.as_ref().map_or((0.0, 0.0), |d| (d.p50, d.p99));
-    Some((m.task.p50 - pass.p50 - d50, m.task.p99 - pass.p99 - d99))
+    (
+        m.task.p50 - m.baseline.p50 - d50,
+        m.task.p99 - m.baseline.p99 - d99,
+    )
 }
 
 fn ms(v: f64) -> String {
@@ -544,6 +534,7 @@ fn format_table(rows: &[Row], clients: usize) -> String {
         format!("tasks/s, {clients} clients"),
         "p50 ms, 1 client".into(),
         "p99 ms, 1 client".into(),
+        "Pass p50 / p99 ms, in turn".into(),
         format!("direct calls/s, {clients} clients"),
         "direct p50 ms".into(),
         "direct p99 ms".into(),
@@ -552,22 +543,23 @@ fn format_table(rows: &[Row], clients: usize) -> String {
         "server CPU ms/task".into(),
         "function CPU ms/task".into(),
     ]];
-    let pass = pass_of(rows);
     for r in rows {
         let mut cells = vec![r.kind.label().to_string()];
         match &r.result {
             Ok(m) => {
                 cells.extend([rate(m.task.per_sec), ms(m.task.p50), ms(m.task.p99)]);
+                cells.push(match r.kind {
+                    Kind::Pass => "—".into(),
+                    _ => format!("{} / {}", ms(m.baseline.p50), ms(m.baseline.p99)),
+                });
                 cells.extend(match (&m.direct, r.kind) {
                     (Some(d), _) => [rate(d.per_sec), ms(d.p50), ms(d.p99)],
                     (None, Kind::Bootstrap) => ["—".into(), "0 (¹)".into(), "0 (¹)".into()],
                     (None, _) => ["—".into(), "—".into(), "—".into()],
                 });
-                cells.extend(match overhead(m, pass) {
-                    Some((a, b)) if r.kind != Kind::Pass => {
-                        [format!("{a:+.3}"), format!("{b:+.3}")]
-                    }
-                    _ => ["—".into(), "—".into()],
+                cells.extend(match (r.kind, overhead(m)) {
+                    (Kind::Pass, _) => ["—".into(), "—".into()],
+                    (_, (a, b)) => [format!("{a:+.3}"), format!("{b:+.3}")],
                 });
                 cells.push(format!("{:.3}", m.server_cpu_ms));
                 cells.push(match r.kind {
@@ -578,23 +570,22 @@ fn format_table(rows: &[Row], clients: usize) -> String {
             Err(e) if e.starts_with("FAILED") => cells.push("FAILED (below)".into()),
             Err(e) => cells.push(e.clone()),
         }
-        cells.resize(11, String::new());
+        cells.resize(12, String::new());
         table.push(cells.try_into().unwrap_or_default());
     }
-    let mut right = [true; 11];
+    let mut right = [true; 12];
     right[0] = false;
     render(&table, &right)
 }
 
 fn footnotes(rows: &[Row], o: &Options, http: &HttpServer) -> Vec<String> {
     let mut out = vec![
-        format!("Each row: an EXPRESS machine of one state run by StartSyncExecution (its output checked), {} clients on keep-alive connections for tasks/s, then 1 client for p50/p99. Functions: concurrency {}, a Python stdlib handler; `bootstrap` runs it in a Lambda Runtime API loop kept warm, `command` once per call. HTTP: a local server (threads of this process) answering {{\"ok\":true}}.", o.clients, o.clients),
+        format!("Each row: an EXPRESS machine of one state run by StartSyncExecution (its output checked), {} clients on keep-alive connections for tasks/s, then 1 client for p50/p99, running the task, Pass executions and the direct call in turns of 20 ms so that all three see the same load. Functions: concurrency {}, a Python stdlib handler; `bootstrap` runs it in a Lambda Runtime API loop kept warm, `command` once per call. HTTP: a local server (threads of this process) answering {{\"ok\":true}}.", o.clients, o.clients),
         "direct: the same call made from the bench (spawning the command as `serve` does, event on stdin; POSTing to the local server on a keep-alive connection).".into(),
-        "overhead = Task execution − Pass execution − direct call, at the same percentile (a difference of percentiles, not a percentile of differences: p99 is noisy).".into(),
+        "overhead = Task execution − Pass execution (timed in turn with it) − direct call, at the same percentile (a difference of percentiles, not a percentile of differences: p99 is noisy).".into(),
         "(¹) bootstrap: no direct call is subtracted; the Runtime API round trip to the warm process, with the Python handler, is what the task adds.".into(),
         "CPU: /proc utime+stime during the N-client run ÷ tasks; function = the server's child processes (reaped `command` processes, live `bootstrap` ones).".into(),
     ];
-    let pass = pass_of(rows);
     let get = |k: Kind| {
         rows.iter()
             .find(|r| r.kind == k)
@@ -602,7 +593,7 @@ fn footnotes(rows: &[Row], o: &Options, http: &HttpServer) -> Vec<String> {
     };
     let mark = |ok: bool| if ok { "met" } else { "not met" };
     let boot = get(Kind::Bootstrap)
-        .and_then(|m| overhead(m, pass))
+        .map(overhead)
         .map_or("not measured".into(), |(p50, _)| {
             format!("{} ms, {}", ms(p50), mark(p50 <= 1.0))
         });
@@ -629,12 +620,13 @@ fn footnotes(rows: &[Row], o: &Options, http: &HttpServer) -> Vec<String> {
     out
 }
 
-fn row_json(r: &Row, pass: Option<&Figures>) -> Value {
+fn row_json(r: &Row) -> Value {
     let figs = |f: &Figures| json!({"per_sec": f.per_sec, "p50_ms": f.p50, "p99_ms": f.p99});
     match &r.result {
         Ok(m) => json!({
             "task": r.kind.label(), "execution": figs(&m.task), "direct": m.direct.as_ref().map(figs),
-            "overhead_ms": overhead(m, pass).filter(|_| r.kind != Kind::Pass).map(|(a, b)| json!({"p50": a, "p99": b})),
+            "pass_in_turn": figs(&m.baseline),
+            "overhead_ms": Some(overhead(m)).filter(|_| r.kind != Kind::Pass).map(|(a, b)| json!({"p50": a, "p99": b})),
             "server_cpu_ms_per_task": m.server_cpu_ms, "children_cpu_ms_per_task": m.children_cpu_ms,
         }),
         Err(e) => json!({"task": r.kind.label(), "error": e}),

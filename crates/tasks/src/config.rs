@@ -306,6 +306,36 @@ impl Config {
                     ))
                 }
             };
+            let cwd = match f.cwd {
+                None => base.to_path_buf(),
+                Some(c) => {
+                    let c = base.join(c);
+                    if !c.is_dir() {
+                        return Err(key_error(
+                            format!("{key}.cwd"),
+                            format!("{} is not a folder", c.display()),
+                        ));
+                    }
+                    c
+                }
+            };
+            if let Backend::Command(argv) | Backend::Bootstrap(argv) = &backend {
+                let field = if matches!(backend, Backend::Command(_)) {
+                    "command"
+                } else {
+                    "bootstrap"
+                };
+                if !program_exists(&argv[0], &cwd) {
+                    return Err(key_error(
+                        format!("{key}.{field}"),
+                        format!(
+                            "the program '{}' is not a file under {} nor on PATH",
+                            argv[0],
+                            cwd.display()
+                        ),
+                    ));
+                }
+            }
             if f.function_name.is_some() && !matches!(backend, Backend::Endpoint { .. }) {
                 return Err(key_error(
                     format!("{key}.function_name"),
@@ -330,19 +360,6 @@ impl Config {
                         format!("{key}.concurrency"),
                         format!("{n} is not from 1 to {MAX_CONCURRENCY}"),
                     ))
-                }
-            };
-            let cwd = match f.cwd {
-                None => base.to_path_buf(),
-                Some(c) => {
-                    let c = base.join(c);
-                    if !c.is_dir() {
-                        return Err(key_error(
-                            format!("{key}.cwd"),
-                            format!("{} is not a folder", c.display()),
-                        ));
-                    }
-                    c
                 }
             };
             config.functions.insert(
@@ -392,6 +409,16 @@ pub fn function_name_of(s: &str) -> &str {
         Some(i) if i + 1 < parts.len() => parts[i + 1],
         _ => parts[0],
     }
+}
+
+/// Whether `program` would start: a path (with a `/`) to a file under `cwd`, or a name
+/// found on `PATH`.
+fn program_exists(program: &str, cwd: &Path) -> bool {
+    if program.contains('/') {
+        return cwd.join(program).is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(program).is_file()))
 }
 
 /// Lambda's function names: letters, digits, hyphens and underscores, 1 to 64.
@@ -588,19 +615,23 @@ ApiKeyValue = "${KEY}"
 
     #[test]
     fn bad_files_name_the_key() {
-        assert!(err("[functions.f]\ncommand = [\"a\"]\nbootstrap = [\"b\"]\n")
+        assert!(err("[functions.f]\ncommand = [\"sh\"]\nbootstrap = [\"b\"]\n")
             .contains("functions.f: give only one of command, bootstrap or endpoint"));
         assert!(err("[functions.f]\n").contains("functions.f: give one of"));
-        assert!(err("[functions.f]\ncommand = [\"a\"]\ntimout = 3\n").contains("unknown field `timout`"));
-        assert!(err("[functions.f]\ncommand = [\"a\"]\ntimeout = 0\n").contains("functions.f.timeout"));
-        assert!(err("[functions.f]\ncommand = [\"a\"]\nconcurrency = 0\n")
+        assert!(err("[functions.f]\ncommand = [\"sh\"]\ntimout = 3\n").contains("unknown field `timout`"));
+        assert!(err("[functions.f]\ncommand = [\"sh\"]\ntimeout = 0\n").contains("functions.f.timeout"));
+        assert!(err("[functions.f]\ncommand = [\"sh\"]\nconcurrency = 0\n")
             .contains("functions.f.concurrency"));
         assert!(err("[functions.f]\ncommand = []\n").contains("functions.f.command"));
-        assert!(err("[functions.\"a b\"]\ncommand = [\"x\"]\n").contains("functions.a b"));
+        assert!(err("[functions.\"a b\"]\ncommand = [\"sh\"]\n").contains("functions.a b"));
         assert!(err("[functions.f]\nendpoint = \"localhost:3000\"\n").contains("functions.f.endpoint"));
-        assert!(err("[functions.f]\ncommand = [\"x\"]\ncwd = \"no/such/dir\"\n")
+        assert!(err("[functions.f]\ncommand = [\"sh\"]\ncwd = \"no/such/dir\"\n")
             .contains("functions.f.cwd"));
-        assert!(err("[function.f]\ncommand = [\"x\"]\n").contains("unknown field `function`"));
+        let e = err("[functions.f]\ncommand = [\"no-such-program-xyz\"]\n");
+        assert!(e.contains("functions.f.command: the program 'no-such-program-xyz'"), "{e}");
+        let e = err("[functions.f]\nbootstrap = [\"./missing.sh\"]\n");
+        assert!(e.contains("functions.f.bootstrap"), "{e}");
+        assert!(err("[function.f]\ncommand = [\"sh\"]\n").contains("unknown field `function`"));
         assert!(err("[functions.f\n").contains("stepwise.toml"));
         assert!(err("[state_machines.t]\ndefinition = \"missing.json\"\n")
             .contains("state_machines.t.definition"));

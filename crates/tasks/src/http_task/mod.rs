@@ -118,7 +118,13 @@ pub(crate) struct Client {
     http: http_client::Client,
     timeout: Duration,
     tokens: oauth::Tokens,
+    /// At most [`MAX_IN_FLIGHT`] requests at once; more wait their turn.
+    in_flight: tokio::sync::Semaphore,
 }
+
+/// HTTP Tasks in flight at once, over every connection: back-pressure, so a burst of
+/// executions does not open connections without end.
+pub(crate) const MAX_IN_FLIGHT: usize = 512;
 
 /// A task's parameters, checked.
 #[derive(Debug)]
@@ -151,6 +157,7 @@ impl Client {
             http: http_client::Client::new(),
             timeout,
             tokens: oauth::Tokens::default(),
+            in_flight: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
         }
     }
 
@@ -206,6 +213,9 @@ impl Client {
             };
             t.request = Some(t.request_json(&req, &body));
         }
+        let _turn = self.in_flight.acquire().await.map_err(|_| {
+            TaskError::new(RUNTIME, format!("Stepwise is stopping (state '{state}')"))
+        })?;
         let res = match self.http.send(req, self.timeout, MAX_RESPONSE_BODY).await {
             Ok(res) => res,
             Err(e) => return Err(send_error(&task, state, e)),
