@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use stepwise_expr::Sources;
 use stepwise_interp::history::HistoryEvent;
 use crate::progress::Progress;
-use stepwise_interp::run::{run_to_end, Clock, NoTasks, Observer, TaskAnswer};
+use stepwise_interp::run::{run_to_end, Clock, Observer, TaskAnswer};
 use stepwise_interp::{ExecutionInfo, Status, TaskRequest};
 use stepwise_mock::{Lookup, MockConfig, MockResult};
 
@@ -145,6 +145,23 @@ impl TaskAnswer for Mocks {
     }
 }
 
+/// Without mocks or `--config`, a Task fails saying what would answer it.
+struct Unanswered;
+
+impl TaskAnswer for Unanswered {
+    fn answer(&mut self, req: &TaskRequest) -> Result<Value, (String, String)> {
+        Err((
+            "States.Runtime".into(),
+            format!(
+                "Nothing answers state '{}' (resource '{}'): {}; or run with --mock-config FILE --test-case NAME",
+                req.state_name,
+                req.resource,
+                stepwise_tasks::resource::config_hint(&req.resource, &req.input)
+            ),
+        ))
+    }
+}
+
 /// The in-process run's events, shown by [`Progress`].
 struct Shown(Progress);
 
@@ -228,7 +245,7 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let mut tasks: Box<dyn TaskAnswer> = match mocks {
         Some(m) => Box::new(m),
-        None => Box::new(NoTasks),
+        None => Box::new(Unanswered),
     };
     let exec_name = stepwise_interp::run::format_uuid(now_millis() as u64, 0x5eed);
     let info = ExecutionInfo::local(&name, &exec_name);

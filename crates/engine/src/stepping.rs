@@ -517,8 +517,10 @@ impl State {
                         task: req.task,
                         error: "States.Runtime".into(),
                         cause: format!(
-                            "Stepwise has no local integration for resource '{}' (state '{}'): answer it with a mock test case (start the execution with stateMachineArn#TestCase and --mock-config), use an activity, or the .waitForTaskToken pattern",
-                            req.resource, req.state_name
+                            "Stepwise has no local integration for resource '{}' (state '{}'): {}",
+                            req.resource,
+                            req.state_name,
+                            stepwise_tasks::resource::config_hint(&req.resource, &req.input)
                         ),
                     });
                     return;

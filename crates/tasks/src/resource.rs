@@ -67,6 +67,28 @@ pub fn classify(resource: &str) -> Option<(Resource, Pattern)> {
     supported.then_some((r, pattern))
 }
 
+/// What would answer `resource` when nothing does: the `stepwise.toml` key to add, or
+/// the other ways (for errors that say how to go on).
+pub fn config_hint(resource: &str, parameters: &serde_json::Value) -> String {
+    let function = |name: &str| {
+        format!(
+            "configure the function as [functions.{}] in stepwise.toml (--config)",
+            crate::config::function_name_of(name)
+        )
+    };
+    match classify(resource) {
+        Some((Resource::LambdaFunction { function: f }, _)) => function(&f),
+        Some((Resource::LambdaInvoke, _)) => match parameters.get("FunctionName").and_then(|v| v.as_str()) {
+            Some(f) => function(f),
+            None => "configure the function as [functions.NAME] in stepwise.toml (--config)".into(),
+        },
+        Some((Resource::HttpInvoke, _)) => {
+            "configure its connection as [connections.NAME] in stepwise.toml (--config)".into()
+        }
+        _ => "answer it with a mock test case (stateMachineArn#TestCase and --mock-config), an activity, or the .waitForTaskToken pattern".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,5 +123,15 @@ mod tests {
         );
         assert_eq!(classify("arn:aws:states:us-east-1:1:activity:a"), None);
         assert_eq!(classify("arn:aws:states:::sqs:sendMessage"), None);
+    }
+
+    #[test]
+    fn hints_name_the_config_key() {
+        let p = serde_json::json!({"FunctionName": "arn:aws:lambda:us-east-1:1:function:charge:prod"});
+        assert!(config_hint("arn:aws:states:::lambda:invoke", &p).contains("[functions.charge]"));
+        let bare = "arn:aws:lambda:us-east-1:1:function:thumbs";
+        assert!(config_hint(bare, &p).contains("[functions.thumbs]"));
+        assert!(config_hint("arn:aws:states:::http:invoke", &p).contains("[connections.NAME]"));
+        assert!(config_hint("arn:aws:states:::sqs:sendMessage", &p).contains("mock"));
     }
 }
