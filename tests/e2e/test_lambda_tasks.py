@@ -313,3 +313,22 @@ def test_a_flood_of_output_fails_with_lambdas_size_error_and_the_server_goes_on(
     assert "6291556 bytes" in d["cause"]
     _, ok = run(sfn, invoke_definition("echo", {"after": "flood"}))
     assert ok["status"] == "SUCCEEDED", ok
+
+
+def test_mocks_come_first_a_mocked_state_is_never_called(sfn, world):
+    _, _, state = world
+    marker = state / "slow.pid"
+    marker.unlink(missing_ok=True)
+    definition = invoke_definition("slow", {})
+    definition["States"]["Charge"] = definition["States"].pop("Call")
+    definition["StartAt"] = "Charge"
+    sm = create_sm(sfn, definition, name="e2e-mocked-order")["stateMachineArn"]
+    arn = start(sfn, f"{sm}#HappyPath", {})
+    d = wait_for_execution(sfn, arn)
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"])["Payload"] == {"status": "APPROVED", "amount": 42}
+    assert not marker.exists(), "the mocked function ran"
+    # Without the test case, the same state calls the function.
+    arn = start(sfn, sm, {})
+    assert wait_for_execution(sfn, arn)["error"] == "Sandbox.Timedout"
+    assert marker.exists()
