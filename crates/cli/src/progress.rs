@@ -92,7 +92,10 @@ impl Progress {
                 // Every tenth of the way, and at the end.
                 let step = (total / 10).max(1);
                 if (ok + failed) % step == 0 || ok + failed == total {
-                    eprintln!("  {name}: {}/{total} iterations done ({failed} failed)", ok + failed);
+                    eprintln!(
+                        "  {name}: {}/{total} iterations done ({failed} failed)",
+                        ok + failed
+                    );
                 }
             }
             "ParallelStateStarted" => eprintln!("  parallel branches started"),
@@ -116,18 +119,31 @@ impl Progress {
                     eprintln!("  calling {what}");
                 }
             }
-            "ActivityScheduled" => eprintln!("  waiting for an activity worker ({})", text("resource")),
+            "ActivityScheduled" => {
+                eprintln!("  waiting for an activity worker ({})", text("resource"))
+            }
             "TaskSubmitted" => eprintln!(
                 "  {}:{} submitted; waiting for its answer",
                 text("resourceType"),
                 text("resource")
             ),
-            "TaskFailed" | "TaskTimedOut" | "LambdaFunctionFailed" | "LambdaFunctionTimedOut"
-            | "ActivityFailed" | "ActivityTimedOut" => {
+            "TaskFailed"
+            | "TaskTimedOut"
+            | "LambdaFunctionFailed"
+            | "LambdaFunctionTimedOut"
+            | "ActivityFailed"
+            | "ActivityTimedOut" => {
                 let error = text("error");
                 let cause = text("cause");
                 let cause: String = cause.chars().take(200).collect();
-                eprintln!("  ✗ {error}{}", if cause.is_empty() { String::new() } else { format!(": {cause}") });
+                eprintln!(
+                    "  ✗ {error}{}",
+                    if cause.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {cause}")
+                    }
+                );
                 if let Some(state) = self.current.clone() {
                     *self.attempts.entry(state.clone()).or_default() += 1;
                     self.failing = Some((state, error));
@@ -135,7 +151,11 @@ impl Progress {
             }
             "WaitStateEntered" => {}
             "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted" => {
-                eprintln!("✗ execution {}: {}", ty.trim_start_matches("Execution").to_lowercase(), text("error"))
+                eprintln!(
+                    "✗ execution {}: {}",
+                    ty.trim_start_matches("Execution").to_lowercase(),
+                    text("error")
+                )
             }
             _ => {}
         }

@@ -1,6 +1,7 @@
 //! `stepwise run DEF.json`: one execution in this process.
 
 use crate::engine::{invalid_definition_message, load_machine};
+use crate::progress::Progress;
 use anyhow::Context;
 use clap::Args;
 use serde_json::Value;
@@ -9,7 +10,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use stepwise_expr::Sources;
 use stepwise_interp::history::HistoryEvent;
-use crate::progress::Progress;
 use stepwise_interp::run::{run_to_end, Clock, Observer, TaskAnswer};
 use stepwise_interp::{ExecutionInfo, Status, TaskRequest};
 use stepwise_mock::{Lookup, MockConfig, MockResult};

@@ -103,8 +103,12 @@ async fn execute(
                 "bad configuration: state_machines.{name}: the machine being run is already called '{name}' (give it another --name)"
             );
         }
-        let definition = std::fs::read_to_string(&m.definition)
-            .with_context(|| format!("state_machines.{name}.definition: reading {}", m.definition.display()))?;
+        let definition = std::fs::read_to_string(&m.definition).with_context(|| {
+            format!(
+                "state_machines.{name}.definition: reading {}",
+                m.definition.display()
+            )
+        })?;
         engine
             .create_state_machine(new_machine(name, definition))
             .await

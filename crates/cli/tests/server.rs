@@ -42,7 +42,11 @@ fn slow_http_service() -> String {
                     if let Some(end) = text.find("\r\n\r\n") {
                         let length = text[..end]
                             .lines()
-                            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap_or(0)))
+                            .find_map(|l| {
+                                l.to_ascii_lowercase()
+                                    .strip_prefix("content-length:")
+                                    .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                            })
                             .unwrap_or(0);
                         if buf.len() >= end + 4 + length {
                             break;
@@ -194,8 +198,18 @@ fn machines() -> Vec<(&'static str, Value, Value, Value)> {
     let url = SLOW_HTTP.get_or_init(slow_http_service).clone();
     vec![
         ("waits", waits, json!({"n": 7}), json!({"n": 7, "step": 2})),
-        ("http", http, json!({"n": 1, "url": format!("{url}/orders")}), json!({"status": 200, "body": {"ok": true}})),
-        ("nested", nested, json!({"n": 5}), json!({"n": 5, "step": 2})),
+        (
+            "http",
+            http,
+            json!({"n": 1, "url": format!("{url}/orders")}),
+            json!({"status": 200, "body": {"ok": true}}),
+        ),
+        (
+            "nested",
+            nested,
+            json!({"n": 5}),
+            json!({"n": 5, "step": 2}),
+        ),
         ("lambda", lambda, json!({"n": 2}), json!({"n": 18})),
         (
             "distributed",
@@ -394,7 +408,9 @@ fn kill_9_mid_run_resumes_every_execution() {
         server.log_text()
     );
     assert!(
-        server.log_text().contains("calling again what had not answered"),
+        server
+            .log_text()
+            .contains("calling again what had not answered"),
         "no function call was in flight at a kill:\n{}",
         server.log_text()
     );

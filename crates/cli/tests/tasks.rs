@@ -85,6 +85,27 @@ fn run_calls_command_functions_through_lambda_invoke_and_bare_arns() {
 }
 
 #[test]
+fn a_bare_config_file_name_is_relative_to_the_current_folder() {
+    let (dir, _) = setup("bare");
+    let def = write(
+        &dir,
+        "m.asl.json",
+        &json!({"StartAt": "Invoke", "States": {"Invoke": {
+            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double",
+            "End": true}}})
+        .to_string(),
+    );
+    let out = common::run(
+        &["run", "m.asl.json", "--config", "stepwise.toml", "--input", "-"],
+        Some("{\"n\": 3}"),
+        Some(&dir),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["n"], 6);
+    let _ = def;
+}
+
+#[test]
 fn run_reports_a_function_error_by_its_type() {
     let (dir, config) = setup("error");
     let def = write(
@@ -125,7 +146,11 @@ fn the_config_file_can_come_from_the_environment() {
             c.wait_with_output()
         })
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["n"], 10);
 }
@@ -133,7 +158,11 @@ fn the_config_file_can_come_from_the_environment() {
 #[test]
 fn bad_configuration_is_an_error_at_start_naming_the_key() {
     let dir = temp_dir("bad");
-    let def = write(&dir, "m.asl.json", r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#);
+    let def = write(
+        &dir,
+        "m.asl.json",
+        r#"{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}"#,
+    );
     let cases = [
         ("[functions.f]\ncommand = [\"a\"]\nendpoint = \"http://x\"\n", "functions.f: give only one of command, bootstrap or endpoint"),
         ("[functions.f]\ncommand = [\"a\"]\ntimeot = 3\n", "unknown field `timeot`"),
@@ -151,17 +180,34 @@ fn bad_configuration_is_an_error_at_start_naming_the_key() {
             if command == "run" {
                 args.push(def.clone());
             } else {
-                args.extend(["--port".into(), "0".into(), "--data-dir".into(), dir.join("data").to_string_lossy().into_owned()]);
+                args.extend([
+                    "--port".into(),
+                    "0".into(),
+                    "--data-dir".into(),
+                    dir.join("data").to_string_lossy().into_owned(),
+                ]);
             }
             args.extend(["--config".into(), config.clone()]);
             let out = common::run(&args, None, None);
             assert_eq!(out.code, 2, "{command} {text}: {}", out.stderr);
-            assert!(out.stderr.contains(expected), "{command} {text}: {}", out.stderr);
+            assert!(
+                out.stderr.contains(expected),
+                "{command} {text}: {}",
+                out.stderr
+            );
         }
     }
-    let out = common::run(&["run", &def, "--config", "/no/such/stepwise.toml"], None, None);
+    let out = common::run(
+        &["run", &def, "--config", "/no/such/stepwise.toml"],
+        None,
+        None,
+    );
     assert_eq!(out.code, 2);
-    assert!(out.stderr.contains("/no/such/stepwise.toml"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("/no/such/stepwise.toml"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// `run --config` runs on the engine: nested executions of `[state_machines.NAME]`,
@@ -265,13 +311,35 @@ print("{}")
         json!({"n": 4, "naps": [{"i": 0}, {"i": 1}, {"i": 2}], "child": {"n": 8}, "approval": {"approved": "o-9"}})
     );
     // Every call had started before any had ended: they ran at once.
-    let started = |i: u32| marks.join(format!("{i}.start")).metadata().unwrap().modified().unwrap();
-    let ended = |i: u32| marks.join(format!("{i}.end")).metadata().unwrap().modified().unwrap();
+    let started = |i: u32| {
+        marks
+            .join(format!("{i}.start"))
+            .metadata()
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let ended = |i: u32| {
+        marks
+            .join(format!("{i}.end"))
+            .metadata()
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
     let last_start = (0..3).map(started).max().unwrap();
     let first_end = (0..3).map(ended).min().unwrap();
-    assert!(last_start <= first_end, "the Parallel's calls ran one after another");
+    assert!(
+        last_start <= first_end,
+        "the Parallel's calls ran one after another"
+    );
     let h: Value = serde_json::from_str(&std::fs::read_to_string(&history).unwrap()).unwrap();
-    let types: Vec<&str> = h["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> = h["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
     // The function answered before its invocation returned: its TaskSubmitted may or
     // may not come first, as on AWS.
     assert!(types.contains(&"TaskScheduled"), "{types:?}");

@@ -105,7 +105,10 @@ pub(crate) enum Resume {
 pub(crate) enum Answer {
     /// It went out and gave this; the task waits on (its token, or the child recorded
     /// in `worker`).
-    Submitted { output: Value, worker: String },
+    Submitted {
+        output: Value,
+        worker: String,
+    },
     Done(Result<Value, TaskError>),
 }
 
@@ -288,6 +291,9 @@ impl stepwise_interp::TaskCaller for TestStateCalls {
     }
 
     fn exchange(&self) -> (Option<Value>, Option<Value>) {
-        (self.exchange.request.clone(), self.exchange.response.clone())
+        (
+            self.exchange.request.clone(),
+            self.exchange.response.clone(),
+        )
     }
 }

@@ -88,7 +88,10 @@ pub fn redrive_status(rec: &stepwise_store::ExecutionRecord) -> (&'static str, O
     match rec.status.as_str() {
         "RUNNING" | "SUCCEEDED" | "PENDING_REDRIVE" => (
             "NOT_REDRIVABLE",
-            Some(format!("Execution is {} and cannot be redriven", rec.status)),
+            Some(format!(
+                "Execution is {} and cannot be redriven",
+                rec.status
+            )),
         ),
         _ => ("REDRIVABLE", None),
     }

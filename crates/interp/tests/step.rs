@@ -865,7 +865,10 @@ fn a_submitted_call_records_task_submitted_and_waits_for_its_token() {
     let d = &e["taskSubmittedEventDetails"];
     assert_eq!(d["resourceType"], "lambda");
     assert_eq!(d["resource"], "invoke.waitForTaskToken");
-    assert_eq!(serde_json::from_str::<Value>(d["output"].as_str().unwrap()).unwrap(), json!({"StatusCode": 200}));
+    assert_eq!(
+        serde_json::from_str::<Value>(d["output"].as_str().unwrap()).unwrap(),
+        json!({"StatusCode": 200})
+    );
     let step = ex.handle(
         Event::TaskSucceeded {
             task: t.task,
@@ -873,8 +876,17 @@ fn a_submitted_call_records_task_submitted_and_waits_for_its_token() {
         },
         &mut clock,
     );
-    assert_eq!(types(&step), ["TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]);
+    assert_eq!(
+        types(&step),
+        ["TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"]
+    );
     // A submission for a task that is over changes nothing.
-    let step = ex.handle(Event::TaskSubmitted { task: t.task, output: json!(1) }, &mut clock);
+    let step = ex.handle(
+        Event::TaskSubmitted {
+            task: t.task,
+            output: json!(1),
+        },
+        &mut clock,
+    );
     assert!(step.events.is_empty());
 }

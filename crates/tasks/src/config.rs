@@ -241,7 +241,12 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        // `stepwise.toml` alone has an empty parent: the current folder.
+        let base = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
         Config::parse(&text, path, &base, &|k| std::env::var(k).ok())
     }
 
@@ -263,10 +268,12 @@ impl Config {
             message: e.to_string().trim_end().to_string(),
         })?;
         expand_env(&mut value, &mut String::new(), env).map_err(|(k, m)| key_error(k, m))?;
-        let raw: RawFile = value.try_into().map_err(|e: toml::de::Error| ConfigError::Toml {
-            path: path.to_path_buf(),
-            message: e.to_string().trim_end().to_string(),
-        })?;
+        let raw: RawFile = value
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Toml {
+                path: path.to_path_buf(),
+                message: e.to_string().trim_end().to_string(),
+            })?;
         let mut config = Config {
             path: Some(path.to_path_buf()),
             ..Config::default()
@@ -376,7 +383,8 @@ impl Config {
             );
         }
         for (name, c) in raw.connections {
-            check_connection(&c).map_err(|(k, m)| key_error(format!("connections.{name}{k}"), m))?;
+            check_connection(&c)
+                .map_err(|(k, m)| key_error(format!("connections.{name}{k}"), m))?;
             config.connections.insert(name, c);
         }
         for (name, m) in raw.state_machines {
@@ -429,9 +437,7 @@ fn check_function_name(name: &str) -> Result<(), String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     {
-        return Err(
-            "a function name has 1 to 64 letters, digits, hyphens or underscores".into(),
-        );
+        return Err("a function name has 1 to 64 letters, digits, hyphens or underscores".into());
     }
     Ok(())
 }
@@ -456,7 +462,7 @@ fn check_connection(c: &Connection) -> Result<(), (String, String)> {
     if !given {
         return Err((
             format!(".AuthParameters.{needed}"),
-            format!("required by this AuthorizationType"),
+            "required by this AuthorizationType".into(),
         ));
     }
     let others = [
@@ -497,10 +503,8 @@ fn expand_env(
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), (String, String)> {
     match v {
-        toml::Value::String(s) => {
-            if s.contains("${") {
-                *s = expand(s, env).map_err(|m| (key.clone(), m))?;
-            }
+        toml::Value::String(s) if s.contains("${") => {
+            *s = expand(s, env).map_err(|m| (key.clone(), m))?;
         }
         toml::Value::Array(a) => {
             for (i, item) in a.iter_mut().enumerate() {
@@ -540,8 +544,8 @@ fn expand(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, Strin
                 return Err("'${' without a closing '}'".into());
             };
             let name = &tail[..end];
-            let value = env(name)
-                .ok_or_else(|| format!("the environment variable {name} is not set"))?;
+            let value =
+                env(name).ok_or_else(|| format!("the environment variable {name} is not set"))?;
             out.push_str(&value);
             rest = &tail[end + 1..];
         } else {
@@ -615,20 +619,32 @@ ApiKeyValue = "${KEY}"
 
     #[test]
     fn bad_files_name_the_key() {
-        assert!(err("[functions.f]\ncommand = [\"sh\"]\nbootstrap = [\"b\"]\n")
-            .contains("functions.f: give only one of command, bootstrap or endpoint"));
+        assert!(
+            err("[functions.f]\ncommand = [\"sh\"]\nbootstrap = [\"b\"]\n")
+                .contains("functions.f: give only one of command, bootstrap or endpoint")
+        );
         assert!(err("[functions.f]\n").contains("functions.f: give one of"));
-        assert!(err("[functions.f]\ncommand = [\"sh\"]\ntimout = 3\n").contains("unknown field `timout`"));
-        assert!(err("[functions.f]\ncommand = [\"sh\"]\ntimeout = 0\n").contains("functions.f.timeout"));
+        assert!(err("[functions.f]\ncommand = [\"sh\"]\ntimout = 3\n")
+            .contains("unknown field `timout`"));
+        assert!(
+            err("[functions.f]\ncommand = [\"sh\"]\ntimeout = 0\n").contains("functions.f.timeout")
+        );
         assert!(err("[functions.f]\ncommand = [\"sh\"]\nconcurrency = 0\n")
             .contains("functions.f.concurrency"));
         assert!(err("[functions.f]\ncommand = []\n").contains("functions.f.command"));
         assert!(err("[functions.\"a b\"]\ncommand = [\"sh\"]\n").contains("functions.a b"));
-        assert!(err("[functions.f]\nendpoint = \"localhost:3000\"\n").contains("functions.f.endpoint"));
-        assert!(err("[functions.f]\ncommand = [\"sh\"]\ncwd = \"no/such/dir\"\n")
-            .contains("functions.f.cwd"));
+        assert!(
+            err("[functions.f]\nendpoint = \"localhost:3000\"\n").contains("functions.f.endpoint")
+        );
+        assert!(
+            err("[functions.f]\ncommand = [\"sh\"]\ncwd = \"no/such/dir\"\n")
+                .contains("functions.f.cwd")
+        );
         let e = err("[functions.f]\ncommand = [\"no-such-program-xyz\"]\n");
-        assert!(e.contains("functions.f.command: the program 'no-such-program-xyz'"), "{e}");
+        assert!(
+            e.contains("functions.f.command: the program 'no-such-program-xyz'"),
+            "{e}"
+        );
         let e = err("[functions.f]\nbootstrap = [\"./missing.sh\"]\n");
         assert!(e.contains("functions.f.bootstrap"), "{e}");
         assert!(err("[function.f]\ncommand = [\"sh\"]\n").contains("unknown field `function`"));
@@ -641,7 +657,10 @@ ApiKeyValue = "${KEY}"
             "{e}"
         );
         let e = err("[connections.c]\nAuthorizationType = \"BASIC\"\n[connections.c.AuthParameters.ApiKeyAuthParameters]\nApiKeyName = \"k\"\nApiKeyValue = \"v\"\n");
-        assert!(e.contains("connections.c.AuthParameters.BasicAuthParameters"), "{e}");
+        assert!(
+            e.contains("connections.c.AuthParameters.BasicAuthParameters"),
+            "{e}"
+        );
         assert!(err("[connections.c]\nAuthorizationType = \"TOKEN\"\n").contains("TOKEN"));
     }
 

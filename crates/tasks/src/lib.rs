@@ -100,7 +100,10 @@ impl Integrations {
     pub fn calls(&self, resource: &str) -> bool {
         matches!(
             resource::classify(resource),
-            Some((Resource::LambdaInvoke | Resource::LambdaFunction { .. } | Resource::HttpInvoke, _))
+            Some((
+                Resource::LambdaInvoke | Resource::LambdaFunction { .. } | Resource::HttpInvoke,
+                _
+            ))
         )
     }
 
@@ -190,9 +193,10 @@ impl Integrations {
                 Ok(lambda::invoke_result(202, b"", &rid))
             }
             InvocationType::RequestResponse => match f.invoke(&payload, &rid).await? {
-                Invoked::Returned { payload, request_id } => {
-                    Ok(lambda::invoke_result(200, &payload, &request_id))
-                }
+                Invoked::Returned {
+                    payload,
+                    request_id,
+                } => Ok(lambda::invoke_result(200, &payload, &request_id)),
                 Invoked::FunctionError { payload, .. } => {
                     Err(lambda::function_failure(&payload, true))
                 }
@@ -234,7 +238,10 @@ impl std::fmt::Debug for Integrations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Integrations")
             .field("functions", &self.functions.keys().collect::<Vec<_>>())
-            .field("connections", &self.config.connections.keys().collect::<Vec<_>>())
+            .field(
+                "connections",
+                &self.config.connections.keys().collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

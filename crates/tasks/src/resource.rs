@@ -59,7 +59,10 @@ pub fn classify(resource: &str) -> Option<(Resource, Pattern)> {
     // AWS offers these patterns only.
     let supported = match r {
         Resource::LambdaInvoke | Resource::HttpInvoke => {
-            matches!(pattern, Pattern::RequestResponse | Pattern::WaitForTaskToken)
+            matches!(
+                pattern,
+                Pattern::RequestResponse | Pattern::WaitForTaskToken
+            )
         }
         Resource::StartExecution => true,
         Resource::LambdaFunction { .. } => false,
@@ -127,7 +130,8 @@ mod tests {
 
     #[test]
     fn hints_name_the_config_key() {
-        let p = serde_json::json!({"FunctionName": "arn:aws:lambda:us-east-1:1:function:charge:prod"});
+        let p =
+            serde_json::json!({"FunctionName": "arn:aws:lambda:us-east-1:1:function:charge:prod"});
         assert!(config_hint("arn:aws:states:::lambda:invoke", &p).contains("[functions.charge]"));
         let bare = "arn:aws:lambda:us-east-1:1:function:thumbs";
         assert!(config_hint(bare, &p).contains("[functions.thumbs]"));

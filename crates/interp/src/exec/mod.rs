@@ -56,8 +56,8 @@ pub use inspect::{InspectionData, InspectionErrorDetails, StateInspection};
 pub use machine::{ExecutionInfo, Machine};
 pub use map_run::{ChildChange, ChildExecution, Counts, MapRunInfo};
 pub use redrive::{RedriveError, REDRIVE_MAX_EVENTS};
-pub use snapshot::SnapshotError;
 pub use single_state::TaskCaller;
+pub use snapshot::SnapshotError;
 pub use step::{Command, Event, Status, Step, TaskRequest, MAX_TRANSITIONS_PER_STEP};
 
 use dataflow::as_long;

@@ -48,7 +48,10 @@ impl Client {
         let uri = format!(
             "{}/2015-03-31/functions/{}/invocations",
             self.url,
-            percent_encoding::utf8_percent_encode(&self.function_name, percent_encoding::NON_ALPHANUMERIC)
+            percent_encoding::utf8_percent_encode(
+                &self.function_name,
+                percent_encoding::NON_ALPHANUMERIC
+            )
         );
         let mut req = http::Request::post(&uri)
             .header("content-type", "application/json")
@@ -264,10 +267,11 @@ mod tests {
 
     #[test]
     fn requests_are_signed() {
-        let mut req = http::Request::post("http://127.0.0.1:3001/2015-03-31/functions/f/invocations")
-            .header("content-type", "application/json")
-            .body(Full::new(Bytes::from_static(b"{}")))
-            .unwrap();
+        let mut req =
+            http::Request::post("http://127.0.0.1:3001/2015-03-31/functions/f/invocations")
+                .header("content-type", "application/json")
+                .body(Full::new(Bytes::from_static(b"{}")))
+                .unwrap();
         let creds = Creds {
             access_key: "AKIDEXAMPLE".into(),
             secret_key: "secret".into(),
@@ -275,7 +279,10 @@ mod tests {
         };
         sign(&mut req, b"{}", &creds, "us-east-1").unwrap();
         let auth = req.headers()["authorization"].to_str().unwrap();
-        assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"), "{auth}");
+        assert!(
+            auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/"),
+            "{auth}"
+        );
         assert!(auth.contains("/us-east-1/lambda/aws4_request"));
         assert!(req.headers().contains_key("x-amz-date"));
     }

@@ -21,9 +21,15 @@ pub const MAX_PAYLOAD: usize = 6_291_556;
 #[derive(Debug, Clone, PartialEq)]
 pub enum Invoked {
     /// The function returned this payload (normally JSON).
-    Returned { payload: Vec<u8>, request_id: String },
+    Returned {
+        payload: Vec<u8>,
+        request_id: String,
+    },
     /// The function failed (Lambda's `X-Amz-Function-Error`): its error payload.
-    FunctionError { payload: Vec<u8>, request_id: String },
+    FunctionError {
+        payload: Vec<u8>,
+        request_id: String,
+    },
 }
 
 impl Invoked {
@@ -95,7 +101,12 @@ impl LocalFunction {
         if let Some(url) = api_endpoint {
             env.push(("AWS_ENDPOINT_URL_SFN".into(), url.to_string()));
         }
-        env.extend(config.environment.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(
+            config
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
         let pool = match &config.backend {
             Backend::Bootstrap(argv) => Some(runtime_api::Pool::new(
                 config.clone(),
@@ -195,9 +206,11 @@ pub(crate) fn function_failure(payload: &[u8], compact: bool) -> TaskError {
         (Some(v), true) => v.to_string(),
         _ => String::from_utf8_lossy(payload).into_owned(),
     };
-    let error_type = parsed
-        .as_ref()
-        .and_then(|v| v.get("errorType").and_then(Value::as_str).map(str::to_string));
+    let error_type = parsed.as_ref().and_then(|v| {
+        v.get("errorType")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     match error_type {
         Some(t) => TaskError::new(t, text),
         None => TaskError::new(
@@ -253,7 +266,10 @@ pub(crate) fn invoke_result(status: u16, raw: &[u8], request_id: &str) -> Value 
         "SdkHttpMetadata".into(),
         json!({"AllHttpHeaders": all_headers, "HttpHeaders": headers, "HttpStatusCode": status}),
     );
-    out.insert("SdkResponseMetadata".into(), json!({"RequestId": request_id}));
+    out.insert(
+        "SdkResponseMetadata".into(),
+        json!({"RequestId": request_id}),
+    );
     out.insert("StatusCode".into(), json!(status));
     Value::Object(out)
 }
@@ -316,7 +332,10 @@ mod tests {
     fn http_dates() {
         let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
         assert_eq!(httpdate(t), "Tue, 14 Nov 2023 22:13:20 GMT");
-        assert_eq!(httpdate(std::time::UNIX_EPOCH), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(
+            httpdate(std::time::UNIX_EPOCH),
+            "Thu, 01 Jan 1970 00:00:00 GMT"
+        );
     }
 
     #[test]
@@ -324,8 +343,14 @@ mod tests {
         let raw = br#"{"errorType": "CardDeclined", "errorMessage": "no"}"#;
         let e = function_failure(raw, true);
         assert_eq!(e.error, "CardDeclined");
-        assert_eq!(e.cause, r#"{"errorType":"CardDeclined","errorMessage":"no"}"#);
-        assert_eq!(function_failure(raw, false).cause, String::from_utf8_lossy(raw));
+        assert_eq!(
+            e.cause,
+            r#"{"errorType":"CardDeclined","errorMessage":"no"}"#
+        );
+        assert_eq!(
+            function_failure(raw, false).cause,
+            String::from_utf8_lossy(raw)
+        );
         let e = function_failure(b"oops", true);
         assert_eq!(e.error, "Lambda.Unknown");
         assert!(e.cause.ends_with("Returned payload: oops"));
@@ -339,7 +364,13 @@ mod tests {
         let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
         assert_eq!(
             keys,
-            ["ExecutedVersion", "Payload", "SdkHttpMetadata", "SdkResponseMetadata", "StatusCode"]
+            [
+                "ExecutedVersion",
+                "Payload",
+                "SdkHttpMetadata",
+                "SdkResponseMetadata",
+                "StatusCode"
+            ]
         );
         let h = &r["SdkHttpMetadata"];
         assert_eq!(h["AllHttpHeaders"]["Content-Length"], json!(["7"]));

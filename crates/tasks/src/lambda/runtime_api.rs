@@ -48,12 +48,28 @@ struct Workers {
 
 impl Pool {
     /// `arn`: the function's ARN, as `Lambda-Runtime-Invoked-Function-Arn` gives it.
-    pub(crate) fn new(function: Function, argv: Vec<String>, env: Vec<(String, String)>, arn: String) -> Pool {
+    pub(crate) fn new(
+        function: Function,
+        argv: Vec<String>,
+        env: Vec<(String, String)>,
+        arn: String,
+    ) -> Pool {
         let workers = Mutex::new(Workers::default());
-        Pool { function, argv, env, arn, workers, ids: AtomicU64::new(0) }
+        Pool {
+            function,
+            argv,
+            env,
+            arn,
+            workers,
+            ids: AtomicU64::new(0),
+        }
     }
 
-    pub(crate) async fn invoke(&self, payload: &[u8], request_id: &str) -> Result<Invoked, TaskError> {
+    pub(crate) async fn invoke(
+        &self,
+        payload: &[u8],
+        request_id: &str,
+    ) -> Result<Invoked, TaskError> {
         let payload = Bytes::copy_from_slice(payload);
         let start = Instant::now();
         let mut warm = true;
@@ -69,11 +85,17 @@ impl Pool {
 
     /// One try, on an idle process (if `warm`) or a new one; `None`: the idle process
     /// exited before taking the invocation.
-    async fn attempt(&self, payload: &Bytes, request_id: &str, start: Instant, warm: bool)
-        -> Result<Option<Invoked>, TaskError> {
+    async fn attempt(
+        &self,
+        payload: &Bytes,
+        request_id: &str,
+        start: Instant,
+        warm: bool,
+    ) -> Result<Option<Invoked>, TaskError> {
         let idle = self.take_idle(warm)?;
         let cold = idle.is_none();
-        let latest = start + self.function.timeout + if cold { INIT_TIMEOUT } else { Duration::ZERO };
+        let latest =
+            start + self.function.timeout + if cold { INIT_TIMEOUT } else { Duration::ZERO };
         let worker = match idle {
             Some(w) => w,
             None => self.serve().await?,
@@ -81,8 +103,16 @@ impl Pool {
         let (reply, mut replied) = oneshot::channel();
         let (handed, handed_rx) = oneshot::channel();
         // The invocation is the process's before it starts, so an init error has one to fail.
-        *lock(&worker.api.current) = Some(Current { request_id: request_id.to_string(), reply });
-        let dispatch = Dispatch { request_id: request_id.to_string(), payload: payload.clone(), latest, handed };
+        *lock(&worker.api.current) = Some(Current {
+            request_id: request_id.to_string(),
+            reply,
+        });
+        let dispatch = Dispatch {
+            request_id: request_id.to_string(),
+            payload: payload.clone(),
+            latest,
+            handed,
+        };
         if worker.dispatch.try_send(dispatch).is_err() {
             return Ok(None); // not expected: an idle process has nothing queued
         }
@@ -122,7 +152,10 @@ impl Pool {
             }
         };
         // After an answer the process asks for its next invocation; not after an init error.
-        busy.keep = matches!(outcome, Some(Outcome::Response(_) | Outcome::Error(_) | Outcome::TooLarge));
+        busy.keep = matches!(
+            outcome,
+            Some(Outcome::Response(_) | Outcome::Error(_) | Outcome::TooLarge)
+        );
         let request_id = request_id.to_string();
         Ok(Some(match outcome {
             Some(Outcome::Response(payload)) => Invoked::Returned { payload: payload.to_vec(), request_id },
@@ -165,7 +198,10 @@ impl Pool {
     }
 
     fn service_error(&self, what: String) -> TaskError {
-        TaskError::new("Lambda.ServiceException", format!("Function '{}': {what}", self.function.name))
+        TaskError::new(
+            "Lambda.ServiceException",
+            format!("Function '{}': {what}", self.function.name),
+        )
     }
 
     /// A Runtime API server on its own port, for a process not started yet.
@@ -175,8 +211,9 @@ impl Pool {
             let port = l.local_addr()?.port();
             Ok::<_, std::io::Error>((l, port))
         };
-        let (listener, port) =
-            bound.await.map_err(|e| self.service_error(format!("no port for its Runtime API: {e}")))?;
+        let (listener, port) = bound
+            .await
+            .map_err(|e| self.service_error(format!("no port for its Runtime API: {e}")))?;
         let (dispatch, next) = mpsc::channel(1);
         let api = Arc::new(Api {
             arn: self.arn.clone(),
@@ -201,13 +238,21 @@ impl Pool {
         let f = &self.function;
         let program = self.argv.first().map_or("", String::as_str);
         let mut cmd = super::function_process(f, &self.argv, &self.env);
-        cmd.env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", worker.port))
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{}", f.name))
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name())
-            .stdin(Stdio::null());
+        cmd.env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("127.0.0.1:{}", worker.port),
+        )
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/aws/lambda/{}", f.name),
+        )
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", log_stream_name())
+        .stdin(Stdio::null());
         let mut child = cmd.spawn().map_err(|e| {
             let (name, cwd) = (&f.name, f.cwd.display());
-            let why = format!("Function '{name}' could not start its bootstrap {program:?} in {cwd}: {e}");
+            let why = format!(
+                "Function '{name}' could not start its bootstrap {program:?} in {cwd}: {e}"
+            );
             TaskError::new("Lambda.Unknown", why)
         })?;
         let name: Arc<str> = Arc::from(f.name.as_str());
@@ -217,7 +262,10 @@ impl Pool {
         if let Some(err) = child.stderr.take() {
             tokio::spawn(forward(err, Arc::clone(&name), "stderr"));
         }
-        let group = Arc::new(Group { pgid: child.id(), gone: AtomicBool::new(false) });
+        let group = Arc::new(Group {
+            pgid: child.id(),
+            gone: AtomicBool::new(false),
+        });
         let (exit, exited) = watch::channel(None);
         let g = Arc::clone(&group);
         tokio::spawn(async move {
@@ -296,7 +344,11 @@ impl<'a> Busy<'a> {
         if let Some(g) = &worker.group {
             ws.busy.push((worker.id, Arc::clone(g)));
         }
-        Ok(Busy { pool, worker: Some(worker), keep: false })
+        Ok(Busy {
+            pool,
+            worker: Some(worker),
+            keep: false,
+        })
     }
 }
 
@@ -344,7 +396,9 @@ struct Api {
 
 impl Api {
     fn is_current(&self, id: &str) -> bool {
-        lock(&self.current).as_ref().is_some_and(|c| c.request_id == id)
+        lock(&self.current)
+            .as_ref()
+            .is_some_and(|c| c.request_id == id)
     }
 
     /// Hands `outcome` to invocation `id` (to any, for `None`); false if it is not current.
@@ -404,17 +458,29 @@ async fn handle(api: Arc<Api>, req: Request<Incoming>) -> Result<Reply, std::con
             match (rest.strip_suffix("/response"), rest.strip_suffix("/error")) {
                 (Some(id), _) => answer(&api, id, req, false).await,
                 (_, Some(id)) => answer(&api, id, req, true).await,
-                _ => failure(StatusCode::NOT_FOUND, "NotFound", format!("No such endpoint: {path}")),
+                _ => failure(
+                    StatusCode::NOT_FOUND,
+                    "NotFound",
+                    format!("No such endpoint: {path}"),
+                ),
             }
         }
-        _ => failure(StatusCode::NOT_FOUND, "NotFound", format!("No such endpoint: {path}")),
+        _ => failure(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("No such endpoint: {path}"),
+        ),
     })
 }
 
 /// The long poll: waits for this process's next invocation.
 async fn next(api: &Api) -> Reply {
     let Some(d) = api.next.lock().await.recv().await else {
-        return failure(StatusCode::INTERNAL_SERVER_ERROR, "ServiceException", "Closing".into());
+        return failure(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "ServiceException",
+            "Closing".into(),
+        );
     };
     let deadline = d.latest.min(Instant::now() + api.timeout);
     let _ = d.handed.send(deadline);
@@ -442,7 +508,9 @@ async fn next(api: &Api) -> Reply {
 
 /// `/invocation/{id}/response` and `/invocation/{id}/error`.
 async fn answer(api: &Api, id: &str, req: Request<Incoming>, error: bool) -> Reply {
-    let id = percent_encoding::percent_decode_str(id).decode_utf8_lossy().into_owned();
+    let id = percent_encoding::percent_decode_str(id)
+        .decode_utf8_lossy()
+        .into_owned();
     let invalid = || {
         let message = format!("Invalid request ID: {id:?} is not the invocation in progress");
         failure(StatusCode::BAD_REQUEST, "InvalidRequestID", message)
@@ -457,9 +525,19 @@ async fn answer(api: &Api, id: &str, req: Request<Incoming>, error: bool) -> Rep
         Err(Some(TooLarge)) => {
             api.finish(Some(&id), Outcome::TooLarge);
             let message = format!("Exceeded maximum allowed payload size ({MAX_PAYLOAD} bytes).");
-            return failure(StatusCode::PAYLOAD_TOO_LARGE, "RequestEntityTooLarge", message);
+            return failure(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                message,
+            );
         }
-        Err(None) => return failure(StatusCode::BAD_REQUEST, "InvalidRequest", "Unreadable body".into()),
+        Err(None) => {
+            return failure(
+                StatusCode::BAD_REQUEST,
+                "InvalidRequest",
+                "Unreadable body".into(),
+            )
+        }
     };
     if api.finish(Some(&id), outcome) {
         reply(StatusCode::ACCEPTED, json!({"status": "OK"}))
@@ -473,7 +551,10 @@ struct TooLarge;
 /// The body, up to `MAX_PAYLOAD`; `Err(None)` when it could not be read.
 async fn read_body(req: Request<Incoming>) -> Result<Bytes, Option<TooLarge>> {
     let length = req.headers().get(http::header::CONTENT_LENGTH);
-    if length.and_then(|v| v.to_str().ok()?.parse::<u64>().ok()).is_some_and(|n| n > MAX_PAYLOAD as u64) {
+    if length
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|n| n > MAX_PAYLOAD as u64)
+    {
         return Err(Some(TooLarge));
     }
     match Limited::new(req.into_body(), MAX_PAYLOAD).collect().await {
@@ -492,12 +573,19 @@ fn error_type(req: &Request<Incoming>) -> Option<String> {
 /// the body as its `errorMessage` unless it is a JSON object.
 fn error_payload(body: &[u8], kind: Option<&str>) -> Vec<u8> {
     let parsed = serde_json::from_slice::<Value>(body).ok();
-    let named = parsed.as_ref().and_then(|v| v.get("errorType")).is_some_and(Value::is_string);
-    let Some(kind) = kind.filter(|_| !named) else { return body.to_vec() };
+    let named = parsed
+        .as_ref()
+        .and_then(|v| v.get("errorType"))
+        .is_some_and(Value::is_string);
+    let Some(kind) = kind.filter(|_| !named) else {
+        return body.to_vec();
+    };
     let mut out = Map::new();
     out.insert("errorType".into(), json!(kind));
     match parsed {
-        Some(Value::Object(fields)) => out.extend(fields.into_iter().filter(|(k, _)| k != "errorType")),
+        Some(Value::Object(fields)) => {
+            out.extend(fields.into_iter().filter(|(k, _)| k != "errorType"))
+        }
         _ => {
             out.insert("errorMessage".into(), json!(String::from_utf8_lossy(body)));
         }
@@ -514,7 +602,10 @@ fn reply(status: StatusCode, body: Value) -> Reply {
 }
 
 fn failure(status: StatusCode, error_type: &str, message: String) -> Reply {
-    reply(status, json!({"errorMessage": message, "errorType": error_type}))
+    reply(
+        status,
+        json!({"errorMessage": message, "errorType": error_type}),
+    )
 }
 
 /// Logs a process's output by line, so its pipes never fill.
@@ -560,18 +651,28 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 fn random() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos()));
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
     h.finish()
 }
 
 fn epoch_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// As Lambda names them: `2024/01/31/[$LATEST]` and 32 hex digits.
 fn log_stream_name() -> String {
     let (y, m, d) = super::civil_from_days((epoch_secs() / 86_400) as i64);
-    format!("{y:04}/{m:02}/{d:02}/[$LATEST]{:016x}{:016x}", random(), random())
+    format!(
+        "{y:04}/{m:02}/{d:02}/[$LATEST]{:016x}{:016x}",
+        random(),
+        random()
+    )
 }
 
 /// An X-Ray trace header, as Lambda gives every invocation one.
@@ -599,44 +700,70 @@ mod tests {
         };
         let mut vars = vec![("AWS_REGION".to_string(), "eu-west-1".to_string())];
         vars.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let region = vars.iter().rev().find(|(k, _)| k == "AWS_REGION").map_or("us-east-1", |(_, v)| v.as_str());
-        let arn = format!("arn:aws:lambda:{region}:123456789012:function:{}", function.name);
+        let region = vars
+            .iter()
+            .rev()
+            .find(|(k, _)| k == "AWS_REGION")
+            .map_or("us-east-1", |(_, v)| v.as_str());
+        let arn = format!(
+            "arn:aws:lambda:{region}:123456789012:function:{}",
+            function.name
+        );
         Pool::new(function, argv, vars, arn)
     }
 
     /// The fixture's pool, or `None` (the test skipped) without python3.
     fn pool(timeout_ms: u64, concurrency: usize, env: &[(&str, &str)]) -> Option<Pool> {
-        let python = std::process::Command::new("python3").arg("--version").output();
+        let python = std::process::Command::new("python3")
+            .arg("--version")
+            .output();
         if !python.is_ok_and(|o| o.status.success()) {
             println!("note: python3 not found; bootstrap test skipped");
             return None;
         }
-        Some(pool_of(&["python3", "-u", "runtime_client.py"], timeout_ms, concurrency, env))
+        Some(pool_of(
+            &["python3", "-u", "runtime_client.py"],
+            timeout_ms,
+            concurrency,
+            env,
+        ))
     }
 
     async fn call(pool: &Pool, event: Value, rid: &str) -> Invoked {
-        pool.invoke(event.to_string().as_bytes(), rid).await.expect("invoke")
+        pool.invoke(event.to_string().as_bytes(), rid)
+            .await
+            .expect("invoke")
     }
 
     fn returned(i: Invoked) -> Value {
-        let Invoked::Returned { payload, .. } = i else { panic!("expected a result, got {i:?}") };
+        let Invoked::Returned { payload, .. } = i else {
+            panic!("expected a result, got {i:?}")
+        };
         serde_json::from_slice(&payload).expect("JSON")
     }
 
     fn failed(i: Invoked) -> Value {
-        let Invoked::FunctionError { payload, .. } = i else { panic!("expected an error, got {i:?}") };
+        let Invoked::FunctionError { payload, .. } = i else {
+            panic!("expected an error, got {i:?}")
+        };
         serde_json::from_slice(&payload).expect("JSON")
     }
 
     async fn echo_pid(pool: &Pool, rid: &str) -> u64 {
-        returned(call(pool, json!({}), rid).await)["pid"].as_u64().expect("pid")
+        returned(call(pool, json!({}), rid).await)["pid"]
+            .as_u64()
+            .expect("pid")
     }
 
     /// Whether `pid` has ended: gone, or a zombie (nothing may reap it in a container).
     async fn gone(pid: u64) -> bool {
         for _ in 0..100 {
             match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-                Ok(s) if !s.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z')) => {}
+                Ok(s)
+                    if !s
+                        .rsplit(')')
+                        .next()
+                        .is_some_and(|r| r.trim_start().starts_with('Z')) => {}
                 _ => return true,
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -646,37 +773,70 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn warm_process_is_reused_with_lambdas_headers_and_env() {
-        let Some(pool) = pool(5000, 1, &[]) else { return };
-        let before = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let Some(pool) = pool(5000, 1, &[]) else {
+            return;
+        };
+        let before = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
         let a = returned(call(&pool, json!({"n": 1}), "rid-1").await);
         let b = call(&pool, json!({"n": 2}), "rid-2").await;
         assert!(matches!(&b, Invoked::Returned { request_id, .. } if request_id == "rid-2"));
         let b = returned(b);
-        assert_eq!((&a["event"], &b["event"]), (&json!({"n": 1}), &json!({"n": 2})));
-        assert_eq!(a["pid"], b["pid"], "the second invocation reuses the warm process");
+        assert_eq!(
+            (&a["event"], &b["event"]),
+            (&json!({"n": 1}), &json!({"n": 2}))
+        );
+        assert_eq!(
+            a["pid"], b["pid"],
+            "the second invocation reuses the warm process"
+        );
         assert_eq!(b["request_id"], "rid-2");
-        assert_eq!(a["arn"], "arn:aws:lambda:eu-west-1:123456789012:function:fixture");
+        assert_eq!(
+            a["arn"],
+            "arn:aws:lambda:eu-west-1:123456789012:function:fixture"
+        );
         let deadline = a["deadline_ms"].as_u64().expect("deadline");
-        assert!(deadline > before + 4000 && deadline < before + 20_000, "{deadline} {before}");
-        assert!(a["trace"].as_str().is_some_and(|t| t.starts_with("Root=1-")), "{}", a["trace"]);
+        assert!(
+            deadline > before + 4000 && deadline < before + 20_000,
+            "{deadline} {before}"
+        );
+        assert!(
+            a["trace"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Root=1-")),
+            "{}",
+            a["trace"]
+        );
         assert_eq!(a["content_type"], "application/json");
         assert_eq!(a["env"]["AWS_LAMBDA_LOG_GROUP_NAME"], "/aws/lambda/fixture");
-        assert!(a["env"]["AWS_LAMBDA_LOG_STREAM_NAME"].as_str().is_some_and(|s| s.contains("/[$LATEST]")));
+        assert!(a["env"]["AWS_LAMBDA_LOG_STREAM_NAME"]
+            .as_str()
+            .is_some_and(|s| s.contains("/[$LATEST]")));
         // Output far past a pipe's buffer does not block it.
         let big = returned(call(&pool, json!({"do": "big_output"}), "rid-3").await);
         assert_eq!(big["pid"], a["pid"]);
         pool.shutdown().await;
-        assert!(gone(a["pid"].as_u64().expect("pid")).await, "shutdown kills the idle process");
+        assert!(
+            gone(a["pid"].as_u64().expect("pid")).await,
+            "shutdown kills the idle process"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrency_two_runs_two_processes_at_once() {
-        let Some(pool) = pool(10_000, 2, &[]) else { return };
+        let Some(pool) = pool(10_000, 2, &[]) else {
+            return;
+        };
         let sleep = json!({"do": "sleep", "seconds": 2});
         let start = Instant::now();
         let (a, b) = tokio::join!(call(&pool, sleep.clone(), "a"), call(&pool, sleep, "b"));
         let (a, b) = (returned(a)["pid"].clone(), returned(b)["pid"].clone());
-        assert!(start.elapsed() < Duration::from_millis(3800), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_millis(3800),
+            "{:?}",
+            start.elapsed()
+        );
         assert_ne!(a, b);
         let c = json!(echo_pid(&pool, "c").await);
         assert!(c == a || c == b, "a third invocation reuses one of them");
@@ -685,30 +845,51 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn function_errors_keep_the_process_and_unknown_ids_are_refused() {
-        let Some(pool) = pool(10_000, 1, &[]) else { return };
+        let Some(pool) = pool(10_000, 1, &[]) else {
+            return;
+        };
         let pid = echo_pid(&pool, "e0").await;
         let e = failed(call(&pool, json!({"do": "raise"}), "e1").await);
-        assert_eq!((&e["errorType"], &e["errorMessage"]), (&json!("CardDeclined"), &json!("card declined")));
+        assert_eq!(
+            (&e["errorType"], &e["errorMessage"]),
+            (&json!("CardDeclined"), &json!("card declined"))
+        );
         assert_eq!(e["requestId"], "e1");
         let e = failed(call(&pool, json!({"do": "raise_header_only"}), "e2").await);
-        assert_eq!(e, json!({"errorType": "HeaderOnly", "errorMessage": "plain text"}));
+        assert_eq!(
+            e,
+            json!({"errorType": "HeaderOnly", "errorMessage": "plain text"})
+        );
         let e = failed(call(&pool, json!({"do": "too_large"}), "e3").await);
-        let message = "Response payload size exceeded maximum allowed payload size (6291556 bytes).";
-        assert_eq!(e, json!({"errorType": "Function.ResponseSizeTooLarge", "errorMessage": message}));
+        let message =
+            "Response payload size exceeded maximum allowed payload size (6291556 bytes).";
+        assert_eq!(
+            e,
+            json!({"errorType": "Function.ResponseSizeTooLarge", "errorMessage": message})
+        );
         let v = returned(call(&pool, json!({"do": "bad_id"}), "e4").await);
-        assert_eq!((&v["status"], &v["body"]["errorType"]), (&json!(400), &json!("InvalidRequestID")));
+        assert_eq!(
+            (&v["status"], &v["body"]["errorType"]),
+            (&json!(400), &json!("InvalidRequestID"))
+        );
         assert_eq!(echo_pid(&pool, "e5").await, pid);
         pool.shutdown().await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn timeout_kills_the_process_and_the_next_invoke_starts_one() {
-        let Some(pool) = pool(1000, 1, &[]) else { return };
+        let Some(pool) = pool(1000, 1, &[]) else {
+            return;
+        };
         let pid = echo_pid(&pool, "t0").await;
         let start = Instant::now();
         let r = call(&pool, json!({"do": "sleep", "seconds": 30}), "t1").await;
         assert_eq!(r, Invoked::timed_out(&pool.function, "t1"));
-        assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
         assert!(gone(pid).await);
         assert_ne!(echo_pid(&pool, "t2").await, pid);
         pool.shutdown().await;
@@ -716,11 +897,16 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn exits_are_runtime_exit_errors_and_the_process_is_replaced() {
-        let Some(pool) = pool(5000, 1, &[]) else { return };
+        let Some(pool) = pool(5000, 1, &[]) else {
+            return;
+        };
         let pid = echo_pid(&pool, "x0").await;
         let e = failed(call(&pool, json!({"do": "exit", "code": 3}), "x1").await);
         let message = "RequestId: x1 Error: Runtime exited with error: exit status 3";
-        assert_eq!(e, json!({"errorType": "Runtime.ExitError", "errorMessage": message}));
+        assert_eq!(
+            e,
+            json!({"errorType": "Runtime.ExitError", "errorMessage": message})
+        );
         let next = echo_pid(&pool, "x2").await;
         assert_ne!(next, pid);
         // Exiting right after an answer: the next invocation goes to a new process.
@@ -729,16 +915,24 @@ mod tests {
         assert!(last != next && gone(next).await);
         pool.shutdown().await;
         // A process exiting before it asks for an invocation fails it.
-        let Some(pool) = super::tests::pool(5000, 1, &[("FIXTURE_INIT", "exit")]) else { return };
+        let Some(pool) = super::tests::pool(5000, 1, &[("FIXTURE_INIT", "exit")]) else {
+            return;
+        };
         let e = failed(call(&pool, json!({}), "x5").await);
-        assert_eq!(e["errorMessage"], "RequestId: x5 Error: Runtime exited with error: exit status 2");
+        assert_eq!(
+            e["errorMessage"],
+            "RequestId: x5 Error: Runtime exited with error: exit status 2"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn dropped_invoke_kills_its_process_group() {
-        let Some(pool) = pool(30_000, 1, &[]) else { return };
+        let Some(pool) = pool(30_000, 1, &[]) else {
+            return;
+        };
         let pid = echo_pid(&pool, "d0").await;
-        let pidfile = std::env::temp_dir().join(format!("stepwise-bootstrap-{}.pid", std::process::id()));
+        let pidfile =
+            std::env::temp_dir().join(format!("stepwise-bootstrap-{}.pid", std::process::id()));
         let _ = std::fs::remove_file(&pidfile);
         let event = json!({"do": "spawn_then_sleep", "pidfile": pidfile});
         let r = tokio::time::timeout(Duration::from_secs(2), call(&pool, event, "d1")).await;
@@ -746,32 +940,46 @@ mod tests {
         let grandchild = std::fs::read_to_string(&pidfile).expect("pidfile");
         let _ = std::fs::remove_file(&pidfile);
         assert!(gone(pid).await, "the process is killed");
-        assert!(gone(grandchild.trim().parse().expect("pid")).await, "and what it started");
+        assert!(
+            gone(grandchild.trim().parse().expect("pid")).await,
+            "and what it started"
+        );
         assert_ne!(echo_pid(&pool, "d2").await, pid);
         pool.shutdown().await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn init_error_fails_the_invocation_and_discards_the_process() {
-        let Some(pool) = pool(5000, 1, &[("FIXTURE_INIT", "fail")]) else { return };
+        let Some(pool) = pool(5000, 1, &[("FIXTURE_INIT", "fail")]) else {
+            return;
+        };
         for rid in ["i1", "i2"] {
             let e = failed(call(&pool, json!({}), rid).await);
             assert_eq!(e["errorType"], "Runtime.ImportModuleError");
-            assert_eq!(e["errorMessage"], "Unable to import module 'app': No module named 'nope'");
+            assert_eq!(
+                e["errorMessage"],
+                "Unable to import module 'app': No module named 'nope'"
+            );
             assert!(lock(&pool.workers).idle.is_empty());
         }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn shutdown_kills_idle_and_busy_processes() {
-        let Some(pool) = pool(30_000, 2, &[]) else { return };
+        let Some(pool) = pool(30_000, 2, &[]) else {
+            return;
+        };
         let pool = Arc::new(pool);
         let sleep = json!({"do": "sleep", "seconds": 0.5});
         let (a, b) = tokio::join!(call(&pool, sleep.clone(), "s1"), call(&pool, sleep, "s2"));
         let pids = [returned(a)["pid"].as_u64(), returned(b)["pid"].as_u64()];
-        let pidfile = std::env::temp_dir().join(format!("stepwise-bootstrap-{}-s.pid", std::process::id()));
+        let pidfile =
+            std::env::temp_dir().join(format!("stepwise-bootstrap-{}-s.pid", std::process::id()));
         let _ = std::fs::remove_file(&pidfile);
-        let (p, event) = (Arc::clone(&pool), json!({"do": "spawn_then_sleep", "pidfile": pidfile}));
+        let (p, event) = (
+            Arc::clone(&pool),
+            json!({"do": "spawn_then_sleep", "pidfile": pidfile}),
+        );
         let busy = tokio::spawn(async move { call(&p, event, "s3").await });
         // Once the file is there, the process has taken the invocation.
         let mut grandchild = String::new();
@@ -782,7 +990,10 @@ mod tests {
         let _ = std::fs::remove_file(&pidfile);
         pool.shutdown().await;
         let e = failed(busy.await.expect("join"));
-        assert_eq!(e["errorMessage"], "RequestId: s3 Error: Runtime exited with error: signal: killed");
+        assert_eq!(
+            e["errorMessage"],
+            "RequestId: s3 Error: Runtime exited with error: signal: killed"
+        );
         for pid in pids {
             assert!(gone(pid.expect("pid")).await);
         }
