@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -53,6 +54,9 @@ class Payments(BaseHTTPRequestHandler):
 
     def do_GET(self):
         self._record(b"")
+        if self.path == "/slow":
+            time.sleep(0.3)
+            return self._reply(200, {"slow": True})
         if self.path.startswith("/charges/"):
             return self._reply(200, "plain text receipt", "text/plain")
         self._reply(404, {"message": "not found"})
@@ -190,3 +194,13 @@ def test_test_state_calls_http_for_real_and_reveals_secrets_only_when_asked(sfn,
         assert response["statusMessage"] == "Created"
         assert json.loads(response["body"])["id"] == "ch_1"
     assert len(Payments.seen) == 2
+
+
+def test_under_time_scale_0_a_calls_timeout_stays_real(sfn, payments):
+    """The server runs with --time-scale 0: Waits are instant, but a call's TimeoutSeconds
+    must leave it time to answer."""
+    definition = http_definition(f"{payments}/slow", "GET")
+    definition["States"]["Call"]["TimeoutSeconds"] = 10
+    _, d = run(sfn, definition)
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"])["ResponseBody"] == {"slow": True}

@@ -423,9 +423,14 @@ impl State {
                 let now = now_millis();
                 // `--time-scale 0` makes waits instant; an EXPRESS execution's time limit
                 // then stays real, or every one that waits on a task would time out at once.
+                // …and a call's timeout stays real too, or every call with a
+                // TimeoutSeconds would time out before it could answer.
                 let scale = if inner.config.time_scale == 0.0
-                    && !standard
-                    && c.ex.is_execution_timer(timer)
+                    && (!standard && c.ex.is_execution_timer(timer)
+                        || c
+                            .ex
+                            .task_timer_resource(timer)
+                            .is_some_and(|r| inner.call_kind(r).is_some()))
                 {
                     1.0
                 } else {

@@ -322,6 +322,26 @@ impl Execution {
         self.execution_timer == Some(timer)
     }
 
+    /// The resource of the Task whose `TimeoutSeconds` or `HeartbeatSeconds` timer
+    /// `timer` is (the edge may keep those real when other waits are scaled).
+    pub fn task_timer_resource(&self, timer: u64) -> Option<&str> {
+        let fid = *self.timers.get(&timer)?;
+        let frame = self.frames.get(fid)?.as_ref()?;
+        let Stage::Active(a) = &frame.stage else {
+            return None;
+        };
+        let Blocked::Task(tw) = &a.wait else {
+            return None;
+        };
+        if tw.timeout_timer != Some(timer) && tw.heartbeat_timer != Some(timer) {
+            return None;
+        }
+        match &states_at(&self.machine.definition, &frame.path).get(a.state).kind {
+            StateKind::Task(t) => Some(t.resource.as_str()),
+            _ => None,
+        }
+    }
+
     /// Whether states are ready to run: the last step yielded ([`Command::Continue`]),
     /// so [`Event::Continue`] goes on (also after a restore from its snapshot).
     pub fn has_runnable(&self) -> bool {
