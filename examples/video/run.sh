@@ -56,7 +56,7 @@ echo "upload $VIDEO_DATA/$source, webhook $webhook, files in $VIDEO_DATA"
 
 # 3. The pipeline, in this process (no server needed).
 status=0
-"$stepwise" run "$here/video.asl.json" --config "$here/stepwise.toml" --input "$run/input.json" \
+"$stepwise" run "$here/video.asl.json" --config "$here/stepwise.toml" --input "$run/input.json" --progress \
   > "$run/output.json" || status=$?
 echo "--- output"
 python3 -m json.tool "$run/output.json" || true

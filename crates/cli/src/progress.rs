@@ -18,6 +18,8 @@ pub struct Progress {
     current: Option<String>,
     /// Attempts per state name seen failing (for "retry n").
     attempts: HashMap<String, u32>,
+    /// When each state was entered (event timestamps, seconds).
+    entered: HashMap<String, f64>,
 }
 
 impl Progress {
@@ -29,6 +31,7 @@ impl Progress {
             failing: None,
             current: None,
             attempts: HashMap::new(),
+            entered: HashMap::new(),
         }
     }
 
@@ -50,9 +53,13 @@ impl Progress {
             .map(|(_, v)| v)
             .unwrap_or(&Value::Null);
         let text = |k: &str| details[k].as_str().unwrap_or_default().to_string();
+        let at = e["timestamp"].as_f64();
         if let Some(kind) = ty.strip_suffix("StateEntered") {
             let name = text("name");
             eprintln!("→ {name} ({kind})");
+            if let Some(t) = at {
+                self.entered.insert(name.clone(), t);
+            }
             if kind == "Map" {
                 self.last_map = Some(name.clone());
             }
@@ -61,9 +68,16 @@ impl Progress {
         }
         if ty.ends_with("StateExited") {
             let name = text("name");
+            // How long it took, when it took long enough to matter.
+            let took = match (self.entered.remove(&name), at) {
+                (Some(a), Some(b)) if b - a >= 0.1 => format!(" ({:.1} s)", b - a),
+                _ => String::new(),
+            };
             match self.failing.take() {
-                Some((failed, error)) if failed == name => eprintln!("↪ {name} (caught {error})"),
-                _ => eprintln!("✓ {name}"),
+                Some((failed, error)) if failed == name => {
+                    eprintln!("↪ {name} (caught {error}){took}")
+                }
+                _ => eprintln!("✓ {name}{took}"),
             }
             self.attempts.remove(&name);
             return;
@@ -101,7 +115,19 @@ impl Progress {
             "ParallelStateStarted" => eprintln!("  parallel branches started"),
             "TaskScheduled" | "LambdaFunctionScheduled" => {
                 let what = if ty == "TaskScheduled" {
-                    format!("{}:{}", text("resourceType"), text("resource"))
+                    // What it calls: the function, or the endpoint.
+                    let params: Value =
+                        serde_json::from_str(&text("parameters")).unwrap_or(Value::Null);
+                    let target = match (&params["FunctionName"], &params["ApiEndpoint"], &params["StateMachineArn"]) {
+                        (Value::String(f), _, _) => format!(" {f}"),
+                        (_, Value::String(u), _) => format!(
+                            " {} {u}",
+                            params["Method"].as_str().unwrap_or_default()
+                        ),
+                        (_, _, Value::String(m)) => format!(" {m}"),
+                        _ => String::new(),
+                    };
+                    format!("{}:{}{target}", text("resourceType"), text("resource"))
                 } else {
                     text("resource")
                 };
