@@ -345,3 +345,39 @@ print("{}")
     assert!(types.contains(&"TaskScheduled"), "{types:?}");
     assert_eq!(types.last(), Some(&"ExecutionSucceeded"));
 }
+
+/// `--progress` shows each state, what it calls, its retries and a caught error.
+#[test]
+fn progress_shows_calls_retries_and_caught_errors() {
+    let (dir, config) = setup("progress");
+    let def = write(
+        &dir,
+        "m.asl.json",
+        &json!({"StartAt": "Charge", "States": {
+            "Charge": {
+                "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "decline"},
+                "Retry": [{"ErrorEquals": ["CardDeclined"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Refund"}],
+                "End": true},
+            "Refund": {"Type": "Pass", "End": true}}})
+        .to_string(),
+    );
+    let out = common::run(
+        &["run", &def, "--config", &config, "--progress", "--time-scale", "0"],
+        None,
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for line in [
+        "→ Charge (Task)",
+        "  calling lambda:invoke decline",
+        "  ✗ CardDeclined",
+        "  retry 1: calling lambda:invoke decline",
+        "↪ Charge (caught CardDeclined)",
+        "→ Refund (Pass)",
+        "✓ Refund",
+    ] {
+        assert!(out.stderr.lines().any(|l| l.starts_with(line)), "{line:?} missing in:\n{}", out.stderr);
+    }
+}
