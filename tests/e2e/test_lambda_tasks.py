@@ -332,3 +332,21 @@ def test_mocks_come_first_a_mocked_state_is_never_called(sfn, world):
     arn = start(sfn, sm, {})
     assert wait_for_execution(sfn, arn)["error"] == "Sandbox.Timedout"
     assert marker.exists()
+
+
+def test_an_event_invocation_answers_202_at_once_and_the_function_still_runs(sfn, world):
+    _, _, state = world
+    marker = state / "slow.pid"
+    marker.unlink(missing_ok=True)
+    definition = invoke_definition("slow", {"async": True})
+    definition["States"]["Call"]["Parameters"]["InvocationType"] = "Event"
+    _, d = run(sfn, definition)
+    assert d["status"] == "SUCCEEDED", d
+    out = json.loads(d["output"])
+    assert out["StatusCode"] == 202
+    assert out["Payload"] == ""
+    assert "ExecutedVersion" not in out
+    deadline = time.monotonic() + 10
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists(), "the queued invocation never ran"
