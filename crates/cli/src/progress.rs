@@ -118,12 +118,15 @@ impl Progress {
                     // What it calls: the function, or the endpoint.
                     let params: Value =
                         serde_json::from_str(&text("parameters")).unwrap_or(Value::Null);
-                    let target = match (&params["FunctionName"], &params["ApiEndpoint"], &params["StateMachineArn"]) {
+                    let target = match (
+                        &params["FunctionName"],
+                        &params["ApiEndpoint"],
+                        &params["StateMachineArn"],
+                    ) {
                         (Value::String(f), _, _) => format!(" {f}"),
-                        (_, Value::String(u), _) => format!(
-                            " {} {u}",
-                            params["Method"].as_str().unwrap_or_default()
-                        ),
+                        (_, Value::String(u), _) => {
+                            format!(" {} {u}", params["Method"].as_str().unwrap_or_default())
+                        }
                         (_, _, Value::String(m)) => format!(" {m}"),
                         _ => String::new(),
                     };

@@ -96,7 +96,14 @@ fn a_bare_config_file_name_is_relative_to_the_current_folder() {
         .to_string(),
     );
     let out = common::run(
-        &["run", "m.asl.json", "--config", "stepwise.toml", "--input", "-"],
+        &[
+            "run",
+            "m.asl.json",
+            "--config",
+            "stepwise.toml",
+            "--input",
+            "-",
+        ],
         Some("{\"n\": 3}"),
         Some(&dir),
     );
@@ -364,7 +371,15 @@ fn progress_shows_calls_retries_and_caught_errors() {
         .to_string(),
     );
     let out = common::run(
-        &["run", &def, "--config", &config, "--progress", "--time-scale", "0"],
+        &[
+            "run",
+            &def,
+            "--config",
+            &config,
+            "--progress",
+            "--time-scale",
+            "0",
+        ],
         None,
         None,
     );
@@ -378,6 +393,10 @@ fn progress_shows_calls_retries_and_caught_errors() {
         "→ Refund (Pass)",
         "✓ Refund",
     ] {
-        assert!(out.stderr.lines().any(|l| l.starts_with(line)), "{line:?} missing in:\n{}", out.stderr);
+        assert!(
+            out.stderr.lines().any(|l| l.starts_with(line)),
+            "{line:?} missing in:\n{}",
+            out.stderr
+        );
     }
 }

@@ -427,8 +427,7 @@ impl State {
                 // TimeoutSeconds would time out before it could answer.
                 let scale = if inner.config.time_scale == 0.0
                     && (!standard && c.ex.is_execution_timer(timer)
-                        || c
-                            .ex
+                        || c.ex
                             .task_timer_resource(timer)
                             .is_some_and(|r| inner.call_kind(r).is_some()))
                 {

@@ -336,7 +336,10 @@ impl Execution {
         if tw.timeout_timer != Some(timer) && tw.heartbeat_timer != Some(timer) {
             return None;
         }
-        match &states_at(&self.machine.definition, &frame.path).get(a.state).kind {
+        match &states_at(&self.machine.definition, &frame.path)
+            .get(a.state)
+            .kind
+        {
             StateKind::Task(t) => Some(t.resource.as_str()),
             _ => None,
         }
