@@ -128,3 +128,12 @@ def test_stopping_the_parent_stops_a_sync_child(sfn_realtime):
     while sfn.describe_execution(executionArn=child_arn)["status"] == "RUNNING" and time.monotonic() < deadline:
         time.sleep(0.05)
     assert sfn.describe_execution(executionArn=child_arn)["status"] == "ABORTED"
+
+
+def test_sync_follows_an_express_child(sfn):
+    child = create_sm(sfn, {"StartAt": "Work", "States": {"Work": {
+        "Type": "Pass", "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"}, "End": True}}},
+        type="EXPRESS")["stateMachineArn"]
+    _, d = run_parent(sfn, parent_definition(child, ".sync:2"))
+    assert d["status"] == "SUCCEEDED", d
+    assert json.loads(d["output"])["Output"] == {"doubled": 42}

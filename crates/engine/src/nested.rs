@@ -48,7 +48,16 @@ pub(crate) async fn run(weak: Weak<Inner>, job: CallJob, pattern: Pattern, resum
     };
     let ended = wait_for_end(&weak, &child).await;
     guard.disarm();
-    let Some(record) = ended else { return };
+    let record = match ended {
+        Some(r) => r,
+        None if weak.upgrade().is_some_and(|i| !i.stopping.load(Relaxed)) => {
+            let cause = format!("The child execution {child} could not be followed to its end");
+            let e = TaskError::new("States.Runtime", cause);
+            return answer_call(&weak, &job, Answer::Done(Err(e))).await;
+        }
+        // Stopping: the next start watches it again.
+        None => return,
+    };
     let description = describe(&record, pattern == Pattern::Sync2);
     let answer = if record.status == "SUCCEEDED" {
         Ok(description)
@@ -216,10 +225,15 @@ async fn wait_for_end(weak: &Weak<Inner>, arn: &str) -> Option<ExecutionRecord> 
             Some(record)
         }
         None => {
-            let engine = Engine {
-                inner: weak.upgrade()?,
-            };
-            engine.describe_execution(arn).await.ok()
+            let inner = weak.upgrade()?;
+            // An EXPRESS child is not described by the API, but stored once it ended:
+            // wait for what is in flight to be written, then read it.
+            let committer = Arc::clone(&inner.committer);
+            committer.wait(committer.last_submitted()).await.ok()?;
+            match inner.store.execution(arn) {
+                Ok(Some(r)) if r.status != "RUNNING" => Some(r),
+                _ => Engine { inner }.describe_execution(arn).await.ok(),
+            }
         }
     }
 }
