@@ -33,6 +33,18 @@ echo '{"errorType": "CardDeclined", "errorMessage": "insufficient funds"}'
 exit 1
 "#;
 
+/// `m.asl.json` under `dir`: one Task calling `double` by its bare function ARN.
+fn double_machine(dir: &Path) -> String {
+    write(
+        dir,
+        "m.asl.json",
+        &json!({"StartAt": "Invoke", "States": {"Invoke": {
+            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double",
+            "End": true}}})
+        .to_string(),
+    )
+}
+
 fn setup(name: &str) -> (PathBuf, String) {
     let dir = temp_dir(name);
     write(&dir, "double.sh", DOUBLE);
@@ -87,14 +99,7 @@ fn run_calls_command_functions_through_lambda_invoke_and_bare_arns() {
 #[test]
 fn a_bare_config_file_name_is_relative_to_the_current_folder() {
     let (dir, _) = setup("bare");
-    let def = write(
-        &dir,
-        "m.asl.json",
-        &json!({"StartAt": "Invoke", "States": {"Invoke": {
-            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double",
-            "End": true}}})
-        .to_string(),
-    );
+    double_machine(&dir);
     let out = common::run(
         &[
             "run",
@@ -109,7 +114,6 @@ fn a_bare_config_file_name_is_relative_to_the_current_folder() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.json()["n"], 6);
-    let _ = def;
 }
 
 #[test]
@@ -132,14 +136,7 @@ fn run_reports_a_function_error_by_its_type() {
 #[test]
 fn the_config_file_can_come_from_the_environment() {
     let (dir, config) = setup("env");
-    let def = write(
-        &dir,
-        "m.asl.json",
-        &json!({"StartAt": "Invoke", "States": {"Invoke": {
-            "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:double",
-            "End": true}}})
-        .to_string(),
-    );
+    let def = double_machine(&dir);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
         .args(["run", &def, "--input", "-"])
         .env("STEPWISE_CONFIG", &config)
