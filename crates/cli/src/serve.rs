@@ -43,6 +43,9 @@ pub struct ServeArgs {
     /// synced to disk); `process`, a crash of the process only (faster).
     #[arg(long, value_enum, default_value_t = DurabilityArg::Fsync)]
     durability: DurabilityArg,
+    /// Serve no console pages (`/console/`).
+    #[arg(long)]
+    no_console: bool,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -164,6 +167,13 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 stepwise_api::router_with_sigv4(engine.clone(), creds)
             }
             None => stepwise_api::router(engine.clone()),
+        };
+        // The console has no sign-in yet: a server that requires signatures serves none.
+        let app = if a.no_console || a.sigv4_credentials.is_some() {
+            app
+        } else {
+            tracing::info!("console at http://{addr}/console/");
+            app.merge(stepwise_console::router(engine.clone()))
         };
         stepwise_api::serve(listener, app, on_signal).await;
         tracing::info!("shutting down: committing what is in flight");

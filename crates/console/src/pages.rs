@@ -1,0 +1,277 @@
+//! The pages, as maud templates: every value is escaped as it is written; the only
+//! script is none (no inline handlers), the only style a fixed sheet.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use maud::{html, Markup, DOCTYPE};
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use serde_json::Value;
+use stepwise_engine::MachineView;
+use stepwise_store::ExecutionRecord;
+
+pub const STATUSES: [&str; 6] = [
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+    "TIMED_OUT",
+    "ABORTED",
+    "PENDING_REDRIVE",
+];
+
+/// Light and dark, readable from phone width up.
+const STYLE: &str = r#"
+:root { color-scheme: light dark; --fg: #16191f; --bg: #fff; --muted: #5f6b7a; --line: #d5dbdb;
+  --ok: #037f0c; --bad: #d91515; --run: #0972d3; --warn: #8d6605; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e9ebed; --bg: #0f1b2a; --muted: #9ba7b6;
+  --line: #414d5c; --ok: #29ad32; --bad: #ff5d64; --run: #539fe5; --warn: #e0ca57; } }
+body { font: 15px/1.45 system-ui, sans-serif; color: var(--fg); background: var(--bg); margin: 0; }
+header { display: flex; gap: 1.2em; align-items: baseline; padding: .8em 1.2em; border-bottom: 1px solid var(--line); flex-wrap: wrap; }
+header strong { font-size: 1.1em; }
+main { padding: 1em 1.2em; max-width: 80em; }
+a { color: var(--run); }
+a:focus, button:focus, select:focus, input:focus, summary:focus { outline: 2px solid var(--run); outline-offset: 2px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; padding: .35em .6em; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { color: var(--muted); font-weight: 600; }
+.table { overflow-x: auto; }
+code, pre { font: 13px/1.4 ui-monospace, monospace; }
+pre { white-space: pre-wrap; word-break: break-word; margin: .3em 0; }
+.status { font-weight: 600; }
+.SUCCEEDED { color: var(--ok); } .FAILED, .TIMED_OUT, .ABORTED { color: var(--bad); }
+.RUNNING { color: var(--run); } .PENDING_REDRIVE { color: var(--warn); }
+.muted { color: var(--muted); }
+form.filters { display: flex; gap: .6em; flex-wrap: wrap; align-items: end; margin-bottom: 1em; }
+dl { display: grid; grid-template-columns: max-content 1fr; gap: .3em 1em; }
+dt { color: var(--muted); }
+dd { margin: 0; word-break: break-all; }
+"#;
+
+fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Stepwise" }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    strong { "Stepwise" }
+                    nav { a href="/console/" { "State machines" } " · " a href="/console/executions" { "Executions" } }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+/// A link to one execution's page.
+pub fn execution_href(arn: &str) -> String {
+    format!("/console/executions/{}", utf8_percent_encode(arn, NON_ALPHANUMERIC))
+}
+
+fn query_value(v: &str) -> String {
+    utf8_percent_encode(v, NON_ALPHANUMERIC).to_string()
+}
+
+/// Epoch milliseconds as UTC text.
+fn when(millis: i64) -> String {
+    let secs = millis.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        millis.rem_euclid(1000)
+    )
+}
+
+/// Days since 1970 as a civil date (Howard Hinnant's algorithm).
+fn civil(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+}
+
+pub fn state_machines(machines: &[MachineView]) -> Markup {
+    layout(
+        "State machines",
+        html! {
+            @if machines.is_empty() {
+                p.muted { "No state machines yet. Create one with the AWS CLI or SDK (CreateStateMachine)." }
+            } @else {
+                div.table { table {
+                    thead { tr { th { "Name" } th { "Type" } th { "Status" } th { "Created" } th { "Executions" } } }
+                    tbody {
+                        @for m in machines {
+                            tr {
+                                td { (m.name) }
+                                td { (m.machine_type.as_str()) }
+                                td { (m.status) }
+                                td { (when(m.created_millis)) }
+                                td { a href={ "/console/executions?machine=" (query_value(&m.arn)) } { "executions" } }
+                            }
+                        }
+                    }
+                } }
+            }
+        },
+    )
+}
+
+/// The list's filter and whether a next page exists.
+pub struct Filter {
+    pub machine: Option<String>,
+    pub status: Option<String>,
+    pub more: bool,
+}
+
+pub fn executions(machines: &[MachineView], rows: &[ExecutionRecord], f: &Filter) -> Markup {
+    let next = rows.last().filter(|_| f.more).map(|last| {
+        let mut q = format!("after={}", query_value(&format!("{}:{}", last.start_millis, last.arn)));
+        if let Some(m) = &f.machine {
+            q.push_str(&format!("&machine={}", query_value(m)));
+        }
+        if let Some(s) = &f.status {
+            q.push_str(&format!("&status={}", query_value(s)));
+        }
+        format!("/console/executions?{q}")
+    });
+    layout(
+        "Executions",
+        html! {
+            form.filters method="get" action="/console/executions" {
+                label { "State machine " br;
+                    select name="machine" {
+                        option value="" { "(all)" }
+                        @for m in machines {
+                            option value=(m.arn) selected[f.machine.as_deref() == Some(m.arn.as_str())] { (m.name) }
+                        }
+                    }
+                }
+                label { "Status " br;
+                    select name="status" {
+                        option value="" { "(all)" }
+                        @for s in STATUSES {
+                            option value=(s) selected[f.status.as_deref() == Some(s)] { (s) }
+                        }
+                    }
+                }
+                button type="submit" { "Filter" }
+            }
+            @if rows.is_empty() {
+                p.muted { "No executions." }
+            } @else {
+                div.table { table {
+                    thead { tr { th { "Name" } th { "State machine" } th { "Status" } th { "Started" } th { "Stopped" } } }
+                    tbody {
+                        @for r in rows {
+                            tr {
+                                td { a href=(execution_href(&r.arn)) { (r.name) } }
+                                td { (r.machine_arn.rsplit(':').next().unwrap_or_default()) }
+                                td { span.status.(r.status) { (r.status) } }
+                                td { (when(r.start_millis)) }
+                                td { @if let Some(t) = r.stop_millis { (when(t)) } }
+                            }
+                        }
+                    }
+                } }
+            }
+            @if let Some(href) = next { p { a href=(href) rel="next" { "Next page →" } } }
+        },
+    )
+}
+
+/// The event's details object (`…EventDetails`), if it has one.
+fn details(e: &Value) -> Option<(&str, &Value)> {
+    e.as_object()?
+        .iter()
+        .find(|(k, _)| k.ends_with("EventDetails"))
+        .map(|(k, v)| (k.as_str(), v))
+}
+
+pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool) -> Markup {
+    let pretty = |text: &str| {
+        serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| text.to_string())
+    };
+    layout(
+        &r.name,
+        html! {
+            dl {
+                dt { "Status" } dd { span.status.(r.status) { (r.status) } }
+                dt { "Execution ARN" } dd { code { (r.arn) } }
+                dt { "State machine" } dd { a href={ "/console/executions?machine=" (query_value(&r.machine_arn)) } { (r.machine_arn) } }
+                dt { "Started" } dd { (when(r.start_millis)) }
+                @if let Some(t) = r.stop_millis { dt { "Stopped" } dd { (when(t)) } }
+                @if let Some(e) = &r.error { dt { "Error" } dd { code { (e) } } }
+                @if let Some(c) = &r.cause { dt { "Cause" } dd { pre { (c) } } }
+            }
+            details { summary { "Input" } pre { (pretty(&r.input)) } }
+            @if let Some(o) = &r.output { details open { summary { "Output" } pre { (pretty(o)) } } }
+            h2 { "Events" }
+            div.table { table {
+                thead { tr { th { "ID" } th { "Type" } th { "State" } th { "Details" } } }
+                tbody {
+                    @for (id, e) in events {
+                        tr id={ "event-" (id) } {
+                            td { (id) }
+                            td { (e["type"].as_str().unwrap_or_default()) }
+                            td { @if let Some((_, d)) = details(e) { (d["name"].as_str().unwrap_or_default()) } }
+                            td {
+                                @if let Some((key, d)) = details(e) {
+                                    details { summary { (key) } pre { (serde_json::to_string_pretty(d).unwrap_or_default()) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }
+            @if more {
+                @if let Some((last, _)) = events.last() {
+                    p { a href={ (execution_href(&r.arn)) "?from=" (last) } rel="next" { "Later events →" } }
+                }
+            }
+        },
+    )
+}
+
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let page = layout(
+        "Not available",
+        html! { p { (message) } p { a href="/console/" { "Back to the state machines" } } },
+    );
+    (status, Html(page.into_string())).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_utc() {
+        assert_eq!(when(1_700_000_000_123), "2023-11-14 22:13:20.123 UTC");
+        assert_eq!(when(0), "1970-01-01 00:00:00.000 UTC");
+    }
+
+    #[test]
+    fn execution_links_encode_the_arn() {
+        assert_eq!(
+            execution_href("arn:aws:states:us-east-1:1:execution:m:e"),
+            "/console/executions/arn%3Aaws%3Astates%3Aus%2Deast%2D1%3A1%3Aexecution%3Am%3Ae"
+        );
+    }
+}
