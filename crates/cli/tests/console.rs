@@ -107,3 +107,83 @@ fn enc(s: &str) -> String {
         })
         .collect()
 }
+
+/// Human approval from the browser: a callback waits, the Waiting tasks page lists it,
+/// Approve (a POST with the page's CSRF token) ends it; a form without the token, or
+/// from another site, changes nothing.
+#[test]
+fn tasks_are_approved_and_rejected_from_the_console() {
+    let dir = temp_dir("tasks");
+    let server = Server::start(&dir, &["--time-scale", "0"]);
+    let c = server.client();
+    let def = json!({"StartAt": "Approve", "States": {"Approve": {
+        "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {"QueueUrl": "q", "MessageBody": {"token.$": "$$.Task.Token"}},
+        "End": true}}});
+    let arn = c.create_machine("approvals", &def);
+    let start = |name: &str| {
+        c.ok("StartExecution", json!({"stateMachineArn": arn, "name": name, "input": "{\"order\": 7}"}))["executionArn"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (yes, no) = (start("yes"), start("no"));
+    let page = || get(&server, "/console/tasks").1;
+    let field = |page: &str, name: &str, nth: usize| -> String {
+        page.split(&format!("name=\"{name}\" value=\""))
+            .nth(nth + 1)
+            .and_then(|s| s.split('"').next())
+            .expect(name)
+            .to_string()
+    };
+    let mut listed = page();
+    for _ in 0..100 {
+        if listed.matches("name=\"token\"").count() == 4 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        listed = page();
+    }
+    assert_eq!(listed.matches("name=\"token\"").count(), 4, "{listed}");
+    let csrf = field(&listed, "csrf", 0);
+    let token_of = |exec: &str| -> String {
+        let section = listed.split("<section").find(|s| s.contains(exec)).expect("its section");
+        field(section, "token", 0)
+    };
+    let post = |form: &[(&str, &str)], origin: Option<&str>| -> u16 {
+        let agent = ureq::AgentBuilder::new().redirects(0).build();
+        let mut req = agent.post(&format!("{}/console/tasks/answer", server.url()));
+        if let Some(o) = origin {
+            req = req.set("Origin", o);
+        }
+        match req.send_form(form) {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let yes_token = token_of(&yes);
+    // Without the page's token, or from another site: refused, nothing changes.
+    assert_eq!(post(&[("csrf", "guess"), ("token", &yes_token), ("action", "approve")], None), 403);
+    assert_eq!(
+        post(&[("csrf", &csrf), ("token", &yes_token), ("action", "approve")], Some("http://evil.example")),
+        403
+    );
+    assert_eq!(c.ok("DescribeExecution", json!({"executionArn": yes}))["status"], "RUNNING");
+    // Approve with an output; reject with an error and a cause.
+    assert_eq!(
+        post(&[("csrf", &csrf), ("token", &yes_token), ("action", "approve"), ("output", "{\"approved\": true}"), ("execution", &yes)], None),
+        303
+    );
+    let done = c.wait_done(&yes, Duration::from_secs(10));
+    assert_eq!(done["status"], "SUCCEEDED");
+    assert_eq!(done["output"], "{\"approved\":true}");
+    assert_eq!(
+        post(&[("csrf", &csrf), ("token", &token_of(&no)), ("action", "reject"), ("error", "Rejected"), ("cause", "not today")], None),
+        303
+    );
+    let done = c.wait_done(&no, Duration::from_secs(10));
+    assert_eq!((done["status"].as_str(), done["error"].as_str(), done["cause"].as_str()), (Some("FAILED"), Some("Rejected"), Some("not today")));
+    assert!(page().contains("No task is waiting."));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,14 +1,19 @@
 //! The console: HTML pages of `stepwise serve` under `/console/`, rendered on the
 //! server (maud escapes every value it writes), reading through the engine's API, never
-//! the store. This first step lists state machines and executions (paged, filtered by
-//! machine and status) and shows one execution with its history.
+//! the store. So far it lists state machines and executions (paged, filtered by machine
+//! and status), shows one execution with its history, and lists the tasks waiting on a
+//! token with Approve / Reject (SendTaskSuccess / SendTaskFailure) for human approval.
+//!
+//! Every change is a POST carrying the page's CSRF token (drawn when the router is made;
+//! another site cannot read it), and a request another site sent (`Sec-Fetch-Site`,
+//! `Origin`) is refused.
 
 mod pages;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use stepwise_engine::Engine;
@@ -19,6 +24,13 @@ pub const PAGE: usize = 50;
 /// History events on one page of an execution.
 pub const EVENTS_PAGE: usize = 500;
 
+#[derive(Clone)]
+struct Console {
+    engine: Engine,
+    /// What every form carries back.
+    csrf: std::sync::Arc<str>,
+}
+
 /// The console's routes; merge them into the API's router.
 pub fn router(engine: Engine) -> Router {
     Router::new()
@@ -27,7 +39,23 @@ pub fn router(engine: Engine) -> Router {
         .route("/console/", get(state_machines))
         .route("/console/executions", get(executions))
         .route("/console/executions/{*arn}", get(execution))
-        .with_state(engine)
+        .route("/console/tasks", get(tasks))
+        .route("/console/tasks/answer", post(answer))
+        .with_state(Console {
+            engine,
+            csrf: csrf_token().into(),
+        })
+}
+
+/// 128 random bits as hex, from the OS-seeded hasher keys.
+fn csrf_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let word = |n: u64| {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(n);
+        h.finish()
+    };
+    format!("{:016x}{:016x}", word(1), word(2))
 }
 
 /// `GET /`: a browser is sent to the console (the API is `POST /`).
@@ -43,7 +71,7 @@ async fn root(headers: HeaderMap) -> Response {
     }
 }
 
-async fn state_machines(State(engine): State<Engine>) -> Html<String> {
+async fn state_machines(State(Console { engine, .. }): State<Console>) -> Html<String> {
     Html(pages::state_machines(&engine.list_state_machines()).into_string())
 }
 
@@ -55,7 +83,10 @@ struct ListQuery {
     after: Option<String>,
 }
 
-async fn executions(State(engine): State<Engine>, Query(q): Query<ListQuery>) -> Response {
+async fn executions(
+    State(Console { engine, .. }): State<Console>,
+    Query(q): Query<ListQuery>,
+) -> Response {
     let status = q
         .status
         .filter(|s| pages::STATUSES.contains(&s.as_str()));
@@ -94,7 +125,7 @@ struct EventsQuery {
 }
 
 async fn execution(
-    State(engine): State<Engine>,
+    State(Console { engine, .. }): State<Console>,
     Path(arn): Path<String>,
     Query(q): Query<EventsQuery>,
 ) -> Response {
@@ -114,4 +145,68 @@ async fn execution(
         .filter_map(|e| Some((e.id, serde_json::from_str(&e.json).ok()?)))
         .collect();
     Html(pages::execution(&record, &events, more).into_string()).into_response()
+}
+
+async fn tasks(State(Console { engine, csrf }): State<Console>) -> Html<String> {
+    Html(pages::tasks(&engine.waiting_tasks(), &csrf).into_string())
+}
+
+/// Approve (SendTaskSuccess with `output`) or reject (SendTaskFailure with `error` and
+/// `cause`) a task waiting on its token.
+#[derive(Deserialize)]
+struct Answer {
+    csrf: String,
+    token: String,
+    action: String,
+    #[serde(default)]
+    output: String,
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    cause: String,
+    /// Where to go after.
+    #[serde(default)]
+    execution: String,
+}
+
+async fn answer(
+    State(Console { engine, csrf }): State<Console>,
+    headers: HeaderMap,
+    Form(a): Form<Answer>,
+) -> Response {
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "cross-site");
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let foreign_origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|o| host.is_none_or(|h| o.split("://").nth(1) != Some(h)));
+    if a.csrf != *csrf || cross_site || foreign_origin {
+        return pages::error_page(
+            StatusCode::FORBIDDEN,
+            "This form is out of date or came from another site: reload the page and try again.",
+        );
+    }
+    let result = match a.action.as_str() {
+        "approve" => {
+            let output = if a.output.trim().is_empty() { "{}" } else { a.output.as_str() };
+            engine.send_task_success(&a.token, output).await
+        }
+        "reject" => {
+            let some = |s: String| (!s.is_empty()).then_some(s);
+            engine.send_task_failure(&a.token, some(a.error), some(a.cause)).await
+        }
+        other => {
+            return pages::error_page(StatusCode::BAD_REQUEST, &format!("Unknown action '{other}'."))
+        }
+    };
+    match result {
+        Ok(()) if !a.execution.is_empty() => {
+            Redirect::to(&pages::execution_href(&a.execution)).into_response()
+        }
+        Ok(()) => Redirect::to("/console/tasks").into_response(),
+        Err(e) => pages::error_page(StatusCode::BAD_REQUEST, &format!("{}: {}", e.code.as_str(), e.message)),
+    }
 }

@@ -59,7 +59,11 @@ fn layout(title: &str, body: Markup) -> Markup {
             body {
                 header {
                     strong { "Stepwise" }
-                    nav { a href="/console/" { "State machines" } " · " a href="/console/executions" { "Executions" } }
+                    nav {
+                        a href="/console/" { "State machines" } " · "
+                        a href="/console/executions" { "Executions" } " · "
+                        a href="/console/tasks" { "Waiting tasks" }
+                    }
                 }
                 main { h1 { (title) } (body) }
             }
@@ -202,12 +206,6 @@ fn details(e: &Value) -> Option<(&str, &Value)> {
 }
 
 pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool) -> Markup {
-    let pretty = |text: &str| {
-        serde_json::from_str::<Value>(text)
-            .ok()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok())
-            .unwrap_or_else(|| text.to_string())
-    };
     layout(
         &r.name,
         html! {
@@ -249,9 +247,63 @@ pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool) -> Ma
     )
 }
 
+pub fn tasks(tasks: &[stepwise_store::TaskRecord], csrf: &str) -> Markup {
+    layout(
+        "Waiting tasks",
+        html! {
+            p.muted { "Activity tasks and .waitForTaskToken callbacks waiting for their answer. Approve sends SendTaskSuccess with the output; Reject sends SendTaskFailure." }
+            @if tasks.is_empty() {
+                p.muted { "No task is waiting." }
+            }
+            @for t in tasks {
+                section.task {
+                    h2 { (t.state_name) }
+                    dl {
+                        dt { "Execution" } dd { a href=(execution_href(&t.execution_arn)) { (t.execution_arn) } }
+                        dt { "Resource" } dd { code { (t.resource) } }
+                        dt { "Waiting since" } dd { (when(t.created_millis)) }
+                        @if let Some(w) = &t.worker { dt { "Worker" } dd { (w) } }
+                    }
+                    details { summary { "Input" } pre { (pretty(&t.input)) } }
+                    form.filters method="post" action="/console/tasks/answer" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="token" value=(t.token);
+                        input type="hidden" name="execution" value=(t.execution_arn);
+                        input type="hidden" name="action" value="approve";
+                        label { "Output (JSON)" br; textarea name="output" rows="3" cols="40" { "{}" } }
+                        button type="submit" { "Approve" }
+                    }
+                    form.filters method="post" action="/console/tasks/answer" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="token" value=(t.token);
+                        input type="hidden" name="execution" value=(t.execution_arn);
+                        input type="hidden" name="action" value="reject";
+                        label { "Error" br; input type="text" name="error" value="Rejected"; }
+                        label { "Cause" br; input type="text" name="cause"; }
+                        button type="submit" { "Reject" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// JSON text pretty-printed, or as it is when it is not JSON.
+fn pretty(text: &str) -> String {
+    serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| text.to_string())
+}
+
 pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Refused",
+        _ => "Not done",
+    };
     let page = layout(
-        "Not available",
+        title,
         html! { p { (message) } p { a href="/console/" { "Back to the state machines" } } },
     );
     (status, Html(page.into_string())).into_response()

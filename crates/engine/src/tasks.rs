@@ -206,6 +206,20 @@ impl Engine {
         Ok(())
     }
 
+    /// Tasks waiting on a token (activity tasks, `.waitForTaskToken` callbacks), oldest
+    /// first: for the console's approvals.
+    pub fn waiting_tasks(&self) -> Vec<stepwise_store::TaskRecord> {
+        let st = self.inner.lock();
+        let mut v: Vec<_> = st
+            .tokens
+            .iter()
+            .filter(|(token, _)| well_formed(token))
+            .map(|(_, e)| e.record.clone())
+            .collect();
+        v.sort_by(|a, b| (a.created_millis, &a.token).cmp(&(b.created_millis, &b.token)));
+        v
+    }
+
     pub async fn send_task_success(&self, token: &str, output: &str) -> Result<()> {
         let output: serde_json::Value = serde_json::from_str(output)
             .map_err(|e| Error::new(ErrorCode::InvalidOutput, format!("Invalid Output: '{e}'")))?;
