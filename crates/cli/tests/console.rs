@@ -17,7 +17,11 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 /// GET `path`: status and body (no redirects followed).
 fn get(server: &Server, path: &str) -> (u16, String) {
     let agent = ureq::AgentBuilder::new().redirects(0).build();
-    match agent.get(&format!("{}{path}", server.url())).set("Accept", "text/html").call() {
+    match agent
+        .get(&format!("{}{path}", server.url()))
+        .set("Accept", "text/html")
+        .call()
+    {
         Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
         Err(e) => panic!("GET {path}: {e}"),
@@ -42,7 +46,10 @@ fn pages_list_page_and_escape() {
         executions.push(r["executionArn"].as_str().unwrap().to_string());
     }
     for e in &executions {
-        assert_eq!(c.wait_done(e, Duration::from_secs(30))["status"], "SUCCEEDED");
+        assert_eq!(
+            c.wait_done(e, Duration::from_secs(30))["status"],
+            "SUCCEEDED"
+        );
     }
 
     // A browser at / is sent to the console; the machines list names ours.
@@ -53,7 +60,10 @@ fn pages_list_page_and_escape() {
     assert!(page.contains("console-demo"), "{page}");
 
     // The executions list pages over the store: the first page, then the rest.
-    let (code, first) = get(&server, &format!("/console/executions?machine={}", enc(&arn)));
+    let (code, first) = get(
+        &server,
+        &format!("/console/executions?machine={}", enc(&arn)),
+    );
     assert_eq!(code, 200);
     let rows = first.matches("<tr>").count() - 1;
     assert_eq!(rows, stepwise_console_page());
@@ -70,18 +80,32 @@ fn pages_list_page_and_escape() {
     assert!(none.contains("No executions."));
 
     // One execution: its status, events and data, the state name as text.
-    let (code, page) = get(&server, &format!("/console/executions/{}", enc(&executions[0])));
+    let (code, page) = get(
+        &server,
+        &format!("/console/executions/{}", enc(&executions[0])),
+    );
     assert_eq!(code, 200);
     assert!(page.contains("SUCCEEDED"));
-    for t in ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"] {
+    for t in [
+        "ExecutionStarted",
+        "PassStateEntered",
+        "PassStateExited",
+        "ExecutionSucceeded",
+    ] {
         assert!(page.contains(t), "{t} missing");
     }
     assert!(!page.contains(HOSTILE), "an unescaped state name");
-    assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"), "{page}");
+    assert!(
+        page.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{page}"
+    );
     assert!(!page.contains("<img"), "an element made from user data");
 
     // An unknown execution is a page that says so.
-    let (code, page) = get(&server, "/console/executions/arn:aws:states:us-east-1:123456789012:execution:console-demo:nope");
+    let (code, page) = get(
+        &server,
+        "/console/executions/arn:aws:states:us-east-1:123456789012:execution:console-demo:nope",
+    );
     assert_eq!(code, 404);
     assert!(page.contains("Execution Does Not Exist"), "{page}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -122,7 +146,10 @@ fn tasks_are_approved_and_rejected_from_the_console() {
         "End": true}}});
     let arn = c.create_machine("approvals", &def);
     let start = |name: &str| {
-        c.ok("StartExecution", json!({"stateMachineArn": arn, "name": name, "input": "{\"order\": 7}"}))["executionArn"]
+        c.ok(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": name, "input": "{\"order\": 7}"}),
+        )["executionArn"]
             .as_str()
             .unwrap()
             .to_string()
@@ -147,7 +174,10 @@ fn tasks_are_approved_and_rejected_from_the_console() {
     assert_eq!(listed.matches("name=\"token\"").count(), 4, "{listed}");
     let csrf = field(&listed, "csrf", 0);
     let token_of = |exec: &str| -> String {
-        let section = listed.split("<section").find(|s| s.contains(exec)).expect("its section");
+        let section = listed
+            .split("<section")
+            .find(|s| s.contains(exec))
+            .expect("its section");
         field(section, "token", 0)
     };
     let post = |form: &[(&str, &str)], origin: Option<&str>| -> u16 {
@@ -164,26 +194,174 @@ fn tasks_are_approved_and_rejected_from_the_console() {
     };
     let yes_token = token_of(&yes);
     // Without the page's token, or from another site: refused, nothing changes.
-    assert_eq!(post(&[("csrf", "guess"), ("token", &yes_token), ("action", "approve")], None), 403);
     assert_eq!(
-        post(&[("csrf", &csrf), ("token", &yes_token), ("action", "approve")], Some("http://evil.example")),
+        post(
+            &[
+                ("csrf", "guess"),
+                ("token", &yes_token),
+                ("action", "approve")
+            ],
+            None
+        ),
         403
     );
-    assert_eq!(c.ok("DescribeExecution", json!({"executionArn": yes}))["status"], "RUNNING");
+    assert_eq!(
+        post(
+            &[
+                ("csrf", &csrf),
+                ("token", &yes_token),
+                ("action", "approve")
+            ],
+            Some("http://evil.example")
+        ),
+        403
+    );
+    assert_eq!(
+        c.ok("DescribeExecution", json!({"executionArn": yes}))["status"],
+        "RUNNING"
+    );
     // Approve with an output; reject with an error and a cause.
     assert_eq!(
-        post(&[("csrf", &csrf), ("token", &yes_token), ("action", "approve"), ("output", "{\"approved\": true}"), ("execution", &yes)], None),
+        post(
+            &[
+                ("csrf", &csrf),
+                ("token", &yes_token),
+                ("action", "approve"),
+                ("output", "{\"approved\": true}"),
+                ("execution", &yes)
+            ],
+            None
+        ),
         303
     );
     let done = c.wait_done(&yes, Duration::from_secs(10));
     assert_eq!(done["status"], "SUCCEEDED");
     assert_eq!(done["output"], "{\"approved\":true}");
     assert_eq!(
-        post(&[("csrf", &csrf), ("token", &token_of(&no)), ("action", "reject"), ("error", "Rejected"), ("cause", "not today")], None),
+        post(
+            &[
+                ("csrf", &csrf),
+                ("token", &token_of(&no)),
+                ("action", "reject"),
+                ("error", "Rejected"),
+                ("cause", "not today")
+            ],
+            None
+        ),
         303
     );
     let done = c.wait_done(&no, Duration::from_secs(10));
-    assert_eq!((done["status"].as_str(), done["error"].as_str(), done["cause"].as_str()), (Some("FAILED"), Some("Rejected"), Some("not today")));
+    assert_eq!(
+        (
+            done["status"].as_str(),
+            done["error"].as_str(),
+            done["cause"].as_str()
+        ),
+        (Some("FAILED"), Some("Rejected"), Some("not today"))
+    );
     assert!(page().contains("No task is waiting."));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The value of the `nth` hidden field `name` in `page`.
+fn hidden(page: &str, name: &str, nth: usize) -> String {
+    page.split(&format!("name=\"{name}\" value=\""))
+        .nth(nth + 1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no field {name} in {page}"))
+        .to_string()
+}
+
+/// POST a console form: the status (redirects not followed) and the Location.
+fn post_form(server: &Server, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    match agent
+        .post(&format!("{}{path}", server.url()))
+        .send_form(form)
+    {
+        Ok(r) => (
+            r.status(),
+            r.header("Location").unwrap_or_default().to_string(),
+        ),
+        Err(ureq::Error::Status(code, _)) => (code, String::new()),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// Stop, Redrive and Start again from an execution's page.
+#[test]
+fn executions_are_stopped_redriven_and_started_again_from_their_page() {
+    let dir = temp_dir("actions");
+    let server = Server::start(&dir, &["--time-scale", "1"]);
+    let c = server.client();
+    let def =
+        json!({"StartAt": "Nap", "States": {"Nap": {"Type": "Wait", "Seconds": 600, "End": true}}});
+    let machine = c.create_machine("actions", &def);
+    let arn = c.ok(
+        "StartExecution",
+        json!({"stateMachineArn": machine, "name": "first", "input": "{\"x\": 1}"}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/console/executions/{}", enc(&arn));
+    let page = get(&server, &path).1;
+    assert!(
+        page.contains(">Stop<") && !page.contains(">Redrive<"),
+        "{page}"
+    );
+    let csrf = hidden(&page, "csrf", 0);
+    let act = |action: &str| {
+        post_form(
+            &server,
+            "/console/execution-action",
+            &[("csrf", &csrf), ("arn", &arn), ("action", action)],
+        )
+    };
+    assert_eq!(act("stop").0, 303);
+    assert_eq!(
+        c.wait_done(&arn, Duration::from_secs(10))["status"],
+        "ABORTED"
+    );
+    let page = get(&server, &path).1;
+    assert!(
+        page.contains(">Redrive<") && !page.contains(">Stop<"),
+        "{page}"
+    );
+    assert_eq!(act("redrive").0, 303);
+    let d = c.ok("DescribeExecution", json!({"executionArn": arn}));
+    assert_eq!(
+        (d["status"].as_str(), d["redriveCount"].as_u64()),
+        (Some("RUNNING"), Some(1))
+    );
+    let (code, location) = act("start-again");
+    assert_eq!(code, 303);
+    let list = c.ok("ListExecutions", json!({"stateMachineArn": machine}));
+    let again = list["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] != "first")
+        .expect("a second execution");
+    let again_arn = again["executionArn"].as_str().unwrap();
+    assert_eq!(location, format!("/console/executions/{}", enc(again_arn)));
+    assert_eq!(
+        c.ok("DescribeExecution", json!({"executionArn": again_arn}))["input"],
+        "{\"x\": 1}"
+    );
+    // Without the page's token nothing happens.
+    assert_eq!(
+        post_form(
+            &server,
+            "/console/execution-action",
+            &[("csrf", "x"), ("arn", again_arn), ("action", "stop")]
+        )
+        .0,
+        403
+    );
+    assert_eq!(
+        c.ok("DescribeExecution", json!({"executionArn": again_arn}))["status"],
+        "RUNNING"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -35,12 +35,16 @@ struct Console {
 pub fn router(engine: Engine) -> Router {
     Router::new()
         .route("/", get(root))
-        .route("/console", get(|| async { Redirect::permanent("/console/") }))
+        .route(
+            "/console",
+            get(|| async { Redirect::permanent("/console/") }),
+        )
         .route("/console/", get(state_machines))
         .route("/console/executions", get(executions))
         .route("/console/executions/{*arn}", get(execution))
         .route("/console/tasks", get(tasks))
         .route("/console/tasks/answer", post(answer))
+        .route("/console/execution-action", post(execution_action))
         .with_state(Console {
             engine,
             csrf: csrf_token().into(),
@@ -67,7 +71,11 @@ async fn root(headers: HeaderMap) -> Response {
     if html {
         Redirect::to("/console/").into_response()
     } else {
-        (StatusCode::NOT_FOUND, "POST / is the AWS Step Functions API; the console is at /console/\n").into_response()
+        (
+            StatusCode::NOT_FOUND,
+            "POST / is the AWS Step Functions API; the console is at /console/\n",
+        )
+            .into_response()
     }
 }
 
@@ -87,9 +95,7 @@ async fn executions(
     State(Console { engine, .. }): State<Console>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let status = q
-        .status
-        .filter(|s| pages::STATUSES.contains(&s.as_str()));
+    let status = q.status.filter(|s| pages::STATUSES.contains(&s.as_str()));
     let machine = q.machine.filter(|m| !m.is_empty());
     let after = q.after.as_deref().and_then(|a| {
         let (t, arn) = a.split_once(':')?;
@@ -125,7 +131,7 @@ struct EventsQuery {
 }
 
 async fn execution(
-    State(Console { engine, .. }): State<Console>,
+    State(Console { engine, csrf }): State<Console>,
     Path(arn): Path<String>,
     Query(q): Query<EventsQuery>,
 ) -> Response {
@@ -134,7 +140,10 @@ async fn execution(
         Err(e) => return pages::error_page(StatusCode::NOT_FOUND, &e.message),
     };
     let from = q.from.unwrap_or(0);
-    let events = match engine.execution_history(&arn, from, false, EVENTS_PAGE + 1).await {
+    let events = match engine
+        .execution_history(&arn, from, false, EVENTS_PAGE + 1)
+        .await
+    {
         Ok(e) => e,
         Err(e) => return pages::error_page(StatusCode::BAD_REQUEST, &e.message),
     };
@@ -144,7 +153,7 @@ async fn execution(
         .take(EVENTS_PAGE)
         .filter_map(|e| Some((e.id, serde_json::from_str(&e.json).ok()?)))
         .collect();
-    Html(pages::execution(&record, &events, more).into_string()).into_response()
+    Html(pages::execution(&record, &events, more, &csrf).into_string()).into_response()
 }
 
 async fn tasks(State(Console { engine, csrf }): State<Console>) -> Html<String> {
@@ -174,6 +183,45 @@ async fn answer(
     headers: HeaderMap,
     Form(a): Form<Answer>,
 ) -> Response {
+    if let Some(refused) = refuse(&headers, &a.csrf, &csrf) {
+        return refused;
+    }
+    let result = match a.action.as_str() {
+        "approve" => {
+            let output = if a.output.trim().is_empty() {
+                "{}"
+            } else {
+                a.output.as_str()
+            };
+            engine.send_task_success(&a.token, output).await
+        }
+        "reject" => {
+            let some = |s: String| (!s.is_empty()).then_some(s);
+            engine
+                .send_task_failure(&a.token, some(a.error), some(a.cause))
+                .await
+        }
+        other => {
+            return pages::error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("Unknown action '{other}'."),
+            )
+        }
+    };
+    match result {
+        Ok(()) if !a.execution.is_empty() => {
+            Redirect::to(&pages::execution_href(&a.execution)).into_response()
+        }
+        Ok(()) => Redirect::to("/console/tasks").into_response(),
+        Err(e) => pages::error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("{}: {}", e.code.as_str(), e.message),
+        ),
+    }
+}
+
+/// A form that did not come from this console's page: refused.
+fn refuse(headers: &HeaderMap, given: &str, csrf: &str) -> Option<Response> {
     let cross_site = headers
         .get("sec-fetch-site")
         .and_then(|v| v.to_str().ok())
@@ -183,30 +231,67 @@ async fn answer(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|o| host.is_none_or(|h| o.split("://").nth(1) != Some(h)));
-    if a.csrf != *csrf || cross_site || foreign_origin {
-        return pages::error_page(
+    (given != csrf || cross_site || foreign_origin).then(|| {
+        pages::error_page(
             StatusCode::FORBIDDEN,
             "This form is out of date or came from another site: reload the page and try again.",
-        );
+        )
+    })
+}
+
+/// Stop, Redrive or Start again (a new execution with the same input).
+#[derive(Deserialize)]
+struct ExecutionAction {
+    csrf: String,
+    arn: String,
+    action: String,
+}
+
+async fn execution_action(
+    State(Console { engine, csrf }): State<Console>,
+    headers: HeaderMap,
+    Form(a): Form<ExecutionAction>,
+) -> Response {
+    if let Some(refused) = refuse(&headers, &a.csrf, &csrf) {
+        return refused;
     }
-    let result = match a.action.as_str() {
-        "approve" => {
-            let output = if a.output.trim().is_empty() { "{}" } else { a.output.as_str() };
-            engine.send_task_success(&a.token, output).await
-        }
-        "reject" => {
-            let some = |s: String| (!s.is_empty()).then_some(s);
-            engine.send_task_failure(&a.token, some(a.error), some(a.cause)).await
-        }
+    let failed = |e: stepwise_engine::Error| {
+        pages::error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("{}: {}", e.code.as_str(), e.message),
+        )
+    };
+    let target = match a.action.as_str() {
+        "stop" => engine
+            .stop_execution(&a.arn, None, None)
+            .await
+            .map(|_| a.arn.clone()),
+        "redrive" => engine
+            .redrive_execution(&a.arn)
+            .await
+            .map(|_| a.arn.clone()),
+        "start-again" => match engine.describe_execution(&a.arn).await {
+            Err(e) => Err(e),
+            Ok(r) => {
+                let machine = r.version_arn.or(r.alias_arn).unwrap_or(r.machine_arn);
+                let req = stepwise_engine::StartRequest {
+                    state_machine_arn: machine,
+                    name: None,
+                    input: Some(r.input),
+                    trace_header: None,
+                };
+                engine.start_execution(req, false).await.map(|(s, _)| s.arn)
+            }
+        },
         other => {
-            return pages::error_page(StatusCode::BAD_REQUEST, &format!("Unknown action '{other}'."))
+            return pages::error_page(
+                StatusCode::BAD_REQUEST,
+                &format!("Unknown action '{other}'."),
+            )
         }
     };
-    match result {
-        Ok(()) if !a.execution.is_empty() => {
-            Redirect::to(&pages::execution_href(&a.execution)).into_response()
-        }
-        Ok(()) => Redirect::to("/console/tasks").into_response(),
-        Err(e) => pages::error_page(StatusCode::BAD_REQUEST, &format!("{}: {}", e.code.as_str(), e.message)),
+    match target {
+        Ok(arn) => Redirect::to(&pages::execution_href(&arn)).into_response(),
+        Err(e) => failed(e),
     }
 }

@@ -4,7 +4,10 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+/// What is escaped in a path segment or query value: all but letters, digits and `-_.`.
+const ESCAPED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
 use serde_json::Value;
 use stepwise_engine::MachineView;
 use stepwise_store::ExecutionRecord;
@@ -44,6 +47,8 @@ form.filters { display: flex; gap: .6em; flex-wrap: wrap; align-items: end; marg
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .3em 1em; }
 dt { color: var(--muted); }
 dd { margin: 0; word-break: break-all; }
+.actions { display: flex; gap: .6em; flex-wrap: wrap; margin-bottom: 1em; }
+form.inline { display: inline; }
 "#;
 
 fn layout(title: &str, body: Markup) -> Markup {
@@ -73,11 +78,11 @@ fn layout(title: &str, body: Markup) -> Markup {
 
 /// A link to one execution's page.
 pub fn execution_href(arn: &str) -> String {
-    format!("/console/executions/{}", utf8_percent_encode(arn, NON_ALPHANUMERIC))
+    format!("/console/executions/{}", utf8_percent_encode(arn, ESCAPED))
 }
 
 fn query_value(v: &str) -> String {
-    utf8_percent_encode(v, NON_ALPHANUMERIC).to_string()
+    utf8_percent_encode(v, ESCAPED).to_string()
 }
 
 /// Epoch milliseconds as UTC text.
@@ -105,7 +110,15 @@ fn civil(z: i64) -> (i64, u32, u32) {
     let mp = (5 * doy + 2) / 153;
     let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { yoe + era * 400 + 1 } else { yoe + era * 400 }, m, d)
+    (
+        if m <= 2 {
+            yoe + era * 400 + 1
+        } else {
+            yoe + era * 400
+        },
+        m,
+        d,
+    )
 }
 
 pub fn state_machines(machines: &[MachineView]) -> Markup {
@@ -143,7 +156,10 @@ pub struct Filter {
 
 pub fn executions(machines: &[MachineView], rows: &[ExecutionRecord], f: &Filter) -> Markup {
     let next = rows.last().filter(|_| f.more).map(|last| {
-        let mut q = format!("after={}", query_value(&format!("{}:{}", last.start_millis, last.arn)));
+        let mut q = format!(
+            "after={}",
+            query_value(&format!("{}:{}", last.start_millis, last.arn))
+        );
         if let Some(m) = &f.machine {
             q.push_str(&format!("&machine={}", query_value(m)));
         }
@@ -205,10 +221,25 @@ fn details(e: &Value) -> Option<(&str, &Value)> {
         .map(|(k, v)| (k.as_str(), v))
 }
 
-pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool) -> Markup {
+pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool, csrf: &str) -> Markup {
+    let action = |name: &str, label: &str| {
+        html! {
+            form.inline method="post" action="/console/execution-action" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="arn" value=(r.arn);
+                input type="hidden" name="action" value=(name);
+                button type="submit" { (label) }
+            }
+        }
+    };
     layout(
         &r.name,
         html! {
+            div.actions {
+                @if r.status == "RUNNING" { (action("stop", "Stop")) }
+                @if matches!(r.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED") { (action("redrive", "Redrive")) }
+                (action("start-again", "Start again with the same input"))
+            }
             dl {
                 dt { "Status" } dd { span.status.(r.status) { (r.status) } }
                 dt { "Execution ARN" } dd { code { (r.arn) } }
@@ -323,7 +354,7 @@ mod tests {
     fn execution_links_encode_the_arn() {
         assert_eq!(
             execution_href("arn:aws:states:us-east-1:1:execution:m:e"),
-            "/console/executions/arn%3Aaws%3Astates%3Aus%2Deast%2D1%3A1%3Aexecution%3Am%3Ae"
+            "/console/executions/arn%3Aaws%3Astates%3Aus-east-1%3A1%3Aexecution%3Am%3Ae"
         );
     }
 }
