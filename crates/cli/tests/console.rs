@@ -365,3 +365,77 @@ fn executions_are_stopped_redriven_and_started_again_from_their_page() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Reads an SSE stream to its `end` event: (ids of the history events, the end's data).
+fn read_stream(server: &Server, path: &str, last_event_id: Option<u64>) -> (Vec<u64>, String) {
+    use std::io::BufRead;
+    let mut req = ureq::get(&format!("{}{path}", server.url())).timeout(Duration::from_secs(20));
+    if let Some(id) = last_event_id {
+        req = req.set("Last-Event-ID", &id.to_string());
+    }
+    let r = req.call().expect("stream");
+    assert_eq!(r.header("Content-Type"), Some("text/event-stream"));
+    let mut ids = Vec::new();
+    let mut event = String::new();
+    for line in std::io::BufReader::new(r.into_reader()).lines() {
+        let line = line.expect("line");
+        if let Some(e) = line.strip_prefix("event: ") {
+            event = e.to_string();
+        } else if let Some(id) = line.strip_prefix("id: ") {
+            ids.push(id.parse().expect("numeric id"));
+        } else if let Some(data) = line.strip_prefix("data: ") {
+            if event == "end" {
+                return (ids, data.to_string());
+            }
+        }
+    }
+    panic!("the stream ended without an end event");
+}
+
+/// A running execution's page follows it live: the stream sends each new event with
+/// its id, resumes after Last-Event-ID, and ends with the final status.
+#[test]
+fn an_execution_page_streams_its_new_events() {
+    let dir = temp_dir("stream");
+    let server = Server::start(&dir, &["--time-scale", "1"]);
+    let c = server.client();
+    let def = json!({"StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Next": "Nap"},
+        "Nap": {"Type": "Wait", "Seconds": 1, "Next": "B"},
+        "B": {"Type": "Pass", "End": true}}});
+    let machine = c.create_machine("live", &def);
+    let arn = c.ok(
+        "StartExecution",
+        json!({"stateMachineArn": machine, "name": "l1"}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = get(&server, &format!("/console/executions/{}", enc(&arn))).1;
+    assert!(
+        page.contains("data-live") && page.contains("/console/assets/live.js"),
+        "{page}"
+    );
+    let (code, script) = get(&server, "/console/assets/live.js");
+    assert_eq!(code, 200);
+    assert!(script.contains("EventSource") && !script.contains("innerHTML"));
+    let stream = format!("/console/stream?arn={}&from=0", enc(&arn));
+    let (ids, status) = read_stream(&server, &stream, None);
+    assert_eq!(status, "SUCCEEDED");
+    let n = c.history(&arn).len() as u64;
+    assert_eq!(
+        ids,
+        (1..=n).collect::<Vec<_>>(),
+        "every event once, in order"
+    );
+    let (ids, _) = read_stream(&server, &stream, Some(3));
+    assert_eq!(
+        ids,
+        (4..=n).collect::<Vec<_>>(),
+        "a reconnect resumes after Last-Event-ID"
+    );
+    // A finished execution's page does not stream.
+    let page = get(&server, &format!("/console/executions/{}", enc(&arn))).1;
+    assert!(!page.contains("live.js"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,6 +9,7 @@
 //! `Origin`) is refused.
 
 mod pages;
+mod stream;
 
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -25,8 +26,8 @@ pub const PAGE: usize = 50;
 pub const EVENTS_PAGE: usize = 500;
 
 #[derive(Clone)]
-struct Console {
-    engine: Engine,
+pub(crate) struct Console {
+    pub(crate) engine: Engine,
     /// What every form carries back.
     csrf: std::sync::Arc<str>,
 }
@@ -45,6 +46,8 @@ pub fn router(engine: Engine) -> Router {
         .route("/console/tasks", get(tasks))
         .route("/console/tasks/answer", post(answer))
         .route("/console/execution-action", post(execution_action))
+        .route("/console/stream", get(stream::history))
+        .route("/console/assets/live.js", get(live_js))
         .with_state(Console {
             engine,
             csrf: csrf_token().into(),
@@ -294,4 +297,16 @@ async fn execution_action(
         Ok(arn) => Redirect::to(&pages::execution_href(&arn)).into_response(),
         Err(e) => failed(e),
     }
+}
+
+/// The page script, embedded in the binary.
+async fn live_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../assets/live.js"),
+    )
+        .into_response()
 }

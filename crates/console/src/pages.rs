@@ -241,7 +241,7 @@ pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool, csrf:
                 (action("start-again", "Start again with the same input"))
             }
             dl {
-                dt { "Status" } dd { span.status.(r.status) { (r.status) } }
+                dt { "Status" } dd { span.status.(r.status) id="status" { (r.status) } }
                 dt { "Execution ARN" } dd { code { (r.arn) } }
                 dt { "State machine" } dd { a href={ "/console/executions?machine=" (query_value(&r.machine_arn)) } { (r.machine_arn) } }
                 dt { "Started" } dd { (when(r.start_millis)) }
@@ -252,7 +252,9 @@ pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool, csrf:
             details { summary { "Input" } pre { (pretty(&r.input)) } }
             @if let Some(o) = &r.output { details open { summary { "Output" } pre { (pretty(o)) } } }
             h2 { "Events" }
-            div.table { table {
+            @let live = r.status == "RUNNING" && !more;
+            @let last = events.last().map_or(0, |(id, _)| *id);
+            div.table { table data-live[live] data-arn=(r.arn) data-last=(last) {
                 thead { tr { th { "ID" } th { "Type" } th { "State" } th { "Details" } } }
                 tbody {
                     @for (id, e) in events {
@@ -269,6 +271,7 @@ pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool, csrf:
                     }
                 }
             } }
+            @if live { script src="/console/assets/live.js" defer {} }
             @if more {
                 @if let Some((last, _)) = events.last() {
                     p { a href={ (execution_href(&r.arn)) "?from=" (last) } rel="next" { "Later events →" } }
