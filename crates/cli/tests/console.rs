@@ -439,3 +439,51 @@ fn an_execution_page_streams_its_new_events() {
     assert!(!page.contains("live.js"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A state machine's page: its definition (escaped), recent executions, and a Start
+/// form whose input is checked by the engine.
+#[test]
+fn a_machine_page_shows_its_definition_and_starts_executions() {
+    let dir = temp_dir("machine");
+    let server = Server::start(&dir, &["--time-scale", "0"]);
+    let c = server.client();
+    let def = json!({"StartAt": HOSTILE, "States": {HOSTILE: {"Type": "Pass", "End": true}}});
+    let arn = c.create_machine("starter", &def);
+    let (code, list) = get(&server, "/console/");
+    assert_eq!(code, 200);
+    let path = format!("/console/state-machines/{}", enc(&arn));
+    assert!(list.contains(&path), "the list links the machine's page");
+    let (code, page) = get(&server, &path);
+    assert_eq!(code, 200);
+    assert!(!page.contains("<img") && page.contains("&lt;img"), "{page}");
+    assert!(page.contains("None."), "no executions yet");
+    let csrf = hidden(&page, "csrf", 0);
+    let (code, location) = post_form(
+        &server,
+        "/console/start-execution",
+        &[
+            ("csrf", &csrf),
+            ("arn", &arn),
+            ("name", "from-console"),
+            ("input", "{\"a\": 1}"),
+        ],
+    );
+    assert_eq!(code, 303);
+    assert!(location.ends_with("from-console"), "{location}");
+    let exec = format!(
+        "{}execution:starter:from-console",
+        common::server::ACCOUNT_PREFIX
+    );
+    assert_eq!(
+        c.wait_done(&exec, Duration::from_secs(10))["output"],
+        "{\"a\":1}"
+    );
+    assert!(get(&server, &path).1.contains("from-console"));
+    let (code, _) = post_form(
+        &server,
+        "/console/start-execution",
+        &[("csrf", &csrf), ("arn", &arn), ("input", "{not json")],
+    );
+    assert_eq!(code, 400);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -42,6 +42,8 @@ pub fn router(engine: Engine) -> Router {
         )
         .route("/console/", get(state_machines))
         .route("/console/executions", get(executions))
+        .route("/console/state-machines/{*arn}", get(state_machine))
+        .route("/console/start-execution", post(start_execution))
         .route("/console/executions/{*arn}", get(execution))
         .route("/console/tasks", get(tasks))
         .route("/console/tasks/answer", post(answer))
@@ -309,4 +311,66 @@ async fn live_js() -> Response {
         include_str!("../assets/live.js"),
     )
         .into_response()
+}
+
+async fn state_machine(
+    State(Console { engine, csrf }): State<Console>,
+    Path(arn): Path<String>,
+) -> Response {
+    let machine = match engine.describe_state_machine(&arn) {
+        Ok(m) => m,
+        Err(e) => return pages::error_page(StatusCode::NOT_FOUND, &e.message),
+    };
+    let versions = engine.list_state_machine_versions(&arn).unwrap_or_default();
+    let aliases = engine.list_state_machine_aliases(&arn).unwrap_or_default();
+    let recent = if machine.machine_type == stepwise_store::MachineType::Standard {
+        let q = ExecutionQuery {
+            machine_arn: Some(arn.clone()),
+            limit: 10,
+            ..ExecutionQuery::default()
+        };
+        engine.list_executions(&q).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Html(pages::state_machine(&machine, &versions, &aliases, &recent, &csrf).into_string())
+        .into_response()
+}
+
+/// Start an execution from the machine's page.
+#[derive(Deserialize)]
+struct StartForm {
+    csrf: String,
+    arn: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    input: String,
+}
+
+async fn start_execution(
+    State(Console { engine, csrf }): State<Console>,
+    headers: HeaderMap,
+    Form(f): Form<StartForm>,
+) -> Response {
+    if let Some(refused) = refuse(&headers, &f.csrf, &csrf) {
+        return refused;
+    }
+    let req = stepwise_engine::StartRequest {
+        state_machine_arn: f.arn,
+        name: Some(f.name.trim().to_string()).filter(|n| !n.is_empty()),
+        input: Some(if f.input.trim().is_empty() {
+            "{}".into()
+        } else {
+            f.input
+        }),
+        trace_header: None,
+    };
+    match engine.start_execution(req, false).await {
+        Ok((started, _)) => Redirect::to(&pages::execution_href(&started.arn)).into_response(),
+        Err(e) => pages::error_page(
+            StatusCode::BAD_REQUEST,
+            &format!("{}: {}", e.code.as_str(), e.message),
+        ),
+    }
 }

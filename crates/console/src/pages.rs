@@ -81,6 +81,14 @@ pub fn execution_href(arn: &str) -> String {
     format!("/console/executions/{}", utf8_percent_encode(arn, ESCAPED))
 }
 
+/// A link to one state machine's page.
+pub fn machine_href(arn: &str) -> String {
+    format!(
+        "/console/state-machines/{}",
+        utf8_percent_encode(arn, ESCAPED)
+    )
+}
+
 fn query_value(v: &str) -> String {
     utf8_percent_encode(v, ESCAPED).to_string()
 }
@@ -133,7 +141,7 @@ pub fn state_machines(machines: &[MachineView]) -> Markup {
                     tbody {
                         @for m in machines {
                             tr {
-                                td { (m.name) }
+                                td { a href=(machine_href(&m.arn)) { (m.name) } }
                                 td { (m.machine_type.as_str()) }
                                 td { (m.status) }
                                 td { (when(m.created_millis)) }
@@ -243,7 +251,7 @@ pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool, csrf:
             dl {
                 dt { "Status" } dd { span.status.(r.status) id="status" { (r.status) } }
                 dt { "Execution ARN" } dd { code { (r.arn) } }
-                dt { "State machine" } dd { a href={ "/console/executions?machine=" (query_value(&r.machine_arn)) } { (r.machine_arn) } }
+                dt { "State machine" } dd { a href=(machine_href(&r.machine_arn)) { (r.machine_arn) } }
                 dt { "Started" } dd { (when(r.start_millis)) }
                 @if let Some(t) = r.stop_millis { dt { "Stopped" } dd { (when(t)) } }
                 @if let Some(e) = &r.error { dt { "Error" } dd { code { (e) } } }
@@ -277,6 +285,66 @@ pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool, csrf:
                     p { a href={ (execution_href(&r.arn)) "?from=" (last) } rel="next" { "Later events →" } }
                 }
             }
+        },
+    )
+}
+
+pub fn state_machine(
+    m: &MachineView,
+    versions: &[stepwise_engine::VersionView],
+    aliases: &[stepwise_engine::AliasView],
+    recent: &[ExecutionRecord],
+    csrf: &str,
+) -> Markup {
+    layout(
+        &m.name,
+        html! {
+            dl {
+                dt { "ARN" } dd { code { (m.arn) } }
+                dt { "Type" } dd { (m.machine_type.as_str()) }
+                dt { "Status" } dd { (m.status) }
+                dt { "Created" } dd { (when(m.created_millis)) }
+                dt { "Role" } dd { code { (m.role_arn) } }
+            }
+            h2 { "Start execution" }
+            form.filters method="post" action="/console/start-execution" {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="arn" value=(m.arn);
+                label { "Name (optional)" br; input type="text" name="name"; }
+                label { "Input (JSON)" br; textarea name="input" rows="4" cols="50" { "{}" } }
+                button type="submit" { "Start" }
+            }
+            h2 { "Recent executions" }
+            @if recent.is_empty() {
+                p.muted { "None." }
+            } @else {
+                div.table { table {
+                    thead { tr { th { "Name" } th { "Status" } th { "Started" } } }
+                    tbody { @for r in recent { tr {
+                        td { a href=(execution_href(&r.arn)) { (r.name) } }
+                        td { span.status.(r.status) { (r.status) } }
+                        td { (when(r.start_millis)) }
+                    } } }
+                } }
+                p { a href={ "/console/executions?machine=" (query_value(&m.arn)) } { "All executions →" } }
+            }
+            @if !versions.is_empty() {
+                h2 { "Versions" }
+                ul { @for v in versions { li { code { (v.arn) } " · " (when(v.created_millis)) } } }
+            }
+            @if !aliases.is_empty() {
+                h2 { "Aliases" }
+                ul { @for a in aliases {
+                    li { (a.name) ": "
+                        @for (i, (version, weight)) in a.routing.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            code { (version) } " " (weight) "%"
+                        }
+                    }
+                } }
+            }
+            h2 { "Definition" }
+            pre { (pretty(&m.definition)) }
         },
     )
 }
