@@ -487,3 +487,54 @@ fn a_machine_page_shows_its_definition_and_starts_executions() {
     assert_eq!(code, 400);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The Stuck view: RUNNING executions in one state longer than the threshold, with
+/// the state and what it waits for.
+#[test]
+fn the_stuck_view_lists_parked_executions_and_what_they_wait_for() {
+    let dir = temp_dir("stuck");
+    let server = Server::start(&dir, &["--time-scale", "1"]);
+    let c = server.client();
+    c.ok("CreateActivity", json!({"name": "packer"}));
+    let machines = [
+        (
+            "parked",
+            json!({"StartAt": "Sleep", "States": {"Sleep": {"Type": "Wait", "Seconds": 86400, "End": true}}}),
+        ),
+        (
+            "callback",
+            json!({"StartAt": "AwaitApproval", "States": {"AwaitApproval": {
+            "Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+            "Parameters": {"QueueUrl": "q", "MessageBody": {"t.$": "$$.Task.Token"}}, "End": true}}}),
+        ),
+        (
+            "activity",
+            json!({"StartAt": "Pack", "States": {"Pack": {
+            "Type": "Task", "Resource": format!("{}activity:packer", common::server::ACCOUNT_PREFIX), "End": true}}}),
+        ),
+    ];
+    for (name, def) in &machines {
+        let arn = c.create_machine(name, def);
+        c.ok(
+            "StartExecution",
+            json!({"stateMachineArn": arn, "name": format!("{name}-1")}),
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let (code, page) = get(&server, "/console/stuck?minutes=0");
+    assert_eq!(code, 200);
+    for (name, state, waits) in [
+        ("parked-1", "Sleep", "a timer (Wait)"),
+        ("callback-1", "AwaitApproval", "its task token"),
+        ("activity-1", "Pack", "an activity worker to take it"),
+    ] {
+        let row = page
+            .split("<tr>")
+            .find(|r| r.contains(name))
+            .unwrap_or_else(|| panic!("{name} missing: {page}"));
+        assert!(row.contains(state) && row.contains(waits), "{name}: {row}");
+    }
+    let (_, none) = get(&server, "/console/stuck?minutes=60");
+    assert!(none.contains("None."), "{none}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -46,6 +46,7 @@ pub fn router(engine: Engine) -> Router {
         .route("/console/start-execution", post(start_execution))
         .route("/console/executions/{*arn}", get(execution))
         .route("/console/tasks", get(tasks))
+        .route("/console/stuck", get(stuck))
         .route("/console/tasks/answer", post(answer))
         .route("/console/execution-action", post(execution_action))
         .route("/console/stream", get(stream::history))
@@ -373,4 +374,62 @@ async fn start_execution(
             &format!("{}: {}", e.code.as_str(), e.message),
         ),
     }
+}
+
+/// RUNNING executions scanned for one Stuck page.
+pub const STUCK_SCAN: usize = 200;
+
+#[derive(Deserialize, Default)]
+struct StuckQuery {
+    /// In one state at least this long (minutes; default 5).
+    minutes: Option<f64>,
+    after: Option<String>,
+}
+
+/// RUNNING executions that sat in one state longer than a threshold, with the state and
+/// what it waits for (read from the end of each one's history).
+async fn stuck(
+    State(Console { engine, .. }): State<Console>,
+    Query(q): Query<StuckQuery>,
+) -> Response {
+    let minutes = q
+        .minutes
+        .filter(|m| m.is_finite() && *m >= 0.0)
+        .unwrap_or(5.0);
+    let after = q.after.as_deref().and_then(|a| {
+        let (t, arn) = a.split_once(':')?;
+        Some((t.parse::<i64>().ok()?, arn.to_string()))
+    });
+    let query = ExecutionQuery {
+        status: Some("RUNNING".into()),
+        after,
+        limit: STUCK_SCAN,
+        ..ExecutionQuery::default()
+    };
+    let rows = match engine.list_executions(&query) {
+        Ok(r) => r,
+        Err(e) => return pages::error_page(StatusCode::BAD_REQUEST, &e.message),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let mut found = Vec::new();
+    for r in &rows {
+        let Ok(tail) = engine.execution_history(&r.arn, u64::MAX, true, 20).await else {
+            continue;
+        };
+        let events: Vec<serde_json::Value> = tail
+            .iter()
+            .filter_map(|e| serde_json::from_str(&e.json).ok())
+            .collect();
+        if let Some(s) = pages::StuckAt::read(&events) {
+            if now - s.since >= minutes * 60.0 {
+                found.push((r.clone(), s));
+            }
+        }
+    }
+    let next = (rows.len() == STUCK_SCAN)
+        .then(|| rows.last().map(|l| format!("{}:{}", l.start_millis, l.arn)))
+        .flatten();
+    Html(pages::stuck(&found, minutes, rows.len(), next.as_deref()).into_string()).into_response()
 }

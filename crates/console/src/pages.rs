@@ -67,7 +67,8 @@ fn layout(title: &str, body: Markup) -> Markup {
                     nav {
                         a href="/console/" { "State machines" } " · "
                         a href="/console/executions" { "Executions" } " · "
-                        a href="/console/tasks" { "Waiting tasks" }
+                        a href="/console/tasks" { "Waiting tasks" } " · "
+                        a href="/console/stuck" { "Stuck" }
                     }
                 }
                 main { h1 { (title) } (body) }
@@ -396,6 +397,93 @@ fn pretty(text: &str) -> String {
         .ok()
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| text.to_string())
+}
+
+/// Where a RUNNING execution sits: its last entered state, since when (epoch seconds),
+/// and what it waits for.
+pub struct StuckAt {
+    pub state: String,
+    pub since: f64,
+    pub waits_for: String,
+}
+
+impl StuckAt {
+    /// From the end of a history, newest first.
+    pub fn read(newest_first: &[Value]) -> Option<StuckAt> {
+        let entered = newest_first.iter().find(|e| {
+            e["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("StateEntered"))
+        })?;
+        let (_, d) = details(entered)?;
+        let last = newest_first.first()?;
+        let text = |k: &str| -> String {
+            details(last)
+                .and_then(|(_, d)| d[k].as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        let waits_for = match last["type"].as_str().unwrap_or_default() {
+            "WaitStateEntered" => "a timer (Wait)".to_string(),
+            "ActivityScheduled" => format!("an activity worker to take it ({})", text("resource")),
+            "ActivityStarted" => format!("the activity worker {} to answer", text("workerName")),
+            "TaskScheduled" | "TaskStarted" if text("resource").ends_with(".waitForTaskToken") => {
+                "its task token (SendTaskSuccess / SendTaskFailure)".to_string()
+            }
+            "TaskSubmitted" if text("resource").starts_with("startExecution.sync") => {
+                "its child execution".to_string()
+            }
+            "TaskSubmitted" => "its task token (SendTaskSuccess / SendTaskFailure)".to_string(),
+            "TaskScheduled" | "TaskStarted" => {
+                format!("a call ({}:{})", text("resourceType"), text("resource"))
+            }
+            "LambdaFunctionScheduled" | "LambdaFunctionStarted" => "a Lambda function".to_string(),
+            "MapRunStarted" => "its Map Run".to_string(),
+            "TaskFailed" | "LambdaFunctionFailed" | "ActivityFailed" | "TaskTimedOut" => {
+                "a retry (backoff)".to_string()
+            }
+            other => format!("(after {other})"),
+        };
+        Some(StuckAt {
+            state: d["name"].as_str().unwrap_or_default().to_string(),
+            since: entered["timestamp"].as_f64().unwrap_or(0.0),
+            waits_for,
+        })
+    }
+}
+
+pub fn stuck(
+    found: &[(ExecutionRecord, StuckAt)],
+    minutes: f64,
+    scanned: usize,
+    next: Option<&str>,
+) -> Markup {
+    layout(
+        "Stuck",
+        html! {
+            form.filters method="get" action="/console/stuck" {
+                label { "In one state for at least (minutes) " br; input type="number" name="minutes" min="0" step="any" value=(minutes); }
+                button type="submit" { "Show" }
+            }
+            p.muted { "RUNNING executions (" (scanned) " looked at on this page) whose current state was entered at least " (minutes) " minutes ago, and what each waits for." }
+            @if found.is_empty() {
+                p.muted { "None." }
+            } @else {
+                div.table { table {
+                    thead { tr { th { "Execution" } th { "State machine" } th { "State" } th { "Since" } th { "Waits for" } } }
+                    tbody { @for (r, s) in found { tr {
+                        td { a href=(execution_href(&r.arn)) { (r.name) } }
+                        td { (r.machine_arn.rsplit(':').next().unwrap_or_default()) }
+                        td { (s.state) }
+                        td { (when((s.since * 1000.0) as i64)) }
+                        td { (s.waits_for) }
+                    } } }
+                } }
+            }
+            @if let Some(after) = next {
+                p { a href={ "/console/stuck?minutes=" (minutes) "&after=" (query_value(after)) } rel="next" { "Next page →" } }
+            }
+        },
+    )
 }
 
 pub fn error_page(status: StatusCode, message: &str) -> Response {
