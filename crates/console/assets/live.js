@@ -42,5 +42,8 @@
       status.textContent = message.data;
       status.className = "status " + message.data;
     }
+    // A finished execution cannot be stopped.
+    document.querySelectorAll(".actions input[name=action][value=stop]")
+      .forEach((input) => input.form.remove());
   });
 })();

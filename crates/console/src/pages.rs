@@ -259,7 +259,7 @@ pub fn execution(r: &ExecutionRecord, events: &[(u64, Value)], more: bool, csrf:
                 @if let Some(c) = &r.cause { dt { "Cause" } dd { pre { (c) } } }
             }
             details { summary { "Input" } pre { (pretty(&r.input)) } }
-            @if let Some(o) = &r.output { details open { summary { "Output" } pre { (pretty(o)) } } }
+            @if let Some(o) = &r.output { details open id="output" { summary { "Output" } pre { (pretty(o)) } } }
             h2 { "Events" }
             @let live = r.status == "RUNNING" && !more;
             @let last = events.last().map_or(0, |(id, _)| *id);
