@@ -103,10 +103,7 @@ async fn executions(
 ) -> Response {
     let status = q.status.filter(|s| pages::STATUSES.contains(&s.as_str()));
     let machine = q.machine.filter(|m| !m.is_empty());
-    let after = q.after.as_deref().and_then(|a| {
-        let (t, arn) = a.split_once(':')?;
-        Some((t.parse::<i64>().ok()?, arn.to_string()))
-    });
+    let after = q.after.as_deref().and_then(list_position);
     let query = ExecutionQuery {
         machine_arn: machine.clone(),
         status: status.clone(),
@@ -396,10 +393,7 @@ async fn stuck(
         .minutes
         .filter(|m| m.is_finite() && *m >= 0.0)
         .unwrap_or(5.0);
-    let after = q.after.as_deref().and_then(|a| {
-        let (t, arn) = a.split_once(':')?;
-        Some((t.parse::<i64>().ok()?, arn.to_string()))
-    });
+    let after = q.after.as_deref().and_then(list_position);
     let query = ExecutionQuery {
         status: Some("RUNNING".into()),
         after,
@@ -432,4 +426,10 @@ async fn stuck(
         .then(|| rows.last().map(|l| format!("{}:{}", l.start_millis, l.arn)))
         .flatten();
     Html(pages::stuck(&found, minutes, rows.len(), next.as_deref()).into_string()).into_response()
+}
+
+/// A list's `after` position, `START_MILLIS:ARN` (the last row of the page before).
+fn list_position(a: &str) -> Option<(i64, String)> {
+    let (t, arn) = a.split_once(':')?;
+    Some((t.parse::<i64>().ok()?, arn.to_string()))
 }
