@@ -536,5 +536,17 @@ fn the_stuck_view_lists_parked_executions_and_what_they_wait_for() {
     }
     let (_, none) = get(&server, "/console/stuck?minutes=60");
     assert!(none.contains("None."), "{none}");
+    // The Activities table: the packer has no worker polling and one task waiting.
+    let (_, tasks) = get(&server, "/console/tasks");
+    let row = tasks
+        .split("<tr>")
+        .find(|r| r.contains("activity:packer"))
+        .expect("the packer's row");
+    let cells: Vec<&str> = row
+        .split("<td>")
+        .skip(2)
+        .map(|c| c.split('<').next().unwrap_or_default())
+        .collect();
+    assert_eq!(&cells[..2], ["0", "1"], "{row}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -160,7 +160,7 @@ async fn execution(
 }
 
 async fn tasks(State(Console { engine, csrf }): State<Console>) -> Html<String> {
-    Html(pages::tasks(&engine.waiting_tasks(), &csrf).into_string())
+    Html(pages::tasks(&engine.activity_queues(), &engine.waiting_tasks(), &csrf).into_string())
 }
 
 /// Approve (SendTaskSuccess with `output`) or reject (SendTaskFailure with `error` and

@@ -350,17 +350,36 @@ pub fn state_machine(
     )
 }
 
-pub fn tasks(tasks: &[stepwise_store::TaskRecord], csrf: &str) -> Markup {
+pub fn tasks(
+    activities: &[(stepwise_store::ActivityRecord, usize, usize)],
+    tasks: &[stepwise_store::TaskRecord],
+    csrf: &str,
+) -> Markup {
     layout(
         "Waiting tasks",
         html! {
+            h2 { "Activities" }
+            @if activities.is_empty() {
+                p.muted { "No activities." }
+            } @else {
+                div.table { table {
+                    thead { tr { th { "Activity" } th { "Workers polling now" } th { "Tasks no worker took yet" } th { "Created" } } }
+                    tbody { @for (a, pollers, queued) in activities { tr {
+                        td { (a.name) br; code.muted { (a.arn) } }
+                        td { (pollers) }
+                        td { (queued) }
+                        td { (when(a.created_millis)) }
+                    } } }
+                } }
+            }
+            h2 { "Tasks waiting on a token" }
             p.muted { "Activity tasks and .waitForTaskToken callbacks waiting for their answer. Approve sends SendTaskSuccess with the output; Reject sends SendTaskFailure." }
             @if tasks.is_empty() {
                 p.muted { "No task is waiting." }
             }
             @for t in tasks {
                 section.task {
-                    h2 { (t.state_name) }
+                    h3 { (t.state_name) }
                     dl {
                         dt { "Execution" } dd { a href=(execution_href(&t.execution_arn)) { (t.execution_arn) } }
                         dt { "Resource" } dd { code { (t.resource) } }

@@ -206,6 +206,27 @@ impl Engine {
         Ok(())
     }
 
+    /// Each activity with the GetActivityTask calls waiting on it now and its tasks no
+    /// worker has taken yet (the console's Activities page).
+    pub fn activity_queues(&self) -> Vec<(stepwise_store::ActivityRecord, usize, usize)> {
+        let st = self.inner.lock();
+        st.activities
+            .values()
+            .map(|a| {
+                let (pollers, queued) = st.queues.get(&a.arn).map_or((0, 0), |q| {
+                    (
+                        q.pollers.iter().filter(|p| !p.tx.is_closed()).count(),
+                        q.tasks
+                            .iter()
+                            .filter(|t| st.tokens.get(*t).is_some_and(|e| !e.started))
+                            .count(),
+                    )
+                });
+                (a.clone(), pollers, queued)
+            })
+            .collect()
+    }
+
     /// Tasks waiting on a token (activity tasks, `.waitForTaskToken` callbacks), oldest
     /// first: for the console's approvals.
     pub fn waiting_tasks(&self) -> Vec<stepwise_store::TaskRecord> {
