@@ -94,40 +94,9 @@ fn query_value(v: &str) -> String {
     utf8_percent_encode(v, ESCAPED).to_string()
 }
 
-/// Epoch milliseconds as UTC text.
+/// Epoch milliseconds as the history shows them (ISO 8601, UTC).
 fn when(millis: i64) -> String {
-    let secs = millis.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}.{:03} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        millis.rem_euclid(1000)
-    )
-}
-
-/// Days since 1970 as a civil date (Howard Hinnant's algorithm).
-fn civil(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (
-        if m <= 2 {
-            yoe + era * 400 + 1
-        } else {
-            yoe + era * 400
-        },
-        m,
-        d,
-    )
+    stepwise_interp::timefmt::format_millis(millis)
 }
 
 pub fn state_machines(machines: &[MachineView]) -> Markup {
@@ -524,8 +493,8 @@ mod tests {
 
     #[test]
     fn times_read_as_utc() {
-        assert_eq!(when(1_700_000_000_123), "2023-11-14 22:13:20.123 UTC");
-        assert_eq!(when(0), "1970-01-01 00:00:00.000 UTC");
+        assert_eq!(when(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+        assert_eq!(when(0), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

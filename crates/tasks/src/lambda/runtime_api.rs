@@ -667,9 +667,9 @@ fn epoch_secs() -> u64 {
 
 /// As Lambda names them: `2024/01/31/[$LATEST]` and 32 hex digits.
 fn log_stream_name() -> String {
-    let (y, m, d) = super::civil_from_days((epoch_secs() / 86_400) as i64);
     format!(
-        "{y:04}/{m:02}/{d:02}/[$LATEST]{:016x}{:016x}",
+        "{}/[$LATEST]{:016x}{:016x}",
+        super::log_date(),
         random(),
         random()
     )
