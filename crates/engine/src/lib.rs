@@ -23,12 +23,14 @@ mod names;
 mod nested;
 pub mod sources;
 mod stepping;
+mod stuck;
 mod tasks;
 
 pub use catalog::{AliasView, MachineView, NewStateMachine, StateMachineUpdate, VersionView};
 pub use error::{Error, ErrorCode, Result};
 pub use executions::{ExecutionOutcome, StartRequest, StartedExecution};
 pub use stepwise_interp::{Counts, MapRunInfo};
+pub use stuck::{StuckExecution, WaitsFor};
 pub use tasks::ActivityTask;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};

@@ -45,6 +45,7 @@ mod redrive;
 mod retry_catch;
 mod run_loop;
 mod single_state;
+mod sitting;
 mod snapshot;
 mod step;
 mod succeed_fail;
@@ -57,6 +58,7 @@ pub use machine::{ExecutionInfo, Machine};
 pub use map_run::{ChildChange, ChildExecution, Counts, MapRunInfo};
 pub use redrive::{RedriveError, REDRIVE_MAX_EVENTS};
 pub use single_state::TaskCaller;
+pub use sitting::{Sitting, Waiting};
 pub use snapshot::SnapshotError;
 pub use step::{Command, Event, Status, Step, TaskRequest, MAX_TRANSITIONS_PER_STEP};
 
