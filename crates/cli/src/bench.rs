@@ -62,6 +62,13 @@ pub struct BenchArgs {
     /// instead: Lambda `bootstrap` and `command` functions and `http:invoke`.
     #[arg(long, group = "through_serve")]
     tasks: bool,
+    /// Time the console's pages (executions list, Stuck, a 10,000-event execution, a
+    /// live update) on `stepwise serve` holding --console-executions executions.
+    #[arg(long, group = "through_serve")]
+    console: bool,
+    /// With --console: executions in the store.
+    #[arg(long, default_value_t = 100_000, requires = "console")]
+    console_executions: u64,
     /// With --server or --tasks: concurrent clients for the many-client measurements.
     #[arg(long, default_value_t = 16, requires = "through_serve")]
     clients: usize,
@@ -83,6 +90,16 @@ pub fn main(a: BenchArgs) -> anyhow::Result<ExitCode> {
     let seconds = a.seconds.unwrap_or(if a.server { 3.0 } else { 2.0 });
     if !(seconds.is_finite() && seconds > 0.0) {
         bail!("--seconds must be a positive number, not {seconds}");
+    }
+    if a.console {
+        if a.clients == 0 {
+            bail!("--clients must be at least 1");
+        }
+        return crate::bench_console::main(crate::bench_console::Options {
+            executions: a.console_executions,
+            clients: a.clients,
+            json: a.json,
+        });
     }
     if a.tasks {
         if a.clients == 0 {

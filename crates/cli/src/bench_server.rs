@@ -358,7 +358,7 @@ impl Api {
         }
     }
 
-    fn create_machine(&self, name: &str, definition: &str) -> anyhow::Result<String> {
+    pub(crate) fn create_machine(&self, name: &str, definition: &str) -> anyhow::Result<String> {
         let v = self.call(
             "CreateStateMachine",
             &json!({"name": name, "definition": definition,
@@ -370,7 +370,7 @@ impl Api {
             .ok_or_else(|| anyhow!("CreateStateMachine {name}: no stateMachineArn in {v}"))
     }
 
-    fn start(&self, machine: &str, input: &str, tag: &str) -> anyhow::Result<String> {
+    pub(crate) fn start(&self, machine: &str, input: &str, tag: &str) -> anyhow::Result<String> {
         let v = self.call(
             "StartExecution",
             &json!({"stateMachineArn": machine, "name": next_name(tag), "input": input}),
@@ -383,7 +383,7 @@ impl Api {
 
     /// Poll DescribeExecution until it is no longer RUNNING: at once, then backing off
     /// from 100 µs to 10 ms so that polling costs a slow server little.
-    fn wait_done(&self, execution: &str) -> anyhow::Result<Value> {
+    pub(crate) fn wait_done(&self, execution: &str) -> anyhow::Result<Value> {
         let body = json!({ "executionArn": execution });
         let start = Instant::now();
         let mut pause = Duration::from_micros(100);
@@ -405,7 +405,7 @@ impl Api {
 
     /// The task token of a `.waitForTaskToken` task, from the TaskScheduled event's
     /// parameters (the workload puts it in `MessageBody.token`).
-    fn wait_token(&self, execution: &str) -> anyhow::Result<String> {
+    pub(crate) fn wait_token(&self, execution: &str) -> anyhow::Result<String> {
         let body = json!({ "executionArn": execution, "maxResults": 100 });
         let start = Instant::now();
         let mut pause = Duration::from_micros(100);

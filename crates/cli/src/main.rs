@@ -6,6 +6,7 @@
 
 mod alloc;
 mod bench;
+mod bench_console;
 mod bench_http;
 mod bench_server;
 mod bench_tasks;
@@ -52,7 +53,8 @@ enum Command {
     Conformance(conformance::ConformanceArgs),
     /// Benchmark the in-process engine (or, with --server, `stepwise serve`) on the workloads,
     /// side by side with aws-local-stepfunctions (with --server: moto's server); with
-    /// --tasks, Task states calling functions and HTTP endpoints through `serve --config`.
+    /// --tasks, Task states calling functions and HTTP endpoints through `serve --config`;
+    /// with --console, the console's pages over 100,000 executions.
     Bench(bench::BenchArgs),
 }
 
