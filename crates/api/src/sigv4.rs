@@ -105,6 +105,25 @@ impl Credentials {
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
     }
+
+    /// Whether `access_key_id` is one of the keys (the console's sessions name one).
+    pub fn has_key(&self, access_key_id: &str) -> bool {
+        self.keys.contains_key(access_key_id)
+    }
+
+    /// Whether `secret` is the secret access key of `access_key_id` (the console's
+    /// sign-in). The secrets are compared in constant time, as SHA-256 digests, so
+    /// neither their contents nor their lengths show in the time taken.
+    pub fn check_secret(&self, access_key_id: &str, secret: &str) -> bool {
+        let known = self.keys.get(access_key_id);
+        let expected = Sha256::digest(known.map_or("", String::as_str).as_bytes());
+        let given = Sha256::digest(secret.as_bytes());
+        let diff = expected
+            .iter()
+            .zip(given.iter())
+            .fold(0u8, |d, (a, b)| d | (a ^ b));
+        known.is_some() & (std::hint::black_box(diff) == 0)
+    }
 }
 
 /// The parts of a request a signature covers.

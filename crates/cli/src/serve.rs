@@ -37,6 +37,7 @@ pub struct ServeArgs {
     account: String,
     /// Require AWS Signature Version 4 on every API request, by a key in this file (the
     /// AWS shared credentials format, e.g. ~/.aws/credentials; every profile's key counts).
+    /// The console then asks for one of these keys and its secret to sign in.
     #[arg(long, value_name = "FILE")]
     sigv4_credentials: Option<PathBuf>,
     /// What an acknowledged request survives: `fsync`, a power cut (every group commit is
@@ -161,6 +162,16 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
                 engine.release_pollers();
             }
         };
+        let console = if a.no_console {
+            None
+        } else {
+            tracing::info!(sign_in = sigv4.is_some(), "console at http://{addr}/console/");
+            // With keys, the console asks for one of them (and its secret) once.
+            Some(match &sigv4 {
+                Some(creds) => stepwise_console::router_with_sign_in(engine.clone(), creds.clone()),
+                None => stepwise_console::router(engine.clone()),
+            })
+        };
         let app = match sigv4 {
             Some(creds) => {
                 tracing::info!(keys = creds.len(), "requests must carry an AWS Signature Version 4");
@@ -168,12 +179,9 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
             }
             None => stepwise_api::router(engine.clone()),
         };
-        // The console has no sign-in yet: a server that requires signatures serves none.
-        let app = if a.no_console || a.sigv4_credentials.is_some() {
-            app
-        } else {
-            tracing::info!("console at http://{addr}/console/");
-            app.merge(stepwise_console::router(engine.clone()))
+        let app = match console {
+            Some(console) => app.merge(console),
+            None => app,
         };
         stepwise_api::serve(listener, app, on_signal).await;
         tracing::info!("shutting down: committing what is in flight");

@@ -6,8 +6,10 @@
 //!
 //! Every change is a POST carrying the page's CSRF token (drawn when the router is made;
 //! another site cannot read it), and a request another site sent (`Sec-Fetch-Site`,
-//! `Origin`) is refused.
+//! `Origin`) is refused. With credentials ([`router_with_sign_in`]) every page needs a
+//! signed-in session first ([`auth`]).
 
+mod auth;
 mod execution;
 mod executions;
 mod machines;
@@ -35,9 +37,34 @@ pub(crate) struct Console {
     csrf: std::sync::Arc<str>,
 }
 
-/// The console's routes; merge them into the API's router.
+/// The console's routes, open to whoever reaches the port; merge them into the API's router.
 pub fn router(engine: Engine) -> Router {
-    Router::new()
+    build(engine, None)
+}
+
+/// The console's routes behind a sign-in with one of `credentials`' access keys and its
+/// secret (the keys `--sigv4-credentials` gives the API): a signed session cookie, 12 hours.
+pub fn router_with_sign_in(
+    engine: Engine,
+    credentials: stepwise_api::sigv4::Credentials,
+) -> Router {
+    build(engine, Some(credentials))
+}
+
+fn build(engine: Engine, credentials: Option<stepwise_api::sigv4::Credentials>) -> Router {
+    let csrf: std::sync::Arc<str> = csrf_token().into();
+    let gate = auth::Gate {
+        auth: credentials.map(|c| std::sync::Arc::new(auth::Auth::new(c))),
+        csrf: csrf.clone(),
+    };
+    let sign_in = Router::new()
+        .route(
+            "/console/sign-in",
+            get(auth::sign_in_page).post(auth::sign_in),
+        )
+        .route("/console/sign-out", post(auth::sign_out))
+        .with_state(gate.clone());
+    let pages = Router::new()
         .route("/", get(root))
         .route(
             "/console",
@@ -58,12 +85,17 @@ pub fn router(engine: Engine) -> Router {
             "/console/execution-action",
             post(executions::execution_action),
         )
+        .route("/console/executions/bulk", post(executions::bulk))
         .route("/console/stream", get(stream::history))
         .route("/console/assets/live.js", get(live_js))
-        .with_state(Console {
-            engine,
-            csrf: csrf_token().into(),
-        })
+        .route("/console/assets/bulk.js", get(bulk_js))
+        .with_state(Console { engine, csrf });
+    let app = pages.merge(sign_in);
+    if gate.auth.is_some() {
+        app.layer(axum::middleware::from_fn_with_state(gate, auth::require))
+    } else {
+        app
+    }
 }
 
 /// 128 random bits as hex, from the OS-seeded hasher keys.
@@ -121,6 +153,18 @@ async fn live_js() -> Response {
             (header::CACHE_CONTROL, "no-cache"),
         ],
         include_str!("../assets/live.js"),
+    )
+        .into_response()
+}
+
+/// The executions list's script ("select all"), embedded in the binary.
+async fn bulk_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        include_str!("../assets/bulk.js"),
     )
         .into_response()
 }

@@ -47,6 +47,8 @@ dt { color: var(--muted); }
 dd { margin: 0; word-break: break-all; }
 .actions { display: flex; gap: .6em; flex-wrap: wrap; margin-bottom: 1em; }
 form.inline { display: inline; }
+form.signout { margin-left: auto; }
+.error, .bulk-failed { color: var(--bad); }
 "#;
 
 pub fn layout(title: &str, body: Markup) -> Markup {
@@ -68,6 +70,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                         a href="/console/tasks" { "Waiting tasks" } " · "
                         a href="/console/stuck" { "Stuck" }
                     }
+                    (crate::auth::sign_out_form())
                 }
                 main { h1 { (title) } (body) }
             }

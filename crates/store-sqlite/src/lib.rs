@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_history_runs.sql"),
     include_str!("../migrations/0004_child_executions.sql"),
     include_str!("../migrations/0005_history_rowid.sql"),
+    include_str!("../migrations/0006_executions_start.sql"),
 ];
 
 /// History rows are keyed `execution id * HISTORY_SPAN + first event id` (migrations/0005).
@@ -897,6 +898,19 @@ impl Store for SqliteStore {
         if let Some(s) = &q.status {
             sql.push_str(&format!(" AND e.status = ?{}", args.len() + 1));
             args.push(s);
+        }
+        if let Some(n) = &q.name_contains {
+            // instr, not LIKE: the text is matched as it is, `%` and `_` included.
+            sql.push_str(&format!(" AND instr(e.name, ?{}) > 0", args.len() + 1));
+            args.push(n);
+        }
+        if let Some(t) = &q.started_from {
+            sql.push_str(&format!(" AND e.start_millis >= ?{}", args.len() + 1));
+            args.push(t);
+        }
+        if let Some(t) = &q.started_before {
+            sql.push_str(&format!(" AND e.start_millis < ?{}", args.len() + 1));
+            args.push(t);
         }
         if let Some((start, arn)) = &q.after {
             let (a, b) = (args.len() + 1, args.len() + 2);

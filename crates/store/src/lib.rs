@@ -283,6 +283,13 @@ pub struct ExecutionQuery {
     /// Child executions of this Map Run.
     pub map_run_arn: Option<String>,
     pub status: Option<String>,
+    /// Only executions whose name contains this text (case-sensitive, as it is: no
+    /// wildcards).
+    pub name_contains: Option<String>,
+    /// Only executions started at or after this time (epoch milliseconds).
+    pub started_from: Option<i64>,
+    /// Only executions started before this time (epoch milliseconds).
+    pub started_before: Option<i64>,
     /// Continue after this (start_millis, arn) position.
     pub after: Option<(i64, String)>,
     pub limit: usize,

@@ -34,6 +34,7 @@ pub fn run_all<S: Store>(make: &dyn Fn() -> S) {
         ("execution_update", execution_update),
         ("executions_filter", executions_filter),
         ("executions_paging", executions_paging),
+        ("executions_by_name_and_start", executions_by_name_and_start),
         ("history", history),
         ("recovery", recovery),
         ("clear_execution_work", clear_execution_work),
@@ -827,6 +828,72 @@ fn executions_paging(store: &dyn Store) {
     };
     let names: Vec<_> = list(store, &q).into_iter().map(|e| e.name).collect();
     assert_eq!(names, ["b"]);
+}
+
+/// The console's filters: a name's substring (as it is, no wildcards) and a start-time
+/// window, with the others and with keyset paging.
+fn executions_by_name_and_start(store: &dyn Store) {
+    population(store);
+    // Names with LIKE's wildcards in them: matched as text.
+    commit(
+        store,
+        vec![
+            Write::InsertExecution(execution("m2", "50%_off", 7_000)),
+            Write::InsertExecution(execution("m2", "500_off", 7_001)),
+        ],
+    );
+    let q = |f: &dyn Fn(&mut ExecutionQuery)| {
+        let mut q = ExecutionQuery {
+            limit: 100,
+            ..Default::default()
+        };
+        f(&mut q);
+        list(store, &q).into_iter().map(|e| e.name).collect::<Vec<_>>()
+    };
+    assert_eq!(q(&|q| q.name_contains = Some("d".into())), ["d1", "d2"]);
+    assert_eq!(q(&|q| q.name_contains = Some("%_".into())), ["50%_off"]);
+    assert_eq!(q(&|q| q.name_contains = Some("0_o".into())), ["500_off"]);
+    assert_eq!(q(&|q| q.name_contains = Some("D".into())), Vec::<String>::new());
+    // From is inclusive, before exclusive.
+    assert_eq!(
+        q(&|q| {
+            q.started_from = Some(2_000);
+            q.started_before = Some(5_000);
+        }),
+        ["d1", "d2", "c", "b"]
+    );
+    assert_eq!(q(&|q| q.started_from = Some(6_000)), ["500_off", "50%_off", "y"]);
+    assert_eq!(q(&|q| q.started_before = Some(1_500)), ["a"]);
+    assert_eq!(
+        q(&|q| {
+            q.machine_arn = Some(machine_arn("m1"));
+            q.status = Some("RUNNING".into());
+            q.name_contains = Some("d".into());
+            q.started_before = Some(4_001);
+        }),
+        ["d1", "d2"]
+    );
+    // Paged two at a time inside the window.
+    let mut seen = Vec::new();
+    let mut after = None;
+    for _ in 0..10 {
+        let page = list(
+            store,
+            &ExecutionQuery {
+                started_from: Some(1_500),
+                started_before: Some(6_000),
+                after: after.clone(),
+                limit: 2,
+                ..Default::default()
+            },
+        );
+        if page.is_empty() {
+            break;
+        }
+        after = page.last().map(|e| (e.start_millis, e.arn.clone()));
+        seen.extend(page.into_iter().map(|e| e.name));
+    }
+    assert_eq!(seen, ["e", "d1", "d2", "c", "b", "x"]);
 }
 
 fn history(store: &dyn Store) {

@@ -195,3 +195,14 @@ fn host_and_every_amz_header_must_be_signed() {
         );
     }
 }
+
+#[test]
+fn the_console_checks_a_key_and_its_secret() {
+    let c = Credentials::single("AKID", "s3cret");
+    assert!(c.check_secret("AKID", "s3cret"));
+    assert!(!c.check_secret("AKID", "s3cre"));
+    assert!(!c.check_secret("AKID", ""));
+    assert!(!c.check_secret("OTHER", "s3cret"));
+    assert!(!c.check_secret("OTHER", ""));
+    assert!(c.has_key("AKID") && !c.has_key("akid"));
+}
