@@ -12,8 +12,12 @@
 mod auth;
 mod execution;
 mod executions;
+mod graph;
 mod machines;
+mod map_run;
 mod page;
+mod progress;
+mod step;
 mod stream;
 mod stuck;
 mod tasks;
@@ -87,6 +91,8 @@ fn build(engine: Engine, credentials: Option<stepwise_api::sigv4::Credentials>) 
         )
         .route("/console/executions/bulk", post(executions::bulk))
         .route("/console/stream", get(stream::history))
+        .route("/console/graph.svg", get(execution::graph_svg))
+        .route("/console/map-runs/{*arn}", get(map_run::map_run))
         .route("/console/assets/live.js", get(live_js))
         .route("/console/assets/bulk.js", get(bulk_js))
         .with_state(Console { engine, csrf });

@@ -34,7 +34,12 @@ pub(crate) async fn state_machine(
     } else {
         Vec::new()
     };
-    Html(state_machine_page(&machine, &versions, &aliases, &recent, &csrf).into_string())
+    let drawing = crate::graph::drawing(&machine.definition).await;
+    let graph = match drawing.as_ref() {
+        Ok(d) => d.svg(&Default::default(), &|_| None, None),
+        Err(why) => html! { p.muted { "No graph: " (why) "." } },
+    };
+    Html(state_machine_page(&machine, &versions, &aliases, &recent, &graph, &csrf).into_string())
         .into_response()
 }
 
@@ -109,6 +114,7 @@ fn state_machine_page(
     versions: &[stepwise_engine::VersionView],
     aliases: &[stepwise_engine::AliasView],
     recent: &[ExecutionRecord],
+    graph: &Markup,
     csrf: &str,
 ) -> Markup {
     layout(
@@ -121,6 +127,9 @@ fn state_machine_page(
                 dt { "Created" } dd { (when(m.created_millis)) }
                 dt { "Role" } dd { code { (m.role_arn) } }
             }
+            h2 { "Graph" }
+            div.graph-box { (graph) }
+            p { a href={ "/console/graph.svg?machine=" (query_value(&m.arn)) } download="graph.svg" { "Export the graph as SVG" } }
             h2 { "Start execution" }
             form.filters method="post" action="/console/start-execution" {
                 input type="hidden" name="csrf" value=(csrf);

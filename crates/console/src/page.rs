@@ -47,6 +47,33 @@ dt { color: var(--muted); }
 dd { margin: 0; word-break: break-all; }
 .actions { display: flex; gap: .6em; flex-wrap: wrap; margin-bottom: 1em; }
 form.inline { display: inline; }
+a.button { padding: .1em .5em; border: 1px solid var(--line); border-radius: 4px; text-decoration: none; }
+nav.tabs { display: flex; gap: 1em; margin: 1em 0; border-bottom: 1px solid var(--line); padding-bottom: .3em; }
+.graph-box { overflow: auto; max-height: 80vh; border: 1px solid var(--line); border-radius: 6px; background: #fff; padding: .4em; }
+.graph-box svg { display: block; margin: 0 auto; max-width: none; }
+.graph a:focus-visible rect { stroke: #0972d3; stroke-width: 4; }
+.legend .key { display: inline-block; padding: 0 .5em; margin-right: .3em; border-radius: 3px; border: 1px solid var(--line); font-size: .85em; }
+.key.running, .step-status.running, .bar.running { background: #d1e8ff; color: #033160; }
+.key.succeeded, .step-status.succeeded, .bar.succeeded { background: #d7f5d9; color: #02400a; }
+.key.failed, .step-status.failed, .bar.failed { background: #ffe3e3; color: #700; }
+.key.caught, .step-status.caught, .bar.caught { background: #fff1cc; color: #5c3d00; }
+.key.cancelled, .step-status.cancelled, .bar.cancelled { background: #e9ebed; color: #333; }
+.key.notstarted { background: #f2f3f3; color: #333; }
+.step-status { padding: 0 .4em; border-radius: 3px; }
+.banner { background: var(--line); padding: .3em .6em; border-radius: 4px; }
+section.step { border: 2px solid var(--run); border-radius: 6px; padding: .2em 1em 1em; margin: 1em 0; }
+.io { display: grid; grid-template-columns: repeat(auto-fit, minmax(18em, 1fr)); gap: 1em; }
+pre.json { max-height: 24em; overflow: auto; background: color-mix(in srgb, var(--line) 25%, transparent); padding: .4em; }
+pre.diff .ins { background: #d7f5d9; color: #02400a; display: block; }
+pre.diff .del { background: #ffe3e3; color: #700; display: block; }
+pre.diff span { display: block; }
+ul.iterations { display: flex; flex-wrap: wrap; gap: .3em .8em; list-style: none; padding: 0; }
+ul.iterations a.it-failed { color: var(--bad); font-weight: 600; }
+ul.iterations a[aria-current] { font-weight: 700; text-decoration: underline 2px; }
+td.timeline { position: relative; min-width: 10em; }
+.bar { position: absolute; top: .6em; height: .7em; border-radius: 2px; border: 1px solid var(--muted); }
+.retry { position: absolute; top: .3em; width: 2px; height: 1.3em; background: var(--bad); }
+@media (max-width: 40em) { .timeline, .timeline-head { display: none; } main { padding: .6em; } }
 form.signout { margin-left: auto; }
 .error, .bulk-failed { color: var(--bad); }
 "#;

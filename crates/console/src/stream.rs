@@ -1,7 +1,10 @@
 //! `GET /console/stream?arn=…&from=N`: an execution's new history events as
 //! Server-Sent Events (`event: history`, the event id as the SSE id, so a reconnect
-//! with `Last-Event-ID` resumes after it), then `event: end` with its final status.
+//! with `Last-Event-ID` resumes after it), `event: status` with the states whose status
+//! changed (`{"State": "running", …}`, read by the same [`Progress`] as the page, for the
+//! iterations `it` picks), then `event: end` with its final status.
 
+use crate::progress::{PathId, Progress};
 use crate::Console;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -10,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
 use std::time::Duration;
 use stepwise_engine::Engine;
@@ -24,6 +27,8 @@ const BATCH: usize = 200;
 pub(crate) struct StreamQuery {
     arn: String,
     from: Option<u64>,
+    /// The Map iterations the page shows (see the execution page).
+    it: Option<String>,
 }
 
 struct Cursor {
@@ -32,6 +37,11 @@ struct Cursor {
     from: u64,
     ready: VecDeque<Event>,
     done: bool,
+    /// The history read so far (from the first event), and what was last sent of it.
+    progress: Option<Progress>,
+    it: Option<String>,
+    view: PathId,
+    sent: HashMap<String, &'static str>,
 }
 
 pub(crate) async fn history(
@@ -50,6 +60,10 @@ pub(crate) async fn history(
         from: resume.or(q.from).unwrap_or(0),
         ready: VecDeque::new(),
         done: false,
+        progress: None,
+        it: q.it,
+        view: 0,
+        sent: HashMap::new(),
     };
     let events = stream::unfold(cursor, |mut c| async move {
         loop {
@@ -58,6 +72,10 @@ pub(crate) async fn history(
             }
             if c.done {
                 return None;
+            }
+            if c.progress.is_none() {
+                c.start().await?;
+                continue;
             }
             let new = c
                 .engine
@@ -78,6 +96,9 @@ pub(crate) async fn history(
             for e in new {
                 c.from = e.id;
                 let v: Value = serde_json::from_str(&e.json).unwrap_or(Value::Null);
+                if let Some(p) = c.progress.as_mut() {
+                    p.apply(&v);
+                }
                 c.ready.push_back(
                     Event::default()
                         .id(e.id.to_string())
@@ -85,12 +106,68 @@ pub(crate) async fn history(
                         .data(row(e.id, &v).to_string()),
                 );
             }
+            c.push_statuses();
         }
     });
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()
 }
+
+impl Cursor {
+    /// Reads the history up to where the page stopped, so statuses start from there.
+    async fn start(&mut self) -> Option<()> {
+        let record = self.engine.describe_execution(&self.arn).await.ok()?;
+        let mut p = Progress::new(&record.definition);
+        let mut at = 0;
+        while at < self.from {
+            let batch = self
+                .engine
+                .execution_history(&self.arn, at, false, HISTORY_BATCH)
+                .await
+                .ok()?;
+            if batch.is_empty() {
+                break;
+            }
+            for e in batch.iter().take_while(|e| e.id <= self.from) {
+                if let Ok(v) = serde_json::from_str::<Value>(&e.json) {
+                    p.apply(&v);
+                }
+            }
+            at = batch.last().map_or(self.from, |e| e.id);
+        }
+        self.view = crate::execution::read_view(&p, self.it.as_deref()).0;
+        self.sent = p.statuses(self.view);
+        self.progress = Some(p);
+        Some(())
+    }
+
+    /// Sends the states whose status changed since the last time.
+    fn push_statuses(&mut self) {
+        let Some(p) = &self.progress else { return };
+        if self.view == 0 && self.it.is_some() {
+            // The iterations the page shows may have started since it was drawn.
+            self.view = crate::execution::read_view(p, self.it.as_deref()).0;
+        }
+        let now = p.statuses(self.view);
+        let changed: serde_json::Map<String, Value> = now
+            .iter()
+            .filter(|(k, v)| self.sent.get(*k) != Some(*v))
+            .map(|(k, v)| (k.clone(), Value::from(*v)))
+            .collect();
+        if !changed.is_empty() {
+            self.ready.push_back(
+                Event::default()
+                    .event("status")
+                    .data(Value::Object(changed).to_string()),
+            );
+        }
+        self.sent = now;
+    }
+}
+
+/// Events read at a time while catching up.
+const HISTORY_BATCH: usize = 5_000;
 
 /// What the page shows of an event: id, type, state name, details.
 fn row(id: u64, e: &Value) -> Value {
