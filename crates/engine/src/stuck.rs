@@ -13,6 +13,8 @@
 
 use crate::calls::CHILD;
 use crate::Engine;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
 use stepwise_interp::exec::Waiting;
 
 /// A RUNNING execution and the state it sits in.
@@ -67,24 +69,33 @@ impl Engine {
         let now = crate::sources::now_millis();
         let until = now.saturating_sub(min_age_millis.max(0));
         let st = self.inner.lock();
-        let mut found: Vec<_> = st
-            .running
-            .iter()
-            .filter_map(|(arn, r)| {
-                let s = r.ex.as_ref()?.sitting()?;
-                let key = (s.entered_millis, arn.as_ref());
-                let later = after.is_none_or(|a| key > a);
-                (s.entered_millis <= until && later).then_some((key, r, s))
-            })
-            .collect();
-        if found.len() > limit {
-            found.select_nth_unstable_by(limit, |a, b| a.0.cmp(&b.0));
-            found.truncate(limit);
+        // The `limit` oldest positions past `after`, kept in a max-heap while the
+        // RUNNING executions are walked once (no list of them all is made).
+        let mut oldest: BinaryHeap<(i64, &Arc<str>)> = BinaryHeap::with_capacity(limit + 1);
+        for (arn, r) in &st.running {
+            let Some(s) = r.ex.as_ref().and_then(|ex| ex.sitting()) else {
+                continue;
+            };
+            let key = (s.entered_millis, arn);
+            if s.entered_millis > until
+                || after.is_some_and(|a| (key.0, key.1.as_ref()) <= a)
+                || (oldest.len() >= limit && oldest.peek().is_some_and(|top| key >= *top))
+            {
+                continue;
+            }
+            oldest.push(key);
+            if oldest.len() > limit {
+                oldest.pop();
+            }
         }
-        found.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        found
+        oldest
+            .into_sorted_vec()
             .into_iter()
-            .map(|((_, arn), r, s)| {
+            .filter_map(|(_, arn)| {
+                let r = st.running.get(arn)?;
+                Some((arn, r, r.ex.as_ref()?.sitting()?))
+            })
+            .map(|(arn, r, s)| {
                 let token = |task: u64| {
                     r.tasks
                         .get(&task)
