@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_child_executions.sql"),
     include_str!("../migrations/0005_history_rowid.sql"),
     include_str!("../migrations/0006_executions_start.sql"),
+    include_str!("../migrations/0007_executions_status.sql"),
 ];
 
 /// History rows are keyed `execution id * HISTORY_SPAN + first event id` (migrations/0005).
