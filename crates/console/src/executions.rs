@@ -39,25 +39,23 @@ pub(crate) async fn executions(
     let status = q.status.filter(|s| STATUSES.contains(&s.as_str()));
     let machine = q.machine.filter(|m| !m.is_empty());
     let name = q.name.filter(|n| !n.is_empty());
-    let time = |given: Option<String>, what: &str| -> Result<Option<(String, i64)>, Response> {
+    let time = |given: Option<String>, what: &str| -> Result<Option<(String, i64)>, String> {
         match given.filter(|t| !t.is_empty()) {
             None => Ok(None),
             Some(t) => match local_millis(&t) {
                 Some(ms) => Ok(Some((t, ms))),
-                None => Err(crate::page::error_page(
-                    StatusCode::BAD_REQUEST,
-                    &format!("'{t}' is not a date and time for {what} (YYYY-MM-DDTHH:MM, UTC)."),
+                None => Err(format!(
+                    "'{t}' is not a date and time for {what} (YYYY-MM-DDTHH:MM, UTC)."
                 )),
             },
         }
     };
-    let from = match time(q.from, "Started at or after") {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
-    let to = match time(q.to, "Started before") {
-        Ok(t) => t,
-        Err(page) => return page,
+    let (from, to) = match (
+        time(q.from, "Started at or after"),
+        time(q.to, "Started before"),
+    ) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(e), _) | (_, Err(e)) => return crate::page::error_page(StatusCode::BAD_REQUEST, &e),
     };
     let after = q.after.as_deref().and_then(list_position);
     let query = ExecutionQuery {
