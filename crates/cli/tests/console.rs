@@ -366,8 +366,13 @@ fn executions_are_stopped_redriven_and_started_again_from_their_page() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Reads an SSE stream to its `end` event: (ids of the history events, the end's data).
-fn read_stream(server: &Server, path: &str, last_event_id: Option<u64>) -> (Vec<u64>, String) {
+/// Reads an SSE stream to its `end` event: (ids of the history events, the end's data,
+/// the last status each state was sent with).
+fn read_stream(
+    server: &Server,
+    path: &str,
+    last_event_id: Option<u64>,
+) -> (Vec<u64>, String, serde_json::Map<String, serde_json::Value>) {
     use std::io::BufRead;
     let mut req = ureq::get(&format!("{}{path}", server.url())).timeout(Duration::from_secs(20));
     if let Some(id) = last_event_id {
@@ -376,6 +381,7 @@ fn read_stream(server: &Server, path: &str, last_event_id: Option<u64>) -> (Vec<
     let r = req.call().expect("stream");
     assert_eq!(r.header("Content-Type"), Some("text/event-stream"));
     let mut ids = Vec::new();
+    let mut statuses = serde_json::Map::new();
     let mut event = String::new();
     for line in std::io::BufReader::new(r.into_reader()).lines() {
         let line = line.expect("line");
@@ -385,7 +391,11 @@ fn read_stream(server: &Server, path: &str, last_event_id: Option<u64>) -> (Vec<
             ids.push(id.parse().expect("numeric id"));
         } else if let Some(data) = line.strip_prefix("data: ") {
             if event == "end" {
-                return (ids, data.to_string());
+                return (ids, data.to_string(), statuses);
+            }
+            if event == "status" {
+                let changed: serde_json::Value = serde_json::from_str(data).expect("status JSON");
+                statuses.extend(changed.as_object().expect("an object").clone());
             }
         }
     }
@@ -420,15 +430,22 @@ fn an_execution_page_streams_its_new_events() {
     assert_eq!(code, 200);
     assert!(script.contains("EventSource") && !script.contains("innerHTML"));
     let stream = format!("/console/stream?arn={}&from=0", enc(&arn));
-    let (ids, status) = read_stream(&server, &stream, None);
+    let (ids, status, states) = read_stream(&server, &stream, None);
     assert_eq!(status, "SUCCEEDED");
+    // The graph's colours follow: each state ends succeeded.
+    for name in ["A", "Nap", "B"] {
+        assert_eq!(states[name], "succeeded", "{states:?}");
+    }
     let n = c.history(&arn).len() as u64;
     assert_eq!(
         ids,
         (1..=n).collect::<Vec<_>>(),
         "every event once, in order"
     );
-    let (ids, _) = read_stream(&server, &stream, Some(3));
+    let (ids, _, states) = read_stream(&server, &stream, Some(3));
+    // Only what changed after event 3 (A had exited by then).
+    assert!(!states.contains_key("A"), "{states:?}");
+    assert_eq!(states["B"], "succeeded");
     assert_eq!(
         ids,
         (4..=n).collect::<Vec<_>>(),
@@ -548,5 +565,179 @@ fn the_stuck_view_lists_parked_executions_and_what_they_wait_for() {
         .map(|c| c.split('<').next().unwrap_or_default())
         .collect();
     assert_eq!(&cells[..2], ["0", "1"], "{row}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The status a state's node on a page's graph is drawn with.
+fn node_status(page: &str, state: &str) -> String {
+    let at = page
+        .find(&format!("data-state=\"{state}\""))
+        .unwrap_or_else(|| panic!("no node for {state}"));
+    let rest = &page[at..];
+    let s = rest.find("data-status=\"").expect("a status") + "data-status=\"".len();
+    rest[s..].split('"').next().unwrap_or_default().to_string()
+}
+
+/// The `href`s of a page (entities decoded).
+fn links(page: &str) -> Vec<String> {
+    page.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(|h| h.replace("&amp;", "&"))
+        .collect()
+}
+
+/// The graph of a machine and of one execution: every state a node, clusters for the
+/// Parallel and the Map, a labelled Choice edge and a dashed Catch edge; each node
+/// coloured from the history; the step panel with the data flow replayed; a Map's
+/// iterations picked one at a time; the graph as an SVG file.
+#[test]
+fn the_graph_and_the_step_panel_read_the_history() {
+    let dir = temp_dir("graph");
+    let server = Server::start(&dir, &["--time-scale", "0"]);
+    let c = server.client();
+    let def = json!({"StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 3, "Next": "Fan"}], "Default": "Done"},
+        "Fan": {"Type": "Parallel", "Next": "Items", "ResultPath": "$.fan", "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "$.n", "Result": {"one": 1}, "ResultPath": "$.r", "End": true}}},
+            {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]},
+        "Items": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.mapped", "MaxConcurrency": 1,
+            "ItemProcessor": {"StartAt": "Each", "States": {
+                "Each": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Bad"}], "Default": "Good"},
+                "Bad": {"Type": "Fail", "Error": "Two", "Cause": "item two"},
+                "Good": {"Type": "Pass", "End": true}}},
+            "Catch": [{"ErrorEquals": ["Two"], "ResultPath": "$.err", "Next": "Done"}], "Next": "Done"},
+        "Done": {"Type": "Succeed"}}});
+    let machine = c.create_machine("drawn", &def);
+
+    let (code, page) = get(&server, &format!("/console/state-machines/{}", enc(&machine)));
+    assert_eq!(code, 200);
+    assert!(page.contains("<svg"), "{page}");
+    for s in ["Check", "Fan", "A", "B", "Items", "Each", "Bad", "Good", "Done"] {
+        assert_eq!(node_status(&page, s), "notstarted");
+    }
+    assert_eq!(page.matches("class=\"cluster\"").count(), 4, "Fan, its two branches, Items");
+    assert!(page.contains("$.n &gt; 3"), "the Choice edge's label");
+    assert!(page.contains("class=\"edge catch\""), "the dashed Catch edge");
+
+    let arn = c.ok(
+        "StartExecution",
+        json!({"stateMachineArn": machine, "name": "g1", "input": "{\"n\": 5, \"items\": [1, 2, 3]}"}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(c.wait_done(&arn, Duration::from_secs(20))["status"], "SUCCEEDED");
+    let href = format!("/console/executions/{}", enc(&arn));
+    let page = get(&server, &href).1;
+    for (s, want) in [
+        ("Check", "succeeded"),
+        ("Fan", "succeeded"),
+        ("A", "succeeded"),
+        ("Items", "caught"),
+        ("Good", "succeeded"),
+        ("Bad", "failed"),
+        ("Done", "succeeded"),
+    ] {
+        assert_eq!(node_status(&page, s), want, "{s}");
+    }
+    // The table has a row per visit on the top level.
+    assert!(page.contains("data-visit-state=\"Items\""));
+    assert!(!page.contains("data-visit-state=\"Good\""), "iterations are not top-level rows");
+
+    // The step panel of a Pass: input, output and the data flow replayed.
+    let page = get(&server, &format!("{href}?state=A")).1;
+    assert!(page.contains("id=\"step\""));
+    for field in ["result", "afterResultPath"] {
+        assert!(page.contains(field), "{field} in the advanced view");
+    }
+    let step = &page[page.find("id=\"step\"").unwrap()..];
+    assert!(step.contains("&quot;one&quot;: 1"), "the Result in the output");
+
+    // A Map's iterations, the failed one first; picking one shows its states alone.
+    let page = get(&server, &format!("{href}?state=Items")).1;
+    let its: Vec<String> = links(&page).into_iter().filter(|h| h.contains("&it=")).collect();
+    // MaxConcurrency 1: the third item never starts once the second failed.
+    assert_eq!(its.len(), 2, "{its:?}");
+    assert!(page.contains("#1 failed"), "the failed iteration is named");
+    let first = page.find("#1 failed").unwrap();
+    assert!(page.find("#0 succeeded").is_some_and(|i| i > first), "failed ones first");
+    let failed = get(&server, &its[0]).1;
+    assert_eq!(node_status(&failed, "Bad"), "failed");
+    assert_eq!(node_status(&failed, "Good"), "notstarted");
+    assert!(failed.contains("Showing"), "the page says which iteration it shows");
+    let ok = get(&server, &its[1]).1;
+    assert_eq!(node_status(&ok, "Good"), "succeeded");
+    assert_eq!(node_status(&ok, "Bad"), "notstarted");
+    // `iteration=N` reaches any one.
+    let by_index = get(&server, &format!("{href}?state=Items&iteration=1")).1;
+    assert_eq!(node_status(&by_index, "Bad"), "failed");
+
+    // The graph as a file, coloured as the execution ended.
+    let r = ureq::get(&format!("{}/console/graph.svg?execution={}", server.url(), enc(&arn)))
+        .call()
+        .expect("graph.svg");
+    assert_eq!(r.header("Content-Type"), Some("image/svg+xml; charset=utf-8"));
+    let svg = r.into_string().unwrap();
+    assert!(svg.starts_with("<?xml"));
+    assert_eq!(node_status(&svg, "Items"), "caught");
+    assert!(!svg.contains("href="), "no links in the file");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A Distributed Map's Map Run has a page with its counts and children, each child links
+/// back to it; a nested execution links to its parent and the parent lists it.
+#[test]
+fn map_runs_and_nested_executions_link_both_ways() {
+    let dir = temp_dir("links");
+    let server = Server::start(&dir, &["--time-scale", "0"]);
+    let c = server.client();
+    let child = c.create_machine(
+        "child",
+        &json!({"StartAt": "C", "States": {"C": {"Type": "Pass", "End": true}}}),
+    );
+    let def = json!({"StartAt": "Run", "States": {
+        "Run": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": null,
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Each", "States": {"Each": {"Type": "Pass", "End": true}}},
+            "Next": "Nested"},
+        "Nested": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Arguments": {"StateMachineArn": child,
+                "Input": {"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID": "{% $states.context.Execution.Id %}"}},
+            "QueryLanguage": "JSONata", "End": true}}});
+    let machine = c.create_machine("parent", &def);
+    let arn = c.ok(
+        "StartExecution",
+        json!({"stateMachineArn": machine, "name": "p1", "input": "{\"items\": [1, 2, 3]}"}),
+    )["executionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let done = c.wait_done(&arn, Duration::from_secs(30));
+    assert_eq!(done["status"], "SUCCEEDED", "{done}");
+    let page = get(&server, &format!("/console/executions/{}", enc(&arn))).1;
+    let run = links(&page)
+        .into_iter()
+        .find(|h| h.starts_with("/console/map-runs/"))
+        .expect("a link to the Map Run");
+    let (code, run_page) = get(&server, &run);
+    assert_eq!(code, 200, "{run_page}");
+    assert!(run_page.contains("Map Run of Run"));
+    let children: Vec<String> = links(&run_page)
+        .into_iter()
+        .filter(|h| h.starts_with("/console/executions/"))
+        .collect();
+    // The parent execution and three children.
+    assert_eq!(children.len(), 4, "{children:?}");
+    let child_page = get(&server, &children[1]).1;
+    assert!(links(&child_page).contains(&run), "a child links back to its Map Run");
+
+    let nested = links(&page)
+        .into_iter()
+        .find(|h| h.contains("execution%3Achild%3A"))
+        .expect("the child execution listed");
+    let nested_page = get(&server, &nested).1;
+    assert!(nested_page.contains("Started by"), "{nested_page}");
+    assert!(links(&nested_page).contains(&format!("/console/executions/{}", enc(&arn))));
     let _ = std::fs::remove_dir_all(&dir);
 }
