@@ -126,3 +126,46 @@ async fn parked_executions_are_listed_with_what_they_wait_for() {
     assert!(listed.iter().all(|s| s.execution_arn != young));
     e.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_activity_task_waits_for_a_worker_then_for_its_answer() {
+    let store = SqliteStore::open_in_memory().expect("store");
+    let e = Engine::open(Arc::new(store), Config::default()).expect("engine");
+    let activity = e
+        .create_activity("packer", Vec::new(), Default::default())
+        .await
+        .expect("activity")
+        .arn;
+    let m = machine(
+        &e,
+        "packing",
+        json!({"StartAt": "Pack", "States": {"Pack": {"Type": "Task", "Resource": activity, "End": true}}}),
+    )
+    .await;
+    start(&e, &m, "p1").await;
+    let v = parked(&e, 1).await;
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(
+        v[0].waits_for,
+        WaitsFor::Activity {
+            activity_arn: activity.clone(),
+            worker: None,
+            pollers: 0
+        }
+    );
+    let task = e
+        .get_activity_task_within(
+            &activity,
+            Some("w1".into()),
+            std::time::Duration::from_secs(5),
+        )
+        .await
+        .expect("poll");
+    assert!(task.is_some());
+    let v = parked(&e, 1).await;
+    assert!(
+        matches!(&v[0].waits_for, WaitsFor::Activity { worker: Some(w), .. } if w == "w1"),
+        "{v:?}"
+    );
+    e.shutdown();
+}
