@@ -1,7 +1,13 @@
 // The console in a real browser (Debian's Chromium through playwright-core), against a
 // running `stepwise serve`. Run by tests/e2e/test_console_browser.py:
 //   node tests/browser/console.cjs SCENARIO ENDPOINT EXECUTION_ARN
-// SCENARIO: live    — the execution's page shows RUNNING, then SUCCEEDED without a reload
+// SCENARIO: live    — the execution's page shows RUNNING with its state highlighted on the
+//                     graph, then SUCCEEDED without a reload; a state picked from the
+//                     keyboard opens its step panel
+//           graph   — a finished execution's graph: a caught Map, its failed iteration
+//                     picked, readable at phone width and in dark mode
+//           start   — (ARN of a state machine) input that is not JSON is refused before
+//                     it is sent; valid input starts an execution
 //           approve — Approve on the Waiting tasks page ends the execution
 //           escape  — a hostile state name renders as text and runs nothing
 // Exits 0 when the scenario holds; prints why and exits 1 otherwise.
@@ -33,12 +39,66 @@ function fail(message) {
       await page.goto(executionUrl);
       const status = page.locator("#status");
       if ((await status.textContent()) !== "RUNNING") fail(`status is ${await status.textContent()}, not RUNNING`);
+      const node = (name) => page.locator(`svg g[data-state="${name}"]`);
+      if ((await node("Nap").getAttribute("data-status")) !== "running") fail("the Wait state is not highlighted as running");
+      if ((await node("Done").getAttribute("data-status")) !== "notstarted") fail("Done is drawn as started");
       // No reload from here on: the page must turn SUCCEEDED by itself.
       await page.waitForFunction(() => document.getElementById("status").textContent === "SUCCEEDED", null, { timeout: 15000 });
       const last = await page.locator("tbody tr").last().locator("td").nth(1).textContent();
       if (last !== "ExecutionSucceeded") fail(`the last row is ${last}`);
       if (await page.getByRole("button", { name: "Stop" }).count()) fail("Stop is still offered");
+      await page.waitForFunction(() => document.querySelector('svg g[data-state="Done"]').dataset.status === "succeeded", null, { timeout: 5000 });
+      if ((await node("Nap").getAttribute("data-status")) !== "succeeded") fail("the Wait state did not turn succeeded");
+      // A state picked from the keyboard: its link focused, Enter.
+      await page.locator('svg a:has(g[data-state="Nap"])').focus();
+      await page.keyboard.press("Enter");
+      await page.waitForURL((u) => u.searchParams.get("state") === "Nap");
+      const step = await page.locator("#step").textContent();
+      if (!step.includes("Nap") || !step.includes("Wait")) fail(`the step panel reads ${step}`);
       if (process.env.SCREENSHOTS) await page.screenshot({ path: path.join(process.env.SCREENSHOTS, "console-execution.png"), fullPage: true });
+    } else if (scenario === "graph") {
+      await page.goto(executionUrl);
+      const node = (name) => page.locator(`svg g[data-state="${name}"]`);
+      const want = { Check: "succeeded", Fan: "succeeded", Items: "caught", Bad: "failed", Good: "succeeded", Done: "succeeded" };
+      for (const [name, s] of Object.entries(want)) {
+        const got = await node(name).getAttribute("data-status");
+        if (got !== s) fail(`${name} is ${got}, not ${s}`);
+      }
+      await node("Items").click();
+      await page.waitForURL((u) => u.searchParams.get("state") === "Items");
+      await page.getByRole("link", { name: "#1 failed" }).click();
+      await page.waitForURL((u) => u.searchParams.has("it"));
+      if ((await node("Good").getAttribute("data-status")) !== "notstarted") fail("the picked iteration shows another's states");
+      if ((await node("Bad").getAttribute("data-status")) !== "failed") fail("the failed iteration's Fail state is not failed");
+      await node("Bad").click();
+      await page.waitForURL((u) => u.searchParams.get("state") === "Bad");
+      if (!(await page.locator("#step").textContent()).includes("item two")) fail("the step panel has no cause");
+      // Readable at phone width: nothing wider than the screen but the graph's own box.
+      await page.setViewportSize({ width: 390, height: 844 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      if (overflow > 2) fail(`the page is ${overflow}px wider than a phone`);
+      if (process.env.SCREENSHOTS) {
+        await page.screenshot({ path: path.join(process.env.SCREENSHOTS, "console-phone.png") });
+        await page.setViewportSize({ width: 1280, height: 900 });
+        await page.goto(`${executionUrl}?state=Items`);
+        await page.screenshot({ path: path.join(process.env.SCREENSHOTS, "console-graph.png"), fullPage: true });
+        await page.emulateMedia({ colorScheme: "dark" });
+        await page.goto(executionUrl);
+        await page.screenshot({ path: path.join(process.env.SCREENSHOTS, "console-dark.png") });
+      }
+    } else if (scenario === "start") {
+      await page.goto(`${endpoint}/console/state-machines/${encodeURIComponent(arn)}`);
+      const input = page.locator("textarea[name=input]");
+      await input.fill('{"broken": ');
+      await page.getByRole("button", { name: "Start" }).click();
+      await page.waitForTimeout(300);
+      if (!page.url().includes("/console/state-machines/")) fail("input that is not JSON was sent");
+      const note = await page.locator(".input-error").textContent();
+      if (!note.includes("not JSON")) fail(`the error reads "${note}"`);
+      await input.fill('{"from": "the browser"}');
+      await page.getByRole("button", { name: "Start" }).click();
+      await page.waitForURL((u) => u.pathname.startsWith("/console/executions/"));
+      await page.waitForFunction(() => document.getElementById("status").textContent === "SUCCEEDED", null, { timeout: 15000 });
     } else if (scenario === "approve") {
       await page.goto(`${endpoint}/console/tasks`);
       const section = page.locator("section.task", { hasText: arn });
@@ -53,6 +113,7 @@ function fail(message) {
       await page.goto(executionUrl);
       const text = await page.locator("body").textContent();
       if (!text.includes("<img src=x onerror=alert(1)>")) fail("the state name is not shown as text");
+      if ((await page.locator("svg g[data-state]").count()) !== 1) fail("the hostile state is not one node of the graph");
       if ((await page.locator("img").count()) !== 0) fail("an <img> element was made from user data");
       await page.waitForTimeout(300);
       if (dialogs.length) fail(`a dialog opened: ${dialogs}`);

@@ -45,6 +45,37 @@ def test_a_running_execution_turns_succeeded_without_a_reload(server):
     assert wait_for_execution(sfn, arn)["status"] == "SUCCEEDED"
 
 
+def test_a_finished_graph_shows_a_caught_map_and_its_failed_iteration(server):
+    endpoint, sfn = server
+    sm = create_sm(sfn, {"StartAt": "Check", "States": {
+        "Check": {"Type": "Choice", "Choices": [
+            {"Variable": "$.n", "NumericGreaterThan": 3, "Next": "Fan"}], "Default": "Done"},
+        "Fan": {"Type": "Parallel", "Next": "Items", "ResultPath": "$.fan", "Branches": [
+            {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}},
+            {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}]},
+        "Items": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.mapped", "MaxConcurrency": 1,
+                  "ItemProcessor": {"StartAt": "Each", "States": {
+                      "Each": {"Type": "Choice", "Choices": [
+                          {"Variable": "$", "NumericEquals": 2, "Next": "Bad"}], "Default": "Good"},
+                      "Bad": {"Type": "Fail", "Error": "Two", "Cause": "item two"},
+                      "Good": {"Type": "Pass", "End": True}}},
+                  "Catch": [{"ErrorEquals": ["Two"], "ResultPath": "$.err", "Next": "Done"}],
+                  "Next": "Done"},
+        "Done": {"Type": "Succeed"}}})
+    arn = start(sfn, sm["stateMachineArn"], {"n": 5, "items": [1, 2, 3]})
+    assert wait_for_execution(sfn, arn)["status"] == "SUCCEEDED"
+    browse("graph", endpoint, arn)
+
+
+def test_input_that_is_not_json_is_refused_before_it_is_sent(server):
+    endpoint, sfn = server
+    sm = create_sm(sfn, {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    browse("start", endpoint, sm["stateMachineArn"])
+    runs = sfn.list_executions(stateMachineArn=sm["stateMachineArn"])["executions"]
+    assert len(runs) == 1, "exactly one execution: the valid input's"
+    assert sfn.describe_execution(executionArn=runs[0]["executionArn"])["input"] == '{"from": "the browser"}'
+
+
 def test_a_callback_is_approved_from_the_browser(server):
     endpoint, sfn = server
     sm = create_sm(sfn, {"StartAt": "Approve", "States": {"Approve": {

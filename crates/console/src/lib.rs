@@ -93,8 +93,7 @@ fn build(engine: Engine, credentials: Option<stepwise_api::sigv4::Credentials>) 
         .route("/console/stream", get(stream::history))
         .route("/console/graph.svg", get(execution::graph_svg))
         .route("/console/map-runs/{*arn}", get(map_run::map_run))
-        .route("/console/assets/live.js", get(live_js))
-        .route("/console/assets/bulk.js", get(bulk_js))
+        .route("/console/assets/{name}", get(asset))
         .with_state(Console { engine, csrf });
     let app = pages.merge(sign_in);
     if gate.auth.is_some() {
@@ -151,28 +150,26 @@ pub(crate) fn refuse(headers: &HeaderMap, given: &str, csrf: &str) -> Option<Res
     })
 }
 
-/// The page script, embedded in the binary.
-async fn live_js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        include_str!("../assets/live.js"),
-    )
-        .into_response()
-}
+/// The page scripts, embedded in the binary: progressive enhancement only (every page
+/// works without them), no inline handlers.
+const ASSETS: [(&str, &str); 3] = [
+    ("live.js", include_str!("../assets/live.js")),
+    ("bulk.js", include_str!("../assets/bulk.js")),
+    ("start.js", include_str!("../assets/start.js")),
+];
 
-/// The executions list's script ("select all"), embedded in the binary.
-async fn bulk_js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-cache"),
-        ],
-        include_str!("../assets/bulk.js"),
-    )
-        .into_response()
+async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
+    match ASSETS.iter().find(|(n, _)| *n == name) {
+        Some((_, text)) => (
+            [
+                (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            *text,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 /// A list's `after` position, `START_MILLIS:ARN` (the last row of the page before).

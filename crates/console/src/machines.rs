@@ -137,7 +137,9 @@ fn state_machine_page(
                 label { "Name (optional)" br; input type="text" name="name"; }
                 label { "Input (JSON)" br; textarea name="input" rows="4" cols="50" { "{}" } }
                 button type="submit" { "Start" }
+                span.input-error.error role="status" {}
             }
+            script src="/console/assets/start.js" defer {}
             h2 { "Recent executions" }
             @if recent.is_empty() {
                 p.muted { "None." }

@@ -73,6 +73,13 @@ ul.iterations a[aria-current] { font-weight: 700; text-decoration: underline 2px
 td.timeline { position: relative; min-width: 10em; }
 .bar { position: absolute; top: .6em; height: .7em; border-radius: 2px; border: 1px solid var(--muted); }
 .retry { position: absolute; top: .3em; width: 2px; height: 1.3em; background: var(--bad); }
+@media (prefers-color-scheme: dark) {
+  .graph-box { background: #0b1520; }
+  .graph-box .graph .edge { stroke: #9ba7b6; }
+  .graph-box .graph .edge-label { fill: #c6ccd4; } .graph-box .graph .edge-label-bg { fill: #0b1520; }
+  .graph-box .graph .cluster text { fill: #9ba7b6; } .graph-box .graph .cluster rect { stroke: #5f6b7a; }
+  .graph-box .graph .terminal { fill: #e9ebed; } .graph-box .graph .terminal-text { fill: #0f1b2a; }
+}
 @media (max-width: 40em) { .timeline, .timeline-head { display: none; } main { padding: .6em; } }
 form.signout { margin-left: auto; }
 .error, .bulk-failed { color: var(--bad); }

@@ -210,6 +210,8 @@ async fn replay(
                 .collect();
             html! {
                 dl.inspection {
+                    @if let Some(e) = &resp.error { dt { "error" } dd { code.error { (e) } } }
+                    @if let Some(c) = &resp.cause { dt { "cause" } dd { pre { (c) } } }
                     @for k in keys {
                         dt { code { (k) } }
                         dd { pre.json { (obj[k].as_str().map(pretty).unwrap_or_else(|| serde_json::to_string_pretty(&obj[k]).unwrap_or_default())) } }
