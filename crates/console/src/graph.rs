@@ -203,7 +203,7 @@ impl Builder {
                     let join = self.node(NodeKind::Join, Some(&c));
                     if state_type == "Parallel" {
                         let branches = state["Branches"].as_array().cloned().unwrap_or_default();
-                        for (i, b) in branches.iter().enumerate() {
+                        for (i, b) in branches.iter().enumerate().rev() {
                             let Some(b) = b.as_object() else { continue };
                             let bc = self.cluster(None, format!("Branch {}", i + 1), Some(&c));
                             self.scope(b, Some(&bc), &entry, &join);

@@ -70,7 +70,7 @@ pub(crate) async fn panel(
                         } }
                     }
                     @if let (Some(i), Some(o)) = (&v.input, &v.output) {
-                        details.diff-box open { summary { "Input → output difference" } (diff(i, o)) }
+                        details.diff-box { summary { "Input → output difference" } (diff(i, o)) }
                     }
                     @if let Some(a) = advanced {
                         details.advanced open { summary { "Advanced: the data flow step by step" } (a) }
