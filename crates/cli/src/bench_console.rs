@@ -223,6 +223,22 @@ pub(crate) fn main(o: Options) -> anyhow::Result<ExitCode> {
             goal_ms: 1000.0,
             result: page(&format!("/console/executions/{}", q(&big_arn)), BIG_RUNS),
         },
+        Row {
+            label: "  the same, its Map's step panel and iteration 800".into(),
+            goal_ms: 1000.0,
+            result: page(
+                &format!(
+                    "/console/executions/{}?state=Each&iteration=800",
+                    q(&big_arn)
+                ),
+                BIG_RUNS,
+            ),
+        },
+        Row {
+            label: "state machines list (executions counted by status)".into(),
+            goal_ms: 100.0,
+            result: page("/console/", PAGE_RUNS),
+        },
     ];
     eprintln!("bench --console: live updates…");
     rows.push(Row {

@@ -32,6 +32,8 @@ fn bench_console_times_every_page_and_prints_the_table() {
         ("executions list, deep page", "≤ 100 ms"),
         ("Stuck view", "≤ 100 ms"),
         ("execution of ", "≤ 1 s"),
+        ("  the same, its Map's step panel", "≤ 1 s"),
+        ("state machines list", "≤ 100 ms"),
         ("live update", "≤ 250 ms"),
     ] {
         let line = stdout

@@ -496,6 +496,20 @@ fn a_machine_page_shows_its_definition_and_starts_executions() {
         "{\"a\":1}"
     );
     assert!(get(&server, &path).1.contains("from-console"));
+    // The list counts executions by status, each count a filtered link.
+    let list = get(&server, "/console/").1;
+    assert!(list.contains(">1 succeeded</a>"), "{list}");
+    assert!(links(&list).contains(&format!(
+        "/console/executions?machine={}&status=SUCCEEDED",
+        enc(&arn)
+    )));
+    // Tags on the machine's page, escaped.
+    c.ok(
+        "TagResource",
+        json!({"resourceArn": arn, "tags": [{"key": "team", "value": HOSTILE}]}),
+    );
+    let page = get(&server, &path).1;
+    assert!(page.contains("<dt>team</dt>") && !page.contains("<img"), "{page}");
     let (code, _) = post_form(
         &server,
         "/console/start-execution",

@@ -11,8 +11,12 @@ use stepwise_engine::MachineView;
 use stepwise_store::{ExecutionQuery, ExecutionRecord};
 
 pub(crate) async fn state_machines(State(Console { engine, .. }): State<Console>) -> Html<String> {
-    Html(state_machines_page(&engine.list_state_machines()).into_string())
+    let counts = engine.execution_counts().unwrap_or_default();
+    Html(state_machines_page(&engine.list_state_machines(), &counts).into_string())
 }
+
+/// Executions of each machine by status.
+type Counts = std::collections::HashMap<String, std::collections::BTreeMap<String, u64>>;
 
 pub(crate) async fn state_machine(
     State(Console { engine, csrf }): State<Console>,
@@ -34,12 +38,13 @@ pub(crate) async fn state_machine(
     } else {
         Vec::new()
     };
+    let tags = engine.list_tags(&arn).unwrap_or_default();
     let drawing = crate::graph::drawing(&machine.definition).await;
     let graph = match drawing.as_ref() {
         Ok(d) => d.svg(&Default::default(), &|_| None, None),
         Err(why) => html! { p.muted { "No graph: " (why) "." } },
     };
-    Html(state_machine_page(&machine, &versions, &aliases, &recent, &graph, &csrf).into_string())
+    Html(state_machine_page(&machine, &versions, &aliases, &recent, &tags, &graph, &csrf).into_string())
         .into_response()
 }
 
@@ -83,7 +88,7 @@ pub(crate) async fn start_execution(
     }
 }
 
-fn state_machines_page(machines: &[MachineView]) -> Markup {
+fn state_machines_page(machines: &[MachineView], counts: &Counts) -> Markup {
     layout(
         "State machines",
         html! {
@@ -99,7 +104,17 @@ fn state_machines_page(machines: &[MachineView]) -> Markup {
                                 td { (m.machine_type.as_str()) }
                                 td { (m.status) }
                                 td { (when(m.created_millis)) }
-                                td { a href={ "/console/executions?machine=" (query_value(&m.arn)) } { "executions" } }
+                                td {
+                                    @match counts.get(&m.arn) {
+                                        None => span.muted { "none" },
+                                        Some(by) => {
+                                            @for (i, (status, n)) in by.iter().enumerate() {
+                                                @if i > 0 { " · " }
+                                                a.(status) href={ "/console/executions?machine=" (query_value(&m.arn)) "&status=" (query_value(status)) } { (n) " " (status.to_lowercase().replace('_', " ")) }
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -114,6 +129,7 @@ fn state_machine_page(
     versions: &[stepwise_engine::VersionView],
     aliases: &[stepwise_engine::AliasView],
     recent: &[ExecutionRecord],
+    tags: &[(String, String)],
     graph: &Markup,
     csrf: &str,
 ) -> Markup {
@@ -168,6 +184,10 @@ fn state_machine_page(
                         }
                     }
                 } }
+            }
+            @if !tags.is_empty() {
+                h2 { "Tags" }
+                dl { @for (k, v) in tags { dt { (k) } dd { (v) } } }
             }
             h2 { "Definition" }
             pre { (pretty(&m.definition)) }

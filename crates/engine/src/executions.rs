@@ -665,6 +665,18 @@ impl Engine {
         Ok(v)
     }
 
+    /// How many executions each state machine has in each status (the console's list).
+    pub fn execution_counts(
+        &self,
+    ) -> Result<std::collections::HashMap<String, std::collections::BTreeMap<String, u64>>> {
+        let mut out: std::collections::HashMap<String, std::collections::BTreeMap<String, u64>> =
+            std::collections::HashMap::new();
+        for (machine, status, n) in self.inner.store.execution_counts().map_err(Error::store)? {
+            out.entry(machine).or_default().insert(status, n);
+        }
+        Ok(out)
+    }
+
     /// GetExecutionHistory: stored events (AWS JSON with data).
     pub async fn execution_history(
         &self,

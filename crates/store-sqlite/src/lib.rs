@@ -876,6 +876,17 @@ impl Store for SqliteStore {
         })
     }
 
+    fn execution_counts(&self) -> Result<Vec<(String, String, u64)>> {
+        // One pass over the (machine, status) index, not the rows.
+        self.read(|c| {
+            c.prepare_cached(
+                "SELECT machine_arn, status, COUNT(*) FROM executions GROUP BY machine_arn, status",
+            )?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+        })
+    }
+
     fn executions(&self, q: &ExecutionQuery) -> Result<Vec<ExecutionRecord>> {
         let mut sql = format!("SELECT {EXEC_COLUMNS} FROM {EXEC_FROM} WHERE 1");
         let mut args: Vec<&dyn rusqlite::ToSql> = Vec::new();

@@ -329,6 +329,10 @@ pub trait Store: Send + Sync + 'static {
     /// Executions, newest first (`start_millis` descending, then ARN).
     fn executions(&self, query: &ExecutionQuery) -> Result<Vec<ExecutionRecord>>;
 
+    /// How many executions each state machine has in each status:
+    /// `(machine ARN, status, count)`, in any order.
+    fn execution_counts(&self) -> Result<Vec<(String, String, u64)>>;
+
     /// At most `limit` history events: ascending with `id > from`, or, when `reverse`,
     /// descending with `id < from` (pass `u64::MAX` to start from the newest).
     fn history(

@@ -35,6 +35,7 @@ pub fn run_all<S: Store>(make: &dyn Fn() -> S) {
         ("executions_filter", executions_filter),
         ("executions_paging", executions_paging),
         ("executions_by_name_and_start", executions_by_name_and_start),
+        ("execution_counts", execution_counts),
         ("history", history),
         ("recovery", recovery),
         ("clear_execution_work", clear_execution_work),
@@ -708,6 +709,25 @@ fn population(store: &dyn Store) -> Vec<ExecutionRecord> {
             .then_with(|| a.arn.cmp(&b.arn))
     });
     out
+}
+
+fn execution_counts(store: &dyn Store) {
+    assert!(store.execution_counts().expect("counts").is_empty());
+    population(store);
+    let mut counts = store.execution_counts().expect("counts");
+    counts.sort();
+    let want: Vec<(String, String, u64)> = [
+        ("m1", "ABORTED", 1),
+        ("m1", "FAILED", 1),
+        ("m1", "RUNNING", 3),
+        ("m1", "SUCCEEDED", 1),
+        ("m2", "RUNNING", 1),
+        ("m2", "SUCCEEDED", 1),
+    ]
+    .iter()
+    .map(|(m, s, n)| (machine_arn(m), s.to_string(), *n))
+    .collect();
+    assert_eq!(counts, want);
 }
 
 fn executions_filter(store: &dyn Store) {
