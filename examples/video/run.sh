@@ -15,38 +15,24 @@
 # Exit code 0 when the video is ready and the webhook got video.ready.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-export PYTHONDONTWRITEBYTECODE=1
+source "$here/../lib.sh"
 
 for tool in ffmpeg ffprobe python3; do
   command -v "$tool" > /dev/null || { echo "run.sh: $tool not found (Debian: apt-get install ffmpeg python3)" >&2; exit 1; }
 done
-stepwise="${STEPWISE_BIN:-}"
-for candidate in "$root/target/release/stepwise" "$root/target/ci/stepwise" "$root/target/debug/stepwise"; do
-  [ -n "$stepwise" ] && break
-  [ -x "$candidate" ] && stepwise="$candidate"
-done
-stepwise="${stepwise:-$(command -v stepwise || true)}"
-[ -n "$stepwise" ] || { echo "run.sh: no stepwise binary; cargo build --release" >&2; exit 1; }
+find_stepwise
 
 export VIDEO_DATA="${VIDEO_DATA:-$(mktemp -d "${TMPDIR:-/tmp}/stepwise-video.XXXXXX")}"
 mkdir -p "$VIDEO_DATA/uploads"
-run="$(mktemp -d "${TMPDIR:-/tmp}/stepwise-video-run.XXXXXX")"
-receiver=""
-cleanup() {
-  if [ -n "$receiver" ]; then kill "$receiver" 2>/dev/null || true; wait "$receiver" 2>/dev/null || true; fi
-  rm -rf "$run"
-}
-trap cleanup EXIT
+scratch run stepwise-video-run
 
 # 1. The upload: what input.json's source names, relative to $VIDEO_DATA.
 source="$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["source"])' "$here/input.json")"
 "$here/make-clip.sh" "$VIDEO_DATA/$source" "${CLIP_SECONDS:-3}"
 
 # 2. The user's webhook, on a free port.
-python3 "$here/webhook.py" --port 0 --out "$VIDEO_DATA/webhook.jsonl" --token local-webhook-token \
-  > "$run/webhook.url" 2> "$VIDEO_DATA/webhook.log" &
-receiver=$!
+background python3 "$here/webhook.py" --port 0 --out "$VIDEO_DATA/webhook.jsonl" --token local-webhook-token \
+  > "$run/webhook.url" 2> "$VIDEO_DATA/webhook.log"
 for _ in $(seq 100); do [ -s "$run/webhook.url" ] && break; sleep 0.1; done
 webhook="$(head -1 "$run/webhook.url")"
 [ -n "$webhook" ] || { echo "run.sh: the webhook receiver did not start:" >&2; cat "$VIDEO_DATA/webhook.log" >&2; exit 1; }

@@ -437,3 +437,31 @@ def test_video_run_sh(tmp_path):
     assert sorted(f.name for f in (tmp_path / "hot" / "vid-0001").iterdir()) == [
         "1080p.mp4", "480p.mp4", "720p.mp4", "thumb-01.jpg", "thumb-02.jpg", "thumb-03.jpg"]
     assert (tmp_path / "cold" / "vid-0001" / "original.mp4").exists()
+
+
+def test_approval_run_sh(tmp_path):
+    """Human approval: the task token reaches approver.py through the inbox; it approves
+    the small expense (SendTaskSuccess) and rejects the large one (SendTaskFailure)."""
+    stepwise_bin()
+    env = {**os.environ, "APPROVAL_DATA": str(tmp_path), "TMPDIR": str(tmp_path)}
+    p = sh("bash", REPO / "examples" / "approval" / "run.sh", env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "--- execution exp-17: SUCCEEDED" in p.stdout
+    assert '"reimbursed": 120' in p.stdout
+    assert "--- execution exp-18: FAILED Rejected" in p.stdout
+    assert "4800 EUR is over the 500 EUR limit" in p.stdout
+    # Each request was answered once and moved out of the inbox.
+    assert sorted(f.name for f in (tmp_path / "inbox" / "answered").iterdir()) == ["exp-17.json", "exp-18.json"]
+    assert list((tmp_path / "inbox").glob("*.json")) == []
+
+
+def test_activity_run_sh(tmp_path):
+    """An activity worker: worker.py long-polls GetActivityTask, heartbeats, and answers
+    SendTaskSuccess with the counts, or SendTaskFailure for an empty document."""
+    stepwise_bin()
+    env = {**os.environ, "ACTIVITY_DATA": str(tmp_path), "TMPDIR": str(tmp_path)}
+    p = sh("bash", REPO / "examples" / "activity" / "run.sh", env=env)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "--- execution counted: SUCCEEDED" in p.stdout
+    assert '"words": 32' in p.stdout and '"top": "the"' in p.stdout
+    assert "--- execution empty: FAILED EmptyDocument" in p.stdout
