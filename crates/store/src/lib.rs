@@ -201,6 +201,23 @@ pub struct TaskRecord {
     pub worker: Option<String>,
 }
 
+/// A status-change event in the outbox, kept until every webhook has it (see the
+/// engine's `events` module). The body is made once, when the status change is
+/// written, so every delivery of it is the same text with the same `id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// Its place in the outbox: increasing in commit order and never reused, even
+    /// after the newest events are deleted (a reader's position stays valid). The
+    /// store assigns it; the value in [`Write::PutEvent`] is ignored.
+    pub seq: u64,
+    /// The event's `id` (a UUID).
+    pub id: String,
+    pub execution_arn: String,
+    pub created_millis: i64,
+    /// The event as delivered (JSON text).
+    pub body: String,
+}
+
 /// One durable change.
 // Writes are built once, moved into a batch and consumed by the store: the size of the
 // largest record costs nothing worth a box per write.
@@ -256,6 +273,12 @@ pub enum Write {
     /// Drops every timer and task of a finished execution.
     ClearExecutionWork {
         execution_arn: String,
+    },
+    /// Adds a status-change event to the outbox (written with the status change).
+    PutEvent(OutboxEvent),
+    /// Removes the outbox events with `seq <= through` (delivered everywhere).
+    DeleteEvents {
+        through: u64,
     },
 }
 
@@ -342,4 +365,16 @@ pub trait Store: Send + Sync + 'static {
         reverse: bool,
         limit: usize,
     ) -> Result<Vec<StoredEvent>>;
+
+    /// At most `limit` outbox events with `seq > after`, in `seq` order.
+    fn events(&self, after: u64, limit: usize) -> Result<Vec<OutboxEvent>>;
+
+    /// Retention: delete at most `limit` closed executions (SUCCEEDED, FAILED, TIMED_OUT,
+    /// ABORTED) stopped before `stopped_before` (epoch milliseconds), oldest first, in
+    /// one transaction of their own (not through [`Store::commit`]). Each goes with its
+    /// history, timers, tasks and Map Runs, and the Map Runs' child executions with their
+    /// history; Distributed Map children are never deleted on their own (their parent's
+    /// Map Run lists them). Returns the ARNs of the executions deleted (children not
+    /// included); fewer than `limit` means none is left to delete now.
+    fn delete_closed_executions(&self, stopped_before: i64, limit: usize) -> Result<Vec<String>>;
 }

@@ -16,7 +16,11 @@
 //! - `DeleteActivity` removes the activity's tags too;
 //! - Distributed Map children (`map_run_arn` set) are listed by their Map Run and never
 //!   recovered (their state is in the parent's snapshot);
-//! - inserting an execution whose ARN exists fails the whole commit.
+//! - inserting an execution whose ARN exists fails the whole commit;
+//! - outbox positions (`seq`) only grow, also across deletes of the newest events;
+//! - retention deletes closed top-level executions only, each with everything that
+//!   hangs off it (history, timers, tasks, Map Runs and their children), and the ARN
+//!   can be inserted again afterwards.
 
 use crate::*;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -46,6 +50,8 @@ pub fn run_all<S: Store>(make: &dyn Fn() -> S) {
         ("map_runs", map_runs),
         ("map_run_children", map_run_children),
         ("reads_from_other_threads", reads_from_other_threads),
+        ("outbox", outbox),
+        ("retention", retention),
     ];
     for (name, case) in cases {
         let store = make();
@@ -868,12 +874,18 @@ fn executions_by_name_and_start(store: &dyn Store) {
             ..Default::default()
         };
         f(&mut q);
-        list(store, &q).into_iter().map(|e| e.name).collect::<Vec<_>>()
+        list(store, &q)
+            .into_iter()
+            .map(|e| e.name)
+            .collect::<Vec<_>>()
     };
     assert_eq!(q(&|q| q.name_contains = Some("d".into())), ["d1", "d2"]);
     assert_eq!(q(&|q| q.name_contains = Some("%_".into())), ["50%_off"]);
     assert_eq!(q(&|q| q.name_contains = Some("0_o".into())), ["500_off"]);
-    assert_eq!(q(&|q| q.name_contains = Some("D".into())), Vec::<String>::new());
+    assert_eq!(
+        q(&|q| q.name_contains = Some("D".into())),
+        Vec::<String>::new()
+    );
     // From is inclusive, before exclusive.
     assert_eq!(
         q(&|q| {
@@ -882,7 +894,10 @@ fn executions_by_name_and_start(store: &dyn Store) {
         }),
         ["d1", "d2", "c", "b"]
     );
-    assert_eq!(q(&|q| q.started_from = Some(6_000)), ["500_off", "50%_off", "y"]);
+    assert_eq!(
+        q(&|q| q.started_from = Some(6_000)),
+        ["500_off", "50%_off", "y"]
+    );
     assert_eq!(q(&|q| q.started_before = Some(1_500)), ["a"]);
     assert_eq!(
         q(&|q| {
@@ -1462,4 +1477,223 @@ fn reads_from_other_threads(store: &dyn Store) {
         }
     });
     assert_eq!(hist(store, &execs[0].arn, 0, false, 10), [1]);
+}
+
+fn outbox_event(exec: &str, n: u64) -> OutboxEvent {
+    OutboxEvent {
+        seq: 0,
+        id: format!("00000000-0000-4000-8000-{n:012}"),
+        execution_arn: exec.to_string(),
+        created_millis: 1_700_000_000_000 + n as i64,
+        body: format!(r#"{{"id":"{n}","detail-type":"Step Functions Execution Status Change"}}"#),
+    }
+}
+
+fn outbox_page(store: &dyn Store, after: u64, limit: usize) -> Vec<OutboxEvent> {
+    store
+        .events(after, limit)
+        .unwrap_or_else(|e| panic!("events: {e}"))
+}
+
+fn outbox(store: &dyn Store) {
+    let a = execution("m", "a", 1);
+    assert!(outbox_page(store, 0, 10).is_empty());
+    // Events commit with the writes they describe, several per batch and per commit.
+    let batches = [
+        batch(vec![
+            Write::InsertExecution(a.clone()),
+            Write::PutEvent(outbox_event(&a.arn, 1)),
+        ]),
+        batch(vec![
+            Write::PutEvent(outbox_event(&a.arn, 2)),
+            Write::PutEvent(outbox_event(&a.arn, 3)),
+        ]),
+    ];
+    if let Err(e) = store.commit(&batches) {
+        panic!("commit: {e}");
+    }
+    let all = outbox_page(store, 0, 10);
+    let ids: Vec<&str> = all.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "00000000-0000-4000-8000-000000000001",
+            "00000000-0000-4000-8000-000000000002",
+            "00000000-0000-4000-8000-000000000003"
+        ],
+        "in commit order"
+    );
+    assert!(all.windows(2).all(|w| w[0].seq < w[1].seq), "seq grows");
+    assert_eq!(
+        OutboxEvent {
+            seq: 0,
+            ..all[1].clone()
+        },
+        outbox_event(&a.arn, 2),
+        "round trip"
+    );
+    // Paging by position.
+    assert_eq!(outbox_page(store, all[0].seq, 1), vec![all[1].clone()]);
+    assert!(outbox_page(store, all[2].seq, 10).is_empty());
+    // A failed commit writes no event.
+    let dup = store.commit(&[batch(vec![
+        Write::PutEvent(outbox_event(&a.arn, 9)),
+        Write::InsertExecution(a.clone()),
+    ])]);
+    assert!(dup.is_err(), "inserting an existing ARN fails");
+    assert_eq!(outbox_page(store, 0, 10).len(), 3);
+    // Delivered events go; the rest stay.
+    commit(
+        store,
+        vec![Write::DeleteEvents {
+            through: all[1].seq,
+        }],
+    );
+    assert_eq!(outbox_page(store, 0, 10), vec![all[2].clone()]);
+    // Positions are never reused, even once the outbox is empty.
+    commit(
+        store,
+        vec![Write::DeleteEvents {
+            through: all[2].seq,
+        }],
+    );
+    assert!(outbox_page(store, 0, 10).is_empty());
+    commit(store, vec![Write::PutEvent(outbox_event(&a.arn, 4))]);
+    let next = outbox_page(store, 0, 10);
+    assert_eq!(next.len(), 1);
+    assert!(
+        next[0].seq > all[2].seq,
+        "{} after {}",
+        next[0].seq,
+        all[2].seq
+    );
+}
+
+fn retention(store: &dyn Store) {
+    let sweep = |before: i64, limit: usize| {
+        let mut v = store
+            .delete_closed_executions(before, limit)
+            .unwrap_or_else(|e| panic!("delete_closed_executions: {e}"));
+        v.sort();
+        v
+    };
+    let done = |name: &str, status: &str, stop: i64| {
+        let e = execution("m", name, 100);
+        apply(&e, &finished(&e, status, stop))
+    };
+    let (old_ok, old_failed, old_aborted, old_timed_out) = (
+        done("old-ok", "SUCCEEDED", 1_000),
+        done("old-failed", "FAILED", 1_100),
+        done("old-aborted", "ABORTED", 1_200),
+        done("old-timed-out", "TIMED_OUT", 1_300),
+    );
+    let recent = done("recent", "SUCCEEDED", 5_000);
+    let running = execution("m", "running", 50);
+    let pending = ExecutionRecord {
+        stop_millis: Some(500),
+        ..done("pending", "PENDING_REDRIVE", 500)
+    };
+    // An old parent with a Map Run and its children.
+    let parent = done("parent", "SUCCEEDED", 900);
+    let run = format!("{REGION}:mapRun:m/L:22222222-2222-3333-4444-555555555555");
+    let child = ExecutionRecord {
+        arn: exec_arn("m/L", "c1"),
+        machine_arn: machine_arn("m/L"),
+        map_run_arn: Some(run.clone()),
+        ..done("c1", "SUCCEEDED", 800)
+    };
+    let mut writes: Vec<Write> = [
+        &old_ok,
+        &old_failed,
+        &old_aborted,
+        &old_timed_out,
+        &recent,
+        &running,
+        &pending,
+        &parent,
+        &child,
+    ]
+    .into_iter()
+    .map(|e| Write::InsertExecution(e.clone()))
+    .collect();
+    for e in [&old_ok, &recent, &running, &parent, &child] {
+        writes.push(Write::AppendHistory {
+            execution_arn: e.arn.clone(),
+            events: vec![event(1), event(2), event(3)],
+        });
+    }
+    writes.push(Write::PutMapRun {
+        arn: run.clone(),
+        execution_arn: parent.arn.clone(),
+    });
+    writes.push(Write::PutTimer(timer(&old_failed.arn, 1, 99)));
+    writes.push(Write::PutTask(task(&old_failed.arn, "tok-old", 1, None)));
+    writes.push(Write::PutTimer(timer(&running.arn, 1, 99)));
+    writes.push(Write::PutTask(task(&running.arn, "tok-run", 1, None)));
+    commit(store, writes);
+
+    // Bounded: at most `limit` per call, oldest stop first.
+    assert_eq!(sweep(3_000, 1), vec![parent.arn.clone()]);
+    assert_eq!(get(store, &parent.arn), None);
+    assert_eq!(
+        get(store, &child.arn),
+        None,
+        "the Map Run's children go too"
+    );
+    assert!(hist(store, &parent.arn, 0, false, 10).is_empty());
+    assert!(hist(store, &child.arn, 0, false, 10).is_empty());
+    assert_eq!(store.map_run_execution(&run).ok().flatten(), None);
+
+    let mut expected = vec![
+        old_ok.arn.clone(),
+        old_failed.arn.clone(),
+        old_aborted.arn.clone(),
+        old_timed_out.arn.clone(),
+    ];
+    expected.sort();
+    assert_eq!(sweep(3_000, 10), expected);
+    assert!(sweep(3_000, 10).is_empty(), "nothing left to delete");
+    for e in &expected {
+        assert_eq!(get(store, e), None, "{e}");
+    }
+    assert!(hist(store, &old_ok.arn, 0, false, 10).is_empty());
+    // What stays: recent, running and pending-redrive executions, with their work.
+    assert_eq!(get(store, &recent.arn), Some(recent.clone()));
+    assert_eq!(hist(store, &recent.arn, 0, false, 10), [1, 2, 3]);
+    assert_eq!(get(store, &running.arn), Some(running.clone()));
+    assert_eq!(hist(store, &running.arn, 0, false, 10), [1, 2, 3]);
+    assert!(get(store, &pending.arn).is_some());
+    let mut all = Vec::new();
+    store
+        .execution_arns(&mut |a| all.push(a.to_string()))
+        .unwrap_or_else(|e| panic!("execution_arns: {e}"));
+    all.sort();
+    let mut left = vec![recent.arn.clone(), running.arn.clone(), pending.arn.clone()];
+    left.sort();
+    assert_eq!(all, left);
+
+    // The name can be used again, with a history of its own and none of the old
+    // execution's timers or tasks.
+    let again = execution("m", "old-failed", 7_000);
+    commit(
+        store,
+        vec![
+            Write::InsertExecution(again.clone()),
+            Write::AppendHistory {
+                execution_arn: again.arn.clone(),
+                events: vec![event(1)],
+            },
+        ],
+    );
+    assert_eq!(get(store, &again.arn), Some(again.clone()));
+    assert_eq!(hist(store, &again.arn, 0, false, 10), [1]);
+    let r = recovery_of(store);
+    assert_eq!(r.timers, vec![timer(&running.arn, 1, 99)]);
+    assert_eq!(arns_of_tasks(&r), vec!["tok-run".to_string()]);
+    // The recent one goes once it is old enough.
+    assert_eq!(sweep(6_000, 10), vec![recent.arn.clone()]);
+}
+
+fn arns_of_tasks(r: &Recovery) -> Vec<String> {
+    r.tasks.iter().map(|t| t.token.clone()).collect()
 }
