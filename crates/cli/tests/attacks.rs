@@ -10,9 +10,7 @@ use serde_json::{json, Value};
 use std::time::{Duration, Instant};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("stepwise-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::server::fresh_dir(name)
 }
 
 /// `/health` and a Describe both answer, within a second.

@@ -4,14 +4,12 @@
 #[allow(dead_code)]
 mod common;
 
-use common::server::Server;
+use common::server::{enc, Server};
 use serde_json::json;
 use std::time::Duration;
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("stepwise-console-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::server::fresh_dir(&format!("console-{name}"))
 }
 
 /// GET `path`: status and body (no redirects followed).
@@ -121,15 +119,6 @@ fn no_console_serves_no_pages() {
 
 fn stepwise_console_page() -> usize {
     50
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Human approval from the browser: a callback waits, the Waiting tasks page lists it,

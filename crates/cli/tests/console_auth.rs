@@ -5,17 +5,12 @@
 #[allow(dead_code)]
 mod common;
 
-use common::server::{Server, ACCOUNT_PREFIX};
+use common::server::{enc, Server, ACCOUNT_PREFIX};
 use serde_json::json;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "stepwise-console-auth-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::server::fresh_dir(&format!("console-auth-{name}"))
 }
 
 /// What a request got back: status, `Location`, `Set-Cookie`, body.
@@ -74,15 +69,6 @@ fn hidden(page: &str, name: &str) -> String {
         .and_then(|s| s.split('"').next())
         .unwrap_or_else(|| panic!("no field {name} in {page}"))
         .to_string()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 const KEY: &str = "AKIDCONSOLE";

@@ -14,9 +14,7 @@ use std::time::Duration;
 static SLOW_HTTP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!("stepwise-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    d
+    common::server::fresh_dir(name)
 }
 
 /// An HTTP service that answers every request after 300 ms with `{"ok": true}`, for the
