@@ -1,37 +1,46 @@
-//! `stepwise run`'s live view on stderr: each state as it is entered and left, retries,
-//! caught errors, waits, Parallel branches and Map iterations, task calls — read from
-//! history events in AWS's JSON shape, so the in-process and the engine-backed runs
-//! print alike.
+//! `stepwise run`'s live view on stderr: each state as it is entered and left, retries
+//! (`retry 2/3`: the retrier's count and its `MaxAttempts`), caught errors (`↪`, not
+//! `✓`), waits, Parallel branches and Map iterations, task calls — read from history
+//! events in AWS's JSON shape, so the in-process and the engine-backed runs print alike.
+//!
+//! Which Map iteration an event runs in comes from the console's history fold
+//! (`stepwise_console::progress`, which follows `previousEventId`): a state inside an
+//! iteration is labelled with its path, `Map[3] > State`, and the lines about it carry
+//! that label, since iterations interleave.
 
 use serde_json::Value;
 use std::collections::HashMap;
+use stepwise_console::progress::{PathId, Progress as Fold};
+
+/// A state's retriers: `(ErrorEquals, MaxAttempts)` in order.
+type Retriers = Vec<(Vec<String>, u64)>;
 
 pub struct Progress {
     pub on: bool,
-    /// Map iterations per Map state name: (total, succeeded, failed).
-    maps: HashMap<String, (u64, u64, u64)>,
-    /// The Map whose `MapStateStarted` comes next.
-    last_map: Option<String>,
-    /// The state a failure was last seen in (a Retry or Catch follows).
-    failing: Option<(String, String)>,
-    /// The state entered last, per nesting: what a failure belongs to.
-    current: Option<String>,
-    /// Attempts per state name seen failing (for "retry n").
-    attempts: HashMap<String, u32>,
-    /// When each state was entered (event timestamps, seconds).
-    entered: HashMap<String, f64>,
+    fold: Fold,
+    /// Each state's retriers, from the definition.
+    retriers: HashMap<String, Retriers>,
+    /// Map iterations per Map visit (its path and name): (total, succeeded, failed).
+    maps: HashMap<(PathId, String), (u64, u64, u64)>,
+    /// The last error seen, for a caught Map or Parallel (its own event names none).
+    last_error: Option<String>,
 }
 
 impl Progress {
-    pub fn new(on: bool) -> Progress {
+    /// A view of an execution of `definition` (ASL JSON text); prints only when `on`.
+    pub fn new(on: bool, definition: &str) -> Progress {
+        let mut retriers = HashMap::new();
+        if on {
+            if let Ok(def) = serde_json::from_str::<Value>(definition) {
+                learn_retriers(&def, &mut retriers);
+            }
+        }
         Progress {
             on,
+            fold: Fold::new(if on { definition } else { "" }),
+            retriers,
             maps: HashMap::new(),
-            last_map: None,
-            failing: None,
-            current: None,
-            attempts: HashMap::new(),
-            entered: HashMap::new(),
+            last_error: None,
         }
     }
 
@@ -41,8 +50,18 @@ impl Progress {
             return;
         }
         for e in events {
+            self.fold.apply(e);
             self.event(e);
         }
+    }
+
+    /// `Map[3] > Inner[0] > ` for an event in those iterations; empty at the top level.
+    fn label(&self, path: PathId) -> String {
+        self.fold
+            .describe_path(path)
+            .iter()
+            .map(|(map, index)| format!("{map}[{index}] > "))
+            .collect()
     }
 
     fn event(&mut self, e: &Value) {
@@ -53,67 +72,85 @@ impl Progress {
             .map(|(_, v)| v)
             .unwrap_or(&Value::Null);
         let text = |k: &str| details[k].as_str().unwrap_or_default().to_string();
-        let at = e["timestamp"].as_f64();
+        let path = e["id"].as_u64().map_or(0, |id| self.fold.event_path(id));
+        let label = self.label(path);
         if let Some(kind) = ty.strip_suffix("StateEntered") {
-            let name = text("name");
-            eprintln!("→ {name} ({kind})");
-            if let Some(t) = at {
-                self.entered.insert(name.clone(), t);
-            }
-            if kind == "Map" {
-                self.last_map = Some(name.clone());
-            }
-            self.current = Some(name);
+            eprintln!("→ {label}{} ({kind})", text("name"));
             return;
         }
         if ty.ends_with("StateExited") {
             let name = text("name");
+            let visit = self
+                .fold
+                .state(&name)
+                .and_then(|s| self.fold.visit_in_view(s, path));
             // How long it took, when it took long enough to matter.
-            let took = match (self.entered.remove(&name), at) {
-                (Some(a), Some(b)) if b - a >= 0.1 => format!(" ({:.1} s)", b - a),
+            let took = match visit.and_then(|v| Some(v.exited? - v.entered)) {
+                Some(t) if t >= 0.1 => format!(" ({t:.1} s)"),
                 _ => String::new(),
             };
-            match self.failing.take() {
-                Some((failed, error)) if failed == name => {
-                    eprintln!("↪ {name} (caught {error}){took}")
+            match visit {
+                Some(v) if self.fold.visit_status(v) == "caught" => {
+                    let error = v.error.clone().or_else(|| self.last_error.clone());
+                    match error {
+                        Some(error) => eprintln!("↪ {label}{name} (caught {error}){took}"),
+                        None => eprintln!("↪ {label}{name} (caught){took}"),
+                    }
                 }
-                _ => eprintln!("✓ {name}{took}"),
+                _ => eprintln!("✓ {label}{name}{took}"),
             }
-            self.attempts.remove(&name);
             return;
         }
+        // Lines about the state an event belongs to: labelled inside iterations, where
+        // iterations interleave (`  Map[3] > State: calling …`).
+        let owner = self.visit_name(e).unwrap_or_default();
+        let sub = |what: &str| {
+            if label.is_empty() {
+                eprintln!("  {what}");
+            } else {
+                eprintln!("  {label}{owner}: {what}");
+            }
+        };
         match ty {
             "MapStateStarted" => {
                 let length = details["length"].as_u64().unwrap_or(0);
-                eprintln!("  map over {length} items");
-                if let Some(name) = self.last_map.take() {
-                    self.maps.insert(name, (length, 0, 0));
+                if let Some(retry) = self.retry_of(path, e) {
+                    sub(&retry);
+                }
+                sub(&format!("map over {length} items"));
+                if let Some(name) = self.visit_name(e) {
+                    self.maps.insert((path, name), (length, 0, 0));
                 }
             }
             "MapIterationSucceeded" | "MapIterationFailed" => {
                 let name = text("name");
-                let c = self.maps.entry(name.clone()).or_default();
+                let c = self.maps.entry((path, name.clone())).or_default();
+                let index = details["index"].as_u64().unwrap_or(0);
                 if ty == "MapIterationSucceeded" {
                     c.1 += 1;
                 } else {
                     c.2 += 1;
-                    eprintln!(
-                        "  {name}: iteration {} failed",
-                        details["index"].as_u64().unwrap_or(0)
-                    );
                 }
                 let (total, ok, failed) = *c;
+                if ty == "MapIterationFailed" {
+                    sub(&format!("{name}[{index}] failed"));
+                }
                 // Every tenth of the way, and at the end.
                 let step = (total / 10).max(1);
                 if (ok + failed) % step == 0 || ok + failed == total {
-                    eprintln!(
-                        "  {name}: {}/{total} iterations done ({failed} failed)",
+                    sub(&format!(
+                        "{name}: {}/{total} iterations done ({failed} failed)",
                         ok + failed
-                    );
+                    ));
                 }
             }
-            "ParallelStateStarted" => eprintln!("  parallel branches started"),
-            "TaskScheduled" | "LambdaFunctionScheduled" => {
+            "ParallelStateStarted" => {
+                if let Some(retry) = self.retry_of(path, e) {
+                    sub(&retry);
+                }
+                sub("parallel branches started")
+            }
+            "TaskScheduled" | "LambdaFunctionScheduled" | "ActivityScheduled" => {
                 let what = if ty == "TaskScheduled" {
                     // What it calls: the function, or the endpoint.
                     let params: Value =
@@ -130,55 +167,53 @@ impl Progress {
                         (_, _, Value::String(m)) => format!(" {m}"),
                         _ => String::new(),
                     };
-                    format!("{}:{}{target}", text("resourceType"), text("resource"))
+                    format!(
+                        "calling {}:{}{target}",
+                        text("resourceType"),
+                        text("resource")
+                    )
+                } else if ty == "ActivityScheduled" {
+                    format!("waiting for an activity worker ({})", text("resource"))
                 } else {
-                    text("resource")
+                    format!("calling {}", text("resource"))
                 };
                 // A Retry schedules the task again without entering the state again.
-                let retry = self
-                    .current
-                    .as_ref()
-                    .and_then(|s| self.attempts.get(s))
-                    .copied()
-                    .unwrap_or(0);
-                self.failing = None;
-                if retry > 0 {
-                    eprintln!("  retry {retry}: calling {what}");
-                } else {
-                    eprintln!("  calling {what}");
+                match self.retry_of(path, e) {
+                    Some(retry) => sub(&format!("{retry}: {what}")),
+                    None => sub(&what),
                 }
             }
-            "ActivityScheduled" => {
-                eprintln!("  waiting for an activity worker ({})", text("resource"))
-            }
-            "TaskSubmitted" => eprintln!(
-                "  {}:{} submitted; waiting for its answer",
+            "TaskSubmitted" => sub(&format!(
+                "{}:{} submitted; waiting for its answer",
                 text("resourceType"),
                 text("resource")
-            ),
+            )),
             "TaskFailed"
             | "TaskTimedOut"
             | "LambdaFunctionFailed"
             | "LambdaFunctionTimedOut"
+            | "LambdaFunctionScheduleFailed"
+            | "LambdaFunctionStartFailed"
             | "ActivityFailed"
-            | "ActivityTimedOut" => {
-                let error = text("error");
-                let cause = text("cause");
-                let cause: String = cause.chars().take(200).collect();
-                eprintln!(
-                    "  ✗ {error}{}",
+            | "ActivityTimedOut"
+            | "ActivityScheduleFailed"
+            | "TaskStartFailed"
+            | "TaskSubmitFailed" => {
+                let mut error = text("error");
+                if error.is_empty() && ty.ends_with("TimedOut") {
+                    error = "States.Timeout".into();
+                }
+                let cause: String = text("cause").chars().take(200).collect();
+                sub(&format!(
+                    "✗ {error}{}",
                     if cause.is_empty() {
                         String::new()
                     } else {
                         format!(": {cause}")
                     }
-                );
-                if let Some(state) = self.current.clone() {
-                    *self.attempts.entry(state.clone()).or_default() += 1;
-                    self.failing = Some((state, error));
-                }
+                ));
+                self.last_error = Some(error);
             }
-            "WaitStateEntered" => {}
             "ExecutionFailed" | "ExecutionTimedOut" | "ExecutionAborted" => {
                 eprintln!(
                     "✗ execution {}: {}",
@@ -190,6 +225,83 @@ impl Progress {
         }
     }
 
+    /// The name of the state event `e` belongs to.
+    fn visit_name(&self, e: &Value) -> Option<String> {
+        let state = self.fold.event_state(e["id"].as_u64()?)?;
+        Some(self.fold.name(state).to_string())
+    }
+
+    /// `retry N/MAX` when the task (or Map, or Parallel) that event `e` starts has
+    /// failed before in this visit: N counts the failures its retrier matched.
+    fn retry_of(&self, path: PathId, e: &Value) -> Option<String> {
+        let name = self.visit_name(e)?;
+        let state = self.fold.state(&name)?;
+        let visit = self.fold.visit_in_view(state, path)?;
+        let n = visit.attempts.len();
+        if n < 2 {
+            return None;
+        }
+        let retriers = self.retriers.get(&name);
+        let matched = |error: &str| -> Option<usize> {
+            retriers?
+                .iter()
+                .position(|(errors, _)| errors.iter().any(|e| matches(e, error)))
+        };
+        let failures: Vec<&str> = visit.attempts[..n - 1]
+            .iter()
+            .map(|a| a.error.as_deref().unwrap_or_default())
+            .collect();
+        let last = failures.last().copied().unwrap_or_default();
+        match matched(last) {
+            Some(r) => {
+                let count = failures.iter().filter(|f| matched(f) == Some(r)).count();
+                let max = retriers.and_then(|rs| rs.get(r)).map_or(3, |(_, m)| *m);
+                Some(format!("retry {count}/{max}"))
+            }
+            None => Some(format!("retry {}", n - 1)),
+        }
+    }
+}
+
+/// Whether a retrier's `ErrorEquals` entry matches `error` (as AWS: `States.ALL` any,
+/// `States.TaskFailed` any but `States.Timeout`).
+fn matches(pattern: &str, error: &str) -> bool {
+    pattern == error
+        || pattern == "States.ALL"
+        || (pattern == "States.TaskFailed" && error != "States.Timeout")
+}
+
+/// Every state's `Retry` in a definition, nested ones included.
+fn learn_retriers(scope: &Value, out: &mut HashMap<String, Retriers>) {
+    let Some(states) = scope["States"].as_object() else {
+        return;
+    };
+    for (name, s) in states {
+        if let Some(retry) = s["Retry"].as_array() {
+            let rs = retry
+                .iter()
+                .map(|r| {
+                    let errors = r["ErrorEquals"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|e| e.as_str().map(String::from))
+                        .collect();
+                    (errors, r["MaxAttempts"].as_u64().unwrap_or(3))
+                })
+                .collect();
+            out.insert(name.clone(), rs);
+        }
+        for b in s["Branches"].as_array().into_iter().flatten() {
+            learn_retriers(b, out);
+        }
+        if let Some(p) = s.get("ItemProcessor").or_else(|| s.get("Iterator")) {
+            learn_retriers(p, out);
+        }
+    }
+}
+
+impl Progress {
     /// About to wait until `due` (text).
     pub fn waiting(&self, due: &str) {
         if self.on {

@@ -18,12 +18,14 @@ use stepwise_mock::{Lookup, MockConfig, MockResult};
 pub struct RunArgs {
     /// The state machine definition (ASL JSON).
     definition: PathBuf,
-    /// Execution input (JSON file, or - for stdin). Default: {}.
-    #[arg(long)]
-    input: Option<PathBuf>,
-    /// AWS Step Functions Local mock file answering Task states.
-    #[arg(long, requires = "test_case")]
-    mock_config: Option<PathBuf>,
+    /// Execution input: a JSON file, - for stdin, or the JSON itself
+    /// (`--input '{"a":1}'`; a file of that name wins). Default: {}.
+    #[arg(long, value_name = "FILE|-|JSON")]
+    input: Option<String>,
+    /// AWS Step Functions Local mock file answering Task states; repeat it to merge
+    /// several (the same test case in two files is an error).
+    #[arg(long, value_name = "FILE", requires = "test_case")]
+    mock_config: Vec<PathBuf>,
     /// The test case of the mock file to use.
     #[arg(long, requires = "mock_config")]
     test_case: Option<String>,
@@ -178,6 +180,54 @@ impl Observer for Shown {
     }
 }
 
+/// `--input`'s value: `-` is stdin, an existing file is read, anything else must be the
+/// JSON itself (so a file named like JSON still works).
+fn input_value(v: &str) -> anyhow::Result<Value> {
+    let path = std::path::Path::new(v);
+    if v == "-" || path.is_file() {
+        let t = crate::read_input(&PathBuf::from(v))?;
+        let what = if v == "-" { "stdin" } else { v };
+        return serde_json::from_str(&t)
+            .with_context(|| format!("InvalidExecutionInput: {what} is not valid JSON"));
+    }
+    let looks_like_json =
+        v.trim_start().starts_with(['{', '[', '"']) || serde_json::from_str::<Value>(v).is_ok();
+    match serde_json::from_str::<Value>(v) {
+        Ok(value) => Ok(value),
+        Err(e) if looks_like_json => Err(anyhow::anyhow!(
+            "InvalidExecutionInput: --input is not valid JSON: {e}"
+        )),
+        Err(_) => Err(anyhow::anyhow!(
+            "--input {v}: no such file, and not JSON either (give a file, - for stdin, or the JSON itself, e.g. --input '{{\"name\": \"Ada\"}}')"
+        )),
+    }
+}
+
+/// The mock files given (`--mock-config`, repeatable), merged into one; `None` when none.
+pub(crate) fn load_mocks(files: &[PathBuf]) -> anyhow::Result<Option<MockConfig>> {
+    let mut parsed = Vec::with_capacity(files.len());
+    for f in files {
+        let text = crate::read_input(f).with_context(|| format!("mock file {}", f.display()))?;
+        let config =
+            MockConfig::parse(&text).with_context(|| format!("mock file {}", f.display()))?;
+        parsed.push((f.display().to_string(), config));
+    }
+    match parsed.len() {
+        0 => Ok(None),
+        1 => Ok(parsed.pop().map(|(_, c)| c)),
+        _ => Ok(Some(MockConfig::merge(parsed).context("--mock-config")?)),
+    }
+}
+
+/// `a.json` or `a.json, b.json`: the mock files, for messages.
+fn files_list(files: &[PathBuf]) -> String {
+    files
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
     let text = crate::read_input(&a.definition)?;
     let machine = match load_machine(&text) {
@@ -192,12 +242,7 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let input: Value = match &a.input {
         None => Value::Object(Default::default()),
-        Some(p) => {
-            let t = crate::read_input(p)?;
-            serde_json::from_str(&t).with_context(|| {
-                format!("InvalidExecutionInput: {} is not valid JSON", p.display())
-            })?
-        }
+        Some(v) => input_value(v)?,
     };
     if !(0.0..=1000.0).contains(&a.time_scale) {
         anyhow::bail!("--time-scale must be a number from 0 to 1000");
@@ -214,13 +259,11 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
             .filter(|s| !s.is_empty() && s != "-")
             .unwrap_or_else(|| "StateMachine".into())
     });
-    let mocks = match (&a.mock_config, &a.test_case) {
-        (Some(f), Some(tc)) => {
-            let config = MockConfig::parse(&crate::read_input(f)?)
-                .with_context(|| format!("mock file {}", f.display()))?;
+    let mocks = match (load_mocks(&a.mock_config)?, &a.test_case) {
+        (Some(config), Some(tc)) => {
             config
                 .test_case(&name, tc)
-                .with_context(|| format!("mock file {}", f.display()))?;
+                .with_context(|| format!("mock file {}", files_list(&a.mock_config)))?;
             Some(Mocks {
                 config,
                 machine: name.clone(),
@@ -253,7 +296,7 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
         now: now_millis(),
         scale: a.time_scale,
     };
-    let mut progress = Shown(Progress::new(show));
+    let mut progress = Shown(Progress::new(show, &text));
     let fin = run_to_end(
         machine,
         info,

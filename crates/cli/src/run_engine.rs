@@ -141,7 +141,7 @@ async fn execute(
         .await
         .map_err(err)?;
     let arn = started.arn;
-    let mut progress = Progress::new(job.progress);
+    let mut progress = Progress::new(job.progress, &job.definition);
     let mut seen = 0u64;
     let mut events: Vec<Value> = Vec::new();
     let record = loop {

@@ -21,8 +21,9 @@ pub struct ServeArgs {
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// AWS Step Functions Local mock file; executions started as `stateMachineArn#TestCase` use it.
-    #[arg(long)]
-    mock_config: Option<PathBuf>,
+    /// Repeat it to merge several (the same test case in two files is an error).
+    #[arg(long, value_name = "FILE")]
+    mock_config: Vec<PathBuf>,
     /// Real time per unit of execution time for Waits, retries and timeouts (0 = instant).
     #[arg(long, default_value_t = 1.0)]
     time_scale: f64,
@@ -76,17 +77,7 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
     if !(a.time_scale >= 0.0 && a.time_scale.is_finite()) {
         anyhow::bail!("--time-scale must be a number >= 0");
     }
-    let mocks = match &a.mock_config {
-        Some(f) => {
-            let text = std::fs::read_to_string(f)
-                .with_context(|| format!("reading mock file {}", f.display()))?;
-            Some(Arc::new(
-                stepwise_mock::MockConfig::parse(&text)
-                    .with_context(|| format!("mock file {}", f.display()))?,
-            ))
-        }
-        None => None,
-    };
+    let mocks = crate::run::load_mocks(&a.mock_config)?.map(Arc::new);
     let sigv4 = match &a.sigv4_credentials {
         Some(f) => {
             let text = std::fs::read_to_string(f)

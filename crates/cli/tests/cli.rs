@@ -289,7 +289,174 @@ fn run_name_sets_the_context_state_machine_name() {
     assert_eq!(out.json(), json!({"name": "Orders"}));
 }
 
+#[test]
+fn run_input_takes_inline_json_a_file_or_stdin() {
+    let t = TempDir::new("inline");
+    let def = t.file("greet.json", PASS_MACHINE);
+    let out = stepwise(&["run", &def, "--input", r#"{"name": "inline"}"#], None);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert_eq!(out.json(), json!({"greeting": "Hello, inline!"}));
+    // A file wins over the same text as JSON: a file named like JSON is still a file.
+    let odd = t.file("{}", r#"{"name": "a file"}"#);
+    let out = common::run(&["run", &def, "--input", "{}"], None, Some(&t.0));
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert_eq!(out.json(), json!({"greeting": "Hello, a file!"}));
+    let _ = std::fs::remove_file(odd);
+    let out = stepwise(&["run", &def, "--input", r#"{"name": "#], None);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("InvalidExecutionInput: --input is not valid JSON"),
+        "stderr: {}",
+        out.stderr
+    );
+    let out = stepwise(&["run", &def, "--input", "nothing-here.json"], None);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr
+            .contains("--input nothing-here.json: no such file, and not JSON either"),
+        "stderr: {}",
+        out.stderr
+    );
+}
+
+// ---------------------------------------------------------------- run: progress
+
+/// A Map over two items whose Task fails, is retried, and is caught (inside the
+/// iteration for item 1, by the Map for item 2).
+const PROGRESS_MACHINE: &str = r#"{"StartAt": "Each", "States": {
+  "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "Charge", "States": {
+      "Charge": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "charge", "Payload.$": "$"},
+        "Retry": [{"ErrorEquals": ["Busy"], "IntervalSeconds": 1, "MaxAttempts": 3}],
+        "Catch": [{"ErrorEquals": ["Declined"], "Next": "Refund"}], "End": true},
+      "Refund": {"Type": "Pass", "End": true}}},
+    "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Handled"}], "End": true},
+  "Handled": {"Type": "Pass", "End": true}}}"#;
+
+const PROGRESS_MOCK: &str = r#"{"StateMachines": {"each": {"TestCases": {"T": {"Charge": "R"}}}},
+  "MockedResponses": {"R": {
+    "0-1": {"Throw": {"Error": "Busy", "Cause": "try later"}},
+    "2": {"Throw": {"Error": "Declined", "Cause": "no"}},
+    "3": {"Throw": {"Error": "Fatal", "Cause": "gone"}}}}}"#;
+
+#[test]
+fn progress_labels_map_iterations_and_retries_and_marks_caught_states() {
+    let t = TempDir::new("progress");
+    let def = t.file("each.asl.json", PROGRESS_MACHINE);
+    let mock = t.file("mock.json", PROGRESS_MOCK);
+    let out = stepwise(
+        &[
+            "run",
+            &def,
+            "--input",
+            r#"{"items": [1, 2]}"#,
+            "--mock-config",
+            &mock,
+            "--test-case",
+            "T",
+            "--time-scale",
+            "0",
+            "--progress",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let expected = [
+        "→ Each (Map)",
+        "→ Each[0] > Charge (Task)",
+        "  Each[0] > Charge: calling lambda:invoke charge",
+        "  Each[0] > Charge: ✗ Busy: try later",
+        "  Each[0] > Charge: retry 1/3: calling lambda:invoke charge",
+        "  Each[0] > Charge: retry 2/3: calling lambda:invoke charge",
+        "  Each[0] > Charge: ✗ Declined: no",
+        "↪ Each[0] > Charge (caught Declined)",
+        "→ Each[0] > Refund (Pass)",
+        "✓ Each[0] > Refund",
+        "→ Each[1] > Charge (Task)",
+        "  Each[1] > Charge: ✗ Fatal: gone",
+        "  Each[1] failed",
+        "↪ Each (caught Fatal)",
+        "→ Handled (Pass)",
+        "✓ Handled",
+    ];
+    let mut at = 0;
+    for want in expected {
+        match lines[at..].iter().position(|l| l.starts_with(want)) {
+            Some(i) => at += i + 1,
+            None => panic!("{want:?} missing (in order) in:\n{}", out.stderr),
+        }
+    }
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.starts_with("✓ Each") && !l.starts_with("✓ Each[")),
+        "a caught Map is not marked ✓:\n{}",
+        out.stderr
+    );
+}
+
 // ---------------------------------------------------------------- run: tasks and mocks
+
+#[test]
+fn several_mock_files_merge_and_a_repeated_test_case_names_both_files() {
+    let t = TempDir::new("mocks");
+    let def = t.file("charge.json", TASK_MACHINE);
+    let approved = t.file(
+        "approved.json",
+        r#"{"StateMachines": {"charge": {"TestCases": {"Approved": {"Charge": "Ok"}}}},
+            "MockedResponses": {"Ok": {"0": {"Return": {"Payload": {"status": "APPROVED"}}}}}}"#,
+    );
+    let declined = t.file(
+        "declined.json",
+        r#"{"StateMachines": {"charge": {"TestCases": {"Declined": {"Charge": "Ok"}}}},
+            "MockedResponses": {"Ok": {"0": {"Return": {"Payload": {"status": "DECLINED"}}}}}}"#,
+    );
+    for (case, status) in [("Approved", "APPROVED"), ("Declined", "DECLINED")] {
+        let out = stepwise(
+            &[
+                "run",
+                &def,
+                "--mock-config",
+                &approved,
+                "--mock-config",
+                &declined,
+                "--test-case",
+                case,
+            ],
+            None,
+        );
+        assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+        assert_eq!(out.json(), json!({"status": status}), "{case}");
+    }
+    let again = t.file(
+        "again.json",
+        &std::fs::read_to_string(&approved).expect("read"),
+    );
+    let out = stepwise(
+        &[
+            "run",
+            &def,
+            "--mock-config",
+            &approved,
+            "--mock-config",
+            &again,
+            "--test-case",
+            "Approved",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 2, "stdout: {}", out.stdout);
+    assert!(
+        out.stderr.contains(&format!(
+            "test case \"Approved\" of state machine \"charge\" is defined in both {approved} and {again}"
+        )),
+        "stderr: {}",
+        out.stderr
+    );
+}
 
 #[test]
 fn task_without_mock_fails_naming_state_and_resource() {

@@ -385,7 +385,7 @@ fn progress_shows_calls_retries_and_caught_errors() {
         "→ Charge (Task)",
         "  calling lambda:invoke decline",
         "  ✗ CardDeclined",
-        "  retry 1: calling lambda:invoke decline",
+        "  retry 1/1: calling lambda:invoke decline",
         "↪ Charge (caught CardDeclined)",
         "→ Refund (Pass)",
         "✓ Refund",

@@ -16,7 +16,8 @@ mod graph;
 mod machines;
 mod map_run;
 mod page;
-mod progress;
+/// An execution's history folded into visits and iteration paths (also `stepwise run --progress`).
+pub mod progress;
 mod step;
 mod stream;
 mod stuck;

@@ -519,6 +519,11 @@ impl Progress {
         self.events.get(id as usize).map_or(0, |e| e.1)
     }
 
+    /// The state event `id` belongs to (its own name, or the state of the event before it).
+    pub fn event_state(&self, id: u64) -> Option<u32> {
+        self.events.get(id as usize).and_then(|e| e.0)
+    }
+
     /// The path a path runs inside (0 for the top level).
     pub fn parent(&self, path: PathId) -> PathId {
         if path == 0 {

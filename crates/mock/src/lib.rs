@@ -103,6 +103,18 @@ pub enum MockError {
         test_case: String,
         available: Vec<String>,
     },
+    /// Two merged files define the same test case of the same state machine.
+    #[error(
+        "test case {} of state machine {} is defined in both {first} and {second}",
+        quote(test_case),
+        quote(state_machine)
+    )]
+    Conflict {
+        state_machine: String,
+        test_case: String,
+        first: String,
+        second: String,
+    },
 }
 
 fn located(path: &str, message: &str) -> String {
@@ -221,6 +233,58 @@ impl MockConfig {
         self.machines
             .get(state_machine)
             .map(|cases| cases.keys().map(String::as_str))
+    }
+
+    /// Several mock files as one (`--mock-config A --mock-config B`), each given with
+    /// the name errors call it by. Test cases are merged per state machine; the same test
+    /// case of the same machine in two files is a [`MockError::Conflict`] naming both.
+    /// Each file's test cases keep answering with that file's own responses: a response
+    /// name two files define differently is renamed `NAME (FILE)` in the later file.
+    pub fn merge(files: Vec<(String, MockConfig)>) -> Result<MockConfig, MockError> {
+        let mut out = MockConfig {
+            machines: BTreeMap::new(),
+            responses: BTreeMap::new(),
+        };
+        // Where each (machine, test case) came from.
+        let mut origin: BTreeMap<(String, String), String> = BTreeMap::new();
+        for (file, config) in files {
+            let mut renamed: BTreeMap<String, String> = BTreeMap::new();
+            for (name, response) in config.responses {
+                match out.responses.get(&name) {
+                    Some(existing) if *existing != response => {
+                        let new_name = format!("{name} ({file})");
+                        out.responses.insert(new_name.clone(), response);
+                        renamed.insert(name, new_name);
+                    }
+                    Some(_) => {}
+                    None => {
+                        out.responses.insert(name, response);
+                    }
+                }
+            }
+            for (machine, cases) in config.machines {
+                let into = out.machines.entry(machine.clone()).or_default();
+                for (case, mut states) in cases {
+                    let key = (machine.clone(), case.clone());
+                    if let Some(first) = origin.get(&key) {
+                        return Err(MockError::Conflict {
+                            state_machine: machine,
+                            test_case: case,
+                            first: first.clone(),
+                            second: file,
+                        });
+                    }
+                    for response in states.values_mut() {
+                        if let Some(r) = renamed.get(response) {
+                            *response = r.clone();
+                        }
+                    }
+                    origin.insert(key, file.clone());
+                    into.insert(case, states);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// A mocked response by its name in `MockedResponses`.

@@ -791,3 +791,46 @@ mod props {
         }
     }
 }
+
+// ---- several files merged ----------------------------------------------------------------
+
+#[test]
+fn merged_files_answer_from_their_own_responses() {
+    let a = MockConfig::parse(
+        r#"{"StateMachines":{"M":{"TestCases":{"A":{"S":"R"}}}},"MockedResponses":{"R":{"0":{"Return":1}}}}"#,
+    )
+    .expect("a");
+    let b = MockConfig::parse(
+        r#"{"StateMachines":{"M":{"TestCases":{"B":{"S":"R"}}},"N":{"TestCases":{"A":{"S":"R"}}}},"MockedResponses":{"R":{"0":{"Return":2}}}}"#,
+    )
+    .expect("b");
+    let m = MockConfig::merge(vec![("a.json".into(), a), ("b.json".into(), b)]).expect("merge");
+    let one = |machine: &str, case: &str| match m
+        .test_case(machine, case)
+        .expect("case")
+        .lookup("S", 0)
+    {
+        Lookup::Response(MockResult::Return(v)) => v.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(one("M", "A"), json!(1));
+    assert_eq!(one("M", "B"), json!(2));
+    assert_eq!(one("N", "A"), json!(2));
+    assert_eq!(
+        m.test_cases("M").expect("M").collect::<Vec<_>>(),
+        ["A", "B"]
+    );
+}
+
+#[test]
+fn the_same_test_case_in_two_files_is_an_error_naming_both() {
+    let text = r#"{"StateMachines":{"M":{"TestCases":{"T":{}}}},"MockedResponses":{}}"#;
+    let a = MockConfig::parse(text).expect("a");
+    let b = MockConfig::parse(text).expect("b");
+    let e = MockConfig::merge(vec![("one.json".into(), a), ("two.json".into(), b)])
+        .expect_err("conflict");
+    assert_eq!(
+        e.to_string(),
+        "test case \"T\" of state machine \"M\" is defined in both one.json and two.json"
+    );
+}
