@@ -12,6 +12,10 @@
 //!
 //! [state_machines.transcode]
 //! definition = "transcode.asl.json"
+//!
+//! [[webhooks]]
+//! url = "https://hooks.example.com/stepwise"
+//! headers = { Authorization = "Bearer ${HOOK_TOKEN}" }
 //! ```
 //!
 //! Every table refuses keys it does not know, paths are relative to the file's folder,
@@ -49,6 +53,51 @@ pub struct Config {
     pub functions: BTreeMap<String, Function>,
     pub connections: BTreeMap<String, Connection>,
     pub state_machines: BTreeMap<String, StateMachine>,
+    /// Where `serve` sends execution status-change events, in file order.
+    pub webhooks: Vec<Webhook>,
+}
+
+/// A receiver of execution status-change events (`[[webhooks]]`, or `serve --webhook`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    /// An `http://` or `https://` URL; each event is POSTed to it as JSON.
+    pub url: String,
+    /// Added to every request (after `Content-Type: application/json`).
+    pub headers: Vec<(String, String)>,
+    /// How long one delivery may take before it counts as failed.
+    pub timeout: Duration,
+    /// The longest wait between two attempts at one event (the back-off's cap).
+    pub max_backoff: Duration,
+}
+
+/// A webhook's default `timeout`.
+pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+/// A webhook's default `max_backoff`: retries of one event are at most 5 minutes apart.
+pub const WEBHOOK_MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+impl Webhook {
+    /// A webhook at `url` with the defaults (`serve --webhook URL`); the error says
+    /// what is wrong with the URL.
+    pub fn at(url: &str) -> Result<Webhook, String> {
+        check_webhook_url(url)?;
+        Ok(Webhook {
+            url: url.to_string(),
+            headers: Vec::new(),
+            timeout: WEBHOOK_TIMEOUT,
+            max_backoff: WEBHOOK_MAX_BACKOFF,
+        })
+    }
+}
+
+/// An absolute `http://` or `https://` URL with a host.
+fn check_webhook_url(url: &str) -> Result<(), String> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("'{url}' is not a URL: {e}"))?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http") | Some("https"), Some(h)) if !h.is_empty() => Ok(()),
+        _ => Err(format!("'{url}' is not an http:// or https:// URL")),
+    }
 }
 
 /// A Lambda function served locally.
@@ -203,6 +252,20 @@ struct RawFile {
     connections: BTreeMap<String, Connection>,
     #[serde(default)]
     state_machines: BTreeMap<String, RawStateMachine>,
+    #[serde(default)]
+    webhooks: Vec<RawWebhook>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: String,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    /// Seconds.
+    timeout: Option<f64>,
+    /// Seconds.
+    max_backoff: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -398,6 +461,37 @@ impl Config {
             config
                 .state_machines
                 .insert(name.clone(), StateMachine { name, definition });
+        }
+        for (n, w) in raw.webhooks.into_iter().enumerate() {
+            let key = format!("webhooks[{n}]");
+            let mut hook = Webhook::at(&w.url).map_err(|m| key_error(format!("{key}.url"), m))?;
+            for (name, value) in w.headers {
+                if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(key_error(
+                        format!("{key}.headers"),
+                        format!("'{name}' is not a header name"),
+                    ));
+                }
+                if http::HeaderValue::from_str(&value).is_err() {
+                    return Err(key_error(
+                        format!("{key}.headers.{name}"),
+                        "is not a valid header value".into(),
+                    ));
+                }
+                hook.headers.push((name, value));
+            }
+            let seconds = |v: Option<f64>, field: &str, max: f64, default: Duration| match v {
+                None => Ok(default),
+                Some(t) if t > 0.0 && t <= max => Ok(Duration::from_secs_f64(t)),
+                Some(t) => Err(key_error(
+                    format!("{key}.{field}"),
+                    format!("{t} is not a number of seconds above 0 and at most {max}"),
+                )),
+            };
+            hook.timeout = seconds(w.timeout, "timeout", 300.0, WEBHOOK_TIMEOUT)?;
+            hook.max_backoff =
+                seconds(w.max_backoff, "max_backoff", 86_400.0, WEBHOOK_MAX_BACKOFF)?;
+            config.webhooks.push(hook);
         }
         Ok(config)
     }
@@ -662,6 +756,61 @@ ApiKeyValue = "${KEY}"
             "{e}"
         );
         assert!(err("[connections.c]\nAuthorizationType = \"TOKEN\"\n").contains("TOKEN"));
+    }
+
+    #[test]
+    fn webhooks_load_and_bad_ones_name_the_key() {
+        let c = parse(
+            r#"
+[[webhooks]]
+url = "http://127.0.0.1:9000/events"
+
+[[webhooks]]
+url = "https://hooks.example.com/x"
+headers = { Authorization = "Bearer ${KEY}" }
+timeout = 2.5
+max_backoff = 0.5
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.webhooks.len(), 2);
+        assert_eq!(
+            c.webhooks[0],
+            Webhook::at("http://127.0.0.1:9000/events").unwrap()
+        );
+        assert_eq!(c.webhooks[0].max_backoff, WEBHOOK_MAX_BACKOFF);
+        let w = &c.webhooks[1];
+        assert_eq!(
+            w.headers,
+            vec![("Authorization".to_string(), "Bearer s3cret".to_string())]
+        );
+        assert_eq!(w.timeout, Duration::from_millis(2500));
+        assert_eq!(w.max_backoff, Duration::from_millis(500));
+        let e = err("[[webhooks]]\nurl = \"localhost:9000\"\n");
+        assert!(
+            e.contains("webhooks[0].url: 'localhost:9000' is not an http"),
+            "{e}"
+        );
+        let e = err("[[webhooks]]\nurl = \"http://a/\"\n[[webhooks]]\nurl = \"ftp://b/\"\n");
+        assert!(e.contains("webhooks[1].url"), "{e}");
+        assert!(err("[[webhooks]]\nurl = \"not a url\"\n").contains("webhooks[0].url"));
+        assert!(
+            err("[[webhooks]]\nurl = \"http://a/\"\ntimeout = 0\n").contains("webhooks[0].timeout")
+        );
+        assert!(err("[[webhooks]]\nurl = \"http://a/\"\nmax_backoff = -1\n")
+            .contains("webhooks[0].max_backoff"));
+        assert!(
+            err("[[webhooks]]\nurl = \"http://a/\"\nheaders = { \"a b\" = \"v\" }\n")
+                .contains("webhooks[0].headers")
+        );
+        assert!(err("[[webhooks]]\nurl = \"http://a/\"\nretries = 3\n")
+            .contains("unknown field `retries`"));
+        assert!(
+            err("[[webhooks]]\nurl = \"http://a/\"\nheaders = { X = \"${NOPE}\" }\n")
+                .contains("webhooks[0].headers.X: the environment variable NOPE is not set")
+        );
+        assert!(Webhook::at("https://h/").is_ok());
+        assert!(Webhook::at("/relative").is_err());
     }
 
     #[test]

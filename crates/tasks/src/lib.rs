@@ -12,6 +12,7 @@ mod http_client;
 mod http_task;
 pub mod lambda;
 pub mod resource;
+pub mod webhook;
 
 use config::Config;
 use lambda::{InvocationType, Invoked, LocalFunction};
