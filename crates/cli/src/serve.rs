@@ -48,6 +48,15 @@ pub struct ServeArgs {
     /// Serve no console pages (`/console/`).
     #[arg(long)]
     no_console: bool,
+    /// POST each execution status change (EventBridge's "Step Functions Execution Status
+    /// Change" event, JSON) to this URL, at least once, retried with back-off. Repeatable;
+    /// adds to the `[[webhooks]]` of `--config`.
+    #[arg(long, value_name = "URL")]
+    webhook: Vec<String>,
+    /// Days a closed execution is kept after it stops, then deleted with its history
+    /// (AWS keeps them 90 days); fractions allowed; 0 keeps them forever.
+    #[arg(long, value_name = "DAYS", default_value_t = 90.0)]
+    retention_days: f64,
 }
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -90,6 +99,23 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let task_config = crate::task_config::load(a.config.as_deref())?;
+    let mut webhooks = task_config
+        .as_ref()
+        .map(|c| c.webhooks.clone())
+        .unwrap_or_default();
+    for url in &a.webhook {
+        webhooks.push(
+            stepwise_tasks::config::Webhook::at(url)
+                .map_err(|m| anyhow::anyhow!("--webhook: {m}"))?,
+        );
+    }
+    if !(a.retention_days >= 0.0 && a.retention_days.is_finite()) {
+        anyhow::bail!("--retention-days must be a number of days >= 0");
+    }
+    let retention = (a.retention_days > 0.0)
+        .then(|| std::time::Duration::try_from_secs_f64(a.retention_days * 86_400.0))
+        .transpose()
+        .map_err(|_| anyhow::anyhow!("--retention-days is too large"))?;
     let dir = a.data_dir.clone().unwrap_or_else(default_data_dir);
     let data = crate::data_dir::open(&dir)?;
     let db = data.db.clone();
@@ -112,6 +138,8 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
             .map(|arn| (arn, crate::crash_marker::cause()))
             .collect(),
         integrations: None,
+        webhooks,
+        retention,
     };
     // One core stays for the SQLite writer thread: on small machines fewer request
     // threads means fewer cross-thread wake-ups per request (measured on 2 cores).

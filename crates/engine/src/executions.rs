@@ -327,6 +327,7 @@ impl Engine {
             record.stop_millis = Some(now_millis());
             let mut batch = Batch::default();
             batch.push(Write::UpdateExecution(update_of(&record, None)));
+            inner.announce(&mut batch, &record);
             st.submit(inner, batch);
             return st;
         }
@@ -427,8 +428,10 @@ impl Engine {
         if !std::mem::take(&mut r.unstored) {
             return None;
         }
+        let record = r.full_record();
         let mut batch = Batch::default();
-        batch.push(Write::InsertExecution(r.full_record()));
+        self.inner.announce(&mut batch, &record);
+        batch.push(Write::InsertExecution(record));
         Some(st.submit(&self.inner, batch))
     }
 
@@ -839,6 +842,8 @@ impl Engine {
     /// RedriveExecution: resume a FAILED, TIMED_OUT or ABORTED Standard execution from
     /// its unsuccessful states. Returns the redrive time.
     pub async fn redrive_execution(&self, arn: &str) -> Result<i64> {
+        // No retention sweep deletes it between this read and the durable redrive.
+        let _gate = self.inner.sweep_gate.read().await;
         let record = self.describe_execution_full(arn)?;
         let key: Arc<str> = Arc::from(arn);
         let seq = self.off_api(move |e| e.redrive_now(key, record)).await??;
@@ -904,12 +909,15 @@ impl Engine {
         rec.redrive_count += 1;
         rec.redrive_millis = Some(now);
         st.finished.remove(&key);
+        // The redrive's status-change event (RUNNING again) goes with its first write.
+        let mut batch = Batch::default();
+        inner.announce(&mut batch, &rec);
         // A redriven execution's old timers and tasks were cleared at its end.
         let c = st
             .reserve(&key, Running::new(None, rec, definition))
             .with(ex);
         drop(st);
-        Ok(inner.drive(c, step, Batch::default(), Effects::default()))
+        Ok(inner.drive(c, step, batch, Effects::default()))
     }
 
     /// The stored record with its snapshot (running executions: from memory, no snapshot).

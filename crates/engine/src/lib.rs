@@ -17,10 +17,12 @@ mod calls;
 mod catalog;
 pub mod committer;
 mod error;
+pub mod events;
 mod executions;
 pub mod metrics;
 mod names;
 mod nested;
+pub mod retention;
 pub mod sources;
 mod stepping;
 mod stuck;
@@ -68,6 +70,11 @@ pub struct Config {
     /// What Task states call for real (`stepwise.toml`); `None`: only activities,
     /// callbacks and mocks.
     pub integrations: Option<Arc<stepwise_tasks::Integrations>>,
+    /// Where status-change events go (see `events`); none: no events are written.
+    pub webhooks: Vec<stepwise_tasks::config::Webhook>,
+    /// How long closed executions are kept after they stop (see `retention`); `None`:
+    /// forever.
+    pub retention: Option<std::time::Duration>,
 }
 
 impl Default for Config {
@@ -80,6 +87,8 @@ impl Default for Config {
             step_marker: None,
             poisoned: Vec::new(),
             integrations: None,
+            webhooks: Vec::new(),
+            retention: None,
         }
     }
 }
@@ -121,6 +130,9 @@ struct Inner {
     me: std::sync::OnceLock<std::sync::Weak<Inner>>,
     /// The runtime the engine was opened in (calls run there).
     runtime: Option<tokio::runtime::Handle>,
+    /// Held shared by a redrive until its batch is durable, exclusively by a retention
+    /// sweep (see `retention`).
+    sweep_gate: tokio::sync::RwLock<()>,
 }
 
 struct MachineEntry {
@@ -239,6 +251,7 @@ impl Engine {
             stopping: std::sync::atomic::AtomicBool::new(false),
             me: std::sync::OnceLock::new(),
             runtime: tokio::runtime::Handle::try_current().ok(),
+            sweep_gate: tokio::sync::RwLock::new(()),
         });
         let _ = inner.me.set(Arc::downgrade(&inner));
         let engine = Engine { inner };
@@ -253,6 +266,8 @@ impl Engine {
         engine.recover()?;
         let weak = Arc::downgrade(&engine.inner);
         tokio::spawn(stepping::timer_loop(weak));
+        events::start(&engine.inner);
+        retention::start(&engine.inner);
         Ok(engine)
     }
 

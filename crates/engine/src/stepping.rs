@@ -363,6 +363,10 @@ impl State {
         r.map_runs = Vec::new();
         if ex.status() == Status::Running {
             if standard {
+                if r.unstored {
+                    // Its first write: the start's status-change event goes with it.
+                    inner.announce(batch, &r.record);
+                }
                 write_record(batch, &mut r, snapshot);
             }
             r.ex = Some(ex);
@@ -370,6 +374,10 @@ impl State {
             return;
         }
         // Finished.
+        if standard && r.unstored {
+            // Started and ended in one step: RUNNING first, then the end.
+            inner.announce(batch, &r.record);
+        }
         if self.deleting.contains_key(&r.record.machine_arn)
             && !self.runs_executions_of(&r.record.machine_arn)
         {
@@ -392,6 +400,7 @@ impl State {
         }
         if standard {
             write_record(batch, &mut r, snapshot);
+            inner.announce(batch, &r.record);
             if r.stored_work {
                 batch.push(Write::ClearExecutionWork {
                     execution_arn: arn.to_string(),
