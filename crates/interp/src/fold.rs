@@ -9,10 +9,13 @@
 //! Map iteration) and finds the state an event belongs to by walking up from the
 //! frame of its previous event.
 //!
-//! One thing history cannot show: when a Parallel branch or Map iteration fails, the
-//! Parallel/Map discards its other children and then retries, no event is recorded
-//! until the retry starts (`…StateStarted` again), so until then the fold still
-//! counts those children as running.
+//! When a Parallel branch or Map iteration fails, AWS writes `MapIterationAborted` for
+//! each other running iteration and `TaskStateAborted` for each Task still in progress,
+//! all pointing at the event that failed the child (not at their own frames): the fold
+//! finds the iteration by its index and the Task as the first one still open beside
+//! it. One thing history cannot show: a child in any other state (a Wait, a Pass
+//! between two steps) gets no event, so when the Parallel/Map then retries, the fold
+//! counts that child as running until the retry starts (`…StateStarted` again).
 
 use crate::exec::Status;
 use crate::history::{Details, EvaluationFailedDetails, EventType, HistoryEvent};
@@ -228,7 +231,16 @@ impl Folder {
                     MapStateAborted => MapStateEntered,
                     _ => ParallelStateEntered,
                 };
-                let owner = self.find_up(prev_frame, |s| s.entered == entered);
+                let owner = self
+                    .find_up(prev_frame, |s| s.entered == entered)
+                    .or_else(|| {
+                        // The other children's aborted Tasks point at the event that failed
+                        // one child, in another frame: the first Task still open under the
+                        // same Parallel/Map is the one (they come in child order).
+                        (e.event_type == TaskStateAborted)
+                            .then(|| self.first_open_task_beside(prev_frame))
+                            .flatten()
+                    });
                 self.close_owned(owner, prev_frame)
             }
             MapStateStarted | ParallelStateStarted => {
@@ -287,7 +299,13 @@ impl Folder {
             },
             MapIterationSucceeded | MapIterationFailed | MapIterationAborted => match &e.details {
                 Details::MapIteration { name, index } => {
-                    match self.find_iteration(prev_frame, name, *index) {
+                    let found = self.find_iteration(prev_frame, name, *index).or_else(|| {
+                        // An aborted iteration points at the event that failed another.
+                        (e.event_type == MapIterationAborted)
+                            .then(|| self.sibling_iteration(prev_frame, name, *index))
+                            .flatten()
+                    });
+                    match found {
                         Some((iteration, map)) => {
                             self.close_frame(iteration);
                             self.states[map].frame
@@ -410,6 +428,51 @@ impl Folder {
             if p.entered == EventType::MapStateEntered && &*p.name == name && f.index == Some(index)
             {
                 return Some((frame, parent));
+            }
+            frame = p.frame;
+        }
+    }
+
+    /// The first Task state still open, depth first in child order, under the nearest
+    /// Parallel/Map state that `frame` runs under.
+    fn first_open_task_beside(&self, frame: usize) -> Option<usize> {
+        let fan = self.frames.get(frame)?.parent?;
+        self.first_open_task_in(fan)
+    }
+
+    fn first_open_task_in(&self, st: usize) -> Option<usize> {
+        for &c in &self.states.get(st)?.children {
+            let Some(open) = self.frames.get(c).and_then(|f| f.open) else {
+                continue;
+            };
+            if self.states[open].entered == EventType::TaskStateEntered {
+                return Some(open);
+            }
+            if let Some(t) = self.first_open_task_in(open) {
+                return Some(t);
+            }
+        }
+        None
+    }
+
+    /// Iteration `index` of the Map state `name` that `frame` runs under (directly or
+    /// further up), and that Map state.
+    fn sibling_iteration(
+        &self,
+        mut frame: usize,
+        name: &str,
+        index: usize,
+    ) -> Option<(usize, usize)> {
+        loop {
+            let parent = self.frames.get(frame)?.parent?;
+            let p = &self.states[parent];
+            if p.entered == EventType::MapStateEntered && &*p.name == name {
+                let it = p
+                    .children
+                    .iter()
+                    .copied()
+                    .find(|c| self.frames.get(*c).is_some_and(|f| f.index == Some(index)))?;
+                return Some((it, parent));
             }
             frame = p.frame;
         }

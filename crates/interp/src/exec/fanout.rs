@@ -136,8 +136,15 @@ impl Execution {
             path.push((state_idx, branch));
             let (sink, last) = match fan.kind {
                 FanKind::Map => {
-                    let id = self.emit(
+                    // AWS points each MapIterationStarted at the Map's chain without
+                    // moving it: MapStateStarted for the iterations started with the
+                    // Map, the last event of the iteration that made room for a later
+                    // one (test_timeouts.snapshot.json, test_service_lambda_map_timeout:
+                    // four iterations, each started after event 3, MapStateStarted).
+                    let prev = self.frame(fid).last;
+                    let id = self.emit_with_prev(
                         fid,
+                        prev,
                         EventType::MapIterationStarted,
                         Details::MapIteration {
                             name: st.name.clone(),
@@ -150,7 +157,6 @@ impl Execution {
                 // A child execution of its own: its first state points at 0, as a root's.
                 FanKind::MapRun => self.open_child(fan.run, st, index, &point.input, src),
             };
-            // MapIterationStarted does not move the Map's own chain forward.
             let child = self.alloc(Frame {
                 parent: Some((fid, index)),
                 path: Arc::from(path),
@@ -270,6 +276,14 @@ impl Execution {
                     } else {
                         err
                     };
+                    if fan.kind == FanKind::Parallel {
+                        // ParallelStateFailed, or the retry's ParallelStateStarted,
+                        // follows the event that failed the branch (as a Map's does).
+                        self.frame(pid).last = child_last;
+                    }
+                    if fan.kind != FanKind::MapRun {
+                        self.record_aborts(pid, st, &fan, child_last);
+                    }
                     // Where every child stopped, before the others are discarded.
                     let fan_point = self.fan_point(pid, st, &fan, point.map(|p| (index, p)));
                     self.abort_children(pid, &fan);
@@ -301,6 +315,96 @@ impl Execution {
         self.fill(pid, st, &mut fan, src);
         if let Stage::Active(a) = &mut self.frame(pid).stage {
             a.wait = Blocked::Fanout(fan);
+        }
+    }
+
+    /// The events AWS writes when a Parallel branch or Map iteration fails the state,
+    /// all pointing at `failed_at`, the event that failed it: `TaskStateAborted` for the
+    /// failing child's Task when the task itself failed, then, child by child in order,
+    /// `MapIterationAborted` for each running Map iteration and `TaskStateAborted` for
+    /// each Task state still in progress (under nested Parallel and Map states too).
+    /// Evidence: test_timeouts.snapshot.json `test_service_lambda_map_timeout` (…,
+    /// `MapIterationFailed` 0, `TaskStateAborted`, then `MapIterationAborted` i and
+    /// `TaskStateAborted` for i = 1..3, `MapStateFailed`, all after event 20) and
+    /// test_callback.snapshot.json `test_sqs_failure_in_wait_for_task_tok_no_error_field
+    /// [SQS_PARALLEL_WAIT_FOR_TASK_TOKEN]` (`TaskFailed` 8, `TaskStateAborted` 9 → 8,
+    /// `ParallelStateFailed` 10 → 8).
+    pub(super) fn record_aborts(&mut self, pid: FrameId, st: &State, fan: &Fanout, failed_at: u64) {
+        let by_task = self
+            .out
+            .events
+            .iter()
+            .rev()
+            .find(|e| e.id == failed_at)
+            .is_some_and(|e| is_task_failure_event(e.event_type));
+        if by_task {
+            self.emit_with_prev(pid, failed_at, EventType::TaskStateAborted, Details::None);
+        }
+        let name = Arc::clone(&st.name);
+        self.abort_events_under(pid, pid, fan.kind, &name, &fan.children, failed_at);
+    }
+
+    fn abort_events_under(
+        &mut self,
+        emitter: FrameId,
+        pid: FrameId,
+        kind: FanKind,
+        name: &Arc<str>,
+        children: &[FrameId],
+        at: u64,
+    ) {
+        let machine = Arc::clone(&self.machine);
+        for &c in children {
+            // Ids are reused: only frames still under this fanout are its children.
+            let (index, path, stage_state, inner) = match self.frames.get(c) {
+                Some(Some(f)) if f.parent.map(|p| p.0) == Some(pid) => match &f.stage {
+                    Stage::Active(a) => {
+                        let inner = match &a.wait {
+                            Blocked::Fanout(n) if n.kind != FanKind::MapRun => {
+                                Some((n.kind, n.children.clone()))
+                            }
+                            _ => None,
+                        };
+                        let index = f.parent.map_or(0, |p| p.1);
+                        (index, Arc::clone(&f.path), Some(a.state), inner)
+                    }
+                    Stage::Ready { .. } => {
+                        (f.parent.map_or(0, |p| p.1), Arc::clone(&f.path), None, None)
+                    }
+                    Stage::Finished => continue,
+                },
+                _ => continue,
+            };
+            if kind == FanKind::Map {
+                self.emit_with_prev(
+                    emitter,
+                    at,
+                    EventType::MapIterationAborted,
+                    Details::MapIteration {
+                        name: Arc::clone(name),
+                        index,
+                    },
+                );
+            }
+            let Some(state) = stage_state else { continue };
+            let st = states_at(&machine.definition, &path).get(state);
+            match (&st.kind, inner) {
+                (StateKind::Task(_), _) => {
+                    self.emit_with_prev(emitter, at, EventType::TaskStateAborted, Details::None);
+                }
+                (_, Some((inner_kind, inner_children))) => {
+                    let inner_name = Arc::clone(&st.name);
+                    self.abort_events_under(
+                        emitter,
+                        c,
+                        inner_kind,
+                        &inner_name,
+                        &inner_children,
+                        at,
+                    );
+                }
+                _ => {}
+            }
         }
     }
 
@@ -428,4 +532,22 @@ impl Execution {
             src,
         )
     }
+}
+
+/// An event by which a Task's resource failed (its call, activity or function).
+fn is_task_failure_event(t: EventType) -> bool {
+    matches!(
+        t,
+        EventType::TaskFailed
+            | EventType::TaskTimedOut
+            | EventType::TaskStartFailed
+            | EventType::TaskSubmitFailed
+            | EventType::ActivityFailed
+            | EventType::ActivityTimedOut
+            | EventType::ActivityScheduleFailed
+            | EventType::LambdaFunctionFailed
+            | EventType::LambdaFunctionTimedOut
+            | EventType::LambdaFunctionScheduleFailed
+            | EventType::LambdaFunctionStartFailed
+    )
 }

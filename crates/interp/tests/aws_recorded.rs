@@ -1,0 +1,359 @@
+//! Histories AWS recorded, replayed through the step function: each test runs the
+//! definition and input of a LocalStack snapshot (`tests/aws/services/stepfunctions/v2/…
+//! .snapshot.json` in github.com/localstack/localstack, recorded against real AWS Step
+//! Functions; the file and key are named above each test) and compares the events with
+//! the ones AWS wrote. Task answers (a Lambda timing out, a `SendTaskFailure`) are fed
+//! as the recording shows them. Where a recording holds per-run values or AWS raced with
+//! itself (several timers firing together), the test says what it leaves out.
+
+use serde_json::{json, Value};
+use stepwise_interp::run::VirtualClock;
+use stepwise_interp::{
+    Command, Event, Execution, ExecutionInfo, HistoryEvent, Machine, Step, TaskRequest,
+};
+
+const T0: i64 = 1_700_000_000_000;
+
+fn start(def: Value, input: Value) -> (Execution, Step, VirtualClock) {
+    let sm =
+        stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
+    let mut clock = VirtualClock::new(T0, 1);
+    let (ex, step) = Execution::start(
+        Machine::new(sm),
+        ExecutionInfo::local("M", "e"),
+        input,
+        &mut clock,
+    );
+    (ex, step, clock)
+}
+
+/// `(id, previousEventId, type)` of each event.
+fn chain(events: &[HistoryEvent]) -> Vec<(u64, u64, &'static str)> {
+    events
+        .iter()
+        .map(|e| (e.id, e.previous_event_id, e.event_type.as_str()))
+        .collect()
+}
+
+fn tasks(step: &Step) -> Vec<TaskRequest> {
+    step.commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::DispatchTask(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The timers armed in `step`, in order.
+fn timers(step: &Step) -> Vec<u64> {
+    step.commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::ArmTimer { timer, .. } => Some(*timer),
+            _ => None,
+        })
+        .collect()
+}
+
+/// An event's details as the API shows them (JSON text fields decoded).
+fn details(e: &HistoryEvent) -> Value {
+    let mut v = e.to_aws_json(true);
+    if let Some(o) = v.as_object_mut() {
+        for k in ["id", "previousEventId", "type", "timestamp"] {
+            o.remove(k);
+        }
+    }
+    decode(v)
+}
+
+fn decode(v: Value) -> Value {
+    match v {
+        Value::Object(o) => Value::Object(
+            o.into_iter()
+                .map(|(k, v)| {
+                    let v = match (&k[..], v) {
+                        ("input" | "output" | "parameters" | "result", Value::String(s)) => {
+                            serde_json::from_str(&s).unwrap_or(Value::String(s))
+                        }
+                        (_, v) => decode(v),
+                    };
+                    (k, v)
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// test_timeouts.snapshot.json, `TestTimeouts::test_service_lambda_map_timeout`
+/// (recorded 2024-03-10): an inline Map without `MaxConcurrency` over four Lambda calls
+/// that each time out after 5 s.
+fn lambda_map_timeout() -> (Value, Value) {
+    let def = json!({
+        "Comment": "SERVICE_LAMBDA_MAP_FUNCTION_INVOKE_WITH_TIMEOUT_SECONDS_5",
+        "StartAt": "MapWait",
+        "States": {"MapWait": {
+            "Type": "Map",
+            "InputPath": "$.Inputs",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "INLINE"},
+                "StartAt": "LambdaInvoke",
+                "States": {"LambdaInvoke": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "TimeoutSeconds": 5,
+                    "Parameters": {"FunctionName.$": "$.FunctionName", "Payload.$": "$.Payload"},
+                    "End": true
+                }}
+            },
+            "End": true
+        }}
+    });
+    let item = json!({"FunctionName": "lambda_function_1_name", "Payload": null});
+    let input = json!({"Inputs": [item, item, item, item]});
+    (def, input)
+}
+
+/// Item: `MapIterationStarted` of an inline Map without `MaxConcurrency` points at
+/// `MapStateStarted`, for every iteration. AWS (events 1–7):
+/// `1 0 ExecutionStarted, 2 0 MapStateEntered, 3 2 MapStateStarted,
+/// 4 3 MapIterationStarted, 5 3 MapIterationStarted, 6 3 …, 7 3 …`.
+#[test]
+fn map_iterations_start_from_map_state_started() {
+    let (def, input) = lambda_map_timeout();
+    let (_, step, _) = start(def, input);
+    let head: Vec<_> = chain(&step.events).into_iter().take(7).collect();
+    assert_eq!(
+        head,
+        vec![
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "MapStateEntered"),
+            (3, 2, "MapStateStarted"),
+            (4, 3, "MapIterationStarted"),
+            (5, 3, "MapIterationStarted"),
+            (6, 3, "MapIterationStarted"),
+            (7, 3, "MapIterationStarted"),
+        ]
+    );
+    let indexes: Vec<Value> = step.events[3..7]
+        .iter()
+        .map(|e| details(e)["mapIterationStartedEventDetails"].clone())
+        .collect();
+    assert_eq!(
+        indexes,
+        (0..4)
+            .map(|i| json!({"index": i, "name": "MapWait"}))
+            .collect::<Vec<_>>()
+    );
+    // Each iteration's first state follows its own MapIterationStarted.
+    let entered: Vec<u64> = step
+        .events
+        .iter()
+        .filter(|e| e.event_type.as_str() == "TaskStateEntered")
+        .map(|e| e.previous_event_id)
+        .collect();
+    assert_eq!(entered, vec![4, 5, 6, 7]);
+    assert_eq!(tasks(&step).len(), 4);
+}
+
+/// Item: a failing Map iteration. AWS, after the first `TaskTimedOut` (event 20, in
+/// iteration 0): `24 20 MapIterationFailed(0), 25 20 TaskStateAborted,
+/// 26 20 MapIterationAborted(1), 27 20 TaskStateAborted, 28 20 MapIterationAborted(2),
+/// 29 20 TaskStateAborted, 30 20 MapIterationAborted(3), 31 20 TaskStateAborted,
+/// 32 20 MapStateFailed, 33 32 ExecutionFailed {error: States.Timeout}`. (AWS also
+/// wrote the other three iterations' `TaskTimedOut`, 21–23, before it aborted them:
+/// their timers raced with the first; here the first timer fires alone.)
+#[test]
+fn a_failing_map_iteration_aborts_the_others_pointing_at_the_failure() {
+    let (def, input) = lambda_map_timeout();
+    let (mut ex, step, mut clock) = start(def, input);
+    let first_timeout = timers(&step)[0];
+    let mut calls: Vec<u64> = tasks(&step).iter().map(|t| t.task).collect();
+    let step = ex.handle(
+        Event::TimerFired {
+            timer: first_timeout,
+        },
+        &mut clock,
+    );
+    let failed = &step.events[0];
+    assert_eq!(failed.event_type.as_str(), "TaskTimedOut");
+    assert_eq!(
+        details(failed),
+        json!({"taskTimedOutEventDetails": {"error": "States.Timeout", "resource": "invoke", "resourceType": "lambda"}})
+    );
+    let at = failed.id;
+    let tail: Vec<(u64, &str, Value)> = step.events[1..]
+        .iter()
+        .map(|e| (e.previous_event_id, e.event_type.as_str(), details(e)))
+        .collect();
+    let it = |i: usize| json!({"index": i, "name": "MapWait"});
+    let none = json!({});
+    let mut want = vec![
+        (
+            at,
+            "MapIterationFailed",
+            json!({"mapIterationFailedEventDetails": it(0)}),
+        ),
+        (at, "TaskStateAborted", none.clone()),
+    ];
+    for i in 1..4 {
+        want.push((
+            at,
+            "MapIterationAborted",
+            json!({"mapIterationAbortedEventDetails": it(i)}),
+        ));
+        want.push((at, "TaskStateAborted", none.clone()));
+    }
+    want.push((at, "MapStateFailed", none.clone()));
+    let map_failed = at + want.len() as u64;
+    want.push((
+        map_failed,
+        "ExecutionFailed",
+        json!({"executionFailedEventDetails": {"error": "States.Timeout"}}),
+    ));
+    assert_eq!(tail, want);
+    // Every call is cancelled: the timed-out one and the aborted iterations'.
+    let mut cancelled: Vec<u64> = step
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::CancelTask { task } => Some(*task),
+            _ => None,
+        })
+        .collect();
+    cancelled.sort_unstable();
+    cancelled.dedup();
+    calls.sort_unstable();
+    assert_eq!(cancelled, calls);
+}
+
+/// test_error_output.snapshot.json, `TestStateVariablesTemplate::test_parallel_catch_error
+/// [PARALLEL_CATCH_ERROR_OUTPUT_WITH_RETRY]` (recorded 2024-11-13; the recorder zeroed
+/// the ids of branch events, the others are AWS's): a one-branch Parallel whose Lambda
+/// call fails, retried once, then caught. The failed Task gets `TaskStateAborted`, and
+/// the retry's `ParallelStateStarted` (9 → 7) and `ParallelStateFailed` point at the
+/// `TaskFailed` event, not at the `TaskStateAborted` after it.
+#[test]
+fn a_failing_parallel_branch_retried_then_caught() {
+    let def = json!({
+        "QueryLanguage": "JSONata",
+        "StartAt": "ParallelState",
+        "States": {
+            "ParallelState": {
+                "Type": "Parallel",
+                "Next": "Finish",
+                "Branches": [{"StartAt": "ExecuteLambdaTask", "States": {"ExecuteLambdaTask": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::lambda:invoke",
+                    "Arguments": {"FunctionName": "arn:aws:lambda:us-east-1:111111111111:function:f",
+                                  "Payload": {"foo": "foobar"}},
+                    "Output": {"InnerStateInput": "{% $states.input %}",
+                               "InnerStateResult": "{% $states.result %}"},
+                    "End": true}}}],
+                "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+                "Catch": [{"ErrorEquals": ["States.ALL"],
+                           "Output": {"stateInput": "{% $states.input %}",
+                                      "stateError": "{% $states.errorOutput %}"},
+                           "Next": "Fallback"}]
+            },
+            "Fallback": {"Type": "Pass", "Output": {"result": "{% $states.input %}"}, "End": true},
+            "Finish": {"Type": "Pass", "Output": {"result": "{% $states.input %}"}, "End": true}
+        }
+    });
+    let (mut ex, step, mut clock) = start(def, json!({"inputData": "dummy"}));
+    let mut events = step.events.clone();
+    let cause = r#"{"errorMessage":"Some exception was raised.","errorType":"Exception"}"#;
+    let fail = |t: &TaskRequest| Event::TaskFailed {
+        task: t.task,
+        error: "Exception".into(),
+        cause: cause.into(),
+    };
+    let step = ex.handle(fail(&tasks(&step)[0]), &mut clock);
+    events.extend(step.events.iter().cloned());
+    let retry = timers(&step)[0];
+    let step = ex.handle(Event::TimerFired { timer: retry }, &mut clock);
+    events.extend(step.events.iter().cloned());
+    let step = ex.handle(fail(&tasks(&step)[0]), &mut clock);
+    events.extend(step.events.iter().cloned());
+    assert_eq!(
+        chain(&events),
+        vec![
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "ParallelStateEntered"),
+            (3, 2, "ParallelStateStarted"),
+            (4, 3, "TaskStateEntered"),
+            (5, 4, "TaskScheduled"),
+            (6, 5, "TaskStarted"),
+            (7, 6, "TaskFailed"),
+            (8, 7, "TaskStateAborted"),
+            (9, 7, "ParallelStateStarted"),
+            (10, 9, "TaskStateEntered"),
+            (11, 10, "TaskScheduled"),
+            (12, 11, "TaskStarted"),
+            (13, 12, "TaskFailed"),
+            (14, 13, "TaskStateAborted"),
+            (15, 13, "ParallelStateFailed"),
+            (16, 15, "ParallelStateExited"),
+            (17, 16, "PassStateEntered"),
+            (18, 17, "PassStateExited"),
+            (19, 18, "ExecutionSucceeded"),
+        ]
+    );
+    assert_eq!(
+        details(&events[15]),
+        json!({"stateExitedEventDetails": {"name": "ParallelState", "output": {
+            "stateInput": {"inputData": "dummy"},
+            "stateError": {"Error": "Exception", "Cause": cause}},
+            "outputDetails": {"truncated": false}}})
+    );
+}
+
+/// test_base_scenarios.snapshot.json, `TestBaseScenarios::test_parallel_state_retry`
+/// (recorded 2023-12-16): a branch that is a Fail state, retried twice. Each
+/// `ParallelStateStarted` again, and the final `ParallelStateFailed`, point at the
+/// branch's `FailStateEntered`.
+#[test]
+fn a_retried_parallel_starts_again_after_the_failed_branch() {
+    let def = json!({
+        "StartAt": "ParallelState",
+        "States": {
+            "ParallelState": {
+                "Type": "Parallel",
+                "Branches": [{"StartAt": "Branch1", "States": {"Branch1": {
+                    "Type": "Fail", "Error": "FailureType", "Cause": "Cause description"}}}],
+                "Retry": [{"ErrorEquals": ["FailureType"], "MaxAttempts": 2}],
+                "Next": "Final"
+            },
+            "Final": {"Type": "Pass", "End": true}
+        }
+    });
+    let (mut ex, step, mut clock) = start(def, json!({}));
+    let mut events = step.events.clone();
+    // Retries wait one second each (IntervalSeconds defaults to 1).
+    let mut pending = timers(&step);
+    while let Some(timer) = pending.pop() {
+        let step = ex.handle(Event::TimerFired { timer }, &mut clock);
+        events.extend(step.events.iter().cloned());
+        pending = timers(&step);
+    }
+    assert_eq!(
+        chain(&events),
+        vec![
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "ParallelStateEntered"),
+            (3, 2, "ParallelStateStarted"),
+            (4, 3, "FailStateEntered"),
+            (5, 4, "ParallelStateStarted"),
+            (6, 5, "FailStateEntered"),
+            (7, 6, "ParallelStateStarted"),
+            (8, 7, "FailStateEntered"),
+            (9, 8, "ParallelStateFailed"),
+            (10, 9, "ExecutionFailed"),
+        ]
+    );
+    assert_eq!(
+        details(&events[9]),
+        json!({"executionFailedEventDetails": {"cause": "Cause description", "error": "FailureType"}})
+    );
+}
