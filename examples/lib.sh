@@ -1,6 +1,6 @@
 # What the examples' run.sh scripts share; sourced, not run. Sets `root` (the repository),
 # and gives:
-#   find_stepwise        sets $stepwise: $STEPWISE_BIN, else target/{release,ci,debug}/stepwise,
+#   find_stepwise        sets $stepwise: $STEPWISE_BIN, else target/{release,debug}/stepwise,
 #                        else `stepwise` on PATH
 #   use_venv             puts target/py-venv first on PATH (python3 with boto3, awslambdaric;
 #                        aws), or exits saying how to make it
@@ -32,7 +32,7 @@ scratch() {  # not in $(…): the folder must be registered in this shell
 
 find_stepwise() {
   stepwise="${STEPWISE_BIN:-}"
-  for candidate in "$root/target/release/stepwise" "$root/target/ci/stepwise" "$root/target/debug/stepwise"; do
+  for candidate in "$root/target/release/stepwise" "$root/target/debug/stepwise"; do
     [ -n "$stepwise" ] && break
     [ -x "$candidate" ] && stepwise="$candidate"
   done

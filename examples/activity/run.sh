@@ -9,7 +9,7 @@
 # the output) and one without (SendTaskFailure: the execution fails with EmptyDocument).
 #
 # Needs target/py-venv (`bash scripts/py-venv`: boto3, awscli) and a stepwise binary:
-# $STEPWISE_BIN, else target/{release,ci,debug}/stepwise, else `stepwise` on PATH. The
+# $STEPWISE_BIN, else target/{release,debug}/stepwise, else `stepwise` on PATH. The
 # logs go to $ACTIVITY_DATA, a new temporary folder unless set.
 # Exit code 0 when the first document was counted and the second failed.
 set -euo pipefail

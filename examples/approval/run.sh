@@ -10,7 +10,7 @@
 # decide at the terminal instead of the approver's rule.
 #
 # Needs target/py-venv (`bash scripts/py-venv`: boto3, awscli) and a stepwise binary:
-# $STEPWISE_BIN, else target/{release,ci,debug}/stepwise, else `stepwise` on PATH. The inbox
+# $STEPWISE_BIN, else target/{release,debug}/stepwise, else `stepwise` on PATH. The inbox
 # and the logs go to $APPROVAL_DATA, a new temporary folder unless set.
 # Exit code 0 when the small expense was reimbursed and the large one rejected.
 set -euo pipefail

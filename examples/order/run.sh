@@ -9,7 +9,7 @@
 # each outcome and what the functions wrote, then stops both services.
 #
 # Needs target/py-venv (`bash scripts/py-venv`: awslambdaric, boto3, awscli) and a
-# stepwise binary: $STEPWISE_BIN, else target/{release,ci,debug}/stepwise, else `stepwise`
+# stepwise binary: $STEPWISE_BIN, else target/{release,debug}/stepwise, else `stepwise`
 # on PATH. The files (inventory.db, outbox/, labels/, warehouse/, charges.jsonl) go to
 # $ORDER_DATA, a new temporary folder unless set; it is kept and printed at the end.
 # Exit code 0 when the first order shipped and the second failed with PaymentDeclined.

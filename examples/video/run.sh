@@ -10,7 +10,7 @@
 # what the webhook received, then stops the receiver.
 #
 # Needs ffmpeg/ffprobe (Debian: apt-get install ffmpeg), python3 and a stepwise binary:
-# $STEPWISE_BIN, else target/{release,ci,debug}/stepwise, else `stepwise` on PATH. The files
+# $STEPWISE_BIN, else target/{release,debug}/stepwise, else `stepwise` on PATH. The files
 # go to $VIDEO_DATA, a new temporary folder unless set; it is kept and printed at the end.
 # Exit code 0 when the video is ready and the webhook got video.ready.
 set -euo pipefail
