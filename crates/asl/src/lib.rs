@@ -7,6 +7,7 @@
 
 pub mod definition;
 pub mod diagnostic;
+mod jackson;
 mod parse;
 mod references;
 mod validate;

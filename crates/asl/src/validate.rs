@@ -53,6 +53,12 @@ pub fn aws_reported(diags: &[Diagnostic]) -> Vec<&Diagnostic> {
 
 /// A diagnostic's location as AWS writes it (`Choices[0]`; `/` for the root).
 pub fn aws_location(d: &Diagnostic) -> String {
+    if d.code == "INVALID_JSON_DESCRIPTION" {
+        // Jackson's own location, the end of its message.
+        if let Some((_, at)) = d.message.rsplit_once("\n at ") {
+            return at.to_string();
+        }
+    }
     if d.pointer.is_empty() {
         return if d.code == "MISSING_END_STATE" {
             "null"
@@ -325,8 +331,8 @@ pub(crate) fn read_json(text: &str) -> Result<(Value, Vec<(String, String)>), St
         dups: &mut dups,
     }
     .deserialize(&mut de)
-    .map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
+    .map_err(|e| crate::jackson::describe(text, &e))?;
+    de.end().map_err(|e| crate::jackson::describe(text, &e))?;
     Ok((value, dups))
 }
 

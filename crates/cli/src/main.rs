@@ -76,9 +76,17 @@ fn main() -> ExitCode {
     }
 }
 
-/// Read a file, or stdin for `-`.
+/// A path as given, or the path of a `file://PATH` (as the AWS CLI writes files).
+pub(crate) fn file_url_path(path: &std::path::Path) -> &std::path::Path {
+    path.to_str()
+        .and_then(|s| s.strip_prefix("file://"))
+        .map_or(path, std::path::Path::new)
+}
+
+/// Read a file (also as `file://PATH`), or stdin for `-`.
 pub(crate) fn read_input(path: &PathBuf) -> anyhow::Result<String> {
     use anyhow::Context;
+    let path = &file_url_path(path).to_path_buf();
     if path.as_os_str() == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading stdin")?;

@@ -183,8 +183,8 @@ impl Observer for Shown {
 /// `--input`'s value: `-` is stdin, an existing file is read, anything else must be the
 /// JSON itself (so a file named like JSON still works).
 fn input_value(v: &str) -> anyhow::Result<Value> {
-    let path = std::path::Path::new(v);
-    if v == "-" || path.is_file() {
+    let path = crate::file_url_path(std::path::Path::new(v));
+    if v == "-" || path.exists() {
         let t = crate::read_input(&PathBuf::from(v))?;
         let what = if v == "-" { "stdin" } else { v };
         return serde_json::from_str(&t)
@@ -237,6 +237,9 @@ pub fn main(a: RunArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("{}: {}", a.definition.display(), d);
             }
             eprintln!("{}", invalid_definition_message(&diags));
+            if let Some(hint) = crate::engine::path_hint(&text, &diags) {
+                eprintln!("{hint}");
+            }
             return Ok(ExitCode::from(2));
         }
     };

@@ -19,10 +19,14 @@ pub fn main(a: ValidateArgs) -> anyhow::Result<ExitCode> {
     let mut all_ok = true;
     let mut report = Vec::new();
     for f in &a.files {
-        let diags = match std::fs::read_to_string(f) {
+        let mut hint = None;
+        let diags = match std::fs::read_to_string(crate::file_url_path(f)) {
             Ok(text) => match stepwise_asl::parse(&text) {
                 Ok(_) => Vec::new(),
-                Err(d) => d,
+                Err(d) => {
+                    hint = crate::engine::path_hint(&text, &d);
+                    d
+                }
             },
             Err(e) => vec![stepwise_asl::Diagnostic::new("", "IO_ERROR", e.to_string())],
         };
@@ -36,6 +40,9 @@ pub fn main(a: ValidateArgs) -> anyhow::Result<ExitCode> {
         } else {
             for d in &diags {
                 println!("{}: {}", f.display(), d);
+            }
+            if let Some(h) = hint {
+                println!("{}: {h}", f.display());
             }
         }
     }

@@ -177,6 +177,50 @@ fn run_definition_that_is_not_json_exits_2() {
 }
 
 #[test]
+fn a_path_where_the_definition_belongs_gets_jacksons_wording_and_a_file_hint() {
+    let out = stepwise(&["run", "-"], Some("examples/hello.asl.json"));
+    assert_eq!(out.code, 2);
+    for needle in [
+        "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: Unrecognized token 'examples': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+        "line: 1, column: 9]",
+        "hint: the definition is the text 'examples/hello.asl.json', which looks like a file's path",
+        "--definition file://examples/hello.asl.json",
+    ] {
+        assert!(out.stderr.contains(needle), "{needle:?} in:\n{}", out.stderr);
+    }
+    let t = TempDir::new("pathy");
+    let f = t.file("pathy.json", "./machines/order.json");
+    let out = stepwise(&["validate", &f], None);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.contains("INVALID_JSON_DESCRIPTION: Unexpected character ('.' (code 46)): expected a valid value"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("looks like a file's path"),
+        "{}",
+        out.stdout
+    );
+    // file://PATH, as the AWS CLI takes it, works for run, --input and validate.
+    let def = t.file("greet.json", PASS_MACHINE);
+    let input = t.file("in.json", r#"{"name": "url"}"#);
+    let out = stepwise(
+        &[
+            "run",
+            &format!("file://{def}"),
+            "--input",
+            &format!("file://{input}"),
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    assert_eq!(out.json(), json!({"greeting": "Hello, url!"}));
+    let out = stepwise(&["validate", &format!("file://{def}")], None);
+    assert_eq!(out.code, 0, "{}", out.stdout);
+}
+
+#[test]
 fn run_bad_usage_exits_2_with_a_clear_message() {
     let t = TempDir::new("usage");
     let def = t.file("greet.json", PASS_MACHINE);
@@ -980,6 +1024,44 @@ fn conformance_prints_table_and_writes_report() {
     assert_eq!(
         only_ok.stdout.lines().last(),
         Some("conformance: 1 passed, 0 failed")
+    );
+}
+
+#[test]
+fn conformance_known_failures_are_named_in_the_summary() {
+    let t = TempDir::new("conformance-known");
+    let definition =
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": 1, "End": true}}}"#;
+    for (id, output) in [("demo__pass__test_ok", 1), ("demo__pass__test_wrong", 2)] {
+        t.file(&format!("cases/{id}/definition.json"), definition);
+        t.file(&format!("cases/{id}/input.json"), "{}");
+        t.file(
+            &format!("cases/{id}/expected.json"),
+            &format!(r#"{{"status": "SUCCEEDED", "output": {output}}}"#),
+        );
+    }
+    let known = t.file(
+        "known.txt",
+        "# id, then why\ndemo__pass__test_wrong  expects 2 on purpose\n",
+    );
+    let out = stepwise(
+        &["conformance", &t.path("cases"), "--known-failures", &known],
+        None,
+    );
+    assert_eq!(out.code, 0, "only known failures: exit 0; {}", out.stdout);
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("conformance: 1 passed, 1 failed (1 known failure: demo__pass__test_wrong)")
+    );
+    let none = t.file("none.txt", "# nothing known\n");
+    let out = stepwise(
+        &["conformance", &t.path("cases"), "--known-failures", &none],
+        None,
+    );
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert_eq!(
+        out.stdout.lines().last(),
+        Some("conformance: 1 passed, 1 failed (0 known failures; 1 not known: demo__pass__test_wrong)")
     );
 }
 

@@ -19,7 +19,8 @@ pub mod selftest;
 
 pub use compare::{compare_actual_json, compare_case, CompareOptions, Difference, Part};
 pub use runner::{
-    run_all, run_all_sequential, run_all_with, run_case, CaseResult, Engine, Report, RunOptions,
+    parse_known_failures, run_all, run_all_sequential, run_all_with, run_case, CaseResult, Engine,
+    Report, RunOptions,
 };
 
 /// What an engine produced for one case.

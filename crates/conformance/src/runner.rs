@@ -94,14 +94,95 @@ impl Report {
             self.failed(),
             self.total
         );
-        let _ = write!(
-            out,
+        out.push_str(&self.summary(None));
+        out
+    }
+
+    /// The table with its last line saying which failures are known
+    /// ([`Report::summary`]).
+    pub fn table_with_known(&self, known: &[String]) -> String {
+        let table = self.table();
+        let head = table.rsplit_once('\n').map_or("", |(h, _)| h);
+        format!("{head}\n{}", self.summary(Some(known)))
+    }
+
+    /// `conformance: P passed, F failed`; with the known failures (case ids), what the
+    /// failures are: `conformance: 652 passed, 2 failed (2 known failures: a, b)`, or
+    /// `(1 known failure: a; 1 not known: c)`, and known ones that now pass. Only cases
+    /// in this run count (a `--filter` leaves the others out).
+    pub fn summary(&self, known: Option<&[String]>) -> String {
+        let mut line = format!(
             "conformance: {} passed, {} failed",
             self.passed,
             self.failed()
         );
-        out
+        let Some(known) = known else {
+            return line;
+        };
+        let listed = |id: &str| known.iter().any(|k| k == id);
+        let failing_known: Vec<&str> = self
+            .cases
+            .iter()
+            .filter(|c| !c.passed && listed(&c.id))
+            .map(|c| c.id.as_str())
+            .collect();
+        let unknown: Vec<&str> = self
+            .cases
+            .iter()
+            .filter(|c| !c.passed && !listed(&c.id))
+            .map(|c| c.id.as_str())
+            .collect();
+        let now_passing: Vec<&str> = self
+            .cases
+            .iter()
+            .filter(|c| c.passed && listed(&c.id))
+            .map(|c| c.id.as_str())
+            .collect();
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut parts = vec![if failing_known.is_empty() {
+            "0 known failures".to_string()
+        } else {
+            format!(
+                "{} known failure{}: {}",
+                failing_known.len(),
+                plural(failing_known.len()),
+                failing_known.join(", ")
+            )
+        }];
+        if !unknown.is_empty() {
+            parts.push(format!(
+                "{} not known: {}",
+                unknown.len(),
+                unknown.join(", ")
+            ));
+        }
+        if !now_passing.is_empty() {
+            parts.push(format!(
+                "listed as known but passing: {}",
+                now_passing.join(", ")
+            ));
+        }
+        let _ = write!(line, " ({})", parts.join("; "));
+        line
     }
+
+    /// The failures not in `known` (case ids).
+    pub fn unknown_failures(&self, known: &[String]) -> usize {
+        self.cases
+            .iter()
+            .filter(|c| !c.passed && !known.contains(&c.id))
+            .count()
+    }
+}
+
+/// The case ids of a known-failures file: the first word of each line that is not
+/// blank or a `#` comment (the rest of the line says why).
+pub fn parse_known_failures(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next().map(String::from))
+        .collect()
 }
 
 /// How to run: history comparison, number strictness, worker threads.
@@ -351,5 +432,49 @@ mod tests {
             ["total", "21", "3", "24"]
         );
         assert_eq!(lines[5], "conformance: 21 passed, 3 failed");
+    }
+
+    #[test]
+    fn summary_names_known_failures() {
+        let report = run_all(&cases(), &Fake, true);
+        let failing: Vec<String> = report
+            .cases
+            .iter()
+            .filter(|c| !c.passed)
+            .map(|c| c.id.clone())
+            .collect();
+        assert_eq!(failing.len(), 3);
+        let all = failing.clone();
+        assert_eq!(
+            report.summary(Some(&all)),
+            format!(
+                "conformance: 21 passed, 3 failed (3 known failures: {})",
+                failing.join(", ")
+            )
+        );
+        assert_eq!(report.unknown_failures(&all), 0);
+        let some = vec![failing[0].clone(), "a-ok".to_string()];
+        assert_eq!(
+            report.summary(Some(&some)),
+            format!(
+                "conformance: 21 passed, 3 failed (1 known failure: {}; 2 not known: {}, {}; listed as known but passing: a-ok)",
+                failing[0], failing[1], failing[2]
+            )
+        );
+        assert_eq!(report.unknown_failures(&some), 2);
+        assert_eq!(
+            report.summary(Some(&[])),
+            "conformance: 21 passed, 3 failed (0 known failures; 3 not known: ".to_string()
+                + &failing.join(", ")
+                + ")"
+        );
+        let table = report.table_with_known(&all);
+        assert_eq!(table.lines().count(), 6);
+        let tail = "(3 known failures: ".to_string() + &failing.join(", ") + ")";
+        assert!(table.ends_with(&tail));
+        assert_eq!(
+            parse_known_failures("# why\n\nabc  flaky since X\n  def\n"),
+            ["abc", "def"]
+        );
     }
 }
