@@ -408,13 +408,14 @@ impl Progress {
         if v.exited.is_some() {
             return if v.failed { "caught" } else { "succeeded" };
         }
-        if v.aborted {
-            return "cancelled";
-        }
         if v.state_type == "Fail" {
             return "failed";
         }
-        let ended = self.ended.is_some() || self.path_ended(v.path);
+        // AWS also aborts the Task whose failure failed its branch (`TaskStateAborted`).
+        let ended = v.aborted
+            || self.ended.is_some()
+            || self.path_ended(v.path)
+            || self.enclosing_over(v);
         match (ended, v.failed) {
             (false, _) => "running",
             (true, true) => "failed",
@@ -428,6 +429,32 @@ impl Progress {
                 return true;
             }
             path = self.paths[path as usize].parent;
+        }
+        false
+    }
+
+    /// Whether a Parallel or Map around the visit is over (exited, or failed): its
+    /// branches' visits still open were abandoned (AWS's `…StateAborted` events carry no
+    /// state name, so they cannot say which).
+    fn enclosing_over(&self, v: &Visit) -> bool {
+        let Some(state) = self.state(&v.state) else {
+            return false;
+        };
+        let mut path = v.path;
+        for c in self.containers(state) {
+            if self.shapes[c as usize].state_type == "Map"
+                && path != 0
+                && self.paths[path as usize].map == c
+            {
+                // A Map's own visit is on the path its iterations run inside.
+                path = self.paths[path as usize].parent;
+            }
+            if let Some(i) = self.latest.get(&(path, c)) {
+                let outer = &self.visits[*i];
+                if outer.entered_id < v.entered_id && (outer.exited.is_some() || outer.failed) {
+                    return true;
+                }
+            }
         }
         false
     }
@@ -760,6 +787,36 @@ mod tests {
     }
 
     #[test]
+    fn a_caught_parallel_failure_cancels_the_other_branch() {
+        let def = json!({"StartAt": "P", "States": {
+            "P": {"Type": "Parallel", "Next": "After", "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "After"}],
+                "Branches": [
+                    {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 9, "End": true}}},
+                    {"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "x", "End": true}}}]},
+            "After": {"Type": "Pass", "End": true}}});
+        let events = [
+            ev(1, 0, "ExecutionStarted", json!({})),
+            ev(2, 0, "ParallelStateEntered", json!({"name": "P"})),
+            ev(3, 2, "ParallelStateStarted", Value::Null),
+            ev(4, 3, "WaitStateEntered", json!({"name": "W"})),
+            ev(5, 3, "TaskStateEntered", json!({"name": "T"})),
+            ev(6, 5, "TaskScheduled", json!({})),
+            ev(7, 6, "TaskFailed", json!({"error": "Nope"})),
+            // No name: AWS's abort of the failed Task points at its failure.
+            ev(8, 7, "TaskStateAborted", Value::Null),
+            ev(9, 7, "ParallelStateFailed", Value::Null),
+            ev(10, 9, "ParallelStateExited", json!({"name": "P"})),
+            ev(11, 10, "PassStateEntered", json!({"name": "After"})),
+        ];
+        let p = read(&def, &events);
+        let s = p.statuses(0);
+        assert_eq!(s["T"], "failed");
+        assert_eq!(s["W"], "cancelled");
+        assert_eq!(s["P"], "caught");
+        assert_eq!(s["After"], "running");
+    }
+
+    #[test]
     fn a_stopped_execution_cancels_what_ran_and_a_failure_fails_its_state() {
         let def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
             {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 9, "End": true}}},
@@ -772,8 +829,11 @@ mod tests {
             ev(5, 3, "TaskStateEntered", json!({"name": "T"})),
             ev(6, 5, "TaskScheduled", json!({})),
             ev(7, 6, "TaskFailed", json!({"error": "Nope"})),
-            ev(8, 7, "ParallelStateFailed", json!({"error": "Nope"})),
-            ev(9, 8, "ExecutionFailed", json!({"error": "Nope"})),
+            // As AWS records it: the failed Task and the others still running aborted.
+            ev(8, 7, "TaskStateAborted", json!({"name": "T"})),
+            ev(9, 7, "WaitStateAborted", json!({"name": "W"})),
+            ev(10, 7, "ParallelStateFailed", json!({"error": "Nope"})),
+            ev(11, 10, "ExecutionFailed", json!({"error": "Nope"})),
         ];
         let p = read(&def, &events);
         let s = p.statuses(0);
