@@ -26,6 +26,10 @@ pub mod names {
 pub struct StatesError {
     pub error: String,
     pub cause: String,
+    /// An empty `error` or `cause` stands for a field that was left out (a task failure
+    /// answered without it, as `SendTaskFailure` allows): a Catch shows it as `null`,
+    /// where an empty text AWS made itself (a timeout's cause) stays `""`.
+    pub absent_if_empty: bool,
 }
 
 impl StatesError {
@@ -33,6 +37,15 @@ impl StatesError {
         StatesError {
             error: error.into(),
             cause: cause.into(),
+            absent_if_empty: false,
+        }
+    }
+    /// A task's own failure (`SendTaskFailure`, a call's error): empty texts are
+    /// fields it left out.
+    pub fn from_task(error: impl Into<String>, cause: impl Into<String>) -> Self {
+        StatesError {
+            absent_if_empty: true,
+            ..Self::new(error, cause)
         }
     }
     pub fn runtime(cause: impl Into<String>) -> Self {

@@ -380,7 +380,7 @@ pub fn test_state_calling(
         AloneOutcome::Failed { error, cause } => (
             TestStateStatus::Failed,
             None,
-            Some(StatesError { error, cause }),
+            Some(StatesError::new(error, cause)),
             None,
             vars,
         ),

@@ -357,3 +357,138 @@ fn a_retried_parallel_starts_again_after_the_failed_branch() {
         json!({"executionFailedEventDetails": {"cause": "Cause description", "error": "FailureType"}})
     );
 }
+
+/// test_callback.snapshot.json, `TestCallback::test_sqs_failure_in_wait_for_task_tok_no_error_field`
+/// (recorded 2024-04-29): an SQS `.waitForTaskToken` task whose token is answered by
+/// `SendTaskFailure` with neither `error` nor `cause`.
+fn sqs_wait_for_token_task() -> Value {
+    json!({
+        "Type": "Task",
+        "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+        "Parameters": {
+            "QueueUrl.$": "$.QueueUrl",
+            "MessageBody": {"Context.$": "$", "TaskToken.$": "$$.Task.Token"}
+        },
+        "End": true
+    })
+}
+
+fn catchers() -> Value {
+    json!([
+        {"ErrorEquals": ["States.Runtime"], "ResultPath": "$.states_runtime_error", "Next": "CaughtRuntimeError"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.states_all_error", "Next": "CaughtStatesALL"}
+    ])
+}
+
+/// Run to the failure answer: the call is made (`TaskSubmitted`), then the token is
+/// failed without `error` or `cause` (the engine's `SendTaskFailure` passes empty texts).
+fn fail_token_without_fields(def: Value) -> Vec<HistoryEvent> {
+    let input = json!({"QueueUrl": "https://sqs.us-east-1.amazonaws.com/111111111111/q", "Message": "test_message_txt"});
+    let (mut ex, step, mut clock) = start(def, input);
+    let task = tasks(&step)[0].task;
+    let mut events = step.events.clone();
+    let step = ex.handle(
+        Event::TaskSubmitted {
+            task,
+            output: json!({"MessageId": "m"}),
+        },
+        &mut clock,
+    );
+    events.extend(step.events.iter().cloned());
+    let step = ex.handle(
+        Event::TaskFailed {
+            task,
+            error: String::new(),
+            cause: String::new(),
+        },
+        &mut clock,
+    );
+    events.extend(step.events.iter().cloned());
+    events
+}
+
+/// Item: `SendTaskFailure` without `error` or `cause`. AWS leaves both out of
+/// `TaskFailed` (`{"resource": "sendMessage.waitForTaskToken", "resourceType": "sqs"}`),
+/// `States.ALL` catches it, and the error output is `{"Error": null, "Cause": null}`.
+/// `[SQS_WAIT_FOR_TASK_TOKEN_CATCH]`: events 1–10, ids as AWS wrote them.
+#[test]
+fn a_task_failure_without_error_or_cause_is_caught_with_nulls() {
+    let mut task = sqs_wait_for_token_task();
+    task["Catch"] = catchers();
+    let def = json!({"StartAt": "SendMessageWithWait", "States": {
+        "SendMessageWithWait": task,
+        "CaughtRuntimeError": {"Type": "Pass", "End": true},
+        "CaughtStatesALL": {"Type": "Pass", "End": true}}});
+    let events = fail_token_without_fields(def);
+    assert_eq!(
+        chain(&events),
+        vec![
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "TaskStateEntered"),
+            (3, 2, "TaskScheduled"),
+            (4, 3, "TaskStarted"),
+            (5, 4, "TaskSubmitted"),
+            (6, 5, "TaskFailed"),
+            (7, 6, "TaskStateExited"),
+            (8, 7, "PassStateEntered"),
+            (9, 8, "PassStateExited"),
+            (10, 9, "ExecutionSucceeded"),
+        ]
+    );
+    assert_eq!(
+        details(&events[5]),
+        json!({"taskFailedEventDetails": {"resource": "sendMessage.waitForTaskToken", "resourceType": "sqs"}})
+    );
+    assert_eq!(
+        details(&events[9])["executionSucceededEventDetails"]["output"]["states_all_error"],
+        json!({"Error": null, "Cause": null})
+    );
+}
+
+/// Items: the same answer inside a one-branch Parallel (`[SQS_PARALLEL_WAIT_FOR_TASK_TOKEN]`,
+/// events 1–14, ids as AWS wrote them): the failed Task gets `TaskStateAborted` (9 → 8)
+/// and `ParallelStateFailed` points at `TaskFailed` (10 → 8); the Parallel's Catch sees
+/// `{"Error": null, "Cause": null}`.
+#[test]
+fn a_parallel_branch_failed_without_error_or_cause() {
+    let def = json!({"StartAt": "ParallelJob", "States": {
+        "ParallelJob": {
+            "Type": "Parallel",
+            "Branches": [{"StartAt": "SendMessageWithWait",
+                          "States": {"SendMessageWithWait": sqs_wait_for_token_task()}}],
+            "Catch": catchers(),
+            "End": true
+        },
+        "CaughtRuntimeError": {"Type": "Pass", "End": true},
+        "CaughtStatesALL": {"Type": "Pass", "End": true}}});
+    let events = fail_token_without_fields(def);
+    assert_eq!(
+        chain(&events),
+        vec![
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "ParallelStateEntered"),
+            (3, 2, "ParallelStateStarted"),
+            (4, 3, "TaskStateEntered"),
+            (5, 4, "TaskScheduled"),
+            (6, 5, "TaskStarted"),
+            (7, 6, "TaskSubmitted"),
+            (8, 7, "TaskFailed"),
+            (9, 8, "TaskStateAborted"),
+            (10, 8, "ParallelStateFailed"),
+            (11, 10, "ParallelStateExited"),
+            (12, 11, "PassStateEntered"),
+            (13, 12, "PassStateExited"),
+            (14, 13, "ExecutionSucceeded"),
+        ]
+    );
+    assert_eq!(
+        details(&events[7]),
+        json!({"taskFailedEventDetails": {"resource": "sendMessage.waitForTaskToken", "resourceType": "sqs"}})
+    );
+    assert_eq!(
+        details(&events[10])["stateExitedEventDetails"]["output"],
+        json!({"QueueUrl": "https://sqs.us-east-1.amazonaws.com/111111111111/q",
+               "Message": "test_message_txt",
+               "states_all_error": {"Error": null, "Cause": null}})
+    );
+}

@@ -551,9 +551,19 @@ pub fn result_path(
 
 /// The error output a Catcher passes on: `{"Error": …, "Cause": …}`.
 pub fn error_output(err: &StatesError) -> Value {
+    // A field the task's failure left out is null (test_callback.snapshot.json,
+    // `test_sqs_failure_in_wait_for_task_tok_no_error_field`: `SendTaskFailure` with
+    // neither gives `{"Error": null, "Cause": null}`).
+    let text = |s: &str| {
+        if s.is_empty() && err.absent_if_empty {
+            Value::Null
+        } else {
+            Value::String(s.to_string())
+        }
+    };
     let mut m = Map::new();
-    m.insert("Error".into(), Value::String(err.error.clone()));
-    m.insert("Cause".into(), Value::String(err.cause.clone()));
+    m.insert("Error".into(), text(&err.error));
+    m.insert("Cause".into(), text(&err.cause));
     Value::Object(m)
 }
 

@@ -140,7 +140,7 @@ impl Execution {
             }
             Event::TaskSucceeded { task, output } => self.task_result(task, Ok(output), sources),
             Event::TaskFailed { task, error, cause } => {
-                self.task_result(task, Err(StatesError::new(error, cause)), sources)
+                self.task_result(task, Err(StatesError::from_task(error, cause)), sources)
             }
             Event::TaskHeartbeat { task } => self.task_heartbeat(task),
             Event::TaskSubmitted { task, output } => self.task_submitted(task, output),

@@ -96,10 +96,7 @@ impl Execution {
                     Stage::Active(a) => Some(Point::new(a.state, Arc::clone(&a.input), None)),
                     _ => None,
                 };
-                let err = StatesError {
-                    error: error.unwrap_or_default(),
-                    cause: cause.unwrap_or_default(),
-                };
+                let err = StatesError::new(error.unwrap_or_default(), cause.unwrap_or_default());
                 self.finish_frame(fid, Err((err, point)), src);
                 Flow::Done
             }

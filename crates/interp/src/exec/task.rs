@@ -333,7 +333,8 @@ impl Execution {
         timed_out: bool,
         err: &StatesError,
     ) {
-        let error = Some(err.error.clone());
+        // Left out when empty: `SendTaskFailure` without `error` (AWS writes neither).
+        let error = (!err.error.is_empty()).then(|| err.error.clone());
         let cause = if err.cause.is_empty() {
             None
         } else {
