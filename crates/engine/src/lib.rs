@@ -26,7 +26,6 @@ mod executions;
 pub mod metrics;
 mod names;
 mod nested;
-pub mod scope;
 pub mod retention;
 pub mod sources;
 mod stepping;
@@ -38,7 +37,6 @@ pub use error::{Error, ErrorCode, Result};
 pub use executions::{ExecutionOutcome, StartRequest, StartedExecution};
 pub use stepwise_interp::{Counts, MapRunInfo};
 pub use stuck::{StuckExecution, WaitsFor};
-pub use scope::Scope;
 pub use tasks::ActivityTask;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -361,10 +359,12 @@ impl Engine {
         Ok(true)
     }
 
-    /// The ARN prefix (`arn:aws:states:REGION:ACCOUNT:`) of what `arn` names: its
-    /// own, or the server's when it names none.
-    fn prefix_for(&self, arn: &str) -> String {
-        scope::prefix_of(arn).unwrap_or_else(|| self.default_scope().arn_prefix())
+    /// ARN prefix `arn:aws:states:REGION:ACCOUNT:`.
+    fn arn_prefix(&self) -> String {
+        format!(
+            "arn:aws:states:{}:{}:",
+            self.inner.config.region, self.inner.config.account
+        )
     }
 }
 
@@ -477,21 +477,11 @@ pub use stepwise_interp::test_state::{
 };
 
 impl Engine {
-    /// TestState: one state, run in isolation (nothing is stored), in the server's scope.
-    pub async fn test_state(&self, req: TestStateRequest) -> Result<TestStateResponse> {
-        self.test_state_in(&self.default_scope(), req).await
-    }
-
-    /// TestState in `scope` (the region and account of the ARNs its Context object and
-    /// events name).
-    pub async fn test_state_in(
-        &self,
-        scope: &Scope,
-        mut req: TestStateRequest,
-    ) -> Result<TestStateResponse> {
+    /// TestState: one state, run in isolation (nothing is stored).
+    pub async fn test_state(&self, mut req: TestStateRequest) -> Result<TestStateResponse> {
         use stepwise_interp::test_state::TestStateError as E;
-        req.region = scope.region.clone();
-        req.account = scope.account.clone();
+        req.region = self.inner.config.region.clone();
+        req.account = self.inner.config.account.clone();
         let integrations = self.inner.config.integrations.clone();
         let runtime = self.inner.runtime.clone();
         let run = move |_: &Engine| {
