@@ -67,7 +67,17 @@ impl Inner {
             "RUNNING" => rec.redrive_millis.unwrap_or(rec.start_millis),
             _ => rec.stop_millis.unwrap_or_else(now_millis),
         };
-        let body = event_json(rec, &self.config.region, &self.config.account, &id, at);
+        // The execution's own region and account (its ARN's), as AWS's event carries.
+        let mut parts = rec.arn.split(':').skip(3);
+        let region = parts.next().filter(|r| !r.is_empty());
+        let account = parts.next().filter(|a| !a.is_empty());
+        let body = event_json(
+            rec,
+            region.unwrap_or(&self.config.region),
+            account.unwrap_or(&self.config.account),
+            &id,
+            at,
+        );
         batch.push(Write::PutEvent(OutboxEvent {
             seq: 0,
             id,
