@@ -57,13 +57,24 @@ def test_signed_requests_pass_and_both_profiles_count(signed_endpoint):
     assert other.describe_state_machine(stateMachineArn=arn)["name"] == name
 
 
+def test_a_signed_request_works_in_its_own_region(signed_endpoint):
+    # One server answers for every region: a request signed for eu-west-1 is checked
+    # with that scope and creates what it creates there.
+    eu = _client(signed_endpoint, KEY_ID, SECRET, region="eu-west-1")
+    name = helpers.unique("signed-eu")
+    definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
+    arn = eu.create_state_machine(name=name, definition=definition, roleArn=helpers.ROLE_ARN)["stateMachineArn"]
+    assert arn == f"arn:aws:states:eu-west-1:{helpers.ACCOUNT}:stateMachine:{name}"
+    us = _client(signed_endpoint, KEY_ID, SECRET)
+    assert arn not in [m["stateMachineArn"] for m in us.list_state_machines()["stateMachines"]]
+
+
 def test_wrong_keys_are_refused_and_write_nothing(signed_endpoint):
     name = helpers.unique("unsigned")
     definition = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
     cases = [
         (_client(signed_endpoint, KEY_ID, "not-the-secret"), "InvalidSignatureException"),
         (_client(signed_endpoint, "AKIANOTCONFIGURED000", SECRET), "UnrecognizedClientException"),
-        (_client(signed_endpoint, KEY_ID, SECRET, region="eu-west-1"), "InvalidSignatureException"),
     ]
     for client, code in cases:
         with pytest.raises(ClientError) as e:

@@ -6,17 +6,19 @@ use crate::error::ApiError;
 use crate::page_token;
 use serde_json::{json, Map, Value};
 use stepwise_engine::{
-    Engine, ExecutionOutcome, MachineView, NewStateMachine, StartRequest, StateMachineUpdate,
+    Engine, ExecutionOutcome, MachineView, NewStateMachine, Scope, StartRequest, StateMachineUpdate,
 };
 use stepwise_store::{ExecutionQuery, ExecutionRecord, MachineType};
 
 type Res = Result<Value, ApiError>;
 
-/// Run `action` (already known to be one of the model's operations).
-pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
+/// Run `action` (already known to be one of the model's operations) for a request
+/// working in `scope`: what it creates lives there and List* shows only what lives
+/// there; what it names by ARN lives where the ARN says.
+pub async fn call(e: &Engine, scope: &Scope, action: &str, r: &Value) -> Res {
     let r = Req(r);
     match action {
-        "CreateStateMachine" => create_state_machine(e, r).await,
+        "CreateStateMachine" => create_state_machine(e, scope, r).await,
         "DescribeStateMachine" => describe_state_machine(e, r),
         "UpdateStateMachine" => update_state_machine(e, r).await,
         "DeleteStateMachine" => {
@@ -28,6 +30,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
             let all: Vec<Value> = e
                 .list_state_machines()
                 .into_iter()
+                .filter(|m| scope.holds(&m.arn))
                 .map(|m| {
                     json!({"stateMachineArn": m.arn, "name": m.name, "type": m.machine_type.as_str(),
                            "creationDate": ts(m.created_millis)})
@@ -183,7 +186,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
             if let Some(enc) = r.0.get("encryptionConfiguration") {
                 config.insert("encryptionConfiguration".into(), enc.clone());
             }
-            let a = e.create_activity(name, r.tags()?, config).await?;
+            let a = e.create_activity_in(scope, name, r.tags()?, config).await?;
             Ok(json!({"activityArn": a.arn, "creationDate": ts(a.created_millis)}))
         }
         "DescribeActivity" => {
@@ -205,6 +208,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
             let all = e
                 .list_activities()
                 .into_iter()
+                .filter(|a| scope.holds(&a.arn))
                 .map(|a| json!({"activityArn": a.arn, "name": a.name, "creationDate": ts(a.created_millis)}))
                 .collect();
             paged(all, r, "activities")
@@ -262,7 +266,7 @@ pub async fn call(e: &Engine, action: &str, r: &Value) -> Res {
                 .collect();
             Ok(json!({"tags": tags}))
         }
-        "TestState" => test_state(e, r).await,
+        "TestState" => test_state(e, scope, r).await,
         other => Err(ApiError::unknown_operation(&format!(
             "AWSStepFunctions.{other}"
         ))),
@@ -455,7 +459,7 @@ fn machine_config(r: Req<'_>, defaults: bool) -> Map<String, Value> {
     m
 }
 
-async fn create_state_machine(e: &Engine, r: Req<'_>) -> Res {
+async fn create_state_machine(e: &Engine, scope: &Scope, r: Req<'_>) -> Res {
     let name = r.req("name")?;
     arn::check_name(name).map_err(|m| ApiError::new("InvalidName", m))?;
     let publish = r.b("publish");
@@ -465,16 +469,19 @@ async fn create_state_machine(e: &Engine, r: Req<'_>) -> Res {
         ));
     }
     let (m, version) = e
-        .create_state_machine(NewStateMachine {
-            name: name.to_string(),
-            definition: r.req("definition")?.to_string(),
-            role_arn: r.req("roleArn")?.to_string(),
-            machine_type: machine_type(r)?,
-            config: machine_config(r, true),
-            tags: r.tags()?,
-            publish,
-            version_description: r.s("versionDescription").map(String::from),
-        })
+        .create_state_machine_in(
+            scope,
+            NewStateMachine {
+                name: name.to_string(),
+                definition: r.req("definition")?.to_string(),
+                role_arn: r.req("roleArn")?.to_string(),
+                machine_type: machine_type(r)?,
+                config: machine_config(r, true),
+                tags: r.tags()?,
+                publish,
+                version_description: r.s("versionDescription").map(String::from),
+            },
+        )
         .await?;
     let mut out = json!({"stateMachineArn": m.arn, "creationDate": ts(m.created_millis)});
     if let Some(v) = version {
@@ -928,7 +935,7 @@ mod ensure {
     }
 }
 
-async fn test_state(e: &Engine, r: Req<'_>) -> Res {
+async fn test_state(e: &Engine, scope: &Scope, r: Req<'_>) -> Res {
     use stepwise_engine::{
         InspectionLevel, MockErrorOutput, TestStateConfiguration, TestStateMock, TestStateRequest,
     };
@@ -980,7 +987,7 @@ async fn test_state(e: &Engine, r: Req<'_>) -> Res {
         state_configuration,
         ..TestStateRequest::default()
     };
-    Ok(e.test_state(req).await?.to_aws_json())
+    Ok(e.test_state_in(scope, req).await?.to_aws_json())
 }
 
 fn counts_json(c: &stepwise_engine::Counts, with_results: bool) -> Value {

@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde_json::Value;
 use std::sync::Arc;
-use stepwise_engine::Engine;
+use stepwise_engine::{Engine, Scope};
 
 /// The JSON 1.0 content type AWS's clients send and expect.
 pub const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
@@ -95,6 +95,7 @@ async fn dispatch(
             return json_response(Err(e), target);
         }
     };
+    let scope = request_scope(&api.engine, &headers);
     let signed = match &api.sigv4 {
         Some(creds) => {
             let req = sigv4::SignedRequest {
@@ -107,12 +108,13 @@ async fn dispatch(
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs() as i64);
-            sigv4::verify(creds, api.engine.region(), &req, now)
+            // Signed for the request's own region, which its resources live in.
+            sigv4::verify(creds, &scope.region, &req, now)
         }
         None => Ok(()),
     };
     let result = match signed {
-        Ok(()) => call(&api.engine, target, &body).await,
+        Ok(()) => call(&api.engine, &scope, target, &body).await,
         Err(e) => Err(e),
     };
     json_response(result, target)
@@ -167,7 +169,29 @@ fn json_response(result: Result<Value, ApiError>, target: &str) -> Response {
     resp
 }
 
-async fn call(engine: &Engine, target: &str, body: &[u8]) -> Result<Value, ApiError> {
+/// The region and account a request works in, as AWS would have them: the region of its
+/// SigV4 credential scope, and the access key id as the account when that is 12 digits
+/// (as LocalStack reads it); the server's `--region`/`--account` for what it leaves out
+/// (an unsigned request, a key like `AKIA…`, a scope whose region is no region name).
+pub fn request_scope(engine: &Engine, headers: &HeaderMap) -> Scope {
+    let mut scope = engine.default_scope();
+    if let Some((key_id, region)) = sigv4::credential_scope(headers) {
+        if sigv4::is_region_name(&region) {
+            scope.region = region;
+        }
+        if key_id.len() == 12 && key_id.bytes().all(|b| b.is_ascii_digit()) {
+            scope.account = key_id;
+        }
+    }
+    scope
+}
+
+async fn call(
+    engine: &Engine,
+    scope: &Scope,
+    target: &str,
+    body: &[u8],
+) -> Result<Value, ApiError> {
     let action = target.strip_prefix(TARGET_PREFIX).unwrap_or("");
     let Some(op) = shapes::operation(action) else {
         return Err(ApiError::unknown_operation(target));
@@ -178,5 +202,5 @@ async fn call(engine: &Engine, target: &str, body: &[u8]) -> Result<Value, ApiEr
         serde_json::from_slice(body).map_err(|e| ApiError::serialization(e.to_string()))?
     };
     shapes::validate_input(op, &req).map_err(ApiError::from)?;
-    actions::call(engine, action, &req).await
+    actions::call(engine, scope, action, &req).await
 }

@@ -136,6 +136,35 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// The access key id and region of a request's SigV4 credential scope
+/// (`Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, …`),
+/// whether or not signatures are checked; `None` when the request names none.
+pub fn credential_scope(headers: &HeaderMap) -> Option<(String, String)> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    let params = auth.strip_prefix(ALGORITHM)?;
+    let credential = params
+        .split(',')
+        .filter_map(|p| p.trim().strip_prefix("Credential="))
+        .next()?;
+    let mut parts = credential.split('/');
+    let key_id = parts.next()?;
+    let _date = parts.next()?;
+    let region = parts.next()?;
+    Some((key_id.to_string(), region.to_string()))
+}
+
+/// Whether `region` can be an AWS region's name (`eu-west-1`, `us-gov-west-1`): lowercase
+/// letters, digits and dashes, a letter first and a digit last, at most 32 characters.
+pub fn is_region_name(region: &str) -> bool {
+    region.len() <= 32
+        && region.contains('-')
+        && region.starts_with(|c: char| c.is_ascii_lowercase())
+        && region.ends_with(|c: char| c.is_ascii_digit())
+        && region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// Checks a request's `Authorization` header. `now` is seconds since the Unix epoch.
 pub fn verify(
     creds: &Credentials,

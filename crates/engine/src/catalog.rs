@@ -270,12 +270,23 @@ impl Engine {
             .map_err(|_| Error::commit())
     }
 
+    /// CreateStateMachine in the server's scope (`--region`, `--account`).
     pub async fn create_state_machine(
         &self,
         req: NewStateMachine,
     ) -> Result<(MachineView, Option<VersionView>)> {
+        self.create_state_machine_in(&self.default_scope(), req)
+            .await
+    }
+
+    /// CreateStateMachine in `scope`: the machine's ARN names its region and account.
+    pub async fn create_state_machine_in(
+        &self,
+        scope: &crate::Scope,
+        req: NewStateMachine,
+    ) -> Result<(MachineView, Option<VersionView>)> {
         let now = now_millis();
-        let arn = format!("{}stateMachine:{}", self.arn_prefix(), req.name);
+        let arn = format!("{}stateMachine:{}", scope.arn_prefix(), req.name);
         let mut batch = Batch::default();
         let out = {
             let mut st = self.inner.lock();
@@ -693,14 +704,27 @@ impl Engine {
 
     // ----- activities ----------------------------------------------------------------
 
-    /// Idempotent by name, as on AWS (tags of a repeated call are ignored).
+    /// Idempotent by name, as on AWS (tags of a repeated call are ignored); in the
+    /// server's scope.
     pub async fn create_activity(
         &self,
         name: &str,
         tags: Vec<(String, String)>,
         config: Map<String, Value>,
     ) -> Result<ActivityRecord> {
-        let arn = format!("{}activity:{name}", self.arn_prefix());
+        self.create_activity_in(&self.default_scope(), name, tags, config)
+            .await
+    }
+
+    /// CreateActivity in `scope`.
+    pub async fn create_activity_in(
+        &self,
+        scope: &crate::Scope,
+        name: &str,
+        tags: Vec<(String, String)>,
+        config: Map<String, Value>,
+    ) -> Result<ActivityRecord> {
+        let arn = format!("{}activity:{name}", scope.arn_prefix());
         let mut batch = Batch::default();
         let rec = {
             let mut st = self.inner.lock();

@@ -342,12 +342,15 @@ impl Engine {
                     .map(|m| m.rec.role_arn.clone())
             })
             .unwrap_or_default();
+        // The region and account its machine's ARN names.
+        let scope = crate::Scope::of_arn(&record.machine_arn)
+            .unwrap_or_else(|| crate::Scope::new(&inner.config.region, &inner.config.account));
         let info = ExecutionInfo {
             execution_arn: record.arn.clone(),
             state_machine_arn: record.machine_arn.clone(),
             role_arn,
-            region: inner.config.region.clone(),
-            account: inner.config.account.clone(),
+            region: scope.region,
+            account: scope.account,
             ..ExecutionInfo::local(machine_name, &record.name)
         };
         let definition = st.shared_definition(&record.definition);
@@ -459,7 +462,7 @@ impl Engine {
         // (names finished since are in `finished`, kept longer than this lookup takes).
         let stored = match (&req.name, machine_name_of(machine_arn)) {
             (Some(name), Some(machine)) => {
-                let arn = format!("{}execution:{machine}:{name}", self.arn_prefix());
+                let arn = format!("{}execution:{machine}:{name}", self.prefix_for(machine_arn));
                 if inner.names().may_contain(&arn) {
                     inner.store.execution(&arn).map_err(Error::store)?
                 } else {
@@ -489,11 +492,14 @@ impl Engine {
         }
         let name = req.name.clone().unwrap_or_else(|| src.uuid());
         let express = target.machine_type == MachineType::Express;
+        // An execution lives where its machine does (the region and account of its ARN).
+        let prefix = self.prefix_for(&target.machine_arn);
+        let scope = self.scope_of(&target.machine_arn);
         let info = if express {
             let mut i = ExecutionInfo::local_express(&target.machine_name, &name, &src.uuid());
             i.execution_arn = format!(
                 "{}express:{}:{}:{}",
-                self.arn_prefix(),
+                prefix,
                 target.machine_name,
                 name,
                 i.execution_arn.rsplit(':').next().unwrap_or_default()
@@ -501,19 +507,14 @@ impl Engine {
             i
         } else {
             let mut i = ExecutionInfo::local(&target.machine_name, &name);
-            i.execution_arn = format!(
-                "{}execution:{}:{}",
-                self.arn_prefix(),
-                target.machine_name,
-                name
-            );
+            i.execution_arn = format!("{}execution:{}:{}", prefix, target.machine_name, name);
             i
         };
         let info = ExecutionInfo {
             state_machine_arn: target.machine_arn.clone(),
             role_arn: target.role_arn.clone(),
-            region: inner.config.region.clone(),
-            account: inner.config.account.clone(),
+            region: scope.region,
+            account: scope.account,
             ..info
         };
         let arn: Arc<str> = Arc::from(info.execution_arn.as_str());

@@ -26,6 +26,7 @@ mod executions;
 pub mod metrics;
 mod names;
 mod nested;
+pub mod scope;
 pub mod retention;
 pub mod sources;
 mod stepping;
@@ -37,6 +38,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use executions::{ExecutionOutcome, StartRequest, StartedExecution};
 pub use stepwise_interp::{Counts, MapRunInfo};
 pub use stuck::{StuckExecution, WaitsFor};
+pub use scope::Scope;
 pub use tasks::ActivityTask;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -359,12 +361,10 @@ impl Engine {
         Ok(true)
     }
 
-    /// ARN prefix `arn:aws:states:REGION:ACCOUNT:`.
-    fn arn_prefix(&self) -> String {
-        format!(
-            "arn:aws:states:{}:{}:",
-            self.inner.config.region, self.inner.config.account
-        )
+    /// The ARN prefix (`arn:aws:states:REGION:ACCOUNT:`) of what `arn` names: its
+    /// own, or the server's when it names none.
+    fn prefix_for(&self, arn: &str) -> String {
+        scope::prefix_of(arn).unwrap_or_else(|| self.default_scope().arn_prefix())
     }
 }
 
@@ -477,11 +477,21 @@ pub use stepwise_interp::test_state::{
 };
 
 impl Engine {
-    /// TestState: one state, run in isolation (nothing is stored).
-    pub async fn test_state(&self, mut req: TestStateRequest) -> Result<TestStateResponse> {
+    /// TestState: one state, run in isolation (nothing is stored), in the server's scope.
+    pub async fn test_state(&self, req: TestStateRequest) -> Result<TestStateResponse> {
+        self.test_state_in(&self.default_scope(), req).await
+    }
+
+    /// TestState in `scope` (the region and account of the ARNs its Context object and
+    /// events name).
+    pub async fn test_state_in(
+        &self,
+        scope: &Scope,
+        mut req: TestStateRequest,
+    ) -> Result<TestStateResponse> {
         use stepwise_interp::test_state::TestStateError as E;
-        req.region = self.inner.config.region.clone();
-        req.account = self.inner.config.account.clone();
+        req.region = scope.region.clone();
+        req.account = scope.account.clone();
         let integrations = self.inner.config.integrations.clone();
         let runtime = self.inner.runtime.clone();
         let run = move |_: &Engine| {

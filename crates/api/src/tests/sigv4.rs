@@ -206,3 +206,57 @@ fn the_console_checks_a_key_and_its_secret() {
     assert!(!c.check_secret("OTHER", ""));
     assert!(c.has_key("AKID") && !c.has_key("akid"));
 }
+
+#[test]
+fn the_credential_scope_names_the_key_and_region_signed_or_not() {
+    assert_eq!(
+        credential_scope(&botocore_headers()),
+        Some(("AKIDEXAMPLE".to_string(), "us-east-1".to_string()))
+    );
+    let mut h = HeaderMap::new();
+    h.insert(
+        "authorization",
+        HeaderValue::from_static(
+            "AWS4-HMAC-SHA256 Credential=111122223333/20261203/eu-west-1/states/aws4_request, SignedHeaders=host, Signature=00",
+        ),
+    );
+    assert_eq!(
+        credential_scope(&h),
+        Some(("111122223333".to_string(), "eu-west-1".to_string()))
+    );
+    assert_eq!(credential_scope(&HeaderMap::new()), None);
+    h.insert(
+        "authorization",
+        HeaderValue::from_static("Basic dXNlcjpwdw=="),
+    );
+    assert_eq!(credential_scope(&h), None);
+    h.insert(
+        "authorization",
+        HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=AKID"),
+    );
+    assert_eq!(credential_scope(&h), None);
+}
+
+#[test]
+fn region_names() {
+    for ok in [
+        "us-east-1",
+        "eu-west-1",
+        "us-gov-west-1",
+        "ap-southeast-2",
+        "eusc-de-east-1",
+    ] {
+        assert!(is_region_name(ok), "{ok}");
+    }
+    for bad in [
+        "",
+        "us-east",
+        "US-EAST-1",
+        "eu_west_1",
+        "1-east-1",
+        "a-1/../x",
+        &"a-".repeat(20),
+    ] {
+        assert!(!is_region_name(bad), "{bad}");
+    }
+}

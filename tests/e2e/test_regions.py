@@ -1,0 +1,86 @@
+"""The request's region and account, as AWS takes them: from the SigV4 credential scope
+(`AKID/DATE/REGION/states/aws4_request`), the access key id as the account when it is 12
+digits; `--region`/`--account` (us-east-1, 123456789012 here) for what a request leaves out.
+Each region and account is its own world: List* shows only what was created there, while
+anything named by ARN is found wherever its ARN says."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+from botocore.config import Config
+
+import helpers
+
+EU_ACCOUNT = "111122223333"
+PASS_WITH_CONTEXT = json.dumps({
+    "StartAt": "P",
+    "States": {"P": {"Type": "Pass", "Parameters": {
+        "machine.$": "$$.StateMachine.Id", "execution.$": "$$.Execution.Id"}, "End": True}},
+})
+
+
+def _client(endpoint: str, region: str, key_id: str):
+    return boto3.client(
+        "stepfunctions",
+        region_name=region,
+        endpoint_url=endpoint,
+        aws_access_key_id=key_id,
+        aws_secret_access_key="test",
+        config=Config(inject_host_prefix=False, retries={"total_max_attempts": 1}),
+    )
+
+
+def test_arns_follow_the_clients_region_and_12_digit_key(endpoint, sfn):
+    eu = _client(endpoint, "eu-west-1", EU_ACCOUNT)
+    name = helpers.unique("eu")
+    arn = eu.create_state_machine(
+        name=name, definition=PASS_WITH_CONTEXT, roleArn=f"arn:aws:iam::{EU_ACCOUNT}:role/r"
+    )["stateMachineArn"]
+    assert arn == f"arn:aws:states:eu-west-1:{EU_ACCOUNT}:stateMachine:{name}"
+    # Listed in its own region and account only.
+    assert arn in [m["stateMachineArn"] for m in eu.list_state_machines()["stateMachines"]]
+    assert arn not in [m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]]
+    other_account = _client(endpoint, "eu-west-1", "444455556666")
+    assert arn not in [m["stateMachineArn"] for m in other_account.list_state_machines()["stateMachines"]]
+    # Its executions live where it does, whoever starts them; found by ARN from anywhere.
+    exec_arn = helpers.start(sfn, arn, name="run-1")
+    assert exec_arn == f"arn:aws:states:eu-west-1:{EU_ACCOUNT}:execution:{name}:run-1"
+    desc = helpers.wait_for_execution(eu, exec_arn)
+    assert desc["status"] == "SUCCEEDED", desc
+    assert json.loads(desc["output"]) == {"machine": arn, "execution": exec_arn}
+    assert [e["executionArn"] for e in eu.list_executions(stateMachineArn=arn)["executions"]] == [exec_arn]
+    assert eu.describe_state_machine(stateMachineArn=arn)["name"] == name
+    eu.delete_state_machine(stateMachineArn=arn)
+
+
+def test_an_akia_key_keeps_the_default_account_and_activities_are_scoped(endpoint, sfn):
+    eu = _client(endpoint, "eu-central-1", "AKIAEXAMPLEKEY000000")
+    name = helpers.unique("act")
+    arn = eu.create_activity(name=name)["activityArn"]
+    assert arn == f"arn:aws:states:eu-central-1:{helpers.ACCOUNT}:activity:{name}"
+    assert arn in [a["activityArn"] for a in eu.list_activities()["activities"]]
+    assert arn not in [a["activityArn"] for a in sfn.list_activities()["activities"]]
+    assert sfn.describe_activity(activityArn=arn)["name"] == name
+    eu.delete_activity(activityArn=arn)
+
+
+def test_test_state_names_the_request_scope(endpoint):
+    eu = _client(endpoint, "eu-west-1", EU_ACCOUNT)
+    out = eu.test_state(
+        definition=json.dumps({"Type": "Pass", "Parameters": {"m.$": "$$.StateMachine.Id"}, "End": True}),
+        roleArn=f"arn:aws:iam::{EU_ACCOUNT}:role/r",
+    )
+    assert json.loads(out["output"])["m"].startswith(f"arn:aws:states:eu-west-1:{EU_ACCOUNT}:stateMachine:")
+
+
+def test_unsigned_requests_use_the_servers_region_and_account(endpoint):
+    name = helpers.unique("unsigned")
+    status, body = helpers.raw_call(
+        endpoint,
+        "AWSStepFunctions.CreateStateMachine",
+        json.dumps({"name": name, "definition": PASS_WITH_CONTEXT, "roleArn": helpers.ROLE_ARN}),
+    )
+    assert status == 200, body
+    assert body["stateMachineArn"] == helpers.SM_ARN_PREFIX + name
