@@ -4,8 +4,11 @@
 //! - Arguments: string literals in single quotes (`\'`, `\{`, `\}`, `\\` escape; `\n`,
 //!   `\t`, `\r`, `\uXXXX` as usual; `\"` is refused, as AWS refuses it), numbers,
 //!   `true`, `false`, `null`, paths (`$…`, `$$…`, `$var…`) and nested calls.
-//! - A path argument that selects nothing fails with `States.Runtime` (same cause text as
-//!   a payload template field); every other failure is `States.IntrinsicFailure`.
+//! - Every failure is `States.Runtime`, its cause `The function '<the whole expression,
+//!   as written>' had the following error: <what went wrong>`; a path argument that
+//!   selects nothing is `The JsonPath argument for the field '<path>' could not be found
+//!   in the input '<input>'`. (What AWS writes; `States.IntrinsicFailure`, which the ASL
+//!   specification names, is never used: see ARCHITECTURE.md, "Intrinsic failures".)
 //! - Numbers: `MathAdd`, `ArrayRange`, `MathRandom` round fractional arguments as Java's
 //!   `Math.round` (half up: 1.5 → 2, -1.5 → -1, -2.5 → -2) and return integers.
 //! - `Format` renders strings bare, other scalars as JSON (doubles Java-style), arrays
@@ -21,7 +24,8 @@
 
 use crate::hash;
 use crate::jsonpath::JsonPath;
-use crate::template::{aws_json, java_number, path_not_found};
+use crate::jsonpath::Root;
+use crate::template::{aws_json, java_number};
 use crate::{Scope, Sources, StatesError};
 use base64::Engine;
 use serde_json::{Map, Value};
@@ -200,19 +204,27 @@ impl Intrinsic {
     pub fn function(&self) -> Function {
         self.call.func
     }
-    /// Evaluate; failures are `States.IntrinsicFailure` (or `States.Runtime` for
-    /// unresolvable path arguments) with AWS's cause text.
+    /// Evaluate; failures are `States.Runtime` with AWS's cause text, which names the
+    /// whole expression: `The function 'States.Format('{}', $.nope)' had the following
+    /// error: The JsonPath argument for the field '$.nope' could not be found in the
+    /// input '{"other":1}'`.
     pub fn eval(&self, scope: &Scope, sources: &mut dyn Sources) -> Result<Value, StatesError> {
-        self.eval_for_field(scope, sources, None)
+        eval_call(&self.call, scope, sources).map_err(|e| {
+            StatesError::runtime(format!(
+                "The function '{}' had the following error: {}",
+                self.src, e.cause
+            ))
+        })
     }
-    /// Like `eval`; `field` (e.g. `x.$`) names the template field in path-not-found causes.
+    /// [`Intrinsic::eval`] for a payload template field (`x.$`); AWS's cause names the
+    /// expression, not the field.
     pub fn eval_for_field(
         &self,
         scope: &Scope,
         sources: &mut dyn Sources,
-        field: Option<&str>,
+        _field: Option<&str>,
     ) -> Result<Value, StatesError> {
-        eval_call(&self.call, scope, sources, field)
+        self.eval(scope, sources)
     }
 }
 
@@ -456,19 +468,22 @@ fn pieces_to_string(pieces: &[Piece]) -> String {
 // ---------------------------------------------------------------------------------------
 // Evaluation
 
-fn eval_arg(
-    arg: &Arg,
-    scope: &Scope,
-    sources: &mut dyn Sources,
-    field: Option<&str>,
-) -> Result<Value, StatesError> {
+fn eval_arg(arg: &Arg, scope: &Scope, sources: &mut dyn Sources) -> Result<Value, StatesError> {
     match arg {
         Arg::Literal(v) => Ok(v.clone()),
         Arg::Str(pieces) => Ok(Value::String(pieces_to_string(pieces))),
-        Arg::Path(p) => p
-            .select(scope)
-            .ok_or_else(|| path_not_found(p, field, scope)),
-        Arg::Call(c) => eval_call(c, scope, sources, field),
+        Arg::Path(p) => p.select(scope).ok_or_else(|| {
+            let quoted = match p.root() {
+                Root::Context => scope.context,
+                _ => scope.input,
+            };
+            fail(format!(
+                "The JsonPath argument for the field '{}' could not be found in the input '{}'",
+                p.as_str(),
+                aws_json(quoted)
+            ))
+        }),
+        Arg::Call(c) => eval_call(c, scope, sources),
     }
 }
 
@@ -548,21 +563,16 @@ fn check_len(f: Function, s: &str) -> Result<(), StatesError> {
     Ok(())
 }
 
-fn eval_call(
-    call: &Call,
-    scope: &Scope,
-    sources: &mut dyn Sources,
-    field: Option<&str>,
-) -> Result<Value, StatesError> {
+fn eval_call(call: &Call, scope: &Scope, sources: &mut dyn Sources) -> Result<Value, StatesError> {
     use Function as F;
     let f = call.func;
     // Format reads its template's holes from the literal, so it is evaluated apart.
     if f == F::Format {
-        return format_call(call, scope, sources, field);
+        return format_call(call, scope, sources);
     }
     let mut args = Vec::with_capacity(call.args.len());
     for a in &call.args {
-        args.push(eval_arg(a, scope, sources, field)?);
+        args.push(eval_arg(a, scope, sources)?);
     }
     let arg = |i: usize| args.get(i).unwrap_or(&Value::Null);
     Ok(match f {
@@ -795,7 +805,6 @@ fn format_call(
     call: &Call,
     scope: &Scope,
     sources: &mut dyn Sources,
-    field: Option<&str>,
 ) -> Result<Value, StatesError> {
     let f = Function::Format;
     let (first, rest) = match call.args.split_first() {
@@ -809,7 +818,7 @@ fn format_call(
     let pieces = match first {
         Arg::Str(p) => p.clone(),
         other => {
-            let v = eval_arg(other, scope, sources, field)?;
+            let v = eval_arg(other, scope, sources)?;
             let s = want_str(f, &v, "first")?;
             split_holes(s)
         }
@@ -828,7 +837,7 @@ fn format_call(
             Piece::Text(t) => out.push_str(t),
             Piece::Hole => {
                 if let Some(a) = values.next() {
-                    let v = eval_arg(a, scope, sources, field)?;
+                    let v = eval_arg(a, scope, sources)?;
                     format_value(&v, &mut out);
                 }
             }

@@ -492,3 +492,48 @@ fn a_parallel_branch_failed_without_error_or_cause() {
                "states_all_error": {"Error": null, "Cause": null}})
     );
 }
+
+/// Items: an intrinsic whose JSONPath argument matches nothing, and an intrinsic called
+/// with bad arguments. AWS's wording (no LocalStack recording has one; a real execution's
+/// cause is quoted in the README of the public CDK construct HandleOptionalParameters,
+/// `The function 'States.Array(<optionalProperty JsonPath>)' had the following error: The
+/// JsonPath argument for the field '<optionalProperty JsonPath>' could not be found in the
+/// input '…'`): `States.Runtime`, the state prefix, the whole expression as written.
+#[test]
+fn intrinsic_failures_name_the_function_and_fail_with_states_runtime() {
+    let run = |params: Value, input: Value| {
+        let def = json!({"StartAt": "Pick", "States": {"Pick": {
+            "Type": "Pass", "Parameters": params, "End": true}}});
+        let (ex, _, _) = start(def, input);
+        (
+            ex.error().map(str::to_string),
+            ex.cause().map(str::to_string),
+        )
+    };
+    let (error, cause) = run(
+        json!({"v.$": "States.Format('{}', $.nope)"}),
+        json!({"other": 1}),
+    );
+    assert_eq!(error.as_deref(), Some("States.Runtime"));
+    assert_eq!(
+        cause.as_deref(),
+        Some(
+            "An error occurred while executing the state 'Pick' (entered at the event id #2). \
+             The function 'States.Format('{}', $.nope)' had the following error: \
+             The JsonPath argument for the field '$.nope' could not be found in the input '{\"other\":1}'"
+        )
+    );
+    let (error, cause) = run(
+        json!({"v.$": "States.ArrayGetItem($.a, 5)"}),
+        json!({"a": [1, 2]}),
+    );
+    assert_eq!(error.as_deref(), Some("States.Runtime"));
+    assert_eq!(
+        cause.as_deref(),
+        Some(
+            "An error occurred while executing the state 'Pick' (entered at the event id #2). \
+             The function 'States.ArrayGetItem($.a, 5)' had the following error: \
+             Invalid arguments in States.ArrayGetItem: index 5 is out of bounds for an array of length 2"
+        )
+    );
+}

@@ -34,10 +34,15 @@ fn ev(src: &str) -> Result<Value, StatesError> {
 fn ok(src: &str) -> Value {
     ev(src).unwrap()
 }
+/// What went wrong, after AWS's `The function '…' had the following error: `.
 fn intrinsic_err(src: &str) -> String {
     let e = ev(src).unwrap_err();
-    assert_eq!(e.error, "States.IntrinsicFailure", "{src}: {e:?}");
-    e.cause
+    assert_eq!(e.error, "States.Runtime", "{src}: {e:?}");
+    let prefix = format!("The function '{src}' had the following error: ");
+    match e.cause.strip_prefix(&prefix) {
+        Some(rest) => rest.to_string(),
+        None => panic!("{src}: cause without the function prefix: {}", e.cause),
+    }
 }
 
 #[test]
@@ -352,9 +357,20 @@ fn missing_path_argument_is_runtime_error() {
         .eval_for_field(&scope, &mut Fixed(0.0), Some("x.$"))
         .unwrap_err();
     assert_eq!(e.error, "States.Runtime");
+    // As AWS words it (a real execution's cause, quoted in the README of the public CDK
+    // construct HandleOptionalParameters; ARCHITECTURE.md, "Intrinsic failures"): the
+    // whole expression, then the path.
     assert_eq!(
         e.cause,
-        "The JSONPath '$.nope' specified for the field 'x.$' could not be found in the input '{\"a\":1}'"
+        "The function 'States.Format('{}', $.nope)' had the following error: \
+         The JsonPath argument for the field '$.nope' could not be found in the input '{\"a\":1}'"
+    );
+    // Nested: the cause names the whole expression, as written.
+    let i = Intrinsic::parse("States.Array(States.MathAdd($.nope, 1))").unwrap();
+    assert_eq!(
+        i.eval(&scope, &mut Fixed(0.0)).unwrap_err().cause,
+        "The function 'States.Array(States.MathAdd($.nope, 1))' had the following error: \
+         The JsonPath argument for the field '$.nope' could not be found in the input '{\"a\":1}'"
     );
     // Indefinite paths give arrays, even empty ones.
     let i = Intrinsic::parse("States.ArrayLength($.l[*])").unwrap();
