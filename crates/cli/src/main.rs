@@ -27,7 +27,7 @@ use clap::{Parser, Subcommand};
 
 #[global_allocator]
 static GLOBAL: alloc::Counted = alloc::Counted;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -77,16 +77,16 @@ fn main() -> ExitCode {
 }
 
 /// A path as given, or the path of a `file://PATH` (as the AWS CLI writes files).
-pub(crate) fn file_url_path(path: &std::path::Path) -> &std::path::Path {
+pub(crate) fn file_url_path(path: &Path) -> &Path {
     path.to_str()
         .and_then(|s| s.strip_prefix("file://"))
-        .map_or(path, std::path::Path::new)
+        .map_or(path, Path::new)
 }
 
 /// Read a file (also as `file://PATH`), or stdin for `-`.
-pub(crate) fn read_input(path: &PathBuf) -> anyhow::Result<String> {
+pub(crate) fn read_input(path: &Path) -> anyhow::Result<String> {
     use anyhow::Context;
-    let path = &file_url_path(path).to_path_buf();
+    let path = file_url_path(path);
     if path.as_os_str() == "-" {
         let mut s = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("reading stdin")?;
