@@ -131,6 +131,17 @@ fn machine_view(rec: &StateMachineRecord) -> MachineView {
 }
 
 impl State {
+    /// Keep the steps' copy of the activity ARNs (`Inner::activity_arns`) in line.
+    fn note_activity(&self, arn: &str, exists: bool) {
+        if let Ok(mut set) = self.activity_arns.write() {
+            if exists {
+                set.insert(arn.to_string());
+            } else {
+                set.remove(arn);
+            }
+        }
+    }
+
     pub(crate) fn load_catalog(&mut self, cat: Catalog) {
         for rec in cat.state_machines {
             match self.machine_for(&rec.definition) {
@@ -153,6 +164,7 @@ impl State {
             self.aliases.insert(a.arn.clone(), a);
         }
         for a in cat.activities {
+            self.note_activity(&a.arn, true);
             self.activities.insert(a.arn.clone(), a);
         }
         for (arn, k, v) in cat.tags {
@@ -748,6 +760,7 @@ impl Engine {
                 });
                 st.tags.insert(arn.clone(), tags);
             }
+            st.note_activity(&arn, true);
             st.activities.insert(arn, rec.clone());
             rec
         };
@@ -771,6 +784,7 @@ impl Engine {
             if st.activities.remove(arn).is_none() {
                 return Ok(());
             }
+            st.note_activity(arn, false);
             st.tags.remove(arn);
             batch.push(Write::DeleteActivity {
                 arn: arn.to_string(),

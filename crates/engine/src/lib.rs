@@ -26,8 +26,8 @@ mod executions;
 pub mod metrics;
 mod names;
 mod nested;
-pub mod scope;
 pub mod retention;
+pub mod scope;
 pub mod sources;
 mod stepping;
 mod stuck;
@@ -36,9 +36,9 @@ mod tasks;
 pub use catalog::{AliasView, MachineView, NewStateMachine, StateMachineUpdate, VersionView};
 pub use error::{Error, ErrorCode, Result};
 pub use executions::{ExecutionOutcome, StartRequest, StartedExecution};
+pub use scope::Scope;
 pub use stepwise_interp::{Counts, MapRunInfo};
 pub use stuck::{StuckExecution, WaitsFor};
-pub use scope::Scope;
 pub use tasks::ActivityTask;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -136,6 +136,9 @@ struct Inner {
     me: std::sync::OnceLock<std::sync::Weak<Inner>>,
     /// The runtime the engine was opened in (calls run there).
     runtime: Option<tokio::runtime::Handle>,
+    /// The activities' ARNs, which a step reads without the lock (a Task on one that
+    /// does not exist fails at once).
+    activity_arns: Arc<sources::ActivityArns>,
     /// Held shared by a redrive until its batch is durable, exclusively by a retention
     /// sweep (see `retention`).
     sweep_gate: tokio::sync::RwLock<()>,
@@ -219,6 +222,8 @@ struct State {
     versions: BTreeMap<String, VersionEntry>,
     aliases: BTreeMap<String, AliasRecord>,
     activities: BTreeMap<String, ActivityRecord>,
+    /// The keys of `activities`, shared with the steps (`Inner::activity_arns`).
+    activity_arns: Arc<sources::ActivityArns>,
     tags: HashMap<String, Vec<(String, String)>>,
     /// Parsed definitions by text, shared by executions and machines.
     parsed: HashMap<Arc<str>, std::sync::Weak<Machine>>,
@@ -246,17 +251,23 @@ impl Engine {
     pub fn open(store: Arc<dyn Store>, config: Config) -> Result<Engine> {
         let metrics = Arc::new(Metrics::default());
         let committer = Committer::start(Arc::clone(&store), Arc::clone(&metrics));
+        let activity_arns: Arc<sources::ActivityArns> = Arc::default();
+        let state = State {
+            activity_arns: Arc::clone(&activity_arns),
+            ..State::default()
+        };
         let inner = Arc::new(Inner {
             config,
             store,
             committer,
             metrics,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(state),
             names: Mutex::new(names::NameFilter::new()),
             timer_wake: Notify::new(),
             stopping: std::sync::atomic::AtomicBool::new(false),
             me: std::sync::OnceLock::new(),
             runtime: tokio::runtime::Handle::try_current().ok(),
+            activity_arns,
             sweep_gate: tokio::sync::RwLock::new(()),
         });
         let _ = inner.me.set(Arc::downgrade(&inner));
@@ -374,6 +385,7 @@ pub(crate) struct Stepping<'a>(Option<&'a dyn StepMarker>);
 impl Drop for Stepping<'_> {
     fn drop(&mut self) {
         sources::set_step_deadline(false);
+        sources::set_step_activities(None);
         stepwise_jsonata::interrupt_with(None);
         if let Some(m) = self.0 {
             m.mark(None);
@@ -391,6 +403,7 @@ impl Inner {
         interrupt: Option<Arc<stepwise_jsonata::Interrupt>>,
     ) -> Stepping<'_> {
         sources::set_step_deadline(true);
+        sources::set_step_activities(Some(Arc::clone(&self.activity_arns)));
         stepwise_jsonata::interrupt_with(interrupt);
         let m = self.config.step_marker.as_deref();
         if let Some(m) = m {

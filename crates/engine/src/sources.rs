@@ -27,6 +27,29 @@ impl Sources for SystemSources {
     fn interrupted(&mut self) -> bool {
         stepwise_jsonata::interrupted()
     }
+    fn activity_exists(&mut self, arn: &str) -> bool {
+        STEP_ACTIVITIES.with(|a| {
+            a.borrow()
+                .as_ref()
+                .is_none_or(|set| set.read().map_or(true, |s| s.contains(arn)))
+        })
+    }
+}
+
+/// The ARNs of the activities an engine keeps (read by the steps it runs, without the
+/// engine's lock; written under it with the catalogue).
+pub(crate) type ActivityArns = std::sync::RwLock<std::collections::HashSet<String>>;
+
+thread_local! {
+    /// The activities of the engine whose step runs on this thread.
+    static STEP_ACTIVITIES: std::cell::RefCell<Option<std::sync::Arc<ActivityArns>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Answer [`Sources::activity_exists`] from `arns` for the step that starts now on this
+/// thread (`None`: the step ended).
+pub(crate) fn set_step_activities(arns: Option<std::sync::Arc<ActivityArns>>) {
+    STEP_ACTIVITIES.with(|a| *a.borrow_mut() = arns);
 }
 
 /// How long one step of an execution may hold the engine before it yields (between two

@@ -474,3 +474,70 @@ async fn large_finished_executions_are_read_back_from_the_store() {
     assert_eq!(again.code, ErrorCode::ExecutionAlreadyExists);
     e.shutdown();
 }
+
+/// test_activities.snapshot.json (LocalStack, recorded against AWS on 2024-03-17),
+/// `TestActivities::test_activity_task_on_deleted`: an activity created, deleted, then
+/// used by a Task. AWS writes `ExecutionStarted`, `TaskStateEntered` (2 → 0) and
+/// `ExecutionFailed` (3 → 2, `States.Runtime`, "An error occurred while executing the
+/// state 'ActivityTask' (entered at the event id #2). The activity <ARN> does not
+/// exist."), no `ActivityScheduled`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_on_a_deleted_activity_fails_at_once() {
+    let db = TempDb::new("deleted-activity");
+    let e = db.open(instant());
+    let activity = format!("{PREFIX}activity:gone");
+    e.create_activity("gone", Vec::new(), Default::default())
+        .await
+        .expect("activity");
+    e.delete_activity(&activity).await.expect("delete");
+    let def = json!({"Comment": "BASE_ACTIVITY_TASK", "StartAt": "ActivityTask", "States": {
+        "ActivityTask": {"Type": "Task", "Resource": activity, "End": true}}});
+    let m = machine(&e, "deleted", def).await;
+    let arn = start(&e, &m, "first", json!({"Value1": "HelloWorld"})).await;
+    assert_eq!(finished(&e, &arn).await.0, "FAILED");
+    let d = e.describe_execution(&arn).await.expect("describe");
+    assert_eq!(d.error.as_deref(), Some("States.Runtime"));
+    let cause = format!(
+        "An error occurred while executing the state 'ActivityTask' (entered at the event id #2). \
+         The activity {activity} does not exist."
+    );
+    assert_eq!(d.cause.as_deref(), Some(cause.as_str()));
+    let events: Vec<Value> = e
+        .execution_history(&arn, 0, false, 1000)
+        .await
+        .expect("history")
+        .iter()
+        .map(|ev| serde_json::from_str(&ev.json).expect("event JSON"))
+        .collect();
+    let chain: Vec<(u64, u64, &str)> = events
+        .iter()
+        .map(|v| {
+            (
+                v["id"].as_u64().unwrap_or(0),
+                v["previousEventId"].as_u64().unwrap_or(0),
+                v["type"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        chain,
+        vec![
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "TaskStateEntered"),
+            (3, 2, "ExecutionFailed")
+        ]
+    );
+    assert_eq!(
+        events[2]["executionFailedEventDetails"],
+        json!({"error": "States.Runtime", "cause": cause})
+    );
+    // The same machine runs once the activity exists again.
+    e.create_activity("gone", Vec::new(), Default::default())
+        .await
+        .expect("activity again");
+    let again = start(&e, &m, "second", json!({})).await;
+    assert!(history_types(&e, &again)
+        .await
+        .contains(&"ActivityScheduled".to_string()));
+    e.shutdown();
+}

@@ -48,6 +48,12 @@ pub trait Sources {
     fn interrupted(&mut self) -> bool {
         false
     }
+    /// Whether the activity `arn` exists, asked before a Task schedules work on it: AWS
+    /// fails the execution with `States.Runtime` when it does not. The edge that keeps
+    /// activities answers; without one, every activity exists.
+    fn activity_exists(&mut self, _arn: &str) -> bool {
+        true
+    }
 }
 
 /// Read-only access to the variables (`Assign`) visible in a state.

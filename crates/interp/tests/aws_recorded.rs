@@ -537,3 +537,58 @@ fn intrinsic_failures_name_the_function_and_fail_with_states_runtime() {
         )
     );
 }
+
+/// A clock whose edge keeps no activity at all.
+struct NoActivities(VirtualClock);
+
+impl stepwise_expr::Sources for NoActivities {
+    fn now_millis(&mut self) -> i64 {
+        self.0.now_millis()
+    }
+    fn uuid(&mut self) -> String {
+        self.0.uuid()
+    }
+    fn random(&mut self) -> f64 {
+        self.0.random()
+    }
+    fn activity_exists(&mut self, _arn: &str) -> bool {
+        false
+    }
+}
+
+/// Item: a Task on a deleted activity. test_activities.snapshot.json,
+/// `TestActivities::test_activity_task_on_deleted` (recorded 2024-03-17): `1 0
+/// ExecutionStarted, 2 0 TaskStateEntered, 3 2 ExecutionFailed {error: States.Runtime,
+/// cause: "An error occurred while executing the state 'ActivityTask' (entered at the
+/// event id #2). The activity activity_arn does not exist."}` — no `ActivityScheduled`,
+/// no call.
+#[test]
+fn a_task_on_an_activity_that_does_not_exist_fails_at_once() {
+    let arn = "arn:aws:states:us-east-1:111111111111:activity:activity_name";
+    let def = json!({"Comment": "BASE_ACTIVITY_TASK", "StartAt": "ActivityTask", "States": {
+        "ActivityTask": {"Type": "Task", "Resource": arn, "End": true}}});
+    let sm = stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("{d:?}"));
+    let mut src = NoActivities(VirtualClock::new(T0, 1));
+    let (ex, step) = Execution::start(
+        Machine::new(sm),
+        ExecutionInfo::local("M", "e"),
+        json!({"Value1": "HelloWorld"}),
+        &mut src,
+    );
+    assert_eq!(
+        chain(&step.events),
+        vec![
+            (1, 0, "ExecutionStarted"),
+            (2, 0, "TaskStateEntered"),
+            (3, 2, "ExecutionFailed")
+        ]
+    );
+    assert_eq!(
+        details(&step.events[2]),
+        json!({"executionFailedEventDetails": {
+            "error": "States.Runtime",
+            "cause": format!("An error occurred while executing the state 'ActivityTask' (entered at the event id #2). The activity {arn} does not exist.")}})
+    );
+    assert!(tasks(&step).is_empty());
+    assert_eq!(ex.status(), stepwise_interp::Status::Failed);
+}

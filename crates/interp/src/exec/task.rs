@@ -145,6 +145,14 @@ impl Execution {
             )?;
             (Arc::unwrap_or_clone(params), timeout, heartbeat)
         };
+        // AWS fails at once, before `ActivityScheduled`, on an activity that does not
+        // exist (test_activities.snapshot.json, `test_activity_task_on_deleted`).
+        if kind == ResourceKind::Activity && !src.activity_exists(&t.resource) {
+            return Err(Failure::eval(StatesError::runtime(format!(
+                "The activity {} does not exist.",
+                t.resource
+            ))));
+        }
         let task = self.next_task;
         self.next_task += 1;
         match kind {
