@@ -87,3 +87,19 @@ def test_without_the_setup_block_the_cli_stops_where_the_readme_says(port, tmp_p
     env["AWS_DEFAULT_REGION"] = "us-east-1"
     proc = run_bash(create, env, port)
     assert proc.returncode != 0 and "Unable to locate credentials" in proc.stderr, proc.stderr
+
+
+def test_a_path_without_file_prefix_gets_the_answer_the_readme_quotes(port, tmp_path):
+    """Step 4's warning: the path's text sent as the definition."""
+    blocks = walkthrough_blocks(README.read_text())
+    create = blocks[1].split("\narn=")[0]
+    assert "file://examples/hello.asl.json" in create
+    env = new_user_env(tmp_path)
+    proc = run_bash(blocks[0] + "\n" + create.replace("file://examples/", "examples/"), env, port)
+    assert proc.returncode != 0
+    assert (
+        "An error occurred (InvalidDefinition) when calling the CreateStateMachine operation: "
+        "Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: Unrecognized token 'examples': "
+        "was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+    ) in proc.stderr, proc.stderr
+    assert 'at [Source: (String)"examples/hello.asl.json"; line: 1, column: 9]' in proc.stderr, proc.stderr
