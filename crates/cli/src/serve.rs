@@ -173,6 +173,11 @@ pub fn main(a: ServeArgs) -> anyhow::Result<ExitCode> {
         // SAFETY: mi_collect only walks and frees mimalloc's own free pages.
         unsafe { libmimalloc_sys::mi_collect(true) };
         tracing::info!(%addr, db = %db.display(), durability = ?a.durability, ready_in_ms = t.elapsed().as_millis() as u64, "stepwise serving the AWS Step Functions API");
+        // AWS's clients call StartSyncExecution and TestState at `sync-` + the endpoint's host.
+        tracing::info!(
+            "clients: --endpoint-url http://localhost:{port}; for StartSyncExecution and TestState set AWS_DISABLE_HOST_PREFIX_INJECTION=true, or use http://stepwise.localhost:{port} where *.localhost resolves (README: \"The sync- host prefix\")",
+            port = addr.port()
+        );
         let on_signal = {
             let engine = engine.clone();
             async move {
