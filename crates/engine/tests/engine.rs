@@ -541,3 +541,64 @@ async fn a_task_on_a_deleted_activity_fails_at_once() {
         .contains(&"ActivityScheduled".to_string()));
     e.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_machine_created_in_a_scope_runs_there() {
+    let db = TempDb::new("scope");
+    let e = db.open(instant());
+    let eu = stepwise_engine::Scope::new("eu-west-1", "111122223333");
+    let def = json!({"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "ItemsPath": "$.items",
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {"child.$": "$$.Execution.Id"}, "End": true}}},
+        "ResultSelector": {"children.$": "$[*].child"},
+        "End": true}}});
+    let (m, _) = e
+        .create_state_machine_in(
+            &eu,
+            NewStateMachine {
+                name: "scoped".into(),
+                definition: def.to_string(),
+                role_arn: "arn:aws:iam::111122223333:role/r".into(),
+                machine_type: MachineType::Standard,
+                config: Default::default(),
+                tags: Vec::new(),
+                publish: false,
+                version_description: None,
+            },
+        )
+        .await
+        .expect("create machine");
+    assert_eq!(
+        m.arn,
+        "arn:aws:states:eu-west-1:111122223333:stateMachine:scoped"
+    );
+    let arn = start(&e, &m.arn, "run", json!({"items": [1]})).await;
+    assert_eq!(
+        arn,
+        "arn:aws:states:eu-west-1:111122223333:execution:scoped:run"
+    );
+    let (status, out) = finished(&e, &arn).await;
+    assert_eq!(status, "SUCCEEDED");
+    // The Map Run's child executions live in the machine's scope too.
+    let child = out
+        .as_ref()
+        .and_then(|o| o["children"][0].as_str())
+        .unwrap_or_default();
+    assert!(
+        child.starts_with("arn:aws:states:eu-west-1:111122223333:execution:scoped/"),
+        "{out:?}"
+    );
+    let runs = e.list_map_runs(&arn).expect("map runs");
+    assert!(runs[0]
+        .arn
+        .starts_with("arn:aws:states:eu-west-1:111122223333:mapRun:scoped/"));
+    // Activities too; the server's own scope stays the default.
+    let a = e
+        .create_activity_in(&eu, "work", Vec::new(), Default::default())
+        .await
+        .expect("activity");
+    assert_eq!(a.arn, "arn:aws:states:eu-west-1:111122223333:activity:work");
+    assert_eq!(e.default_scope().arn_prefix(), PREFIX);
+    e.shutdown();
+}
