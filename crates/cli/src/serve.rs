@@ -30,10 +30,12 @@ pub struct ServeArgs {
     /// `stepwise.toml`: the functions, HTTP connections and state machines Task states call.
     #[arg(long, value_name = "FILE", env = "STEPWISE_CONFIG")]
     config: Option<PathBuf>,
-    /// Region in ARNs.
+    /// Region of the requests that name none (a request works in its SigV4 credential
+    /// scope's region, as on AWS).
     #[arg(long, default_value = "us-east-1")]
     region: String,
-    /// Account id in ARNs.
+    /// Account of the requests that name none (a request whose access key id is 12 digits
+    /// works in that account).
     #[arg(long, default_value = "123456789012")]
     account: String,
     /// Require AWS Signature Version 4 on every API request, by a key in this file (the
