@@ -195,7 +195,10 @@ async fn replay(
         mock,
         ..TestStateRequest::default()
     };
-    match engine.test_state(req).await {
+    // Replayed in the execution's own region and account.
+    let scope =
+        stepwise_engine::Scope::of_arn(&record.arn).unwrap_or_else(|| engine.default_scope());
+    match engine.test_state_in(&scope, req).await {
         Ok(resp) => {
             let data = resp.to_aws_json()["inspectionData"].clone();
             let obj = data.as_object().cloned().unwrap_or_default();
