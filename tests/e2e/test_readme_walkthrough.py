@@ -103,3 +103,13 @@ def test_a_path_without_file_prefix_gets_the_answer_the_readme_quotes(port, tmp_
         "was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
     ) in proc.stderr, proc.stderr
     assert 'at [Source: (String)"examples/hello.asl.json"; line: 1, column: 9]' in proc.stderr, proc.stderr
+
+
+def test_the_install_command_names_the_crate_of_the_stepwise_binary():
+    """Step 1's `cargo install --path crates/cli` (not run here: it builds for minutes)
+    installs the package whose binary is `stepwise`."""
+    text = README.read_text()
+    m = re.search(r"cargo install (?:--locked )?--path (\S+)", text)
+    assert m, "README.md has no cargo install --path command"
+    manifest = (ROOT / m.group(1) / "Cargo.toml").read_text()
+    assert re.search(r'\[\[bin\]\]\s*name = "stepwise"', manifest), manifest
