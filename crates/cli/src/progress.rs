@@ -20,6 +20,9 @@ pub struct Progress {
     fold: Fold,
     /// Each state's retriers, from the definition.
     retriers: HashMap<String, Retriers>,
+    /// The `Error` of each Fail state that names one, from the definition: what fails a
+    /// Parallel branch or Map iteration (their failure events name no error).
+    fail_errors: HashMap<String, String>,
     /// Map iterations per Map visit (its path and name): (total, succeeded, failed).
     maps: HashMap<(PathId, String), (u64, u64, u64)>,
     /// The last error seen, for a caught Map or Parallel (its own event names none).
@@ -30,15 +33,17 @@ impl Progress {
     /// A view of an execution of `definition` (ASL JSON text); prints only when `on`.
     pub fn new(on: bool, definition: &str) -> Progress {
         let mut retriers = HashMap::new();
+        let mut fail_errors = HashMap::new();
         if on {
             if let Ok(def) = serde_json::from_str::<Value>(definition) {
-                learn_retriers(&def, &mut retriers);
+                learn(&def, &mut retriers, &mut fail_errors);
             }
         }
         Progress {
             on,
             fold: Fold::new(if on { definition } else { "" }),
             retriers,
+            fail_errors,
             maps: HashMap::new(),
             last_error: None,
         }
@@ -75,7 +80,11 @@ impl Progress {
         let path = e["id"].as_u64().map_or(0, |id| self.fold.event_path(id));
         let label = self.label(path);
         if let Some(kind) = ty.strip_suffix("StateEntered") {
-            eprintln!("→ {label}{} ({kind})", text("name"));
+            let name = text("name");
+            eprintln!("→ {label}{name} ({kind})");
+            if let Some(error) = self.fail_errors.get(&name).filter(|_| kind == "Fail") {
+                self.last_error = Some(error.clone());
+            }
             return;
         }
         if ty.ends_with("StateExited") {
@@ -247,9 +256,15 @@ impl Progress {
                 .iter()
                 .position(|(errors, _)| errors.iter().any(|e| matches(e, error)))
         };
+        // A Parallel's or Map's failure event names no error: the last one seen inside.
         let failures: Vec<&str> = visit.attempts[..n - 1]
             .iter()
-            .map(|a| a.error.as_deref().unwrap_or_default())
+            .map(|a| {
+                a.error
+                    .as_deref()
+                    .or(self.last_error.as_deref())
+                    .unwrap_or_default()
+            })
             .collect();
         let last = failures.last().copied().unwrap_or_default();
         match matched(last) {
@@ -271,12 +286,16 @@ fn matches(pattern: &str, error: &str) -> bool {
         || (pattern == "States.TaskFailed" && error != "States.Timeout")
 }
 
-/// Every state's `Retry` in a definition, nested ones included.
-fn learn_retriers(scope: &Value, out: &mut HashMap<String, Retriers>) {
+/// Every state's `Retry` and every Fail state's `Error` in a definition, nested ones
+/// included.
+fn learn(scope: &Value, out: &mut HashMap<String, Retriers>, fails: &mut HashMap<String, String>) {
     let Some(states) = scope["States"].as_object() else {
         return;
     };
     for (name, s) in states {
+        if let (Some("Fail"), Some(error)) = (s["Type"].as_str(), s["Error"].as_str()) {
+            fails.insert(name.clone(), error.to_string());
+        }
         if let Some(retry) = s["Retry"].as_array() {
             let rs = retry
                 .iter()
@@ -293,10 +312,10 @@ fn learn_retriers(scope: &Value, out: &mut HashMap<String, Retriers>) {
             out.insert(name.clone(), rs);
         }
         for b in s["Branches"].as_array().into_iter().flatten() {
-            learn_retriers(b, out);
+            learn(b, out, fails);
         }
         if let Some(p) = s.get("ItemProcessor").or_else(|| s.get("Iterator")) {
-            learn_retriers(p, out);
+            learn(p, out, fails);
         }
     }
 }

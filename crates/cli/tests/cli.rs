@@ -442,6 +442,38 @@ fn progress_labels_map_iterations_and_retries_and_marks_caught_states() {
     );
 }
 
+#[test]
+fn progress_shows_a_retried_and_caught_parallel() {
+    let t = TempDir::new("progress-parallel");
+    let def = t.file(
+        "par.json",
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Parallel",
+            "Retry": [{"ErrorEquals": ["Oops"], "MaxAttempts": 2, "IntervalSeconds": 1}],
+            "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}],
+            "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Oops"}}}],
+            "End": true},
+          "C": {"Type": "Pass", "End": true}}}"#,
+    );
+    let out = stepwise(&["run", &def, "--time-scale", "0", "--progress"], None);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let mut at = 0;
+    for want in [
+        "→ P (Parallel)",
+        "→ F (Fail)",
+        "  retry 1/2",
+        "→ F (Fail)",
+        "  retry 2/2",
+        "↪ P (caught Oops)",
+        "✓ C",
+    ] {
+        match lines[at..].iter().position(|l| l.starts_with(want)) {
+            Some(i) => at += i + 1,
+            None => panic!("{want:?} missing (in order) in:\n{}", out.stderr),
+        }
+    }
+}
+
 // ---------------------------------------------------------------- run: tasks and mocks
 
 #[test]
