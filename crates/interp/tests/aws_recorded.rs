@@ -12,20 +12,8 @@ use stepwise_interp::{
     Command, Event, Execution, ExecutionInfo, HistoryEvent, Machine, Step, TaskRequest,
 };
 
-const T0: i64 = 1_700_000_000_000;
-
-fn start(def: Value, input: Value) -> (Execution, Step, VirtualClock) {
-    let sm =
-        stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
-    let mut clock = VirtualClock::new(T0, 1);
-    let (ex, step) = Execution::start(
-        Machine::new(sm),
-        ExecutionInfo::local("M", "e"),
-        input,
-        &mut clock,
-    );
-    (ex, step, clock)
-}
+mod common;
+use common::{start, T0};
 
 /// `(id, previousEventId, type)` of each event.
 fn chain(events: &[HistoryEvent]) -> Vec<(u64, u64, &'static str)> {

@@ -4,23 +4,11 @@
 use serde_json::{json, Value};
 use stepwise_interp::run::VirtualClock;
 use stepwise_interp::{
-    Command, Event, Execution, ExecutionInfo, Machine, Status, Step, TaskRequest,
+    Command, Event, ExecutionInfo, Machine, Status, Step, TaskRequest,
 };
 
-const T0: i64 = 1_700_000_000_000;
-
-fn start(def: Value, input: Value) -> (Execution, Step, VirtualClock) {
-    let sm =
-        stepwise_asl::parse_value(&def).unwrap_or_else(|d| panic!("invalid definition: {d:?}"));
-    let mut clock = VirtualClock::new(T0, 1);
-    let (ex, step) = Execution::start(
-        Machine::new(sm),
-        ExecutionInfo::local("M", "e"),
-        input,
-        &mut clock,
-    );
-    (ex, step, clock)
-}
+mod common;
+use common::{start, T0};
 
 fn types(step: &Step) -> Vec<&'static str> {
     step.events.iter().map(|e| e.event_type.as_str()).collect()
