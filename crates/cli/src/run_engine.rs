@@ -7,13 +7,12 @@
 
 use crate::progress::Progress;
 use anyhow::Context;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use stepwise_engine::{Config, Engine, NewStateMachine, StartRequest};
 use stepwise_mock::MockConfig;
-use stepwise_store::MachineType;
 use stepwise_store_sqlite::SqliteStore;
 
 const REGION: &str = "us-east-1";
@@ -189,14 +188,9 @@ async fn execute(
 }
 
 fn new_machine(name: &str, definition: String) -> NewStateMachine {
-    NewStateMachine {
-        name: name.to_string(),
+    NewStateMachine::standard(
+        name,
         definition,
-        role_arn: format!("arn:aws:iam::{ACCOUNT}:role/stepwise-run"),
-        machine_type: MachineType::Standard,
-        config: Map::new(),
-        tags: Vec::new(),
-        publish: false,
-        version_description: None,
-    }
+        &format!("arn:aws:iam::{ACCOUNT}:role/stepwise-run"),
+    )
 }

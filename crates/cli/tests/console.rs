@@ -498,7 +498,10 @@ fn a_machine_page_shows_its_definition_and_starts_executions() {
         json!({"resourceArn": arn, "tags": [{"key": "team", "value": HOSTILE}]}),
     );
     let page = get(&server, &path).1;
-    assert!(page.contains("<dt>team</dt>") && !page.contains("<img"), "{page}");
+    assert!(
+        page.contains("<dt>team</dt>") && !page.contains("<img"),
+        "{page}"
+    );
     let (code, _) = post_form(
         &server,
         "/console/start-execution",
@@ -613,15 +616,27 @@ fn the_graph_and_the_step_panel_read_the_history() {
         "Done": {"Type": "Succeed"}}});
     let machine = c.create_machine("drawn", &def);
 
-    let (code, page) = get(&server, &format!("/console/state-machines/{}", enc(&machine)));
+    let (code, page) = get(
+        &server,
+        &format!("/console/state-machines/{}", enc(&machine)),
+    );
     assert_eq!(code, 200);
     assert!(page.contains("<svg"), "{page}");
-    for s in ["Check", "Fan", "A", "B", "Items", "Each", "Bad", "Good", "Done"] {
+    for s in [
+        "Check", "Fan", "A", "B", "Items", "Each", "Bad", "Good", "Done",
+    ] {
         assert_eq!(node_status(&page, s), "notstarted");
     }
-    assert_eq!(page.matches("class=\"cluster\"").count(), 4, "Fan, its two branches, Items");
+    assert_eq!(
+        page.matches("class=\"cluster\"").count(),
+        4,
+        "Fan, its two branches, Items"
+    );
     assert!(page.contains("$.n &gt; 3"), "the Choice edge's label");
-    assert!(page.contains("class=\"edge catch\""), "the dashed Catch edge");
+    assert!(
+        page.contains("class=\"edge catch\""),
+        "the dashed Catch edge"
+    );
 
     let arn = c.ok(
         "StartExecution",
@@ -630,7 +645,10 @@ fn the_graph_and_the_step_panel_read_the_history() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(c.wait_done(&arn, Duration::from_secs(20))["status"], "SUCCEEDED");
+    assert_eq!(
+        c.wait_done(&arn, Duration::from_secs(20))["status"],
+        "SUCCEEDED"
+    );
     let href = format!("/console/executions/{}", enc(&arn));
     let page = get(&server, &href).1;
     for (s, want) in [
@@ -646,7 +664,10 @@ fn the_graph_and_the_step_panel_read_the_history() {
     }
     // The table has a row per visit on the top level.
     assert!(page.contains("data-visit-state=\"Items\""));
-    assert!(!page.contains("data-visit-state=\"Good\""), "iterations are not top-level rows");
+    assert!(
+        !page.contains("data-visit-state=\"Good\""),
+        "iterations are not top-level rows"
+    );
 
     // The step panel of a Pass: input, output and the data flow replayed.
     let page = get(&server, &format!("{href}?state=A")).1;
@@ -655,20 +676,32 @@ fn the_graph_and_the_step_panel_read_the_history() {
         assert!(page.contains(field), "{field} in the advanced view");
     }
     let step = &page[page.find("id=\"step\"").unwrap()..];
-    assert!(step.contains("&quot;one&quot;: 1"), "the Result in the output");
+    assert!(
+        step.contains("&quot;one&quot;: 1"),
+        "the Result in the output"
+    );
 
     // A Map's iterations, the failed one first; picking one shows its states alone.
     let page = get(&server, &format!("{href}?state=Items")).1;
-    let its: Vec<String> = links(&page).into_iter().filter(|h| h.contains("&it=")).collect();
+    let its: Vec<String> = links(&page)
+        .into_iter()
+        .filter(|h| h.contains("&it="))
+        .collect();
     // MaxConcurrency 1: the third item never starts once the second failed.
     assert_eq!(its.len(), 2, "{its:?}");
     assert!(page.contains("#1 failed"), "the failed iteration is named");
     let first = page.find("#1 failed").unwrap();
-    assert!(page.find("#0 succeeded").is_some_and(|i| i > first), "failed ones first");
+    assert!(
+        page.find("#0 succeeded").is_some_and(|i| i > first),
+        "failed ones first"
+    );
     let failed = get(&server, &its[0]).1;
     assert_eq!(node_status(&failed, "Bad"), "failed");
     assert_eq!(node_status(&failed, "Good"), "notstarted");
-    assert!(failed.contains("Showing"), "the page says which iteration it shows");
+    assert!(
+        failed.contains("Showing"),
+        "the page says which iteration it shows"
+    );
     let ok = get(&server, &its[1]).1;
     assert_eq!(node_status(&ok, "Good"), "succeeded");
     assert_eq!(node_status(&ok, "Bad"), "notstarted");
@@ -677,10 +710,17 @@ fn the_graph_and_the_step_panel_read_the_history() {
     assert_eq!(node_status(&by_index, "Bad"), "failed");
 
     // The graph as a file, coloured as the execution ended.
-    let r = ureq::get(&format!("{}/console/graph.svg?execution={}", server.url(), enc(&arn)))
-        .call()
-        .expect("graph.svg");
-    assert_eq!(r.header("Content-Type"), Some("image/svg+xml; charset=utf-8"));
+    let r = ureq::get(&format!(
+        "{}/console/graph.svg?execution={}",
+        server.url(),
+        enc(&arn)
+    ))
+    .call()
+    .expect("graph.svg");
+    assert_eq!(
+        r.header("Content-Type"),
+        Some("image/svg+xml; charset=utf-8")
+    );
     let svg = r.into_string().unwrap();
     assert!(svg.starts_with("<?xml"));
     assert_eq!(node_status(&svg, "Items"), "caught");
@@ -733,7 +773,10 @@ fn map_runs_and_nested_executions_link_both_ways() {
     // The parent execution and three children.
     assert_eq!(children.len(), 4, "{children:?}");
     let child_page = get(&server, &children[1]).1;
-    assert!(links(&child_page).contains(&run), "a child links back to its Map Run");
+    assert!(
+        links(&child_page).contains(&run),
+        "a child links back to its Map Run"
+    );
 
     let nested = links(&page)
         .into_iter()

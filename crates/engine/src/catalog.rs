@@ -33,6 +33,22 @@ pub struct NewStateMachine {
     pub version_description: Option<String>,
 }
 
+impl NewStateMachine {
+    /// A STANDARD machine with the default configuration, no tags, not published.
+    pub fn standard(name: &str, definition: String, role_arn: &str) -> NewStateMachine {
+        NewStateMachine {
+            name: name.to_string(),
+            definition,
+            role_arn: role_arn.to_string(),
+            machine_type: MachineType::Standard,
+            config: Map::new(),
+            tags: Vec::new(),
+            publish: false,
+            version_description: None,
+        }
+    }
+}
+
 /// UpdateStateMachine's arguments.
 #[derive(Debug, Clone, Default)]
 pub struct StateMachineUpdate {

@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 use stepwise_engine::{Config, Engine, ErrorCode, NewStateMachine, StartRequest};
-use stepwise_store::MachineType;
 use stepwise_store_sqlite::SqliteStore;
 
 const PREFIX: &str = "arn:aws:states:us-east-1:123456789012:";
@@ -41,16 +40,11 @@ fn instant() -> Config {
 
 async fn machine(e: &Engine, name: &str, def: Value) -> String {
     let (m, _) = e
-        .create_state_machine(NewStateMachine {
-            name: name.into(),
-            definition: def.to_string(),
-            role_arn: "arn:aws:iam::123456789012:role/r".into(),
-            machine_type: MachineType::Standard,
-            config: Default::default(),
-            tags: Vec::new(),
-            publish: false,
-            version_description: None,
-        })
+        .create_state_machine(NewStateMachine::standard(
+            name,
+            def.to_string(),
+            "arn:aws:iam::123456789012:role/r",
+        ))
         .await
         .expect("create machine");
     m.arn
@@ -556,16 +550,11 @@ async fn a_machine_created_in_a_scope_runs_there() {
     let (m, _) = e
         .create_state_machine_in(
             &eu,
-            NewStateMachine {
-                name: "scoped".into(),
-                definition: def.to_string(),
-                role_arn: "arn:aws:iam::111122223333:role/r".into(),
-                machine_type: MachineType::Standard,
-                config: Default::default(),
-                tags: Vec::new(),
-                publish: false,
-                version_description: None,
-            },
+            NewStateMachine::standard(
+                "scoped",
+                def.to_string(),
+                "arn:aws:iam::111122223333:role/r",
+            ),
         )
         .await
         .expect("create machine");

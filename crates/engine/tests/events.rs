@@ -108,14 +108,8 @@ fn nowhere() -> Webhook {
 
 async fn machine(e: &Engine, name: &str, ty: MachineType, def: Value) -> String {
     e.create_state_machine(NewStateMachine {
-        name: name.into(),
-        definition: def.to_string(),
-        role_arn: "arn:aws:iam::123456789012:role/r".into(),
         machine_type: ty,
-        config: Default::default(),
-        tags: Vec::new(),
-        publish: false,
-        version_description: None,
+        ..NewStateMachine::standard(name, def.to_string(), "arn:aws:iam::123456789012:role/r")
     })
     .await
     .expect("create machine")

@@ -4,21 +4,15 @@
 use crate::{Config, Engine, NewStateMachine, StartRequest, WaitsFor};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use stepwise_store::MachineType;
 use stepwise_store_sqlite::SqliteStore;
 
 async fn machine(e: &Engine, name: &str, def: Value) -> String {
     let (m, _) = e
-        .create_state_machine(NewStateMachine {
-            name: name.into(),
-            definition: def.to_string(),
-            role_arn: "arn:aws:iam::123456789012:role/r".into(),
-            machine_type: MachineType::Standard,
-            config: Default::default(),
-            tags: Vec::new(),
-            publish: false,
-            version_description: None,
-        })
+        .create_state_machine(NewStateMachine::standard(
+            name,
+            def.to_string(),
+            "arn:aws:iam::123456789012:role/r",
+        ))
         .await
         .expect("create machine");
     m.arn
