@@ -606,7 +606,7 @@ fn the_graph_and_the_step_panel_read_the_history() {
         "Check": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericGreaterThan": 3, "Next": "Fan"}], "Default": "Done"},
         "Fan": {"Type": "Parallel", "Next": "Items", "ResultPath": "$.fan", "Branches": [
             {"StartAt": "A", "States": {"A": {"Type": "Pass", "InputPath": "$.n", "Result": {"one": 1}, "ResultPath": "$.r", "End": true}}},
-            {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}]},
+            {"StartAt": "B", "States": {"B": {"Type": "Pass", "Parameters": {"role.$": "$$.Execution.RoleArn"}, "End": true}}}]},
         "Items": {"Type": "Map", "ItemsPath": "$.items", "ResultPath": "$.mapped", "MaxConcurrency": 1,
             "ItemProcessor": {"StartAt": "Each", "States": {
                 "Each": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Bad"}], "Default": "Good"},
@@ -680,6 +680,12 @@ fn the_graph_and_the_step_panel_read_the_history() {
         step.contains("&quot;one&quot;: 1"),
         "the Result in the output"
     );
+
+    // The replay sees the Context object the execution had (its role among it).
+    let page = get(&server, &format!("{href}?state=B")).1;
+    let replayed = &page[page.find("afterParameters").expect("replayed")..];
+    let replayed = &replayed[..replayed.find("</dd>").unwrap()];
+    assert!(replayed.contains(":role/"), "{replayed}");
 
     // A Map's iterations, the failed one first; picking one shows its states alone.
     let page = get(&server, &format!("{href}?state=Items")).1;

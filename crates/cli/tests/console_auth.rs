@@ -163,6 +163,25 @@ fn sign_in_guards_the_console() {
         assert!(g.body.contains("name=\"secret_access_key\""));
     }
     assert!(wrong.body.contains(&format!("value=\"{KEY}\"")));
+    // Guesses sent together are answered one at a time (each after 300 ms).
+    let started = std::time::Instant::now();
+    std::thread::scope(|s| {
+        let guesses: Vec<_> = (0..6)
+            .map(|i| {
+                let sign_in = &sign_in;
+                let csrf = &csrf;
+                s.spawn(move || sign_in(KEY, &format!("guess-{i}"), csrf, "/console/").code)
+            })
+            .collect();
+        for g in guesses {
+            assert_eq!(g.join().expect("guess"), 401);
+        }
+    });
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1_500),
+        "six failed sign-ins in {:?}: not serialised",
+        started.elapsed()
+    );
 
     // The right pair: a session cookie, and back where the browser was going.
     let ok = sign_in(KEY, SECRET, &csrf, "/console/executions?status=RUNNING");
@@ -260,6 +279,9 @@ fn sign_in_guards_the_console() {
     assert_eq!((g.code, g.location.as_str()), (303, "/console/sign-in"));
     assert!(g.cookie.starts_with("stepwise_session=;"), "{}", g.cookie);
     assert!(g.cookie.contains("Max-Age=0"), "{}", g.cookie);
+    // A copy of the signed-out cookie opens nothing any more.
+    let g = get(&server, "/console/executions", Some(&session));
+    assert_eq!(g.code, 303, "a signed-out session was accepted");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -9,7 +9,9 @@
 //! configured, a GET is sent to `/console/sign-in?next=PATH` and anything else gets 403.
 //! The cookie is `HttpOnly; SameSite=Strict; Path=/console` (no `Secure`: the server
 //! speaks plain HTTP; put TLS in front of it beyond loopback). Sign-in and sign-out are
-//! POST forms with the console's CSRF token, like every change.
+//! POST forms with the console's CSRF token, like every change. Sign-out revokes the
+//! session on the server too (a copy of the cookie stops working), and failed sign-ins
+//! are answered one at a time after [`FAILED_DELAY`], so guesses cannot be run in parallel.
 
 use crate::page::{layout, query_value};
 use crate::refuse;
@@ -20,6 +22,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
 use maud::{html, Markup};
 use serde::Deserialize;
+use std::collections::HashMap;
 use sha2::Sha256;
 use std::sync::Arc;
 use stepwise_api::sigv4::Credentials;
@@ -30,13 +33,19 @@ type HmacSha256 = Hmac<Sha256>;
 pub const COOKIE: &str = "stepwise_session";
 /// How long a session lasts after sign-in.
 pub const SESSION_SECONDS: i64 = 12 * 60 * 60;
-/// A failed sign-in answers after this long (slows guessing down).
+/// A failed sign-in answers after this long, one at a time (at most about three guesses
+/// a second, however many clients guess).
 const FAILED_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// The keys that may sign in and the key that tags sessions.
 pub(crate) struct Auth {
     credentials: Credentials,
     key: [u8; 32],
+    /// Sessions signed out before they expired: their tag (hex) and expiry. Entries are
+    /// dropped once expired, so this holds at most the sessions of the last 12 hours.
+    revoked: std::sync::Mutex<HashMap<String, i64>>,
+    /// Held through a failed sign-in's delay: failures queue instead of running together.
+    failing: tokio::sync::Mutex<()>,
 }
 
 impl Auth {
@@ -45,7 +54,35 @@ impl Auth {
         for chunk in key.chunks_mut(8) {
             chunk.copy_from_slice(&stepwise_engine::sources::random_u64().to_le_bytes());
         }
-        Auth { credentials, key }
+        Auth {
+            credentials,
+            key,
+            revoked: std::sync::Mutex::new(HashMap::new()),
+            failing: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    fn is_revoked(&self, tag: &str) -> bool {
+        self.revoked
+            .lock()
+            .map_or(true, |revoked| revoked.contains_key(tag))
+    }
+
+    /// Ends a session before its expiry: a valid cookie value stops verifying.
+    pub(crate) fn revoke(&self, value: &str, now: i64) {
+        if self.verify(value, now).is_none() {
+            return;
+        }
+        let Some((payload, tag)) = value.rsplit_once('.') else {
+            return;
+        };
+        let Some(expires) = payload.rsplit_once('.').and_then(|(_, e)| e.parse().ok()) else {
+            return;
+        };
+        if let Ok(mut revoked) = self.revoked.lock() {
+            revoked.retain(|_, until| *until > now);
+            revoked.insert(tag.to_ascii_lowercase(), expires);
+        }
     }
 
     /// The cookie value of a session for `access_key_id` ending at `expires` (Unix seconds):
@@ -65,13 +102,17 @@ impl Auth {
     }
 
     /// The access key a cookie value names, if its tag is ours (checked in constant
-    /// time), it has not expired at `now` and the key is still configured.
+    /// time), it has not expired at `now` nor been signed out, and the key is still
+    /// configured.
     pub(crate) fn verify(&self, value: &str, now: i64) -> Option<String> {
-        let (payload, tag) = value.rsplit_once('.')?;
-        let tag = unhex(tag)?;
+        let (payload, tag_hex) = value.rsplit_once('.')?;
+        let tag = unhex(tag_hex)?;
         let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
         mac.update(payload.as_bytes());
         mac.verify_slice(&tag).ok()?;
+        if self.is_revoked(&tag_hex.to_ascii_lowercase()) {
+            return None;
+        }
         let (id, expires) = payload.rsplit_once('.')?;
         let expires: i64 = expires.parse().ok()?;
         let id = percent_encoding::percent_decode_str(id)
@@ -83,15 +124,20 @@ impl Auth {
 
     /// The session a request's cookies carry, if one is valid.
     fn signed_in(&self, headers: &HeaderMap, now: i64) -> Option<String> {
-        headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|c| c.trim().split_once('='))
-            .filter(|(name, _)| *name == COOKIE)
-            .find_map(|(_, value)| self.verify(value, now))
+        session_cookies(headers).find_map(|value| self.verify(value, now))
     }
+}
+
+/// The values of the request's session cookies.
+fn session_cookies(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .filter(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value)
 }
 
 fn now_secs() -> i64 {
@@ -249,6 +295,7 @@ pub(crate) async fn sign_in(
     };
     let id = f.access_key_id.trim();
     if !auth.credentials.check_secret(id, &f.secret_access_key) {
+        let _one_at_a_time = auth.failing.lock().await;
         tokio::time::sleep(FAILED_DELAY).await;
         let message =
             "That access key ID and secret access key are not a key pair this server accepts.";
@@ -272,7 +319,7 @@ pub(crate) struct SignOutForm {
     csrf: String,
 }
 
-/// `POST /console/sign-out`: the cookie cleared.
+/// `POST /console/sign-out`: the session revoked and the cookie cleared.
 pub(crate) async fn sign_out(
     State(gate): State<Gate>,
     headers: HeaderMap,
@@ -280,6 +327,12 @@ pub(crate) async fn sign_out(
 ) -> Response {
     if let Some(refused) = refuse(&headers, &f.csrf, &gate.csrf) {
         return refused;
+    }
+    if let Some(auth) = &gate.auth {
+        let now = now_secs();
+        for value in session_cookies(&headers) {
+            auth.revoke(value, now);
+        }
     }
     let mut response = Redirect::to("/console/sign-in").into_response();
     response.headers_mut().insert(

@@ -191,7 +191,7 @@ async fn replay(
         input: v.input.clone(),
         inspection_level: InspectionLevel::Debug,
         variables: Some(variables_before(history, p, v).to_string()),
-        context: Some(context(record, v).to_string()),
+        context: Some(context(record, history, v).to_string()),
         mock,
         ..TestStateRequest::default()
     };
@@ -254,23 +254,35 @@ fn variables_before(history: &[(u64, Value)], p: &Progress, v: &Visit) -> Value 
     Value::Object(vars)
 }
 
-/// The Context object (`$$`) as the execution had it at this visit.
-fn context(record: &ExecutionRecord, v: &Visit) -> Value {
+/// The Context object (`$$`) as the execution had it at this visit: `RoleArn` from its
+/// `ExecutionStarted` event, and `State.RetryCount` only where AWS shows it (states that
+/// can retry).
+fn context(record: &ExecutionRecord, history: &[(u64, Value)], v: &Visit) -> Value {
     let input: Value = serde_json::from_str(&record.input).unwrap_or(Value::Null);
     let machine_name = record.machine_arn.rsplit(':').next().unwrap_or_default();
+    let role = history
+        .first()
+        .and_then(|(_, e)| e["executionStartedEventDetails"]["roleArn"].as_str());
+    let mut execution = json!({
+        "Id": record.arn,
+        "Input": input,
+        "Name": record.name,
+        "StartTime": when(record.start_millis),
+        "RedriveCount": record.redrive_count,
+    });
+    if let Some(role) = role {
+        execution["RoleArn"] = json!(role);
+    }
+    let mut state = json!({
+        "EnteredTime": when((v.entered * 1000.0) as i64),
+        "Name": v.state,
+    });
+    if matches!(v.state_type.as_str(), "Task" | "Parallel" | "Map") {
+        state["RetryCount"] = json!(v.attempts.len().saturating_sub(1));
+    }
     json!({
-        "Execution": {
-            "Id": record.arn,
-            "Input": input,
-            "Name": record.name,
-            "StartTime": when(record.start_millis),
-            "RedriveCount": record.redrive_count,
-        },
-        "State": {
-            "EnteredTime": when((v.entered * 1000.0) as i64),
-            "Name": v.state,
-            "RetryCount": v.attempts.len().saturating_sub(1),
-        },
+        "Execution": execution,
+        "State": state,
         "StateMachine": {"Id": record.machine_arn, "Name": machine_name},
     })
 }

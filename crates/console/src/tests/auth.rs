@@ -49,6 +49,26 @@ fn a_tampered_or_foreign_session_is_refused() {
 }
 
 #[test]
+fn a_signed_out_session_no_longer_verifies() {
+    let a = auth();
+    let cookie = a.session("AKID/odd.key", NOW + 60);
+    let other = a.session("AKID/odd.key", NOW + 61);
+    // Junk and foreign sessions revoke nothing.
+    a.revoke("junk", NOW);
+    a.revoke(&auth().session("AKID/odd.key", NOW + 60), NOW);
+    assert!(a.verify(&cookie, NOW).is_some());
+    a.revoke(&cookie, NOW);
+    assert_eq!(a.verify(&cookie, NOW), None);
+    // The tag is compared whatever the case of its hex.
+    let (payload, tag) = cookie.rsplit_once('.').unwrap();
+    assert_eq!(a.verify(&format!("{payload}.{}", tag.to_uppercase()), NOW), None);
+    assert!(a.verify(&other, NOW).is_some(), "another session stays");
+    // An expired revocation is dropped when the next one is made.
+    a.revoke(&other, NOW + 60);
+    assert_eq!(a.revoked.lock().unwrap().len(), 1);
+}
+
+#[test]
 fn the_session_is_read_from_the_cookie_header() {
     let a = auth();
     let value = a.session("AKID/odd.key", NOW + 60);
