@@ -1,8 +1,8 @@
-//! Unit tests of `jsonpath.rs` (a child module of it: `super::*` is that file).
+//! Unit tests of `jsonpath/` (a child module of `jsonpath/mod.rs`: `super::*` is that file).
 
 use super::*;
 use crate::{NoVariables, Scope};
-use serde_json::json;
+use serde_json::{json, Map};
 
 fn sel(path: &str, v: &Value) -> Option<Value> {
     JsonPath::parse(path).unwrap().select_in(v)
