@@ -21,6 +21,7 @@
 mod encode;
 mod oauth;
 #[cfg(test)]
+#[path = "../tests/http_task.rs"]
 mod tests;
 
 use crate::config::{AuthorizationType, Config, Connection, Parameter};
