@@ -2,7 +2,8 @@
 // running `stepwise serve`. Run by tests/e2e/test_console_browser.py:
 //   node tests/browser/console.cjs SCENARIO ENDPOINT EXECUTION_ARN
 // SCENARIO: live    — the execution's page shows RUNNING with its state highlighted on the
-//                     graph, then SUCCEEDED without a reload; a state picked from the
+//                     graph, then SUCCEEDED without a reload (graph and table of visits
+//                     updated); a state picked from the
 //                     keyboard opens its step panel
 //           graph   — a finished execution's graph: a caught Map, its failed iteration
 //                     picked, readable at phone width and in dark mode
@@ -42,6 +43,7 @@ function fail(message) {
       const node = (name) => page.locator(`svg g[data-state="${name}"]`);
       if ((await node("Nap").getAttribute("data-status")) !== "running") fail("the Wait state is not highlighted as running");
       if ((await node("Done").getAttribute("data-status")) !== "notstarted") fail("Done is drawn as started");
+      if (await page.locator('tr[data-visit-state="Done"]').count()) fail("the table has a row for Done before it ran");
       // No reload from here on: the page must turn SUCCEEDED by itself.
       await page.waitForFunction(() => document.getElementById("status").textContent === "SUCCEEDED", null, { timeout: 15000 });
       const last = await page.locator("tbody tr").last().locator("td").nth(1).textContent();
@@ -49,6 +51,13 @@ function fail(message) {
       if (await page.getByRole("button", { name: "Stop" }).count()) fail("Stop is still offered");
       await page.waitForFunction(() => document.querySelector('svg g[data-state="Done"]').dataset.status === "succeeded", null, { timeout: 5000 });
       if ((await node("Nap").getAttribute("data-status")) !== "succeeded") fail("the Wait state did not turn succeeded");
+      // The table of visits grew and updated without a reload too.
+      await page.waitForFunction(() => {
+        const done = document.querySelector('tr[data-visit-state="Done"] .step-status');
+        return done && done.textContent === "succeeded";
+      }, null, { timeout: 5000 });
+      const nap = await page.locator('tr[data-visit-state="Nap"] .step-status').textContent();
+      if (nap !== "succeeded") fail(`the Wait state's row reads ${nap}`);
       // A state picked from the keyboard: its link focused, Enter.
       await page.locator('svg a:has(g[data-state="Nap"])').focus();
       await page.keyboard.press("Enter");

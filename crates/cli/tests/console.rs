@@ -355,13 +355,20 @@ fn executions_are_stopped_redriven_and_started_again_from_their_page() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Reads an SSE stream to its `end` event: (ids of the history events, the end's data,
-/// the last status each state was sent with).
-fn read_stream(
-    server: &Server,
-    path: &str,
-    last_event_id: Option<u64>,
-) -> (Vec<u64>, String, serde_json::Map<String, serde_json::Value>) {
+/// What a stream sent up to its `end` event.
+struct Streamed {
+    /// Ids of the history events.
+    ids: Vec<u64>,
+    /// The `end` event's data: the final status.
+    end: String,
+    /// The last status each state was sent with.
+    statuses: serde_json::Map<String, serde_json::Value>,
+    /// The table's rows as the `visits` events left them, by index.
+    rows: std::collections::BTreeMap<u64, serde_json::Value>,
+}
+
+/// Reads an SSE stream to its `end` event.
+fn read_stream(server: &Server, path: &str, last_event_id: Option<u64>) -> Streamed {
     use std::io::BufRead;
     let mut req = ureq::get(&format!("{}{path}", server.url())).timeout(Duration::from_secs(20));
     if let Some(id) = last_event_id {
@@ -371,6 +378,7 @@ fn read_stream(
     assert_eq!(r.header("Content-Type"), Some("text/event-stream"));
     let mut ids = Vec::new();
     let mut statuses = serde_json::Map::new();
+    let mut rows = std::collections::BTreeMap::new();
     let mut event = String::new();
     for line in std::io::BufReader::new(r.into_reader()).lines() {
         let line = line.expect("line");
@@ -380,7 +388,18 @@ fn read_stream(
             ids.push(id.parse().expect("numeric id"));
         } else if let Some(data) = line.strip_prefix("data: ") {
             if event == "end" {
-                return (ids, data.to_string(), statuses);
+                return Streamed {
+                    ids,
+                    end: data.to_string(),
+                    statuses,
+                    rows,
+                };
+            }
+            if event == "visits" {
+                let v: serde_json::Value = serde_json::from_str(data).expect("visits JSON");
+                for pair in v["rows"].as_array().expect("rows") {
+                    rows.insert(pair[0].as_u64().expect("an index"), pair[1].clone());
+                }
             }
             if event == "status" {
                 let changed: serde_json::Value = serde_json::from_str(data).expect("status JSON");
@@ -419,22 +438,45 @@ fn an_execution_page_streams_its_new_events() {
     assert_eq!(code, 200);
     assert!(script.contains("EventSource") && !script.contains("innerHTML"));
     let stream = format!("/console/stream?arn={}&from=0", enc(&arn));
-    let (ids, status, states) = read_stream(&server, &stream, None);
-    assert_eq!(status, "SUCCEEDED");
+    let Streamed {
+        ids,
+        end,
+        statuses: states,
+        rows,
+    } = read_stream(&server, &stream, None);
+    assert_eq!(end, "SUCCEEDED");
     // The graph's colours follow: each state ends succeeded.
     for name in ["A", "Nap", "B"] {
         assert_eq!(states[name], "succeeded", "{states:?}");
     }
+    // The table of visits follows too: a row per visit, in order, each ended.
+    let names: Vec<&str> = rows
+        .values()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["A", "Nap", "B"], "{rows:?}");
+    for r in rows.values() {
+        assert_eq!(r["status"], "succeeded", "{r}");
+        assert!(r["duration"].is_string() && r["exited"].is_number(), "{r}");
+    }
+    assert_eq!(rows[&1]["type"], "Wait");
     let n = c.history(&arn).len() as u64;
     assert_eq!(
         ids,
         (1..=n).collect::<Vec<_>>(),
         "every event once, in order"
     );
-    let (ids, _, states) = read_stream(&server, &stream, Some(3));
+    let Streamed {
+        ids,
+        statuses: states,
+        rows,
+        ..
+    } = read_stream(&server, &stream, Some(3));
     // Only what changed after event 3 (A had exited by then).
     assert!(!states.contains_key("A"), "{states:?}");
     assert_eq!(states["B"], "succeeded");
+    assert!(!rows.contains_key(&0), "A's row had not changed: {rows:?}");
+    assert_eq!(rows[&2]["state"], "B");
     assert_eq!(
         ids,
         (4..=n).collect::<Vec<_>>(),

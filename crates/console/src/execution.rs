@@ -206,7 +206,11 @@ impl Page<'_> {
                 details { summary { "Execution input" } pre.json { (pretty(&r.input)) } }
                 @if let Some(o) = &r.output { details id="output" { summary { "Execution output" } pre.json { (pretty(o)) } } }
                 @if let Some(step) = &self.step { (step) }
-                (self.visits_table())
+                (crate::visits::table(
+                    &crate::visits::rows(self.progress, self.view, &r.arn),
+                    r.start_millis as f64 / 1000.0,
+                    r.stop_millis.map(|t| t as f64 / 1000.0),
+                ))
                 (self.links())
                 (self.events())
                 @if running { script src="/console/assets/live.js" defer {} }
@@ -259,77 +263,6 @@ impl Page<'_> {
                     "iteration " strong { (index) } " of " code { (map) }
                 }
                 " · " a href=(all) { "show every iteration" }
-            }
-        }
-    }
-
-    /// Each visit on the shown path (top level and the picked iterations), with its
-    /// attempts as a timeline.
-    fn visits_table(&self) -> Markup {
-        let p = self.progress;
-        let visits: Vec<&crate::progress::Visit> =
-            p.visits.iter().filter(|v| self.on_path(v.path)).collect();
-        let start = self.record.start_millis as f64 / 1000.0;
-        let end = self
-            .record
-            .stop_millis
-            .map(|t| t as f64 / 1000.0)
-            .or_else(|| {
-                visits
-                    .iter()
-                    .filter_map(|v| v.exited.or(Some(v.entered)))
-                    .reduce(f64::max)
-            })
-            .unwrap_or(start);
-        let span = (end - start).max(0.001);
-        let pct = |t: f64| ((t - start) / span * 100.0).clamp(0.0, 100.0);
-        html! {
-            section #visits {
-                h2 { "Table" }
-                @if visits.is_empty() { p.muted { "No state entered yet." } }
-                @else {
-                    div.table { table.visits {
-                        thead { tr { th { "State" } th { "Type" } th { "Status" } th { "Started" } th { "Duration" } th { "Retries" } th.timeline-head { "Timeline" } } }
-                        tbody {
-                            @for v in visits {
-                                @let status = p.visit_status(v);
-                                tr data-visit-state=(v.state) {
-                                    td { a href=(self.view.state_href(&self.record.arn, &v.state)) { (v.state) } }
-                                    td { (v.state_type) }
-                                    td { span.step-status.(status) { (status) } }
-                                    td { (when((v.entered * 1000.0) as i64)) }
-                                    td { @if let Some(x) = v.exited { (duration(x - v.entered)) } }
-                                    td { (v.attempts.len().saturating_sub(1)) }
-                                    td.timeline {
-                                        @let left = pct(v.entered);
-                                        @let right = pct(v.exited.unwrap_or(end));
-                                        span.bar.(status) style={ "left:" (format!("{left:.2}")) "%;width:" (format!("{:.2}", (right - left).max(0.4))) "%" } {}
-                                        @for a in v.attempts.iter().skip(1) {
-                                            span.retry style={ "left:" (format!("{:.2}", pct(a.started))) "%" } title="retry" {}
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    } }
-                }
-            }
-        }
-    }
-
-    /// Whether visits on `path` belong in the table: the shown path and those above it.
-    fn on_path(&self, path: PathId) -> bool {
-        self.progress.in_view(self.view.path, path) && {
-            // Above or equal: the shown path runs inside `path`.
-            let mut at = self.view.path;
-            loop {
-                if at == path {
-                    break true;
-                }
-                if at == 0 {
-                    break false;
-                }
-                at = self.progress.parent(at);
             }
         }
     }
@@ -416,18 +349,6 @@ impl Page<'_> {
 }
 
 /// Seconds as a person reads them.
-fn duration(s: f64) -> String {
-    if s < 1.0 {
-        format!("{:.0} ms", s * 1000.0)
-    } else if s < 120.0 {
-        format!("{s:.1} s")
-    } else if s < 7200.0 {
-        format!("{:.1} min", s / 60.0)
-    } else {
-        format!("{:.1} h", s / 3600.0)
-    }
-}
-
 /// A link to a Map Run's page.
 pub fn map_run_href(arn: &str) -> String {
     format!("/console/map-runs/{}", query_value(arn))

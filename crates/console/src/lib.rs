@@ -22,6 +22,7 @@ mod step;
 mod stream;
 mod stuck;
 mod tasks;
+mod visits;
 
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -2,9 +2,13 @@
 //! Server-Sent Events (`event: history`, the event id as the SSE id, so a reconnect
 //! with `Last-Event-ID` resumes after it), `event: status` with the states whose status
 //! changed (`{"State": "running", …}`, read by the same [`Progress`] as the page, for the
-//! iterations `it` picks), then `event: end` with its final status.
+//! iterations `it` picks), `event: visits` with the rows of the table of visits that
+//! changed (`{"rows": [[index, row], …]}`, see [`crate::visits`]), then `event: end` with
+//! its final status.
 
+use crate::execution::View;
 use crate::progress::{PathId, Progress};
+use crate::visits::{self, VisitRow};
 use crate::Console;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -42,6 +46,8 @@ struct Cursor {
     it: Option<String>,
     view: PathId,
     sent: HashMap<String, &'static str>,
+    /// The table's rows as last sent.
+    rows: Vec<VisitRow>,
 }
 
 pub(crate) async fn history(
@@ -64,6 +70,7 @@ pub(crate) async fn history(
         it: q.it,
         view: 0,
         sent: HashMap::new(),
+        rows: Vec::new(),
     };
     let events = stream::unfold(cursor, |mut c| async move {
         loop {
@@ -138,8 +145,18 @@ impl Cursor {
         }
         self.view = crate::execution::read_view(&p, self.it.as_deref()).0;
         self.sent = p.statuses(self.view);
+        self.rows = visits::rows(&p, &self.table_view(), &self.arn);
         self.progress = Some(p);
         Some(())
+    }
+
+    /// The view the page's table shows (its links keep the iterations picked).
+    fn table_view(&self) -> View {
+        View {
+            path: self.view,
+            it: (self.view != 0).then(|| self.it.clone()).flatten(),
+            state: None,
+        }
     }
 
     /// Sends the states whose status changed since the last time.
@@ -163,6 +180,16 @@ impl Cursor {
             );
         }
         self.sent = now;
+        let rows = visits::rows(p, &self.table_view(), &self.arn);
+        let changed = visits::changed(&self.rows, &rows);
+        if !changed.is_empty() {
+            self.ready.push_back(
+                Event::default()
+                    .event("visits")
+                    .data(json!({ "rows": changed }).to_string()),
+            );
+        }
+        self.rows = rows;
     }
 }
 
