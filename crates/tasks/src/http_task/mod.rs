@@ -208,11 +208,31 @@ impl Client {
         tracing::debug!(state, method = %task.method, endpoint = task.endpoint, "http:invoke");
         if let Some(t) = trace.as_deref_mut() {
             use http_body_util::BodyExt;
-            let body = match req.body().clone().collect().await {
+            // Without revealSecrets, what the connection adds stays out: its headers are
+            // sensitive (left out by `request_json`), its query and body parameters are
+            // left out by showing the request the task alone would make.
+            let hidden;
+            let shown = if t.reveal {
+                &req
+            } else {
+                let mut plain = conn.clone();
+                plain.auth_parameters.invocation.query.clear();
+                plain.auth_parameters.invocation.body.clear();
+                hidden = build_request(
+                    &task,
+                    cref.name,
+                    &plain,
+                    &user_agent,
+                    bearer.as_deref(),
+                    state,
+                )?;
+                &hidden
+            };
+            let body = match shown.body().clone().collect().await {
                 Ok(c) => c.to_bytes(),
                 Err(never) => match never {},
             };
-            t.request = Some(t.request_json(&req, &body));
+            t.request = Some(t.request_json(shown, &body));
         }
         let _turn = self.in_flight.acquire().await.map_err(|_| {
             TaskError::new(RUNTIME, format!("Stepwise is stopping (state '{state}')"))
@@ -834,8 +854,8 @@ fn outcome(res: &http_client::Response, task: &Task<'_>, state: &str) -> Result<
 
 /// What an HTTP Task sent and received, as TestState's `inspectionData.request` and
 /// `.response` show them: strings, the headers as `[Name: value, …]`. Without
-/// `reveal` (TestState's `revealSecrets`), the connection's secret headers are left
-/// out.
+/// `reveal` (TestState's `revealSecrets`), what the connection adds (its headers,
+/// query and body parameters, the authorization) is left out, as AWS documents.
 #[derive(Debug, Default)]
 pub struct Exchange {
     pub reveal: bool,

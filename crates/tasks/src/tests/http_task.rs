@@ -962,3 +962,51 @@ async fn socket_error(client: &Client, cfg: &Config, endpoint: &str) -> TaskErro
     );
     e
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn testing_a_state_shows_what_the_connection_adds_only_when_revealed() {
+    let s = server().await;
+    let client = Client::new();
+    let cfg = config(API_KEY_CONNECTION);
+    let params = json!({"ApiEndpoint": s.url("/api/items"), "Method": "POST",
+        "Authentication": {"ConnectionArn": ARN},
+        "QueryParameters": {"q": "1"}, "RequestBody": {"Job": "x"}});
+    let c = Call {
+        state_name: STATE,
+        resource: "arn:aws:states:::http:invoke",
+        parameters: &params,
+        request_id: "req-1".into(),
+    };
+    for reveal in [false, true] {
+        let mut trace = Exchange {
+            reveal,
+            ..Exchange::default()
+        };
+        client
+            .invoke_traced(&cfg, &c, Some(&mut trace))
+            .await
+            .unwrap();
+        // The server gets everything either way.
+        let seen = s.last();
+        assert_eq!(seen.uri, "/api/items?q=1&tenant=t1&page=9");
+        assert_eq!(
+            seen.body,
+            r#"{"Job":"x","BodyParam":"connection_body_param"}"#
+        );
+        assert_eq!(seen.header("x-api-key"), Some("key-123"));
+        let shown = trace.request.expect("the request");
+        let url = shown["url"].as_str().unwrap();
+        let body = shown["body"].as_str().unwrap();
+        let headers = shown["headers"].as_str().unwrap();
+        assert!(
+            url.ends_with("/api/items?q=1&tenant=t1&page=9") == reveal,
+            "{url}"
+        );
+        assert!(url.contains("q=1"), "{url}");
+        assert_eq!(body.contains("connection_body_param"), reveal, "{body}");
+        assert!(body.contains("\"Job\":\"x\""), "{body}");
+        for secret in ["key-123", "x-team"] {
+            assert_eq!(headers.contains(secret), reveal, "{headers}");
+        }
+    }
+}
