@@ -84,3 +84,37 @@ def test_unsigned_requests_use_the_servers_region_and_account(endpoint):
     )
     assert status == 200, body
     assert body["stateMachineArn"] == helpers.SM_ARN_PREFIX + name
+
+
+def test_a_regions_partition_names_its_arns(endpoint, sfn):
+    """China and GovCloud regions live in their own partitions: `arn:aws-cn:…`,
+    `arn:aws-us-gov:…`, in every ARN made there (machines, executions, Map Runs and their
+    children, activities, the Context object)."""
+    cn = _client(endpoint, "cn-north-1", EU_ACCOUNT)
+    name = helpers.unique("cn")
+    definition = json.dumps({"StartAt": "M", "States": {"M": {
+        "Type": "Map", "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+            "StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {
+                "execution.$": "$$.Execution.Id"}, "End": True}}},
+        "ResultSelector": {"children.$": "$[*].execution", "execution.$": "$$.Execution.Id"},
+        "End": True}}})
+    arn = cn.create_state_machine(
+        name=name, definition=definition, roleArn=f"arn:aws-cn:iam::{EU_ACCOUNT}:role/r"
+    )["stateMachineArn"]
+    assert arn == f"arn:aws-cn:states:cn-north-1:{EU_ACCOUNT}:stateMachine:{name}"
+    exec_arn = cn.start_execution(stateMachineArn=arn, name="run-1", input="[1, 2]")["executionArn"]
+    assert exec_arn == f"arn:aws-cn:states:cn-north-1:{EU_ACCOUNT}:execution:{name}:run-1"
+    desc = helpers.wait_for_execution(cn, exec_arn)
+    assert desc["status"] == "SUCCEEDED", desc
+    out = json.loads(desc["output"])
+    assert out["execution"] == exec_arn
+    prefix = f"arn:aws-cn:states:cn-north-1:{EU_ACCOUNT}:execution:{name}/"
+    assert len(out["children"]) == 2 and all(c.startswith(prefix) for c in out["children"]), out
+    runs = cn.list_map_runs(executionArn=exec_arn)["mapRuns"]
+    assert [r["mapRunArn"].split(":mapRun:")[0] for r in runs] == [f"arn:aws-cn:states:cn-north-1:{EU_ACCOUNT}"]
+    gov = _client(endpoint, "us-gov-west-1", EU_ACCOUNT)
+    activity = gov.create_activity(name=helpers.unique("gov"))["activityArn"]
+    assert activity.startswith(f"arn:aws-us-gov:states:us-gov-west-1:{EU_ACCOUNT}:activity:")
+    gov.delete_activity(activityArn=activity)
+    cn.delete_state_machine(stateMachineArn=arn)

@@ -9,11 +9,13 @@ pub mod definition;
 pub mod diagnostic;
 mod jackson;
 mod parse;
+mod partition;
 mod references;
 mod validate;
 
 pub use definition::*;
 pub use diagnostic::Diagnostic;
+pub use partition::partition_of;
 pub use references::variable_references;
 pub use validate::{aws_location, aws_message, aws_reported};
 

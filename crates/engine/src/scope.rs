@@ -20,9 +20,15 @@ impl Scope {
         }
     }
 
-    /// `arn:aws:states:REGION:ACCOUNT:`, the start of every ARN in this scope.
+    /// `arn:PARTITION:states:REGION:ACCOUNT:`, the start of every ARN in this scope (the
+    /// region's partition: `aws-cn` for `cn-north-1`).
     pub fn arn_prefix(&self) -> String {
-        format!("arn:aws:states:{}:{}:", self.region, self.account)
+        format!(
+            "arn:{}:states:{}:{}:",
+            stepwise_asl::partition_of(&self.region),
+            self.region,
+            self.account
+        )
     }
 
     /// The scope an ARN names (`arn:PARTITION:states:REGION:ACCOUNT:…`).

@@ -749,11 +749,12 @@ fn default_context(
     let exec_name = src.uuid();
     let sm_name = format!("TestState-{}", src.uuid());
     let (region, account) = (&req.region, &req.account);
+    let partition = stepwise_asl::partition_of(region);
     let mut exec = Map::new();
     exec.insert(
         "Id".into(),
         Value::String(format!(
-            "arn:aws:states:{region}:{account}:express:{sm_name}:{exec_name}"
+            "arn:{partition}:states:{region}:{account}:express:{sm_name}:{exec_name}"
         )),
     );
     exec.insert("Input".into(), input.clone());
@@ -773,7 +774,7 @@ fn default_context(
     sm.insert(
         "Id".into(),
         Value::String(format!(
-            "arn:aws:states:{region}:{account}:stateMachine:{sm_name}"
+            "arn:{partition}:states:{region}:{account}:stateMachine:{sm_name}"
         )),
     );
     sm.insert("Name".into(), Value::String(sm_name));

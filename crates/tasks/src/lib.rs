@@ -212,7 +212,8 @@ impl Integrations {
             None => Err(TaskError::new(
                 "Lambda.ResourceNotFoundException",
                 format!(
-                    "Function not found: arn:aws:lambda:{}:{}:function:{key}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: {}; Proxy: null). State '{}' calls it; configure it as [functions.{key}] in stepwise.toml (--config){}",
+                    "Function not found: arn:{}:lambda:{}:{}:function:{key}:$LATEST (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: {}; Proxy: null). State '{}' calls it; configure it as [functions.{key}] in stepwise.toml (--config){}",
+                    stepwise_asl::partition_of(&self.region),
                     self.region,
                     self.account,
                     call.request_id,

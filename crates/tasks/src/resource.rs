@@ -26,10 +26,20 @@ pub enum Pattern {
     WaitForTaskToken,
 }
 
+/// What follows `arn:PARTITION:SERVICE:` in `resource`, in any AWS partition (`aws`,
+/// `aws-cn`, `aws-us-gov`, …).
+fn after_service<'a>(resource: &'a str, service: &str) -> Option<&'a str> {
+    let (partition, rest) = resource.strip_prefix("arn:")?.split_once(':')?;
+    if !partition.starts_with("aws") {
+        return None;
+    }
+    rest.strip_prefix(service)?.strip_prefix(':')
+}
+
 /// What `resource` names, or `None` when it is not one of ours (activities, other
 /// services).
 pub fn classify(resource: &str) -> Option<(Resource, Pattern)> {
-    if let Some(rest) = resource.strip_prefix("arn:aws:lambda:") {
+    if let Some(rest) = after_service(resource, "lambda") {
         // REGION:ACCOUNT:function:NAME[:QUALIFIER]
         let parts: Vec<&str> = rest.split(':').collect();
         if parts.len() >= 4 && parts[2] == "function" && !parts[3].is_empty() {
@@ -42,7 +52,7 @@ pub fn classify(resource: &str) -> Option<(Resource, Pattern)> {
         }
         return None;
     }
-    let rest = resource.strip_prefix("arn:aws:states:::")?;
+    let rest = after_service(resource, "states")?.strip_prefix("::")?;
     let (service, pattern) = match rest.split_once('.') {
         None => (rest, Pattern::RequestResponse),
         Some((s, "sync")) => (s, Pattern::Sync),
@@ -126,6 +136,23 @@ mod tests {
         );
         assert_eq!(classify("arn:aws:states:us-east-1:1:activity:a"), None);
         assert_eq!(classify("arn:aws:states:::sqs:sendMessage"), None);
+        // Every AWS partition; nothing else.
+        assert_eq!(
+            classify("arn:aws-cn:states:::lambda:invoke"),
+            Some((Resource::LambdaInvoke, Pattern::RequestResponse))
+        );
+        assert_eq!(
+            classify("arn:aws-us-gov:lambda:us-gov-west-1:1:function:g"),
+            Some((
+                Resource::LambdaFunction {
+                    function: "g".into()
+                },
+                Pattern::RequestResponse
+            ))
+        );
+        assert_eq!(classify("arn:other:states:::lambda:invoke"), None);
+        assert_eq!(classify("arn:aws:statesx:::lambda:invoke"), None);
+        assert_eq!(classify("arn:aws-cn"), None);
     }
 
     #[test]

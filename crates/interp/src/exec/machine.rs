@@ -47,8 +47,10 @@ impl ExecutionInfo {
     ) -> ExecutionInfo {
         let mut info = ExecutionInfo::local(state_machine_name, execution_name);
         info.execution_arn = format!(
-            "arn:aws:states:{}:{}:express:{state_machine_name}:{execution_name}:{id}",
-            info.region, info.account
+            "arn:{}:states:{}:{}:express:{state_machine_name}:{execution_name}:{id}",
+            stepwise_asl::partition_of(&info.region),
+            info.region,
+            info.account
         );
         info.express = true;
         info

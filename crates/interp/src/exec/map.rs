@@ -131,7 +131,8 @@ impl Execution {
             // Without a Label, AWS generates one.
             let label = m.label.clone().unwrap_or_else(|| src.uuid());
             let arn = format!(
-                "arn:aws:states:{}:{}:mapRun:{owner}/{label}:{}",
+                "arn:{}:states:{}:{}:mapRun:{owner}/{label}:{}",
+                stepwise_asl::partition_of(&self.info.region),
                 self.info.region,
                 self.info.account,
                 map_run_id(src)

@@ -159,15 +159,16 @@ impl Execution {
             .map(|(m, _)| m.to_string())
             .unwrap_or_else(|| format!("{}/{}", self.info.state_machine_name, st.name));
         let (region, account) = (&self.info.region, &self.info.account);
+        let partition = stepwise_asl::partition_of(region);
         let name = src.uuid();
         let express = matches!(&st.kind, StateKind::Map(m)
             if m.execution_type.as_deref() == Some("EXPRESS"));
         let child = ChildExecution {
             arn: Arc::from(format!(
-                "arn:aws:states:{region}:{account}:execution:{machine_label}:{name}"
+                "arn:{partition}:states:{region}:{account}:execution:{machine_label}:{name}"
             )),
             state_machine_arn: format!(
-                "arn:aws:states:{region}:{account}:stateMachine:{machine_label}"
+                "arn:{partition}:states:{region}:{account}:stateMachine:{machine_label}"
             ),
             name,
             map_run_arn,

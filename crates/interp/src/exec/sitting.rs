@@ -73,7 +73,7 @@ impl Execution {
                         }
                     } else if resource.ends_with(".waitForTaskToken") {
                         Waiting::TaskToken { task }
-                    } else if resource.starts_with("arn:aws:states:::states:startExecution.sync") {
+                    } else if resource.contains(":states:::states:startExecution.sync") {
                         Waiting::ChildExecution { task }
                     } else {
                         Waiting::Call { task, resource }

@@ -112,7 +112,11 @@ impl LocalFunction {
                 config.clone(),
                 argv.clone(),
                 env.clone(),
-                format!("arn:aws:lambda:{region}:{account}:function:{}", config.name),
+                format!(
+                    "arn:{}:lambda:{region}:{account}:function:{}",
+                    stepwise_asl::partition_of(region),
+                    config.name
+                ),
             )),
             _ => None,
         };
