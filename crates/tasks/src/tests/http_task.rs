@@ -679,13 +679,22 @@ BodyParameters = [{{Key = "scope", Value = "api:read"}}]
 }
 
 async fn call(client: &Client, config: &Config, params: Value) -> Result<Value, TaskError> {
+    call_traced(client, config, params, None).await
+}
+
+async fn call_traced(
+    client: &Client,
+    config: &Config,
+    params: Value,
+    trace: Option<&mut Exchange>,
+) -> Result<Value, TaskError> {
     let c = Call {
         state_name: STATE,
         resource: "arn:aws:states:::http:invoke",
         parameters: &params,
         request_id: "req-1".into(),
     };
-    client.invoke(config, &c).await
+    client.invoke_traced(config, &c, trace).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -971,19 +980,12 @@ async fn testing_a_state_shows_what_the_connection_adds_only_when_revealed() {
     let params = json!({"ApiEndpoint": s.url("/api/items"), "Method": "POST",
         "Authentication": {"ConnectionArn": ARN},
         "QueryParameters": {"q": "1"}, "RequestBody": {"Job": "x"}});
-    let c = Call {
-        state_name: STATE,
-        resource: "arn:aws:states:::http:invoke",
-        parameters: &params,
-        request_id: "req-1".into(),
-    };
     for reveal in [false, true] {
         let mut trace = Exchange {
             reveal,
             ..Exchange::default()
         };
-        client
-            .invoke_traced(&cfg, &c, Some(&mut trace))
+        call_traced(&client, &cfg, params.clone(), Some(&mut trace))
             .await
             .unwrap();
         // The server gets everything either way.
