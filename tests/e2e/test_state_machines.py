@@ -362,12 +362,13 @@ def test_delete_with_running_execution_is_deleting_until_it_transitions(sfn):
 
 def test_variable_references(sfn):
     """test_sfn_api_variable_references: DescribeStateMachine(ForExecution) lists, per state,
-    the variables its JSONPath fields read; the field is absent when no state reads one."""
+    the variables its JSONPath fields read, sorted by name as AWS lists them; the field is
+    absent when no state reads one."""
     definition = {"StartAt": "Question", "States": {
         "Question": {"Type": "Pass", "Assign": {"answer": 42, "guess.$": "$.guess"},
                      "Next": "CheckAnswer"},
         "CheckAnswer": {"Type": "Choice", "Choices": [
-            {"Variable": "$answer", "NumericEqualsPath": "$guess", "Next": "Right"}],
+            {"Variable": "$guess", "NumericEqualsPath": "$answer", "Next": "Right"}],
             "Default": "Wrong"},
         "Wrong": {"Type": "Pass", "Parameters": {"text.$": "States.Format('not {}', $answer)"},
                   "End": True},

@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use stepwise_expr::intrinsics::Intrinsic;
 use stepwise_expr::jsonpath::{JsonPath, Root};
 
-/// State name → the variables it reads, each once, in the order they are written.
-/// Empty when no state reads one (AWS then omits the field).
+/// State name → the variables it reads, each once, sorted by name (as AWS lists them in
+/// every recording with more than one). Empty when no state reads one (AWS then omits
+/// the field).
 pub fn variable_references(definition: &Value) -> Map<String, Value> {
     let mut out = Map::new();
     let ql = query_language(definition, "JSONPath");
@@ -33,6 +34,8 @@ fn states(machine: &Value, ql: &str, out: &mut Map<String, Value>) {
         if state_ql == "JSONPath" {
             let mut names = Vec::new();
             state_fields(state, &mut names);
+            names.sort_unstable();
+            names.dedup();
             if !names.is_empty() {
                 out.insert(
                     name.clone(),

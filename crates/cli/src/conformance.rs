@@ -57,7 +57,15 @@ impl Engine for InProcess {
             Ok(m) => m,
             Err(diags) => return Outcome::create_failed(invalid_definition_message(&diags)),
         };
-        let info = if case.state_machine_type == "EXPRESS" {
+        let express = case.state_machine_type == "EXPRESS";
+        if express {
+            // What CreateStateMachine refuses for an EXPRESS machine (as the server does).
+            let diags = stepwise_asl::check_express(&machine.definition);
+            if !diags.is_empty() {
+                return Outcome::create_failed(invalid_definition_message(&diags));
+            }
+        }
+        let info = if express {
             ExecutionInfo::local_express(
                 "ConformanceMachine",
                 "conformance-execution",

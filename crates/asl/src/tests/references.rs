@@ -26,7 +26,7 @@ fn lists_the_variables_each_jsonpath_state_reads() {
     assert_eq!(
         Value::Object(refs),
         json!({
-            "CheckAnswer": ["guess", "answer"],
+            "CheckAnswer": ["answer", "guess"],
             "WrongAnswer": ["answer", "tries"],
             "Map": ["items", "limit"],
             "Inner": ["question"],
@@ -40,4 +40,17 @@ fn none_when_nothing_is_read() {
     let def =
         json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Assign": {"x": 1}, "End": true}}});
     assert!(variable_references(&def).is_empty());
+}
+
+// test_sfn_api_variable_references, BASE_REFERENCE_IN_ITERATOR_OUTER_SCOPE: AWS lists
+// ["bias", "xCurrent", "yCurrent", "zCurrent"] for a state that reads them in another order.
+#[test]
+fn each_states_variables_are_sorted_by_name() {
+    let def = json!({"StartAt": "Summate", "States": {"Summate": {"Type": "Pass",
+        "Parameters": {"y.$": "$yCurrent", "x.$": "$xCurrent", "z.$": "$zCurrent", "b.$": "$bias", "again.$": "$xCurrent"},
+        "End": true}}});
+    assert_eq!(
+        Value::Object(variable_references(&def)),
+        json!({"Summate": ["bias", "xCurrent", "yCurrent", "zCurrent"]})
+    );
 }
