@@ -11,7 +11,8 @@
 //! speaks plain HTTP; put TLS in front of it beyond loopback). Sign-in and sign-out are
 //! POST forms with the console's CSRF token, like every change. Sign-out revokes the
 //! session on the server too (a copy of the cookie stops working), and failed sign-ins
-//! are answered one at a time after [`FAILED_DELAY`], so guesses cannot be run in parallel.
+//! are answered one at a time after [`FAILED_DELAY`], so guesses cannot be run in
+//! parallel; beyond [`FAILED_QUEUE`] waiting, more are refused at once (429).
 
 use crate::page::{layout, query_value};
 use crate::refuse;
@@ -22,8 +23,8 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use hmac::{Hmac, Mac};
 use maud::{html, Markup};
 use serde::Deserialize;
-use std::collections::HashMap;
 use sha2::Sha256;
+use std::collections::HashMap;
 use std::sync::Arc;
 use stepwise_api::sigv4::Credentials;
 
@@ -36,6 +37,9 @@ pub const SESSION_SECONDS: i64 = 12 * 60 * 60;
 /// A failed sign-in answers after this long, one at a time (at most about three guesses
 /// a second, however many clients guess).
 const FAILED_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+/// Failed sign-ins that may wait their turn; more are refused at once (429), so a flood
+/// of guesses cannot pile up held connections.
+const FAILED_QUEUE: usize = 16;
 
 /// The keys that may sign in and the key that tags sessions.
 pub(crate) struct Auth {
@@ -46,6 +50,8 @@ pub(crate) struct Auth {
     revoked: std::sync::Mutex<HashMap<String, i64>>,
     /// Held through a failed sign-in's delay: failures queue instead of running together.
     failing: tokio::sync::Mutex<()>,
+    /// Failed sign-ins waiting for `failing`.
+    queued: std::sync::atomic::AtomicUsize,
 }
 
 impl Auth {
@@ -59,6 +65,7 @@ impl Auth {
             key,
             revoked: std::sync::Mutex::new(HashMap::new()),
             failing: tokio::sync::Mutex::new(()),
+            queued: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -174,6 +181,25 @@ pub(crate) fn safe_next(next: Option<&str>) -> String {
         n.to_string()
     } else {
         fallback
+    }
+}
+
+/// A place among the failed sign-ins waiting their turn, given back when dropped (also
+/// when the client goes away and the request is dropped mid-wait).
+struct Queued<'a>(&'a std::sync::atomic::AtomicUsize);
+
+impl<'a> Queued<'a> {
+    fn join(queued: &'a std::sync::atomic::AtomicUsize) -> Option<Queued<'a>> {
+        use std::sync::atomic::Ordering;
+        let place = Queued(queued);
+        // Counted first, so a refused request gives its count back too (on drop).
+        (queued.fetch_add(1, Ordering::SeqCst) < FAILED_QUEUE).then_some(place)
+    }
+}
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -295,6 +321,12 @@ pub(crate) async fn sign_in(
     };
     let id = f.access_key_id.trim();
     if !auth.credentials.check_secret(id, &f.secret_access_key) {
+        let Some(_place) = Queued::join(&auth.queued) else {
+            return crate::page::error_page(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many failed sign-ins at once; try again in a few seconds.",
+            );
+        };
         let _one_at_a_time = auth.failing.lock().await;
         tokio::time::sleep(FAILED_DELAY).await;
         let message =

@@ -61,7 +61,10 @@ fn a_signed_out_session_no_longer_verifies() {
     assert_eq!(a.verify(&cookie, NOW), None);
     // The tag is compared whatever the case of its hex.
     let (payload, tag) = cookie.rsplit_once('.').unwrap();
-    assert_eq!(a.verify(&format!("{payload}.{}", tag.to_uppercase()), NOW), None);
+    assert_eq!(
+        a.verify(&format!("{payload}.{}", tag.to_uppercase()), NOW),
+        None
+    );
     assert!(a.verify(&other, NOW).is_some(), "another session stays");
     // An expired revocation is dropped when the next one is made.
     a.revoke(&other, NOW + 60);
@@ -111,4 +114,20 @@ fn next_stays_on_the_console() {
         assert_eq!(safe_next(Some(bad)), "/console/", "{bad:?}");
     }
     assert_eq!(safe_next(None), "/console/");
+}
+
+#[test]
+fn failed_sign_ins_queue_up_to_a_bound_and_give_their_place_back() {
+    let queued = std::sync::atomic::AtomicUsize::new(0);
+    let places: Vec<Queued> = (0..FAILED_QUEUE)
+        .map(|_| Queued::join(&queued).expect("a place"))
+        .collect();
+    assert!(Queued::join(&queued).is_none(), "one more than the bound");
+    assert_eq!(
+        queued.load(std::sync::atomic::Ordering::SeqCst),
+        FAILED_QUEUE
+    );
+    drop(places);
+    assert_eq!(queued.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert!(Queued::join(&queued).is_some());
 }
