@@ -3,7 +3,9 @@
 //! `stepwise.toml` configures as `stepwise serve` would: functions, HTTP endpoints,
 //! nested executions of `[state_machines.NAME]`, each concurrently, with their timeouts.
 //! A `.waitForTaskToken` task is answered through that API: functions find it in
-//! `AWS_ENDPOINT_URL_SFN`, anything else at the address `--progress` prints.
+//! `AWS_ENDPOINT_URL_SFN`, anything else at the address `--progress` prints. The
+//! execution's status-change events go to the file's `[[webhooks]]`, and `run` waits
+//! (up to [`WEBHOOK_WAIT`]) for them to be taken before it exits.
 
 use crate::progress::Progress;
 use anyhow::Context;
@@ -63,6 +65,7 @@ pub fn run(mut job: Job) -> anyhow::Result<ExitCode> {
                 time_scale: job.time_scale,
                 mocks,
                 integrations: Some(Arc::clone(&integrations)),
+                webhooks: job.config.webhooks.clone(),
                 ..Config::default()
             },
         )
@@ -79,6 +82,9 @@ pub fn run(mut job: Job) -> anyhow::Result<ExitCode> {
             eprintln!("  Step Functions API for task tokens: {api}");
         }
         let outcome = execute(&engine, &job, &machines, test_case.as_deref()).await;
+        if !job.config.webhooks.is_empty() {
+            deliver_events(&engine).await;
+        }
         let _ = stop_tx.send(());
         let _ = server.await;
         integrations.shutdown().await;
@@ -87,6 +93,32 @@ pub fn run(mut job: Job) -> anyhow::Result<ExitCode> {
     });
     rt.shutdown_timeout(Duration::from_secs(1));
     result
+}
+
+/// How long `run` waits at the end for the `[[webhooks]]` to take the status-change
+/// events (each one retried with back-off meanwhile).
+const WEBHOOK_WAIT: Duration = Duration::from_secs(10);
+
+/// Waits until every status-change event reached every webhook, or [`WEBHOOK_WAIT`].
+async fn deliver_events(engine: &Engine) {
+    let deadline = tokio::time::Instant::now() + WEBHOOK_WAIT;
+    loop {
+        match engine.undelivered_events(1000).await {
+            Ok(0) => return,
+            Ok(n) if tokio::time::Instant::now() >= deadline => {
+                eprintln!(
+                    "stepwise run: {n} status-change event(s) not delivered to the [[webhooks]] within {} s; giving up",
+                    WEBHOOK_WAIT.as_secs()
+                );
+                return;
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            Err(e) => {
+                eprintln!("stepwise run: status-change events: {}", e.message);
+                return;
+            }
+        }
+    }
 }
 
 async fn execute(

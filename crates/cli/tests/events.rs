@@ -428,3 +428,60 @@ fn bad_webhook_urls_and_retention_are_refused_naming_the_setting() {
     assert!(e.contains("--retention-days"), "{e}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `stepwise run --config` sends its execution's status changes to the file's
+/// `[[webhooks]]` too, and exits only once they were taken (the receiver refuses the first
+/// attempt, so one is retried).
+#[test]
+fn run_sends_its_status_changes_to_the_webhooks_before_it_exits() {
+    let dir = temp_dir("run");
+    let bodies: Bodies = Arc::default();
+    let rx = Receiver::up(0, &bodies, 1);
+    let config = dir.join("stepwise.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[webhooks]]\nurl = \"http://127.0.0.1:{}/events\"\nmax_backoff = 0.2\n",
+            rx.port
+        ),
+    )
+    .expect("config");
+    let definition = dir.join("m.asl.json");
+    std::fs::write(
+        &definition,
+        r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"ok": true}, "End": true}}}"#,
+    )
+    .expect("definition");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .arg(&definition)
+        .args(["--input", "{\"k\": 1}"])
+        .output()
+        .expect("stepwise run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Taken before `run` exited: no waiting here.
+    let got = parsed(&bodies);
+    let statuses: Vec<&str> = got
+        .iter()
+        .map(|v| v["detail"]["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["RUNNING", "RUNNING", "SUCCEEDED"],
+        "the refused first attempt, its retry, then the end: {got:?}"
+    );
+    assert_eq!(got[0]["id"], got[1]["id"], "a retry repeats the event's id");
+    assert_eq!(got[2]["detail"]["output"], "{\"ok\":true}");
+    assert_eq!(
+        got[2]["detail-type"],
+        "Step Functions Execution Status Change"
+    );
+    rx.down();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -162,6 +162,19 @@ impl Positions {
     }
 }
 
+impl crate::Engine {
+    /// Status-change events not yet delivered to every webhook (at most `limit` counted):
+    /// what is still in the outbox.
+    pub async fn undelivered_events(&self, limit: usize) -> crate::Result<usize> {
+        let store = Arc::clone(&self.inner.store);
+        tokio::task::spawn_blocking(move || store.events(0, limit))
+            .await
+            .map_err(|_| crate::Error::commit())?
+            .map(|page| page.len())
+            .map_err(crate::Error::store)
+    }
+}
+
 /// Start one delivery task per configured webhook (none without webhooks).
 pub(crate) fn start(inner: &Arc<Inner>) {
     let hooks = &inner.config.webhooks;
