@@ -7,6 +7,7 @@ anything named by ARN is found wherever its ARN says."""
 from __future__ import annotations
 
 import json
+import urllib.request
 
 import boto3
 from botocore.config import Config
@@ -52,6 +53,14 @@ def test_arns_follow_the_clients_region_and_12_digit_key(endpoint, sfn):
     assert json.loads(desc["output"]) == {"machine": arn, "execution": exec_arn}
     assert [e["executionArn"] for e in eu.list_executions(stateMachineArn=arn)["executions"]] == [exec_arn]
     assert eu.describe_state_machine(stateMachineArn=arn)["name"] == name
+    # The console lists every region and account together, and says which is which.
+    home = sfn.create_state_machine(name=helpers.unique("home"), definition=PASS_WITH_CONTEXT,
+                                    roleArn=helpers.ROLE_ARN)["stateMachineArn"]
+    with urllib.request.urlopen(f"{endpoint}/console/") as page:
+        html = page.read().decode()
+    assert "Region · account" in html and f"eu-west-1 · {EU_ACCOUNT}" in html
+    assert f"us-east-1 · {helpers.ACCOUNT}" in html
+    sfn.delete_state_machine(stateMachineArn=home)
     eu.delete_state_machine(stateMachineArn=arn)
 
 

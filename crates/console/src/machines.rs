@@ -44,8 +44,11 @@ pub(crate) async fn state_machine(
         Ok(d) => d.svg(&Default::default(), &|_| None, None),
         Err(why) => html! { p.muted { "No graph: " (why) "." } },
     };
-    Html(state_machine_page(&machine, &versions, &aliases, &recent, &tags, &graph, &csrf).into_string())
-        .into_response()
+    Html(
+        state_machine_page(&machine, &versions, &aliases, &recent, &tags, &graph, &csrf)
+            .into_string(),
+    )
+    .into_response()
 }
 
 /// Start an execution from the machine's page.
@@ -88,7 +91,19 @@ pub(crate) async fn start_execution(
     }
 }
 
+/// `REGION · ACCOUNT` of an ARN.
+fn scope_label(arn: &str) -> String {
+    stepwise_engine::Scope::of_arn(arn)
+        .map(|s| format!("{} · {}", s.region, s.account))
+        .unwrap_or_default()
+}
+
 fn state_machines_page(machines: &[MachineView], counts: &Counts) -> Markup {
+    // The console shows every region and account together: say which is which once
+    // there is more than one.
+    let scopes: std::collections::BTreeSet<String> =
+        machines.iter().map(|m| scope_label(&m.arn)).collect();
+    let many = scopes.len() > 1;
     layout(
         "State machines",
         html! {
@@ -96,11 +111,12 @@ fn state_machines_page(machines: &[MachineView], counts: &Counts) -> Markup {
                 p.muted { "No state machines yet. Create one with the AWS CLI or SDK (CreateStateMachine)." }
             } @else {
                 div.table { table {
-                    thead { tr { th { "Name" } th { "Type" } th { "Status" } th { "Created" } th { "Executions" } } }
+                    thead { tr { th { "Name" } @if many { th { "Region · account" } } th { "Type" } th { "Status" } th { "Created" } th { "Executions" } } }
                     tbody {
                         @for m in machines {
                             tr {
                                 td { a href=(machine_href(&m.arn)) { (m.name) } }
+                                @if many { td { (scope_label(&m.arn)) } }
                                 td { (m.machine_type.as_str()) }
                                 td { (m.status) }
                                 td { (when(m.created_millis)) }
