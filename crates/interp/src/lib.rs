@@ -17,6 +17,7 @@
 pub mod exec;
 pub mod fold;
 pub mod history;
+pub mod mock_shapes;
 pub mod run;
 pub mod test_state;
 pub mod timefmt;
