@@ -9,10 +9,14 @@
 //! recording each data-flow step; nothing is retried, waited for or called: an error a
 //! Retrier would retry is `RETRIABLE`, one a Catcher catches is `CAUGHT_ERROR`. Tasks,
 //! Parallel and Map states need a mock (a Map's stands for its whole item processor). A
-//! mocked result is not checked against the service's API shape (`fieldValidationMode`):
-//! Stepwise has no service models.
+//! Task's mocked result is checked against the output shape of the API its resource
+//! calls, as `mock.fieldValidationMode` says (`STRICT` by default, `PRESENT`, `NONE`),
+//! after the mock's other checks and before anything runs: see [`crate::mock_shapes`]
+//! for the rules, AWS's messages and which resources are checked (those whose service
+//! and action are in `model/mock-shapes.json`; others are not).
 
 use crate::exec::{states_at, Alone, AloneOutcome, Execution, ExecutionInfo, Machine, SingleState};
+use crate::mock_shapes::{check_mock_result, FieldValidationMode};
 use crate::timefmt;
 use serde_json::{Map, Value};
 use stepwise_asl::{QueryLanguage, State, StateKind, States};
@@ -50,8 +54,8 @@ impl InspectionLevel {
 pub struct TestStateMock {
     pub result: Option<String>,
     pub error_output: Option<MockErrorOutput>,
-    /// `STRICT` | `PRESENT` | `NONE`. Stepwise does not know the service API shapes, so
-    /// mocked results are never checked against them.
+    /// `STRICT` (when absent) | `PRESENT` | `NONE`: how a Task's mocked `result` is
+    /// checked against the output shape of the API it calls ([`crate::mock_shapes`]).
     pub field_validation_mode: Option<String>,
 }
 
@@ -627,6 +631,12 @@ fn check_mock(
                         ))
                     }
                 }
+            }
+            // A Task's result must fit the output of the API its resource calls.
+            if let StateKind::Task(t) = &st.kind {
+                let mode = FieldValidationMode::parse(mock.field_validation_mode.as_deref())
+                    .unwrap_or(FieldValidationMode::Strict);
+                check_mock_result(&t.resource, mode, &v).map_err(TestStateError::Validation)?;
             }
             Ok(Some(Ok(v)))
         }

@@ -310,15 +310,15 @@ fn task_mock_result_with_result_path_and_output_path() {
         "Parameters": {"TableName": "t"}, "ResultSelector": {"item.$": "$.Item"},
         "ResultPath": "$.got", "OutputPath": "$.got", "Next": "Done"});
     let mut r = req(def, r#"{"k": 1}"#, InspectionLevel::Debug);
-    r.mock = mocked(Some(r#"{"Item": {"a": 1}}"#), None);
+    r.mock = mocked(Some(r#"{"Item": {"a": {"N": "1"}}}"#), None);
     let resp = ok(&r);
     assert_eq!(resp.next_state.as_deref(), Some("Done"));
-    assert_eq!(resp.output, Some(json!({"item": {"a": 1}})));
+    assert_eq!(resp.output, Some(json!({"item": {"a": {"N": "1"}}})));
     let d = resp.inspection_data.unwrap_or_default();
     assert_eq!(d.after_parameters, Some(json!({"TableName": "t"})));
     assert_eq!(
         d.after_result_path,
-        Some(json!({"k": 1, "got": {"item": {"a": 1}}}))
+        Some(json!({"k": 1, "got": {"item": {"a": {"N": "1"}}}}))
     );
 }
 
@@ -787,7 +787,11 @@ fn context_validation() {
     ] {
         let mut r = req(task.clone(), "{}", InspectionLevel::Trace);
         r.context = Some(ctx.to_string());
-        r.mock = mocked(Some(r#"{"ExecutionArn": "a"}"#), None);
+        // A result that fits StartExecution's output, as the recording's.
+        r.mock = mocked(
+            Some(r#"{"ExecutionArn": "a", "StartDate": "2025-01-15T10:30:00.000"}"#),
+            None,
+        );
         assert_eq!(
             refused(&r),
             ("ValidationException".into(), format!("Invalid Context object provided: {msg}"))
@@ -1113,4 +1117,309 @@ fn map_state_shows_items_after_item_selector() {
         json!([{"name": "a", "at": 0}, {"name": "b", "at": 1}])
     );
     assert_eq!(v["output"], json!(["A", "B"]));
+}
+
+// ----- mock.fieldValidationMode -----------------------------------------------------------
+// test_field_validation_mode{,_present,_none}.snapshot.json: every case recorded on AWS
+// (all are listed in the files' .validation.json), templates from
+// templates/test_state/statemachines/base_*.json5.
+
+fn field_validation_template(name: &str) -> (Value, Value) {
+    match name {
+        "events" => (
+            json!({"Type": "Task", "Resource": "arn:aws:states:::events:putEvents",
+                "Parameters": {"Entries.$": "$.Entries"}, "End": true}),
+            json!({"Entries": [{"Detail": "detail", "DetailType": "detail_type", "Source": "source"}]}),
+        ),
+        "sfn" => (
+            json!({"Type": "Task", "QueryLanguage": "JSONata",
+                "Resource": "arn:aws:states:::states:startExecution",
+                "Arguments": {"Input": "{% $states.input.targetInput %}",
+                    "StateMachineArn": "{% $states.input.stateMachineArn %}",
+                    "Name": "{% $states.input.name %}"},
+                "Output": {"targetExecutionResult": "{% $states.result %}"}, "End": true}),
+            json!({"stateMachineArn": "arn:aws:states:us-east-1:111111111111:stateMachine:TargetStateMachine",
+                "targetInput": null, "name": "TestStartTarget"}),
+        ),
+        "lambda" => (
+            json!({"Comment": "BASE_LAMBDA_SERVICE_TASK_STATE", "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName.$": "$.FunctionName", "Payload.$": "$.Payload"},
+                "End": true}),
+            json!({"FunctionName": "function_name", "Payload": null}),
+        ),
+        "dynamodb" => (
+            json!({"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                "Parameters": {"TableName.$": "$.TableName", "Item.$": "$.Item"}, "End": true}),
+            json!({"TableName": "table_name",
+                "Item": {"data": {"S": "HelloWorld"}, "id": {"S": "id1"}}}),
+        ),
+        "s3" => (
+            json!({"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                "Parameters": {"Bucket.$": "$.Bucket", "Key.$": "$.Key"}, "End": true}),
+            json!({"Bucket": "bucket_name", "Key": "file_key"}),
+        ),
+        "kms" => (
+            json!({"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:kms:encrypt",
+                "Parameters": {"KeyId.$": "$.KeyId", "Plaintext.$": "$.Plaintext"}, "End": true}),
+            json!({"KeyId": "key_id", "Plaintext": "plain_text"}),
+        ),
+        "lambda_get_function" => (
+            json!({"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:lambda:getFunction",
+                "Parameters": {"FunctionName.$": "$.FunctionName"}, "End": true}),
+            json!({"FunctionName": "function_name"}),
+        ),
+        other => panic!("no template {other}"),
+    }
+}
+
+/// One recorded TestState call with `mock.result` (and `fieldValidationMode` when not
+/// `None`): its answer as AWS shows it, or the error's code and message.
+fn field_validation_case(template: &str, mode: Option<&str>, result: Value) -> Value {
+    let (def, input) = field_validation_template(template);
+    let mut r = req(def, &input.to_string(), InspectionLevel::Info);
+    r.mock = Some(TestStateMock {
+        result: Some(result.to_string()),
+        error_output: None,
+        field_validation_mode: mode.map(str::to_string),
+    });
+    match run(&r) {
+        Ok(resp) => shown(&resp),
+        Err(e) => json!({"Code": e.code(), "Message": e.message()}),
+    }
+}
+
+fn schema_error(m: &str) -> Value {
+    json!({"Code": "ValidationException",
+        "Message": format!("Mock result schema validation error: {m}")})
+}
+
+/// The cases STRICT (the default, recorded without `fieldValidationMode`) and PRESENT
+/// answer alike: (test, case id, template, result, expected).
+fn cases_alike() -> Vec<(&'static str, &'static str, &'static str, Value, Value)> {
+    vec![
+        (
+            "mock_result_field_not_in_api_spec",
+            "field_not_part_of_api_spec",
+            "events",
+            json!({"random": "json"}),
+            json!({"output": {"random": "json"}, "status": "SUCCEEDED"}),
+        ),
+        (
+            "mock_result_field_not_in_api_spec",
+            "empty_json",
+            "events",
+            json!({}),
+            json!({"output": {}, "status": "SUCCEEDED"}),
+        ),
+        (
+            "eventbridge_task",
+            "wrong_type_top_level_field",
+            "events",
+            json!({"Entries": "Entries value should have been a list of entry objects"}),
+            schema_error("Field 'Entries' must be an array"),
+        ),
+        (
+            "eventbridge_task",
+            "wrong_type_nested_field",
+            "events",
+            json!({"Entries": [{"EventId": ["EventId value should have been a string not a list of strings"]}]}),
+            schema_error("Field 'EventId' must be a string"),
+        ),
+        (
+            "eventbridge_task",
+            "wrong_type_2nd_array_element",
+            "events",
+            json!({"Entries": [{"EventId": "First eventId has correct type: string"},
+                {"EventId": ["Second eventId has incorrect type: array"]}]}),
+            schema_error("Field 'EventId' must be a string"),
+        ),
+        (
+            "lambda_task",
+            "wrong_integer_type_string",
+            "lambda",
+            json!({"StatusCode": "200"}),
+            schema_error("Field 'StatusCode' must be a number"),
+        ),
+        (
+            "dynamodb_task",
+            "wrong_float_type_string",
+            "dynamodb",
+            json!({"ConsumedCapacity": {"CapacityUnits": "123.45"}}),
+            schema_error("Field 'CapacityUnits' must be a number"),
+        ),
+        (
+            "aws_sdk_s3_task",
+            "wrong_long_type_string",
+            "s3",
+            json!({"ContentLength": "9000"}),
+            schema_error("Field 'ContentLength' must be a number"),
+        ),
+        (
+            "aws_sdk_s3_task",
+            "non_existent_enum_value",
+            "s3",
+            json!({"StorageClass": "Papyrus"}),
+            schema_error("Field 'StorageClass' is not an expected value"),
+        ),
+        (
+            "aws_sdk_kms_task",
+            "wrong_blob_type_number",
+            "kms",
+            json!({"CiphertextBlob": 123}),
+            schema_error("Field 'CiphertextBlob' must be a string"),
+        ),
+        (
+            "aws_sdk_kms_task",
+            "wrong_blob_length_less_than_minimum",
+            "kms",
+            json!({"CiphertextBlob": ""}),
+            schema_error("Field 'CiphertextBlob' is smaller than the minimum length"),
+        ),
+        (
+            "aws_sdk_lambda_get_function_task",
+            "integer_less_than_minimum_allowed",
+            "lambda_get_function",
+            json!({"Configuration": {"MemorySize": 127}}),
+            schema_error("Field 'MemorySize' is less than the minimum value"),
+        ),
+        (
+            "aws_sdk_lambda_get_function_task",
+            "integer_more_than_maximum_allowed",
+            "lambda_get_function",
+            json!({"Configuration": {"MemorySize": 10241}}),
+            schema_error("Field 'MemorySize' exceeds the maximum value"),
+        ),
+    ]
+}
+
+// test_field_validation_mode: TestFieldValidationMode::test_strict_mode_* (17 cases)
+#[test]
+fn field_validation_strict_as_recorded() {
+    let mut cases = cases_alike();
+    let sfn = [
+        (
+            "missing_required_fields",
+            json!({}),
+            schema_error("Required field 'ExecutionArn' is missing"),
+        ),
+        (
+            "field_name_not_in_sfn_case",
+            json!({"executionArn": "stringValueExecutionArn", "startDate": "stringValueStartDate"}),
+            schema_error("Required field 'ExecutionArn' is missing"),
+        ),
+        (
+            "wrong_timestamp_type_bool",
+            json!({"ExecutionArn": "stringValueExecutionArn", "StartDate": true}),
+            schema_error("Field 'StartDate' must be a string"),
+        ),
+        (
+            "wrong_timestamp_type_number",
+            json!({"ExecutionArn": "stringValueExecutionArn", "StartDate": 1764103483}),
+            schema_error("Field 'StartDate' must be a string"),
+        ),
+    ];
+    for (id, result, expected) in sfn {
+        cases.push(("sfn_task", id, "sfn", result, expected));
+    }
+    assert_eq!(cases.len(), 17);
+    for (test, id, template, result, expected) in cases {
+        let got = field_validation_case(template, None, result.clone());
+        assert_eq!(got, expected, "test_strict_mode_{test}[{id}]");
+        // STRICT given explicitly is the default.
+        let got = field_validation_case(template, Some("STRICT"), result);
+        assert_eq!(got, expected, "test_strict_mode_{test}[{id}] (STRICT)");
+    }
+}
+
+// test_field_validation_mode_present: TestFieldValidationModePresent::test_present_mode_*
+// (17 cases)
+#[test]
+fn field_validation_present_as_recorded() {
+    let mut cases = cases_alike();
+    let sfn = [
+        (
+            "sfn_task_validation_pass",
+            "missing_required_fields",
+            json!({}),
+            json!({"output": {"targetExecutionResult": {}}, "status": "SUCCEEDED"}),
+        ),
+        (
+            "sfn_task_validation_pass",
+            "field_name_not_in_sfn_case",
+            json!({"executionArn": "stringValueExecutionArn", "startDate": "stringValueStartDate"}),
+            json!({"output": {"targetExecutionResult": {"executionArn": "stringValueExecutionArn",
+                "startDate": "stringValueStartDate"}}, "status": "SUCCEEDED"}),
+        ),
+        (
+            "sfn_task_validation_fail",
+            "wrong_timestamp_type_bool",
+            json!({"StartDate": true}),
+            schema_error("Field 'StartDate' must be a string"),
+        ),
+        (
+            "sfn_task_validation_fail",
+            "wrong_string_type_number",
+            json!({"ExecutionArn": 1764103483}),
+            schema_error("Field 'ExecutionArn' must be a string"),
+        ),
+    ];
+    for (test, id, result, expected) in sfn {
+        cases.push((test, id, "sfn", result, expected));
+    }
+    assert_eq!(cases.len(), 17);
+    for (test, id, template, result, expected) in cases {
+        let got = field_validation_case(template, Some("PRESENT"), result);
+        assert_eq!(got, expected, "test_present_mode_{test}[{id}]");
+    }
+}
+
+// test_field_validation_mode_none: TestFieldValidationModeNone::test_none_mode_sfn_task
+// (2 cases)
+#[test]
+fn field_validation_none_as_recorded() {
+    assert_eq!(
+        field_validation_case("sfn", Some("NONE"), json!({})),
+        json!({"output": {"targetExecutionResult": {}}, "status": "SUCCEEDED"})
+    );
+    assert_eq!(
+        field_validation_case(
+            "sfn",
+            Some("NONE"),
+            json!({"ExecutionArn": "stringValueExecutionArn", "StartDate": true})
+        ),
+        json!({"output": {"targetExecutionResult": {"ExecutionArn": "stringValueExecutionArn",
+            "StartDate": true}}, "status": "SUCCEEDED"})
+    );
+}
+
+// The mock's other checks come first (test_state_mock_validation's order); the schema
+// is checked before the input is read, and an error output is not checked.
+#[test]
+fn field_validation_after_the_other_mock_checks() {
+    let (def, _) = field_validation_template("sfn");
+    let mut r = req(def, "not json", InspectionLevel::Info);
+    r.mock = mocked(Some("{}"), None);
+    assert_eq!(
+        run(&r).unwrap_err().message(),
+        "Mock result schema validation error: Required field 'ExecutionArn' is missing"
+    );
+    r.reveal_secrets = true;
+    assert_eq!(
+        run(&r).unwrap_err().message(),
+        "TestState does not support RevealSecrets when a mock is specified."
+    );
+    r.reveal_secrets = false;
+    r.mock = mocked(None, Some(("E", "C")));
+    r.input = Some("{}".into());
+    assert_eq!(ok(&r).status, TestStateStatus::Failed);
+    r.mock = Some(TestStateMock {
+        result: Some("{}".into()),
+        error_output: None,
+        field_validation_mode: Some("LOOSE".into()),
+    });
+    assert!(run(&r)
+        .unwrap_err()
+        .message()
+        .contains("Member must satisfy enum value set: [STRICT, PRESENT, NONE]"));
 }
