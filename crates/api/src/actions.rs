@@ -1021,7 +1021,9 @@ fn map_run_json(run: &stepwise_engine::MapRunInfo, execution_arn: &str) -> Value
         json!(run.tolerated_failure_count),
     );
     m.insert("itemCounts".into(), counts_json(&run.items, true));
-    m.insert("executionCounts".into(), counts_json(&run.items, true));
+    // With an ItemBatcher a child execution holds a batch of items.
+    let executions = run.executions.as_ref().unwrap_or(&run.items);
+    m.insert("executionCounts".into(), counts_json(executions, true));
     m.insert("redriveCount".into(), json!(run.redrive_count));
     if let Some(t) = run.redrive_millis {
         m.insert("redriveDate".into(), ts(t));

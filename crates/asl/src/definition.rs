@@ -290,11 +290,26 @@ pub struct Map {
     pub label: Option<String>,
     /// Parsed and validated, executed in a later issue.
     pub item_reader: Option<Value>,
-    pub item_batcher: Option<Value>,
+    /// `ItemBatcher`: each child execution of a Distributed Map gets a batch of items.
+    pub item_batcher: Option<ItemBatcher>,
+    /// Parsed and validated, executed in a later issue.
     pub result_writer: Option<Value>,
 }
 
-/// `ItemSelector` in either query language.
+/// A Distributed Map's `ItemBatcher`. The limits' literals are kept as written: the Map
+/// checks them (a positive integer; bytes at most 256 KiB) when it runs, as it checks
+/// the values their `…Path` or JSONata forms give.
+#[derive(Debug, Clone)]
+pub struct ItemBatcher {
+    /// `MaxItemsPerBatch`, `MaxItemsPerBatchPath` or (JSONata) `{% %}`.
+    pub max_items_per_batch: Option<Dyn<Value>>,
+    /// `MaxInputBytesPerBatch`, `MaxInputBytesPerBatchPath` or (JSONata) `{% %}`.
+    pub max_input_bytes_per_batch: Option<Dyn<Value>>,
+    /// `BatchInput`: a payload template (JSONPath) or a JSONata template.
+    pub batch_input: Option<MapSelector>,
+}
+
+/// `ItemSelector` (and `ItemBatcher.BatchInput`) in either query language.
 #[derive(Debug, Clone)]
 pub enum MapSelector {
     JsonPath(PayloadTemplate),

@@ -171,6 +171,7 @@ impl TestStateResponse {
                 ("afterInputPath", &d.after_input_path),
                 ("afterItemsPath", &d.after_items_path),
                 ("afterItemSelector", &d.after_item_selector),
+                ("afterItemBatcher", &d.after_item_batcher),
                 ("afterParameters", &d.after_parameters),
                 ("result", &d.result),
                 ("afterResultSelector", &d.after_result_selector),

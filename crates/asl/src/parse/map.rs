@@ -1,12 +1,13 @@
 //! The Map state: `ItemProcessor` (or the legacy `Iterator`) with its `ProcessorConfig`
 //! (`Mode`, `ExecutionType`), `ItemsPath`/`Items`, `ItemSelector` (or the legacy
 //! `Parameters`), `MaxConcurrency`, `ToleratedFailureCount`, `ToleratedFailurePercentage`
-//! (and their `…Path` forms), `Label`, and the shape of `ItemReader`, `ItemBatcher` and
+//! (and their `…Path` forms), `Label`, `ItemBatcher` (`MaxItemsPerBatch(Path)`,
+//! `MaxInputBytesPerBatch(Path)`, `BatchInput`), and the shape of `ItemReader` and
 //! `ResultWriter`.
 
 use super::{join, Lang, Parser};
 use crate::validate;
-use crate::{Diagnostic, MapSelector, ProcessorMode, QueryLanguage};
+use crate::{Diagnostic, ItemBatcher, MapSelector, ProcessorMode, QueryLanguage};
 use serde_json::{Map, Value};
 use stepwise_jsonata::is_expression;
 
@@ -153,19 +154,21 @@ impl Parser {
             ql,
             &[("Resource", true), ("ReaderConfig", false)],
         );
-        let item_batcher = self.shape(
-            obj,
-            p,
-            "ItemBatcher",
-            ql,
-            &[
-                ("MaxItemsPerBatch", false),
-                ("MaxItemsPerBatchPath", false),
-                ("MaxInputBytesPerBatch", false),
-                ("MaxInputBytesPerBatchPath", false),
-                ("BatchInput", false),
-            ],
-        );
+        let item_batcher = self
+            .shape(
+                obj,
+                p,
+                "ItemBatcher",
+                ql,
+                &[
+                    ("MaxItemsPerBatch", false),
+                    ("MaxItemsPerBatchPath", false),
+                    ("MaxInputBytesPerBatch", false),
+                    ("MaxInputBytesPerBatchPath", false),
+                    ("BatchInput", false),
+                ],
+            )
+            .and_then(|_| self.item_batcher(obj, p, ql));
         // `WriterConfig` alone is allowed (the results are formatted into the state's
         // output, nothing is written); otherwise `Resource` says where to write.
         let writer_only = obj
@@ -245,6 +248,43 @@ impl Parser {
             self.required(&cp, "ExecutionType");
         }
         (mode, execution_type)
+    }
+
+    /// `ItemBatcher`, once [`Self::shape`] has checked its fields: the limits (literal,
+    /// `…Path` or JSONata; one of a literal and its path) and `BatchInput` as a template.
+    fn item_batcher(
+        &mut self,
+        obj: &Map<String, Value>,
+        p: &str,
+        ql: QueryLanguage,
+    ) -> Option<ItemBatcher> {
+        let Some(Value::Object(o)) = obj.get("ItemBatcher") else {
+            return None;
+        };
+        let bp = join(p, "ItemBatcher");
+        let limit = |this: &mut Self, field: &str| {
+            let path_field = format!("{field}Path");
+            this.dyn_field(o, &bp, field, Some(&path_field), ql, false, |_, v, _| {
+                Some(v.clone())
+            })
+        };
+        let max_items_per_batch = limit(self, "MaxItemsPerBatch");
+        let max_input_bytes_per_batch = limit(self, "MaxInputBytesPerBatch");
+        // A `BatchInput` that is not an object was reported by `shape`.
+        let batch_input = match (o.get("BatchInput"), ql) {
+            (Some(Value::Object(_)), QueryLanguage::JsonPath) => self
+                .payload(o, &bp, "BatchInput")
+                .map(MapSelector::JsonPath),
+            (Some(Value::Object(_)), QueryLanguage::Jsonata) => self
+                .jsonata_template(o, &bp, "BatchInput", true)
+                .map(MapSelector::Jsonata),
+            _ => None,
+        };
+        Some(ItemBatcher {
+            max_items_per_batch,
+            max_input_bytes_per_batch,
+            batch_input,
+        })
     }
 
     /// `ItemReader` / `ItemBatcher` / `ResultWriter`: kept as written, checked for shape.

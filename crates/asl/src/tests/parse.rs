@@ -646,6 +646,40 @@ fn map_diagnostics() {
 }
 
 #[test]
+fn item_batcher_fields_are_typed_and_their_paths_and_templates_checked() {
+    let dist = json!({"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+        "StartAt": "Y", "States": {"Y": {"Type": "Succeed"}}});
+    let sm = ok(map(json!({"ItemProcessor": dist, "ItemBatcher": {
+        "MaxItemsPerBatchPath": "$max", "MaxInputBytesPerBatch": 1024,
+        "BatchInput": {"k.$": "$.key"}}})));
+    match &sm.states.states[0].kind {
+        StateKind::Map(m) => {
+            let b = m.item_batcher.as_ref().expect("ItemBatcher");
+            assert!(matches!(b.max_items_per_batch, Some(Dyn::Path(_))));
+            assert!(
+                matches!(&b.max_input_bytes_per_batch, Some(Dyn::Literal(v)) if *v == json!(1024))
+            );
+            assert!(matches!(b.batch_input, Some(MapSelector::JsonPath(_))));
+        }
+        k => panic!("{}", k.type_name()),
+    }
+    let d = diags(map(json!({"ItemProcessor": dist, "ItemBatcher": {
+        "MaxItemsPerBatch": 2, "MaxItemsPerBatchPath": "$.n",
+        "MaxInputBytesPerBatchPath": "not a path",
+        "BatchInput": {"k.$": "$$$"}}})));
+    assert_eq!(
+        has(&d, "/States/M/ItemBatcher", SCHEMA),
+        "Only one of the fields 'MaxItemsPerBatch' and 'MaxItemsPerBatchPath' may be set"
+    );
+    has(
+        &d,
+        "/States/M/ItemBatcher/MaxInputBytesPerBatchPath",
+        SCHEMA,
+    );
+    has(&d, "/States/M/ItemBatcher/BatchInput", SCHEMA);
+}
+
+#[test]
 fn a_result_writer_may_be_only_a_writer_config_and_parameters_any_json() {
     let d = diags(map(
         json!({"ResultWriter": {"WriterConfig": {"OutputType": "JSON", "Transformation": "FLATTEN"}}}),

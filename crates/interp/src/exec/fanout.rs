@@ -34,9 +34,16 @@ pub(super) struct Fanout {
     /// Where tolerated failures stopped (a redrive of the whole Map reruns them).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(super) tolerated_points: Vec<(usize, Point)>,
+    /// Items in the failed children (a Map Run's batch counts each of its items).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(super) failed_items: u64,
     /// Distributed Map: the index of its run in `Execution::runs`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(super) run: Option<usize>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The state a Parallel branch or Map iteration starts at.
@@ -48,14 +55,17 @@ pub(super) fn child_start(st: &State, index: usize) -> usize {
     }
 }
 
-pub(super) fn within_tolerance(fan: &Fanout) -> bool {
+/// Whether `failed` of `total` is within the fanout's tolerance. A Map Run counts items
+/// (AWS: "the total number of failed or timed out items divided by the total number of
+/// items"), which with an `ItemBatcher` are every item of each failed batch.
+pub(super) fn within_tolerance(fan: &Fanout, failed: u64, total: u64) -> bool {
     let mut ok = false;
     if let Some(c) = fan.tolerated_count {
-        ok |= (fan.failed as u64) <= c;
+        ok |= failed <= c;
     }
     if let Some(p) = fan.tolerated_pct {
-        if fan.total > 0 {
-            ok |= (fan.failed as f64) * 100.0 / (fan.total as f64) <= p;
+        if total > 0 {
+            ok |= (failed as f64) * 100.0 / (total as f64) <= p;
         }
     }
     ok
@@ -124,7 +134,7 @@ impl Execution {
                 break;
             };
             fan.running += 1;
-            self.count_run(fan.run, |c| {
+            self.count_run(fan.run, index, |c| {
                 c.pending = c.pending.saturating_sub(1);
                 c.running += 1;
             });
@@ -199,7 +209,7 @@ impl Execution {
         match result {
             Ok(v) => {
                 fan.succeeded += 1;
-                self.count_run(fan.run, |c| {
+                self.count_run(fan.run, index, |c| {
                     c.running = c.running.saturating_sub(1);
                     c.succeeded += 1;
                 });
@@ -234,7 +244,8 @@ impl Execution {
             }
             Err((err, point)) => {
                 fan.failed += 1;
-                self.count_run(fan.run, |c| {
+                fan.failed_items += self.batch_size(fan.run, index);
+                self.count_run(fan.run, index, |c| {
                     c.running = c.running.saturating_sub(1);
                     c.failed += 1;
                 });
@@ -252,7 +263,13 @@ impl Execution {
                 }
                 let tolerated = match fan.kind {
                     FanKind::Parallel => false,
-                    _ => within_tolerance(&fan),
+                    _ => {
+                        let total = fan
+                            .run
+                            .and_then(|i| self.runs.get(i))
+                            .map_or(fan.total as u64, |r| r.items.total);
+                        within_tolerance(&fan, fan.failed_items, total)
+                    }
                 };
                 if tolerated {
                     if let Some(slot) = fan.results.get_mut(index) {
@@ -435,7 +452,11 @@ impl Execution {
                 let last = self.frames[c].as_ref().map_or(0, |f| f.last);
                 self.close_child(k, last, Status::Aborted, End::default());
             }
-            self.count_run(fan.run, |k| {
+            let index = self.frames[c]
+                .as_ref()
+                .and_then(|f| f.parent)
+                .map_or(0, |p| p.1);
+            self.count_run(fan.run, index, |k| {
                 k.running = k.running.saturating_sub(1);
                 k.aborted += 1;
             });

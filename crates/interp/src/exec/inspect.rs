@@ -1,6 +1,6 @@
 //! The inspector: the value after each step of a state's data flow (`InputPath`,
 //! `Parameters` / `Arguments`, the result, `ResultSelector`, `ResultPath`, `ItemsPath`,
-//! `ItemSelector`, `MaxConcurrency` and the tolerance), the variables after the state, and
+//! `ItemSelector`, `ItemBatcher`, `MaxConcurrency` and the tolerance), the variables after the state, and
 //! the Retry / Catch decision. TestState shows these as `inspectionData`; an execution
 //! records them only when asked ([`Execution::set_inspection`]), for an "advanced view"
 //! of each of its states. Off, every recording point is one test of an `Option`.
@@ -38,6 +38,8 @@ pub struct InspectionData {
     /// `MaxConcurrency` (0 when unlimited) and the tolerated failure count or percentage.
     pub after_items_path: Option<Value>,
     pub after_item_selector: Option<Value>,
+    /// A Distributed Map's `ItemBatcher`: each child execution's input (a batch).
+    pub after_item_batcher: Option<Value>,
     pub max_concurrency: Option<u64>,
     pub tolerated_failure_count: Option<u64>,
     pub tolerated_failure_percentage: Option<f64>,
@@ -201,6 +203,7 @@ impl StateInspection {
             (&mut d.variables, l.variables),
             (&mut d.after_items_path, l.after_items_path),
             (&mut d.after_item_selector, l.after_item_selector),
+            (&mut d.after_item_batcher, l.after_item_batcher),
         ];
         for (slot, v) in pairs {
             if v.is_some() {

@@ -1,6 +1,7 @@
 //! Map: `ItemsPath` / `Items`, `ItemSelector`, `MaxConcurrency(Path)`,
 //! `ToleratedFailureCount(Path)`, `ToleratedFailurePercentage(Path)`, `ItemProcessor`
-//! (`ProcessorConfig.Mode` and `ExecutionType`), `Label`.
+//! (`ProcessorConfig.Mode` and `ExecutionType`), `Label`; a Distributed Map's
+//! `ItemBatcher` is applied to the selected items in `item_batcher.rs`.
 
 use super::*;
 
@@ -86,6 +87,16 @@ impl Execution {
                 r.data.after_item_selector = Some(Value::Array(selected))
             });
         }
+        // A Distributed Map's ItemBatcher: one child execution per batch of (selected)
+        // items.
+        let mut batch_sizes = Vec::new();
+        if let (Some(b), ProcessorMode::Distributed) = (&m.item_batcher, m.mode) {
+            let selected: Vec<Value> = pending.into_iter().map(Arc::unwrap_or_clone).collect();
+            let batches = self.batch_items(fid, b, selected, &input, &eff, ctx, src)?;
+            pending = batches.inputs.into_iter().map(Arc::new).collect();
+            batch_sizes = batches.sizes;
+        }
+        let children = pending.len();
         self.emit(
             fid,
             EventType::MapStateStarted,
@@ -152,6 +163,12 @@ impl Execution {
                     total: n as u64,
                     ..Counts::default()
                 },
+                executions: m.item_batcher.is_some().then(|| Counts {
+                    pending: children as u64,
+                    total: children as u64,
+                    ..Counts::default()
+                }),
+                batch_sizes,
                 redrive_count: 0,
                 redrive_millis: None,
             });
@@ -165,8 +182,8 @@ impl Execution {
             kind,
             pending,
             next_index: 0,
-            total: n,
-            results: vec![None; n],
+            total: children,
+            results: vec![None; children],
             running: 0,
             limit,
             succeeded: 0,
@@ -176,6 +193,7 @@ impl Execution {
             children: Vec::new(),
             redo: VecDeque::new(),
             tolerated_points: Vec::new(),
+            failed_items: 0,
             run,
         };
         self.start_fanout(fid, st, fan, src)

@@ -4,7 +4,7 @@
 
 use super::*;
 
-/// A child execution of a Distributed Map: one per item, with its own ARN
+/// A child execution of a Distributed Map: one per item (or batch of items), with its own ARN
 /// (`execution:MACHINE/LABEL:NAME`) and history, listed under its Map Run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChildExecution {
@@ -24,7 +24,7 @@ pub struct ChildExecution {
     pub cause: Option<String>,
     /// Events in its history so far (the id of the last one).
     pub history_len: u64,
-    /// Its item's index in the Map Run.
+    /// Its item's (or batch's) index in the Map Run.
     #[serde(default)]
     pub item_index: u64,
     #[serde(default)]
@@ -55,8 +55,15 @@ pub struct MapRunInfo {
     pub max_concurrency: u64,
     pub tolerated_failure_count: u64,
     pub tolerated_failure_percentage: f64,
-    /// Items (each one child execution): AWS's `itemCounts` and `executionCounts`.
+    /// AWS's `itemCounts`; without an `ItemBatcher` each item is one child execution,
+    /// so these are its `executionCounts` too.
     pub items: Counts,
+    /// With an `ItemBatcher`: `executionCounts`, one per batch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executions: Option<Counts>,
+    /// With an `ItemBatcher`: the items in each child execution, by its index.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch_sizes: Vec<u32>,
     pub redrive_count: u32,
     pub redrive_millis: Option<i64>,
 }
@@ -229,11 +236,28 @@ impl Execution {
         (parent_sink != Some(c)).then_some(c)
     }
 
-    /// Update the item counts of a Map Run (when the fanout is one).
-    pub(super) fn count_run(&mut self, run: Option<usize>, f: impl FnOnce(&mut Counts)) {
+    /// Update the counts of a Map Run (when the fanout is one) for a change of child
+    /// execution `index`: its execution counts once, its item counts once per item it
+    /// holds (its batch's size).
+    pub(super) fn count_run(&mut self, run: Option<usize>, index: usize, f: impl Fn(&mut Counts)) {
         if let Some(r) = run.and_then(|i| self.runs.get_mut(i)) {
-            f(&mut r.items);
+            match &mut r.executions {
+                None => f(&mut r.items),
+                Some(e) => {
+                    f(e);
+                    for _ in 0..r.batch_sizes.get(index).copied().unwrap_or(1) {
+                        f(&mut r.items);
+                    }
+                }
+            }
         }
+    }
+
+    /// The items in child execution `index` of a Map Run (1 without an `ItemBatcher`).
+    pub(super) fn batch_size(&self, run: Option<usize>, index: usize) -> u64 {
+        run.and_then(|i| self.runs.get(i))
+            .and_then(|r| r.batch_sizes.get(index))
+            .map_or(1, |&n| u64::from(n))
     }
 
     /// A Map Run still running ends as ABORTED (its execution or an enclosing state
@@ -244,8 +268,10 @@ impl Execution {
             if r.status == Status::Running {
                 r.status = Status::Aborted;
                 r.stop_millis = Some(now);
-                r.items.aborted += r.items.running;
-                r.items.running = 0;
+                for c in std::iter::once(&mut r.items).chain(r.executions.as_mut()) {
+                    c.aborted += c.running;
+                    c.running = 0;
+                }
             }
         }
     }

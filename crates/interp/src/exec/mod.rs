@@ -9,10 +9,11 @@
 //!
 //! One file per construct: `run_loop` (start, events, frames, entering and leaving
 //! states), `dataflow` (the fields every state shares), `pass`, `choice`, `wait`,
-//! `succeed_fail`, `task`, `retry_catch`, `parallel`, `map`, `fanout` (the children of
-//! Parallel and Map), `map_run` (Distributed Map child executions), `timers`. Around
-//! them: `step` (what crosses the edge), `machine`, `inspect` (the data-flow recorder),
-//! `single_state` (one state alone, for TestState), `snapshot` and `redrive`.
+//! `succeed_fail`, `task`, `retry_catch`, `parallel`, `map`, `item_batcher`, `fanout`
+//! (the children of Parallel and Map), `map_run` (Distributed Map child executions),
+//! `timers`. Around them: `step` (what crosses the edge), `machine`, `inspect` (the
+//! data-flow recorder), `single_state` (one state alone, for TestState), `snapshot` and
+//! `redrive`.
 
 use crate::history::{
     ActivityScheduledDetails, Details, EvaluationFailedDetails, EventType, HistoryEvent,
@@ -36,6 +37,7 @@ mod choice;
 mod dataflow;
 mod fanout;
 mod inspect;
+mod item_batcher;
 mod machine;
 mod map;
 mod map_run;

@@ -39,6 +39,7 @@ impl Execution {
             children: Vec::new(),
             redo: VecDeque::new(),
             tolerated_points: Vec::new(),
+            failed_items: 0,
             run: None,
         };
         self.start_fanout(fid, st, fan, src)

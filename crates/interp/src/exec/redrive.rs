@@ -221,7 +221,11 @@ impl Execution {
         } = *fp;
         let succeeded = results.iter().filter(|r| r.is_some()).count();
         if kind == FanKind::MapRun {
-            self.redrive_run(fid, run, succeeded, redo.len());
+            let done: Vec<usize> = (0..results.len())
+                .filter(|&i| results[i].is_some())
+                .collect();
+            let again: Vec<usize> = redo.iter().map(|(i, _)| *i).collect();
+            self.redrive_run(fid, run, &done, &again);
         }
         self.frame(fid).stage = Stage::Active(Box::new(Active {
             state,
@@ -247,6 +251,7 @@ impl Execution {
             children: Vec::new(),
             redo: VecDeque::from(redo),
             tolerated_points: Vec::new(),
+            failed_items: 0,
             run,
         };
         self.fill(fid, st, &mut fan, src);
@@ -256,7 +261,14 @@ impl Execution {
     }
 
     /// A Map Run runs again: `MapRunRedriven`, and its counts start over from what is kept.
-    fn redrive_run(&mut self, fid: FrameId, run: Option<usize>, succeeded: usize, redo: usize) {
+    /// `succeeded` and `redo` are the indexes of the children kept and run again.
+    fn redrive_run(
+        &mut self,
+        fid: FrameId,
+        run: Option<usize>,
+        succeeded: &[usize],
+        redo: &[usize],
+    ) {
         let now = self.now;
         let Some(r) = run.and_then(|i| self.runs.get_mut(i)) else {
             return;
@@ -265,9 +277,28 @@ impl Execution {
         r.stop_millis = None;
         r.redrive_count += 1;
         r.redrive_millis = Some(now);
+        let sizes = &r.batch_sizes;
+        let items = |idx: &[usize]| -> u64 {
+            if sizes.is_empty() {
+                idx.len() as u64
+            } else {
+                idx.iter()
+                    .map(|&i| sizes.get(i).map_or(1, |&n| u64::from(n)))
+                    .sum()
+            }
+        };
+        let (pending, done) = (items(redo), items(succeeded));
+        if let Some(e) = &mut r.executions {
+            *e = Counts {
+                pending: redo.len() as u64,
+                succeeded: succeeded.len() as u64,
+                total: e.total,
+                ..Counts::default()
+            };
+        }
         r.items = Counts {
-            pending: redo as u64,
-            succeeded: succeeded as u64,
+            pending,
+            succeeded: done,
             total: r.items.total,
             ..Counts::default()
         };
