@@ -12,6 +12,7 @@ use stepwise_interp::{
     Command, Event, Execution, ExecutionInfo, HistoryEvent, Machine, Step, TaskRequest,
 };
 
+#[allow(dead_code)]
 mod common;
 use common::{start, T0};
 

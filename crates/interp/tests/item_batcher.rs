@@ -7,6 +7,9 @@
 //! `test_reference_in_map_state_max_items_path[MAP_STATE_REFERENCE_IN_MAX_PER_BATCH_PATH]`
 //! (both read their items with an S3 ItemReader; here they come from the input).
 
+#[allow(dead_code)]
+mod common;
+
 use serde_json::{json, Value};
 use stepwise_interp::run::VirtualClock;
 use stepwise_interp::test_state::{test_state, InspectionLevel, TestStateMock, TestStateRequest};
@@ -24,15 +27,7 @@ fn run(def: Value, input: Value) -> (Execution, Step) {
 }
 
 fn distributed(processor: Value, extra: Value) -> Value {
-    let mut m = json!({"Type": "Map", "End": true, "Label": "Batches",
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}});
-    for (k, v) in processor.as_object().into_iter().flatten() {
-        m["ItemProcessor"][k] = v.clone();
-    }
-    for (k, v) in extra.as_object().into_iter().flatten() {
-        m[k] = v.clone();
-    }
-    json!({"StartAt": "M", "States": {"M": m}})
+    common::distributed_map("Batches", processor, extra)
 }
 
 fn pass() -> Value {

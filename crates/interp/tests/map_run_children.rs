@@ -2,6 +2,9 @@
 //! reported in `Step::children` / `Step::child_events`, and none of their events reach
 //! the parent's history.
 
+#[allow(dead_code)]
+mod common;
+
 use serde_json::{json, Value};
 use std::sync::Arc;
 use stepwise_interp::run::VirtualClock;
@@ -27,15 +30,7 @@ fn start(def: Value, input: Value) -> (Execution, Step, VirtualClock) {
 }
 
 fn distributed(processor: Value, extra: Value) -> Value {
-    let mut m = json!({"Type": "Map", "End": true, "Label": "Items",
-        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}}});
-    for (k, v) in processor.as_object().into_iter().flatten() {
-        m["ItemProcessor"][k] = v.clone();
-    }
-    for (k, v) in extra.as_object().into_iter().flatten() {
-        m[k] = v.clone();
-    }
-    json!({"StartAt": "M", "States": {"M": m}})
+    common::distributed_map("Items", processor, extra)
 }
 
 /// The children that started (`true`) or ended (`false`) in a step.

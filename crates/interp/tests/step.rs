@@ -7,6 +7,7 @@ use stepwise_interp::{
     Command, Event, ExecutionInfo, Machine, Status, Step, TaskRequest,
 };
 
+#[allow(dead_code)]
 mod common;
 use common::{start, T0};
 

@@ -26,6 +26,14 @@ pub(super) fn as_long(v: &Value) -> Option<i64> {
     }
 }
 
+/// An integer field's value as AWS takes it: a number, or numeric text ("1").
+pub(super) fn integer_or_numeric_text(v: &Value) -> Option<i64> {
+    match v {
+        Value::String(s) => s.trim().parse::<i64>().ok(),
+        other => as_long(other),
+    }
+}
+
 impl Execution {
     /// The Context object. `retry_count` is `State.RetryCount`, which AWS shows only for
     /// states that can retry (Task, Parallel, Map).
@@ -385,14 +393,18 @@ impl Execution {
         ctx: &Value,
         src: &mut dyn Sources,
     ) -> Result<Option<u64>, Failure> {
-        // AWS takes numeric text ("1") as well as numbers here.
-        let parse = |v: &Value| match v {
-            Value::String(s) => s.trim().parse::<i64>().ok(),
-            other => as_long(other),
-        };
         let literal = |v: &u64| i64::try_from(*v).unwrap_or(i64::MAX);
         match self.dyn_number(
-            fid, d, literal, field, "integer", "integer", parse, input, ctx, src,
+            fid,
+            d,
+            literal,
+            field,
+            "integer",
+            "integer",
+            integer_or_numeric_text,
+            input,
+            ctx,
+            src,
         )? {
             Some(n) if n < 0 => Err(Failure::eval(StatesError::runtime(format!(
                 "{field} cannot be negative."

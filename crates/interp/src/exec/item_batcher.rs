@@ -154,10 +154,7 @@ impl Execution {
         ctx: &Value,
         src: &mut dyn Sources,
     ) -> Result<Option<u64>, Failure> {
-        let parse = |v: &Value| match v {
-            Value::String(s) => s.trim().parse::<i64>().ok(),
-            other => as_long(other),
-        };
+        let parse = super::dataflow::integer_or_numeric_text;
         let n = match d {
             None => return Ok(None),
             Some(Dyn::Literal(v)) => match parse(v).filter(|_| !v.is_string()) {
